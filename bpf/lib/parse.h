@@ -1,0 +1,207 @@
+/* parse.h - bounds-checked parsing of Ethernet/VLAN, IPv4/IPv6 and TCP/UDP into a flow key. */
+#ifndef XLB_BPF_PARSE_H
+#define XLB_BPF_PARSE_H
+
+#define XLB_MAX_VLANS 2
+#define XLB_MAX_IPV6_EXT 4 /* extension headers walked before giving up (drop_ipv6_ext_limit) */
+
+#ifndef IP_MF
+#define IP_MF 0x2000
+#define IP_OFFSET 0x1fff
+#endif
+
+/* 802.1Q / 802.1ad tag after the MAC addresses (not in the UAPI headers). */
+struct vlan_hdr {
+	__be16 h_vlan_TCI;
+	__be16 h_vlan_encapsulated_proto;
+};
+
+enum parse_result {
+	PARSE_OK,   /* key filled, a TCP or UDP packet */
+	PARSE_PASS, /* not for us whatever the destination: *reason is a pass counter */
+	PARSE_BAD,  /* malformed; key.dst and key.family are valid, *reason is a drop counter */
+};
+
+struct xlb_pkt {
+	struct xlb_flow_key key;
+	__u8 tcp_flags; /* byte 13 of the TCP header */
+};
+
+/* IPv6 extension headers we walk: hop-by-hop, routing, destination options. */
+static __always_inline int ipv6_ext_walkable(__u8 nexthdr)
+{
+	return nexthdr == IPPROTO_HOPOPTS || nexthdr == IPPROTO_ROUTING || nexthdr == IPPROTO_DSTOPTS;
+}
+
+/* l4 and l3_end are offsets from data; l3_end is where the IP datagram ends (before padding). */
+static __always_inline int parse_l4(void *data, void *data_end, __u64 l4, __u64 l3_end,
+				    struct xlb_pkt *p, __u32 *reason)
+{
+	if (p->key.proto == IPPROTO_TCP) {
+		struct tcphdr *th = data + l4;
+
+		if ((void *)(th + 1) > data_end || l4 + sizeof(*th) > l3_end) {
+			*reason = XLB_C_DROP_L4_TRUNCATED;
+			return PARSE_BAD;
+		}
+		if (th->doff < 5 || l4 + th->doff * 4 > l3_end) {
+			*reason = XLB_C_DROP_BAD_L4_HEADER;
+			return PARSE_BAD;
+		}
+		p->key.sport = th->source;
+		p->key.dport = th->dest;
+		p->tcp_flags = ((__u8 *)th)[13];
+	} else {
+		struct udphdr *uh = data + l4;
+
+		if ((void *)(uh + 1) > data_end || l4 + sizeof(*uh) > l3_end) {
+			*reason = XLB_C_DROP_L4_TRUNCATED;
+			return PARSE_BAD;
+		}
+		if (bpf_ntohs(uh->len) < sizeof(*uh) || l4 + bpf_ntohs(uh->len) > l3_end) {
+			*reason = XLB_C_DROP_BAD_L4_HEADER;
+			return PARSE_BAD;
+		}
+		p->key.sport = uh->source;
+		p->key.dport = uh->dest;
+	}
+	return PARSE_OK;
+}
+
+static __always_inline int parse_ipv4(void *data, void *data_end, __u64 off, struct xlb_pkt *p,
+				      __u32 *reason)
+{
+	struct iphdr *iph = data + off;
+	__u64 hlen, tot;
+
+	if ((void *)(iph + 1) > data_end) {
+		*reason = XLB_C_PASS_UNPARSED;
+		return PARSE_PASS;
+	}
+	p->key.family = XLB_AF_INET;
+	p->key.src.v4 = iph->saddr;
+	p->key.dst.v4 = iph->daddr;
+	p->key.proto = iph->protocol;
+
+	if (iph->version != 4 || iph->ihl < 5) {
+		*reason = XLB_C_DROP_BAD_IP_HEADER;
+		return PARSE_BAD;
+	}
+	hlen = iph->ihl * 4;
+	if (data + off + hlen > data_end) {
+		*reason = XLB_C_DROP_IP_TRUNCATED;
+		return PARSE_BAD;
+	}
+	tot = bpf_ntohs(iph->tot_len);
+	if (tot < hlen || data + off + tot > data_end) {
+		*reason = XLB_C_DROP_BAD_IP_LENGTH;
+		return PARSE_BAD;
+	}
+	if (iph->protocol != IPPROTO_TCP && iph->protocol != IPPROTO_UDP) {
+		*reason = XLB_C_PASS_NOT_VIP; /* VIPs are TCP or UDP */
+		return PARSE_PASS;
+	}
+	if (iph->frag_off & bpf_htons(IP_MF | IP_OFFSET)) {
+		*reason = XLB_C_DROP_FRAGMENT;
+		return PARSE_BAD;
+	}
+	return parse_l4(data, data_end, off + hlen, off + tot, p, reason);
+}
+
+static __always_inline int parse_ipv6(void *data, void *data_end, __u64 off, struct xlb_pkt *p,
+				      __u32 *reason)
+{
+	struct ipv6hdr *ip6 = data + off;
+	__u64 l3_end, cur;
+	__u8 nexthdr;
+	int i;
+
+	if ((void *)(ip6 + 1) > data_end) {
+		*reason = XLB_C_PASS_UNPARSED;
+		return PARSE_PASS;
+	}
+	p->key.family = XLB_AF_INET6;
+	__builtin_memcpy(&p->key.src, &ip6->saddr, sizeof(p->key.src));
+	__builtin_memcpy(&p->key.dst, &ip6->daddr, sizeof(p->key.dst));
+
+	if (ip6->version != 6) {
+		*reason = XLB_C_DROP_BAD_IP_HEADER;
+		return PARSE_BAD;
+	}
+	/* payload_len 0 means a jumbogram, which no Ethernet MTU carries. */
+	l3_end = off + sizeof(*ip6) + bpf_ntohs(ip6->payload_len);
+	if (l3_end == off + sizeof(*ip6) || data + l3_end > data_end) {
+		*reason = XLB_C_DROP_BAD_IP_LENGTH;
+		return PARSE_BAD;
+	}
+
+	nexthdr = ip6->nexthdr;
+	cur = off + sizeof(*ip6);
+	for (i = 0; i < XLB_MAX_IPV6_EXT; i++) {
+		struct ipv6_opt_hdr *oh;
+
+		if (!ipv6_ext_walkable(nexthdr))
+			break;
+		oh = data + cur;
+		if ((void *)(oh + 1) > data_end || cur + sizeof(*oh) > l3_end) {
+			*reason = XLB_C_DROP_IP_TRUNCATED;
+			return PARSE_BAD;
+		}
+		nexthdr = oh->nexthdr;
+		cur += (oh->hdrlen + 1) * 8;
+	}
+	if (nexthdr == IPPROTO_FRAGMENT) {
+		*reason = XLB_C_DROP_FRAGMENT;
+		return PARSE_BAD;
+	}
+	if (ipv6_ext_walkable(nexthdr)) {
+		*reason = XLB_C_DROP_IPV6_EXT_LIMIT;
+		return PARSE_BAD;
+	}
+	if (cur > l3_end) {
+		*reason = XLB_C_DROP_IP_TRUNCATED;
+		return PARSE_BAD;
+	}
+	if (nexthdr != IPPROTO_TCP && nexthdr != IPPROTO_UDP) {
+		*reason = XLB_C_PASS_NOT_VIP;
+		return PARSE_PASS;
+	}
+	p->key.proto = nexthdr;
+	return parse_l4(data, data_end, cur, l3_end, p, reason);
+}
+
+static __always_inline int parse_packet(struct xdp_md *ctx, struct xlb_pkt *p, __u32 *reason)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	struct ethhdr *eth = data;
+	__u64 off = sizeof(*eth);
+	__be16 proto;
+	int i;
+
+	if ((void *)(eth + 1) > data_end) {
+		*reason = XLB_C_PASS_UNPARSED;
+		return PARSE_PASS;
+	}
+	proto = eth->h_proto;
+	for (i = 0; i < XLB_MAX_VLANS; i++) {
+		struct vlan_hdr *vh = data + off;
+
+		if (proto != bpf_htons(ETH_P_8021Q) && proto != bpf_htons(ETH_P_8021AD))
+			break;
+		if ((void *)(vh + 1) > data_end) {
+			*reason = XLB_C_PASS_UNPARSED;
+			return PARSE_PASS;
+		}
+		proto = vh->h_vlan_encapsulated_proto;
+		off += sizeof(*vh);
+	}
+	if (proto == bpf_htons(ETH_P_IP))
+		return parse_ipv4(data, data_end, off, p, reason);
+	if (proto == bpf_htons(ETH_P_IPV6))
+		return parse_ipv6(data, data_end, off, p, reason);
+	*reason = XLB_C_PASS_NOT_IP;
+	return PARSE_PASS;
+}
+
+#endif /* XLB_BPF_PARSE_H */

@@ -1,0 +1,99 @@
+/* pick.h - backend choice for a new flow: weighted Maglev with stateless failover. */
+#ifndef XLB_BPF_PICK_H
+#define XLB_BPF_PICK_H
+
+/*
+ * Stateless failover: if the ring slot of a flow names a backend that is not usable, the flow
+ * re-hashes (xlb_rehash, tries 1..XLB_REHASH_TRIES) into the same ring, which keeps the weights
+ * of the remaining backends; if every try lands on an unusable backend, a walk over the members
+ * from a hashed start takes the first usable one. Everything depends only on the packet and the
+ * maps, so every LB node with the same maps picks the same backend.
+ */
+
+static __always_inline struct xlb_backend *backend_usable_new(__u32 id, __u32 vip_id)
+{
+	struct xlb_backend *be = bpf_map_lookup_elem(&xlb_backends, &id);
+
+	if (!be || be->vip_id != vip_id || be->state != XLB_BE_UP)
+		return NULL;
+	return be;
+}
+
+struct member_walk {
+	__u32 vip_id;
+	__u32 nmemb;
+	__u32 start;
+	__u32 found;
+};
+
+static long member_walk_step(__u32 i, void *arg)
+{
+	struct member_walk *w = arg;
+	__u32 idx = w->start + i;
+	__u32 *table, *id;
+
+	if (idx >= w->nmemb)
+		idx -= w->nmemb;
+	idx += XLB_TBL_MEMB;
+	/* Re-lookup per step: the verifier checks this callback alone, without the caller's
+	 * inner-map pointer. The outer lookup is inlined (array of maps). */
+	table = bpf_map_lookup_elem(&xlb_tables, &w->vip_id);
+	if (!table)
+		return 1;
+	id = bpf_map_lookup_elem(table, &idx);
+	if (!id)
+		return 1;
+	if (backend_usable_new(*id, w->vip_id)) {
+		w->found = *id;
+		return 1;
+	}
+	return 0;
+}
+
+/* Returns the backend id (0: none usable) and its entry in *out. */
+static __always_inline __u32 pick_maglev(void *table, __u32 vip_id, __u32 hash,
+					 struct xlb_backend **out)
+{
+	__u32 idx = XLB_TBL_LEN, len, i;
+	struct member_walk w = { .vip_id = vip_id };
+	__u32 *v;
+
+	v = bpf_map_lookup_elem(table, &idx);
+	if (!v)
+		return 0;
+	len = *v;
+	if (!len || len > ring_size)
+		return 0;
+
+	for (i = 0; i <= XLB_REHASH_TRIES; i++) {
+		__u32 h = i ? xlb_rehash(hash, i) : hash;
+
+		idx = XLB_TBL_RING + h % len;
+		v = bpf_map_lookup_elem(table, &idx);
+		if (!v)
+			return 0;
+		*out = backend_usable_new(*v, vip_id);
+		if (*out) {
+			if (i)
+				count(XLB_C_FAILOVER_REHASH);
+			return *v;
+		}
+	}
+
+	idx = XLB_TBL_NMEMB;
+	v = bpf_map_lookup_elem(table, &idx);
+	if (!v || !*v || *v > XLB_MAX_VIP_BACKENDS)
+		return 0;
+	w.nmemb = *v;
+	w.start = hash % w.nmemb;
+	bpf_loop(w.nmemb, member_walk_step, &w, 0);
+	if (!w.found)
+		return 0;
+	*out = backend_usable_new(w.found, vip_id);
+	if (!*out)
+		return 0;
+	count(XLB_C_FAILOVER_WALK);
+	return w.found;
+}
+
+#endif /* XLB_BPF_PICK_H */

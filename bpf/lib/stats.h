@@ -1,0 +1,45 @@
+/* stats.h - per-CPU counter updates for the XDP program. */
+#ifndef XLB_BPF_STATS_H
+#define XLB_BPF_STATS_H
+
+static __always_inline void count(__u32 counter)
+{
+	__u64 *v = bpf_map_lookup_elem(&xlb_stats, &counter);
+
+	if (v)
+		*v += 1;
+}
+
+/* Every return of the program goes through here, so xdp_* counters add up to all packets. */
+static __always_inline int count_action(int action)
+{
+	count(XLB_C_ACT_ABORTED + action);
+	return action;
+}
+
+static __always_inline int pass(__u32 reason)
+{
+	count(reason);
+	return count_action(XDP_PASS);
+}
+
+static __always_inline int drop(__u32 reason)
+{
+	count(reason);
+	return count_action(XDP_DROP);
+}
+
+static __always_inline void count_traffic(void *map, __u32 id, __u64 bytes, int new_flow)
+{
+	struct xlb_traffic *t = bpf_map_lookup_elem(map, &id);
+
+	if (!t) {
+		count(XLB_C_MAP_ERROR);
+		return;
+	}
+	t->packets++;
+	t->bytes += bytes;
+	t->new_flows += new_flow;
+}
+
+#endif /* XLB_BPF_STATS_H */

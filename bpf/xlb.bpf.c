@@ -1,0 +1,169 @@
+/* xlb.bpf.c - the XDP load balancer: parse, VIP lookup, flow table, Maglev pick, L2 DSR forward. */
+#include <linux/bpf.h>
+#include <linux/if_ether.h>
+#include <linux/in.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <linux/tcp.h>
+#include <linux/udp.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+
+#include "xlb_abi.h"
+#include "xlb_counters.h"
+#include "xlb_hash.h"
+
+/* Load-time knobs, set through the skeleton's rodata before load. */
+const volatile __u32 ring_size = XLB_DEFAULT_RING_SIZE; /* largest ring length accepted */
+const volatile __u32 hash_seed = 0;
+const volatile __u64 udp_timeout_ns = 30ULL * 1000000000ULL;
+/* Refresh a flow's last-seen time at most this often: writing it on every packet would bounce
+ * the entry's cache line between CPUs. Must be well below udp_timeout_ns. */
+const volatile __u64 flow_touch_ns = 1000000000ULL;
+const volatile __u8 lb_mac_set = 0;
+const volatile __u8 lb_mac[ETH_ALEN] = {};
+
+#include "lib/maps.h"
+#include "lib/stats.h"
+#include "lib/parse.h"
+#include "lib/pick.h"
+
+/* The flow keeps its backend if the backend still belongs to the VIP and takes traffic. */
+static __always_inline struct xlb_backend *flow_backend(struct xlb_flow *flow, __u32 vip_id,
+							__u8 proto, __u64 now)
+{
+	struct xlb_backend *be;
+
+	if (proto == IPPROTO_UDP && now - flow->last_seen_ns > udp_timeout_ns) {
+		count(XLB_C_FLOW_EXPIRED);
+		return NULL;
+	}
+	be = bpf_map_lookup_elem(&xlb_backends, &flow->backend_id);
+	if (!be || be->vip_id != vip_id) {
+		count(XLB_C_FLOW_STALE);
+		return NULL;
+	}
+	if (be->state != XLB_BE_UP && be->state != XLB_BE_DRAINING) {
+		count(XLB_C_FLOW_REPICK);
+		return NULL;
+	}
+	count(XLB_C_FLOW_HIT);
+	if (now - flow->last_seen_ns > flow_touch_ns)
+		flow->last_seen_ns = now;
+	return be;
+}
+
+static __always_inline int forward_dsr_l2(struct xdp_md *ctx, const struct xlb_backend *be)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	struct ethhdr *eth = data;
+
+	if ((void *)(eth + 1) > data_end)
+		return drop(XLB_C_MAP_ERROR); /* parsed before: cannot happen */
+	if (lb_mac_set) {
+		eth->h_source[0] = lb_mac[0];
+		eth->h_source[1] = lb_mac[1];
+		eth->h_source[2] = lb_mac[2];
+		eth->h_source[3] = lb_mac[3];
+		eth->h_source[4] = lb_mac[4];
+		eth->h_source[5] = lb_mac[5];
+	} else {
+		/* The frame was addressed to us: its destination is our MAC. */
+		__builtin_memcpy(eth->h_source, eth->h_dest, ETH_ALEN);
+	}
+	__builtin_memcpy(eth->h_dest, be->mac, ETH_ALEN);
+	return count_action(XDP_TX);
+}
+
+static __always_inline int handle_vip(struct xdp_md *ctx, struct xlb_pkt *p,
+				      const struct xlb_vip *vip)
+{
+	__u64 bytes = (void *)(long)ctx->data_end - (void *)(long)ctx->data;
+	__u64 now = bpf_ktime_get_coarse_ns();
+	struct xlb_backend *be = NULL;
+	struct xlb_flow *flow;
+	__u32 vip_id = vip->id;
+	__u32 be_id = 0;
+	int new_flow = 0;
+	void *table;
+
+	flow = bpf_map_lookup_elem(&xlb_flows, &p->key);
+	if (flow) {
+		be = flow_backend(flow, vip_id, p->key.proto, now);
+		if (be)
+			be_id = flow->backend_id;
+	} else {
+		count(XLB_C_FLOW_MISS);
+	}
+
+	if (!be) {
+		table = bpf_map_lookup_elem(&xlb_tables, &vip_id);
+		if (!table)
+			return drop(XLB_C_DROP_NO_TABLE);
+		be_id = pick_maglev(table, vip_id, xlb_flow_hash(&p->key, hash_seed, 0), &be);
+		if (!be_id || !be)
+			return drop(XLB_C_DROP_NO_BACKEND);
+		new_flow = 1;
+		if (flow) {
+			/* Re-steer in place: one aligned 32-bit store, readers see old or new. */
+			flow->backend_id = be_id;
+			flow->last_seen_ns = now;
+		} else {
+			struct xlb_flow nf = {
+				.backend_id = be_id,
+				.vip_id = vip_id,
+				.last_seen_ns = now,
+			};
+
+			if (bpf_map_update_elem(&xlb_flows, &p->key, &nf, BPF_ANY))
+				count(XLB_C_FLOW_INSERT_FAIL);
+			else
+				count(XLB_C_FLOW_INSERT);
+		}
+	}
+
+	count_traffic(&xlb_vip_stats, vip_id, bytes, new_flow);
+	count_traffic(&xlb_be_stats, be_id, bytes, new_flow);
+	return forward_dsr_l2(ctx, be);
+}
+
+static __always_inline int is_vip_address(const struct xlb_flow_key *k)
+{
+	struct xlb_vip_addr_key ak = {};
+
+	ak.addr = k->dst;
+	ak.family = k->family;
+	return bpf_map_lookup_elem(&xlb_vip_addrs, &ak) != NULL;
+}
+
+SEC("xdp")
+int xlb_xdp(struct xdp_md *ctx)
+{
+	struct xlb_pkt p = {};
+	struct xlb_vip_key vk = {};
+	struct xlb_vip *vip;
+	__u32 reason = 0;
+	int r;
+
+	r = parse_packet(ctx, &p, &reason);
+	if (r == PARSE_PASS)
+		return pass(reason);
+	if (r == PARSE_BAD) {
+		/* Malformed packets to a VIP address are ours to drop; anybody else's pass. */
+		if (is_vip_address(&p.key))
+			return drop(reason);
+		return pass(XLB_C_PASS_NOT_VIP);
+	}
+
+	vk.addr = p.key.dst;
+	vk.port = p.key.dport;
+	vk.proto = p.key.proto;
+	vk.family = p.key.family;
+	vip = bpf_map_lookup_elem(&xlb_vips, &vk);
+	if (!vip)
+		return pass(XLB_C_PASS_NOT_VIP);
+	return handle_vip(ctx, &p, vip);
+}
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -1,0 +1,140 @@
+/* xlb_abi.h - map keys, values, limits and flags shared by the XDP program and userspace. */
+#ifndef XLB_ABI_H
+#define XLB_ABI_H
+
+/*
+ * No includes here on purpose: BPF code gets __u32 & co. from <linux/types.h> through
+ * <linux/bpf.h>, userspace from <linux/types.h>. Include one of those first.
+ * Every key and value has fixed-width fields, explicit padding and a size assertion,
+ * because the same bytes are read by both sides.
+ */
+
+/* Bump when any struct below, a map's type or the table layout changes: xlbd refuses to
+ * reuse pinned maps whose ABI version differs. */
+#define XLB_ABI_VERSION 1
+
+/* Limits (map sizes; the flow table and ring size are set before load). */
+#define XLB_MAX_VIPS 512             /* VIP ids 0..XLB_MAX_VIPS-1 */
+#define XLB_MAX_BACKENDS 8192        /* backend ids 1..XLB_MAX_BACKENDS-1; 0 means "none" */
+#define XLB_MAX_VIP_BACKENDS 1024    /* members of one VIP */
+#define XLB_DEFAULT_RING_SIZE 65537  /* Maglev table size: prime, >= 100 * backends for 1% balance */
+#define XLB_MAX_RING_SIZE 655373     /* largest supported ring size (prime) */
+#define XLB_DEFAULT_FLOWS 262144     /* flow table entries */
+#define XLB_REHASH_TRIES 8           /* failover re-hashes into the ring before the member walk */
+
+#define XLB_AF_INET 4
+#define XLB_AF_INET6 6
+
+/* An IPv4 or IPv6 address in network byte order. IPv4 uses v4 (bytes 0..3), bytes 4..15 are 0. */
+struct xlb_addr {
+	union {
+		__be32 v4;
+		__be32 v6[4];
+		__u8 bytes[16];
+	};
+};
+
+/* xlb_vips (HASH): {VIP address, port, protocol} -> struct xlb_vip. */
+struct xlb_vip_key {
+	struct xlb_addr addr;
+	__be16 port;   /* network byte order; never 0 */
+	__u8 proto;    /* IPPROTO_TCP or IPPROTO_UDP */
+	__u8 family;   /* XLB_AF_INET or XLB_AF_INET6 */
+};
+
+enum xlb_sched {
+	XLB_SCHED_MAGLEV = 0,
+};
+
+enum xlb_fwd {
+	XLB_FWD_DSR_L2 = 0,
+};
+
+struct xlb_vip {
+	__u32 id;      /* index into xlb_tables and xlb_vip_stats */
+	__u8 sched;    /* enum xlb_sched */
+	__u8 fwd;      /* enum xlb_fwd */
+	__u16 flags;   /* XLB_VIP_F_*, none yet */
+};
+
+/* xlb_vip_addrs (HASH): VIP address -> number of VIPs on it. Lets the program tell a malformed
+ * packet to a VIP address (dropped, counted) from one to anybody else (passed untouched). */
+struct xlb_vip_addr_key {
+	struct xlb_addr addr;
+	__u8 family;
+	__u8 pad[3];
+};
+
+/* xlb_backends (ARRAY): backend id -> struct xlb_backend. A backend is one real server of one VIP. */
+enum xlb_backend_state {
+	XLB_BE_DOWN = 0,      /* no traffic: flows on it re-pick at once (stateless failover) */
+	XLB_BE_UP = 1,        /* new and existing flows */
+	XLB_BE_DRAINING = 2,  /* existing flows only */
+};
+
+struct xlb_backend {
+	struct xlb_addr addr;
+	__u8 mac[6];     /* dsr-l2 next hop */
+	__u8 state;      /* enum xlb_backend_state */
+	__u8 family;
+	__u32 vip_id;    /* owner VIP: a flow entry is honoured only by its own VIP's backends */
+	__u32 flags;     /* none yet */
+};
+
+/*
+ * xlb_tables (ARRAY_OF_MAPS): VIP id -> inner ARRAY of __u32, XLB_TBL_RING + ring size entries.
+ * The controller builds a complete new inner map and then swaps it in with one update of the
+ * outer slot, so a packet sees the old table or the new one, never a mix.
+ */
+#define XLB_TBL_LEN 0     /* entries used in the ring: the Maglev table size (prime) */
+#define XLB_TBL_NMEMB 1   /* number of members */
+#define XLB_TBL_MEMB 2    /* member backend ids, XLB_MAX_VIP_BACKENDS slots */
+#define XLB_TBL_RING (XLB_TBL_MEMB + XLB_MAX_VIP_BACKENDS) /* ring of backend ids */
+#define XLB_TBL_ENTRIES(ring_size) (XLB_TBL_RING + (ring_size))
+
+/* xlb_flows (LRU_HASH): 5-tuple -> struct xlb_flow. Addresses as in struct xlb_addr. */
+struct xlb_flow_key {
+	struct xlb_addr src;
+	struct xlb_addr dst;
+	__be16 sport;
+	__be16 dport;
+	__u8 proto;
+	__u8 family;
+	__u8 pad[2];
+};
+
+struct xlb_flow {
+	__u32 backend_id;
+	__u32 vip_id;
+	__u64 last_seen_ns;  /* CLOCK_MONOTONIC_COARSE (bpf_ktime_get_coarse_ns) */
+};
+
+/* xlb_vip_stats, xlb_be_stats (PERCPU_ARRAY): VIP id / backend id -> traffic counters. */
+struct xlb_traffic {
+	__u64 packets;
+	__u64 bytes;      /* whole frames, as received */
+	__u64 new_flows;  /* flow-table inserts */
+	__u64 pad;
+};
+
+/* xlb_meta (ARRAY, 1 entry): what the maps were created for. */
+struct xlb_meta {
+	__u32 abi_version;
+	__u32 ring_size;
+	__u32 flow_entries;
+	__u32 pad;
+};
+
+#ifndef __cplusplus
+_Static_assert(sizeof(struct xlb_addr) == 16, "xlb_addr");
+_Static_assert(sizeof(struct xlb_vip_key) == 20, "xlb_vip_key");
+_Static_assert(sizeof(struct xlb_vip) == 8, "xlb_vip");
+_Static_assert(sizeof(struct xlb_vip_addr_key) == 20, "xlb_vip_addr_key");
+_Static_assert(sizeof(struct xlb_backend) == 32, "xlb_backend");
+_Static_assert(sizeof(struct xlb_flow_key) == 40, "xlb_flow_key");
+_Static_assert(sizeof(struct xlb_flow) == 16, "xlb_flow");
+_Static_assert(sizeof(struct xlb_traffic) == 32, "xlb_traffic");
+_Static_assert(sizeof(struct xlb_meta) == 16, "xlb_meta");
+#endif
+
+#endif /* XLB_ABI_H */

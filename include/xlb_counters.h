@@ -1,0 +1,63 @@
+/* xlb_counters.h - global data-plane counters (xlb_stats, PERCPU_ARRAY), one list for BPF and userspace. */
+#ifndef XLB_COUNTERS_H
+#define XLB_COUNTERS_H
+
+/*
+ * X(enum name, metric label). The first five follow enum xdp_action so that
+ * XLB_C_ACT_ABORTED + action is the action's counter. Drop reasons are counted only for
+ * packets to a VIP address; anything we cannot attribute to a VIP is passed untouched.
+ */
+#define XLB_COUNTERS(X)                                                        \
+	X(XLB_C_ACT_ABORTED, "xdp_aborted")                                    \
+	X(XLB_C_ACT_DROP, "xdp_drop")                                          \
+	X(XLB_C_ACT_PASS, "xdp_pass")                                          \
+	X(XLB_C_ACT_TX, "xdp_tx")                                              \
+	X(XLB_C_ACT_REDIRECT, "xdp_redirect")                                  \
+	/* passed: not ours */                                                 \
+	X(XLB_C_PASS_NOT_IP, "pass_not_ip")                                    \
+	X(XLB_C_PASS_NOT_VIP, "pass_not_vip")                                  \
+	X(XLB_C_PASS_UNPARSED, "pass_unparsed")                                \
+	/* dropped: packets to a VIP address that cannot be handled safely */  \
+	X(XLB_C_DROP_IP_TRUNCATED, "drop_ip_truncated")                        \
+	X(XLB_C_DROP_BAD_IP_HEADER, "drop_bad_ip_header")                      \
+	X(XLB_C_DROP_BAD_IP_LENGTH, "drop_bad_ip_length")                      \
+	X(XLB_C_DROP_FRAGMENT, "drop_fragment")                                \
+	X(XLB_C_DROP_IPV6_EXT_LIMIT, "drop_ipv6_ext_limit")                    \
+	X(XLB_C_DROP_L4_TRUNCATED, "drop_l4_truncated")                        \
+	X(XLB_C_DROP_BAD_L4_HEADER, "drop_bad_l4_header")                      \
+	X(XLB_C_DROP_NO_BACKEND, "drop_no_backend")                            \
+	X(XLB_C_DROP_NO_TABLE, "drop_no_table")                                \
+	X(XLB_C_MAP_ERROR, "map_error")                                         \
+	/* flow table and backend choice */                                    \
+	X(XLB_C_FLOW_HIT, "flow_hit")                                          \
+	X(XLB_C_FLOW_MISS, "flow_miss")                                        \
+	X(XLB_C_FLOW_INSERT, "flow_insert")                                    \
+	X(XLB_C_FLOW_INSERT_FAIL, "flow_insert_fail")                          \
+	X(XLB_C_FLOW_EXPIRED, "flow_expired")                                  \
+	X(XLB_C_FLOW_STALE, "flow_stale")                                      \
+	X(XLB_C_FLOW_REPICK, "flow_repick")                                    \
+	X(XLB_C_FAILOVER_REHASH, "failover_rehash")                            \
+	X(XLB_C_FAILOVER_WALK, "failover_walk")
+
+#define XLB_COUNTER_ENUM(name, label) name,
+enum xlb_counter { XLB_COUNTERS(XLB_COUNTER_ENUM) XLB_C_MAX };
+#undef XLB_COUNTER_ENUM
+
+/*
+ * Meanings, for the docs and metrics help:
+ * pass_unparsed     frame too short to read the destination address (runt Ethernet, VLAN tag,
+ *                   IPv4 header < 20 bytes, IPv6 header < 40 bytes): the kernel decides.
+ * drop_ip_truncated IPv4 options or IPv6 extension headers run past the frame.
+ * drop_bad_ip_header IPv4 version/IHL < 5 invalid.
+ * drop_bad_ip_length IP total/payload length larger than the frame or smaller than the header.
+ * drop_fragment     IPv4 MF/offset or IPv6 fragment header (not supported yet).
+ * drop_no_table     VIP has no table yet (configuration in progress).
+ * map_error         a lookup that cannot fail did (counted, never silent).
+ * flow_stale        flow entry names a backend that no longer belongs to the VIP: re-picked.
+ * flow_expired      UDP flow idle longer than the timeout: re-picked.
+ * flow_repick       flow entry names a down backend: re-picked (stateless failover).
+ * failover_rehash   the first pick was unusable, a re-hash into the ring found a backend.
+ * failover_walk     all re-hashes failed, the member walk found a backend.
+ */
+
+#endif /* XLB_COUNTERS_H */

@@ -1,0 +1,34 @@
+/* addr.h - parsing and printing of addresses, ports, protocols and VIPs (pure C). */
+#ifndef XLB_ADDR_H
+#define XLB_ADDR_H
+
+#include <linux/types.h>
+#include <stddef.h>
+
+#include "xlb_abi.h"
+
+/* Longest text any xlb_format_* writes, with the NUL: "[v6]:65535/tcp". */
+#define XLB_ADDRSTRLEN 64
+
+/*
+ * Parsers return 0 or -EINVAL; on error they write a one-line message naming the problem and the
+ * input into err (when err is not NULL), e.g. "bad port '0' in '10.0.0.1:0/tcp': must be 1-65535".
+ */
+
+/* "10.0.0.1" or "2001:db8::1" (brackets allowed: "[2001:db8::1]"). */
+int xlb_parse_addr(const char *s, struct xlb_addr *addr, __u8 *family, char *err, size_t errlen);
+/* Decimal 1..65535, nothing else (no sign, no spaces, no hex). Host byte order out. */
+int xlb_parse_port(const char *s, __u16 *port, char *err, size_t errlen);
+/* "tcp" or "udp" (case-insensitive); IPPROTO_* out. */
+int xlb_parse_proto(const char *s, __u8 *proto, char *err, size_t errlen);
+/* "ADDR:PORT/PROTO", IPv6 in brackets: "10.0.0.10:80/tcp", "[2001:db8::10]:443/udp". */
+int xlb_parse_vip(const char *s, struct xlb_vip_key *key, char *err, size_t errlen);
+
+/* Text forms; return the number of characters written (as snprintf) or -ENOSPC. */
+int xlb_format_addr(const struct xlb_addr *addr, __u8 family, char *buf, size_t len);
+int xlb_format_vip(const struct xlb_vip_key *key, char *buf, size_t len);
+
+/* A stable 64-bit identity of an address (same on every machine), for Maglev permutations. */
+__u64 xlb_addr_key(const struct xlb_addr *addr, __u8 family);
+
+#endif /* XLB_ADDR_H */

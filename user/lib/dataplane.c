@@ -1,0 +1,336 @@
+/* dataplane.c - load the XDP program and give typed access to its maps. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "dataplane.h"
+#include "xlb.skel.h"
+
+#define NS_PER_SEC 1000000000ULL
+
+static const char *const counter_names[] = {
+#define XLB_COUNTER_NAME(name, label) [name] = label,
+	XLB_COUNTERS(XLB_COUNTER_NAME)
+#undef XLB_COUNTER_NAME
+};
+
+const char *xlb_counter_name(enum xlb_counter c)
+{
+	return (unsigned)c < XLB_C_MAX ? counter_names[c] : "unknown";
+}
+
+/* An empty table map: the inner-map template at load, and every published table. */
+static int create_table_map(__u32 ring_size)
+{
+	int fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "xlb_table", sizeof(__u32), sizeof(__u32),
+				XLB_TBL_ENTRIES(ring_size), NULL);
+
+	return fd < 0 ? -errno : fd;
+}
+
+int xlb_dp_load(const struct xlb_dp_opts *opts, struct xlb_dp **out)
+{
+	struct xlb_dp_opts o = *opts;
+	struct xlb_meta meta = {};
+	struct xlb_dp *dp;
+	__u32 zero = 0;
+	int inner, err;
+
+	if (!o.ring_size)
+		o.ring_size = XLB_DEFAULT_RING_SIZE;
+	if (!o.flow_entries)
+		o.flow_entries = XLB_DEFAULT_FLOWS;
+	if (!o.udp_timeout_ns)
+		o.udp_timeout_ns = 30 * NS_PER_SEC;
+	if (!xlb_is_prime(o.ring_size) || o.ring_size > XLB_MAX_RING_SIZE)
+		return -EINVAL;
+
+	dp = calloc(1, sizeof(*dp));
+	if (!dp)
+		return -ENOMEM;
+	dp->skel = xlb_bpf__open();
+	if (!dp->skel) {
+		err = -errno;
+		goto err_free;
+	}
+	dp->ring_size = o.ring_size;
+	dp->skel->rodata->ring_size = o.ring_size;
+	dp->skel->rodata->hash_seed = o.hash_seed;
+	dp->skel->rodata->udp_timeout_ns = o.udp_timeout_ns;
+	/* Refresh last-seen often enough that a live UDP flow never looks idle. */
+	dp->skel->rodata->flow_touch_ns = o.udp_timeout_ns / 4 < NS_PER_SEC ? o.udp_timeout_ns / 4
+									   : NS_PER_SEC;
+	for (int i = 0; i < 6; i++) {
+		dp->skel->rodata->lb_mac[i] = o.lb_mac[i];
+		if (o.lb_mac[i])
+			dp->skel->rodata->lb_mac_set = 1;
+	}
+	/* The inner-map template sized for this ring. libbpf 1.1 crashes on
+	 * bpf_map__set_max_entries(bpf_map__inner_map()), so hand it a map of ours instead. */
+	inner = create_table_map(o.ring_size);
+	if (inner < 0) {
+		err = inner;
+		goto err_destroy;
+	}
+	err = bpf_map__set_inner_map_fd(dp->skel->maps.xlb_tables, inner);
+	if (!err)
+		err = bpf_map__set_max_entries(dp->skel->maps.xlb_flows, o.flow_entries);
+	if (!err)
+		err = xlb_bpf__load(dp->skel);
+	close(inner);
+	if (err)
+		goto err_destroy;
+
+	meta.abi_version = XLB_ABI_VERSION;
+	meta.ring_size = o.ring_size;
+	meta.flow_entries = o.flow_entries;
+	err = bpf_map_update_elem(bpf_map__fd(dp->skel->maps.xlb_meta), &zero, &meta, 0);
+	if (err) {
+		err = -errno;
+		goto err_destroy;
+	}
+	dp->prog_fd = bpf_program__fd(dp->skel->progs.xlb_xdp);
+	*out = dp;
+	return 0;
+
+err_destroy:
+	xlb_bpf__destroy(dp->skel);
+err_free:
+	free(dp);
+	return err < 0 ? err : -err;
+}
+
+void xlb_dp_destroy(struct xlb_dp *dp)
+{
+	if (!dp)
+		return;
+	xlb_bpf__destroy(dp->skel);
+	free(dp);
+}
+
+static int map_fd(const struct bpf_map *map)
+{
+	return bpf_map__fd(map);
+}
+
+static int update(int fd, const void *key, const void *value, __u64 flags)
+{
+	return bpf_map_update_elem(fd, key, value, flags) ? -errno : 0;
+}
+
+static void vip_addr_key(const struct xlb_vip_key *key, struct xlb_vip_addr_key *ak)
+{
+	memset(ak, 0, sizeof(*ak));
+	ak->addr = key->addr;
+	ak->family = key->family;
+}
+
+int xlb_dp_set_vip(struct xlb_dp *dp, const struct xlb_vip_key *key, const struct xlb_vip *vip)
+{
+	int vips = map_fd(dp->skel->maps.xlb_vips);
+	int addrs = map_fd(dp->skel->maps.xlb_vip_addrs);
+	struct xlb_vip_addr_key ak;
+	struct xlb_vip old;
+	__u32 refs = 0;
+	int err;
+
+	if (vip->id >= XLB_MAX_VIPS)
+		return -EINVAL;
+	if (bpf_map_lookup_elem(vips, key, &old) == 0)
+		return update(vips, key, vip, BPF_EXIST); /* existing VIP: address already counted */
+
+	vip_addr_key(key, &ak);
+	bpf_map_lookup_elem(addrs, &ak, &refs); /* absent: stays 0 */
+	refs++;
+	err = update(addrs, &ak, &refs, BPF_ANY);
+	if (err)
+		return err;
+	err = update(vips, key, vip, BPF_NOEXIST);
+	if (err) {
+		/* Undo the address count so a failed add leaves nothing behind. */
+		if (--refs)
+			update(addrs, &ak, &refs, BPF_ANY);
+		else
+			bpf_map_delete_elem(addrs, &ak);
+	}
+	return err;
+}
+
+int xlb_dp_del_vip(struct xlb_dp *dp, const struct xlb_vip_key *key)
+{
+	int addrs = map_fd(dp->skel->maps.xlb_vip_addrs);
+	struct xlb_vip_addr_key ak;
+	__u32 refs = 0;
+
+	if (bpf_map_delete_elem(map_fd(dp->skel->maps.xlb_vips), key))
+		return -errno;
+	vip_addr_key(key, &ak);
+	if (bpf_map_lookup_elem(addrs, &ak, &refs) == 0 && refs > 1) {
+		refs--;
+		return update(addrs, &ak, &refs, BPF_EXIST);
+	}
+	bpf_map_delete_elem(addrs, &ak);
+	return 0;
+}
+
+int xlb_dp_set_backend(struct xlb_dp *dp, __u32 id, const struct xlb_backend *be)
+{
+	if (id == 0 || id >= XLB_MAX_BACKENDS)
+		return -EINVAL;
+	return update(map_fd(dp->skel->maps.xlb_backends), &id, be, BPF_ANY);
+}
+
+int xlb_dp_get_backend(struct xlb_dp *dp, __u32 id, struct xlb_backend *be)
+{
+	if (id >= XLB_MAX_BACKENDS)
+		return -EINVAL;
+	return bpf_map_lookup_elem(map_fd(dp->skel->maps.xlb_backends), &id, be) ? -errno : 0;
+}
+
+int xlb_dp_set_backend_state(struct xlb_dp *dp, __u32 id, __u8 state)
+{
+	struct xlb_backend be;
+	int err = xlb_dp_get_backend(dp, id, &be);
+
+	if (err)
+		return err;
+	be.state = state;
+	return xlb_dp_set_backend(dp, id, &be);
+}
+
+int xlb_dp_publish_table(struct xlb_dp *dp, __u32 vip_id, const __u32 *members, __u32 nmemb,
+			 const __u32 *ring, __u32 len)
+{
+	__u32 entries = XLB_TBL_ENTRIES(dp->ring_size);
+	__u32 *keys = NULL, *values = NULL;
+	int inner, err;
+
+	if (vip_id >= XLB_MAX_VIPS || nmemb > XLB_MAX_VIP_BACKENDS || len > dp->ring_size)
+		return -EINVAL;
+	keys = malloc(entries * sizeof(*keys));
+	values = calloc(entries, sizeof(*values));
+	if (!keys || !values) {
+		err = -ENOMEM;
+		goto out_free;
+	}
+	for (__u32 i = 0; i < entries; i++)
+		keys[i] = i;
+	values[XLB_TBL_LEN] = len;
+	values[XLB_TBL_NMEMB] = nmemb;
+	if (nmemb)
+		memcpy(&values[XLB_TBL_MEMB], members, nmemb * sizeof(*members));
+	if (len)
+		memcpy(&values[XLB_TBL_RING], ring, len * sizeof(*ring));
+
+	/* Build the whole new table in a fresh map, then publish it with one outer update. */
+	inner = create_table_map(dp->ring_size);
+	if (inner < 0) {
+		err = inner;
+		goto out_free;
+	}
+	if (bpf_map_update_batch(inner, keys, values, &entries, NULL)) {
+		err = -errno;
+		goto out_close;
+	}
+	err = update(map_fd(dp->skel->maps.xlb_tables), &vip_id, &inner, BPF_ANY);
+out_close:
+	close(inner);
+out_free:
+	free(keys);
+	free(values);
+	return err;
+}
+
+int xlb_dp_publish_maglev(struct xlb_dp *dp, __u32 vip_id, const struct xlb_maglev_backend *be,
+			  __u32 n, __u64 seed)
+{
+	__u32 *ring, *members;
+	int err;
+
+	if (n == 0 || n > XLB_MAX_VIP_BACKENDS)
+		return -EINVAL;
+	ring = malloc(dp->ring_size * sizeof(*ring));
+	members = malloc(n * sizeof(*members));
+	if (!ring || !members) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (__u32 i = 0; i < n; i++)
+		members[i] = be[i].id;
+	err = xlb_maglev_build(be, n, dp->ring_size, seed, ring);
+	if (!err)
+		err = xlb_dp_publish_table(dp, vip_id, members, n, ring, dp->ring_size);
+out:
+	free(ring);
+	free(members);
+	return err;
+}
+
+int xlb_dp_clear_table(struct xlb_dp *dp, __u32 vip_id)
+{
+	if (bpf_map_delete_elem(map_fd(dp->skel->maps.xlb_tables), &vip_id) && errno != ENOENT)
+		return -errno;
+	return 0;
+}
+
+static int ncpus(void)
+{
+	int n = libbpf_num_possible_cpus();
+
+	return n > 0 ? n : 1;
+}
+
+int xlb_dp_read_counters(struct xlb_dp *dp, __u64 out[XLB_C_MAX])
+{
+	int fd = map_fd(dp->skel->maps.xlb_stats), n = ncpus();
+	__u64 *v = calloc(n, sizeof(*v));
+
+	if (!v)
+		return -ENOMEM;
+	for (__u32 c = 0; c < XLB_C_MAX; c++) {
+		out[c] = 0;
+		if (bpf_map_lookup_elem(fd, &c, v)) {
+			free(v);
+			return -errno;
+		}
+		for (int cpu = 0; cpu < n; cpu++)
+			out[c] += v[cpu];
+	}
+	free(v);
+	return 0;
+}
+
+static int read_traffic(int fd, __u32 id, struct xlb_traffic *out)
+{
+	int n = ncpus();
+	struct xlb_traffic *v = calloc(n, sizeof(*v));
+
+	if (!v)
+		return -ENOMEM;
+	memset(out, 0, sizeof(*out));
+	if (bpf_map_lookup_elem(fd, &id, v)) {
+		free(v);
+		return -errno;
+	}
+	for (int cpu = 0; cpu < n; cpu++) {
+		out->packets += v[cpu].packets;
+		out->bytes += v[cpu].bytes;
+		out->new_flows += v[cpu].new_flows;
+	}
+	free(v);
+	return 0;
+}
+
+int xlb_dp_read_vip_traffic(struct xlb_dp *dp, __u32 vip_id, struct xlb_traffic *out)
+{
+	return read_traffic(map_fd(dp->skel->maps.xlb_vip_stats), vip_id, out);
+}
+
+int xlb_dp_read_backend_traffic(struct xlb_dp *dp, __u32 id, struct xlb_traffic *out)
+{
+	return read_traffic(map_fd(dp->skel->maps.xlb_be_stats), id, out);
+}

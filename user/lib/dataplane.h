@@ -1,0 +1,58 @@
+/* dataplane.h - load the XDP program and read/write its maps (typed access; no attach here). */
+#ifndef XLB_DATAPLANE_H
+#define XLB_DATAPLANE_H
+
+#include <linux/types.h>
+
+#include "xlb_abi.h"
+#include "xlb_counters.h"
+#include "maglev.h"
+
+struct xlb_bpf; /* the skeleton, build/xlb.skel.h */
+
+struct xlb_dp_opts {
+	__u32 ring_size;      /* Maglev table size (prime); 0 = XLB_DEFAULT_RING_SIZE */
+	__u32 flow_entries;   /* flow table size; 0 = XLB_DEFAULT_FLOWS */
+	__u32 hash_seed;      /* flow hash seed */
+	__u64 udp_timeout_ns; /* idle UDP flows older than this are re-picked; 0 = 30 s */
+	__u8 lb_mac[6];       /* source MAC of forwarded frames; all-zero = the frame's own dst MAC */
+};
+
+struct xlb_dp {
+	struct xlb_bpf *skel;
+	__u32 ring_size;
+	int prog_fd;
+};
+
+/* Open, size and load the program and its maps (not attached). Returns 0 or -errno. */
+int xlb_dp_load(const struct xlb_dp_opts *opts, struct xlb_dp **out);
+void xlb_dp_destroy(struct xlb_dp *dp);
+
+/* VIPs: also maintain the per-address refcount in xlb_vip_addrs. */
+int xlb_dp_set_vip(struct xlb_dp *dp, const struct xlb_vip_key *key, const struct xlb_vip *vip);
+int xlb_dp_del_vip(struct xlb_dp *dp, const struct xlb_vip_key *key);
+
+int xlb_dp_set_backend(struct xlb_dp *dp, __u32 id, const struct xlb_backend *be);
+int xlb_dp_get_backend(struct xlb_dp *dp, __u32 id, struct xlb_backend *be);
+/* Change only the state byte (read-modify-write of the entry). */
+int xlb_dp_set_backend_state(struct xlb_dp *dp, __u32 id, __u8 state);
+
+/*
+ * Publish a VIP's table atomically: a new inner map is created and filled completely, then swapped
+ * into xlb_tables[vip_id] with one update. ring has len entries (len <= ring_size), members nmemb.
+ */
+int xlb_dp_publish_table(struct xlb_dp *dp, __u32 vip_id, const __u32 *members, __u32 nmemb,
+			 const __u32 *ring, __u32 len);
+/* Build a weighted Maglev ring of dp->ring_size slots over be[] (members: all of be[]) and publish. */
+int xlb_dp_publish_maglev(struct xlb_dp *dp, __u32 vip_id, const struct xlb_maglev_backend *be,
+			  __u32 n, __u64 seed);
+int xlb_dp_clear_table(struct xlb_dp *dp, __u32 vip_id);
+
+/* Per-CPU counters summed over CPUs. */
+int xlb_dp_read_counters(struct xlb_dp *dp, __u64 out[XLB_C_MAX]);
+int xlb_dp_read_vip_traffic(struct xlb_dp *dp, __u32 vip_id, struct xlb_traffic *out);
+int xlb_dp_read_backend_traffic(struct xlb_dp *dp, __u32 id, struct xlb_traffic *out);
+
+const char *xlb_counter_name(enum xlb_counter c);
+
+#endif /* XLB_DATAPLANE_H */
