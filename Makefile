@@ -50,8 +50,8 @@ $(BUILD)/tests/%: tests/%.c $(LIB) $(TLIB_OBJS) $(SKELS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $< $(TLIB_OBJS) $(LIB) $(LDLIBS) -o $@
 
-$(BENCH): scripts/bench/xlb_bench.c $(LIB) $(SKELS)
-	$(CC) $(CFLAGS) $< $(LIB) $(LDLIBS) -o $@
+$(BENCH): scripts/bench/xlb_bench.c $(LIB) $(TLIB_OBJS) $(SKELS)
+	$(CC) $(CFLAGS) $< $(TLIB_OBJS) $(LIB) $(LDLIBS) -o $@
 
 $(BUILD)/bpf:
 	mkdir -p $@

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -26,8 +27,10 @@ const char *xlb_counter_name(enum xlb_counter c)
 /* An empty table map: the inner-map template at load, and every published table. */
 static int create_table_map(__u32 ring_size)
 {
+	/* Mmapable: a table is filled with one memcpy; a batch update of 66k entries takes 20 ms. */
+	LIBBPF_OPTS(bpf_map_create_opts, o, .map_flags = BPF_F_MMAPABLE);
 	int fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "xlb_table", sizeof(__u32), sizeof(__u32),
-				XLB_TBL_ENTRIES(ring_size), NULL);
+				XLB_TBL_ENTRIES(ring_size), &o);
 
 	return fd < 0 ? -errno : fd;
 }
@@ -202,46 +205,44 @@ int xlb_dp_set_backend_state(struct xlb_dp *dp, __u32 id, __u8 state)
 	return xlb_dp_set_backend(dp, id, &be);
 }
 
+/* Array maps store every value in an 8-byte slot (round_up(value_size, 8)), mmap included. */
+#define TABLE_SLOT 8
+
+static void table_put(void *table, __u32 idx, __u32 value)
+{
+	memcpy((char *)table + (size_t)idx * TABLE_SLOT, &value, sizeof(value));
+}
+
 int xlb_dp_publish_table(struct xlb_dp *dp, __u32 vip_id, const __u32 *members, __u32 nmemb,
 			 const __u32 *ring, __u32 len)
 {
-	__u32 entries = XLB_TBL_ENTRIES(dp->ring_size);
-	__u32 *keys = NULL, *values = NULL;
+	size_t size = (size_t)XLB_TBL_ENTRIES(dp->ring_size) * TABLE_SLOT;
+	void *table;
 	int inner, err;
 
 	if (vip_id >= XLB_MAX_VIPS || nmemb > XLB_MAX_VIP_BACKENDS || len > dp->ring_size)
 		return -EINVAL;
-	keys = malloc(entries * sizeof(*keys));
-	values = calloc(entries, sizeof(*values));
-	if (!keys || !values) {
-		err = -ENOMEM;
-		goto out_free;
-	}
-	for (__u32 i = 0; i < entries; i++)
-		keys[i] = i;
-	values[XLB_TBL_LEN] = len;
-	values[XLB_TBL_NMEMB] = nmemb;
-	if (nmemb)
-		memcpy(&values[XLB_TBL_MEMB], members, nmemb * sizeof(*members));
-	if (len)
-		memcpy(&values[XLB_TBL_RING], ring, len * sizeof(*ring));
-
 	/* Build the whole new table in a fresh map, then publish it with one outer update. */
 	inner = create_table_map(dp->ring_size);
-	if (inner < 0) {
-		err = inner;
-		goto out_free;
-	}
-	if (bpf_map_update_batch(inner, keys, values, &entries, NULL)) {
+	if (inner < 0)
+		return inner;
+	table = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, inner, 0);
+	if (table == MAP_FAILED) {
 		err = -errno;
 		goto out_close;
 	}
+	table_put(table, XLB_TBL_LEN, len);
+	table_put(table, XLB_TBL_NMEMB, nmemb);
+	for (__u32 i = 0; i < nmemb; i++)
+		table_put(table, XLB_TBL_MEMB + i, members[i]);
+	for (__u32 i = 0; i < len; i++)
+		table_put(table, XLB_TBL_RING + i, ring[i]);
+	munmap(table, size);
+	/* The kernel waits for running programs (synchronize_rcu) before this returns, so when
+	 * it does, no packet uses the old table any more. */
 	err = update(map_fd(dp->skel->maps.xlb_tables), &vip_id, &inner, BPF_ANY);
 out_close:
 	close(inner);
-out_free:
-	free(keys);
-	free(values);
 	return err;
 }
 

@@ -1,0 +1,471 @@
+/* test_flows.c - flow table, failover, draining, determinism and atomic table swaps (real program). */
+#include <arpa/inet.h>
+#include <linux/in.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "check.h"
+#include "addr.h"
+#include "fixture.h"
+#include "xlb_hash.h"
+#include "xlb.skel.h"
+
+#define NFLOWS 600
+
+static struct fx fx;
+
+/* Flow i (distinct client address and port) to VIP vip of the fixture. */
+static void vip_flow_spec(const struct fx *f, int vip, __u32 i, struct pkt_spec *s)
+{
+	pkt_spec_init(s, f->vip[vip].key.family, f->vip[vip].key.proto);
+	s->dst = f->vip[vip].key.addr;
+	s->dport = ntohs(f->vip[vip].key.port);
+	pkt_spec_flow(s, i);
+}
+
+/* Sends flow i of a VIP (0..3 as in fixture.h) and returns the backend id it went to (0: not
+ * forwarded; *action says what happened). */
+static __u32 send_flow(struct fx *f, int vip, __u32 i, __u8 tcp_flags, __u32 *action)
+{
+	__u8 frame[PKT_BUF_SIZE], out[PKT_BUF_SIZE];
+	__u32 out_len = sizeof(out), act = 0;
+	struct pkt_spec s;
+	int len;
+
+	vip_flow_spec(f, vip, i, &s);
+	s.tcp_flags = tcp_flags;
+	len = pkt_build(&s, frame, sizeof(frame));
+	if (len <= 0 || fx_run(f, frame, len, out, &out_len, &act)) {
+		act = -1;
+		return 0;
+	}
+	if (action)
+		*action = act;
+	return act == XDP_TX ? fx_backend_of(out, out_len) : 0;
+}
+
+static void flow_key(int vip, __u32 i, struct xlb_flow_key *k)
+{
+	struct pkt_spec s;
+
+	vip_flow_spec(&fx, vip, i, &s);
+	fx_spec_key(&s, k);
+}
+
+static __u64 counter(struct fx *f, enum xlb_counter c)
+{
+	__u64 v[XLB_C_MAX];
+
+	return xlb_dp_read_counters(f->dp, v) ? ~0ULL : v[c];
+}
+
+static void restore(void)
+{
+	for (int v = 0; v < FX_NVIPS; v++) {
+		for (__u32 j = 0; j < fx.vip[v].nbe; j++)
+			fx_set_state(&fx, fx.vip[v].be[j], XLB_BE_UP);
+		fx.vip[v].nbe = 3;
+		for (int j = 0; j < 3; j++) {
+			fx.vip[v].be[j] = v * 3 + j + 1;
+			fx.vip[v].weight[j] = 1;
+		}
+		fx_publish(&fx, v);
+	}
+	fx_flush_flows(&fx);
+}
+
+/* New flows follow the ring exactly, for every VIP. */
+static void test_new_flows_follow_ring(void)
+{
+	restore();
+	for (int v = 0; v < FX_NVIPS; v++) {
+		int spread[FX_MAX_BE] = {0}, how;
+
+		for (__u32 i = 0; i < NFLOWS; i++) {
+			struct xlb_flow_key k;
+			__u32 be = send_flow(&fx, v, i, PKT_TCP_SYN, NULL);
+
+			flow_key(v, i, &k);
+			if (!ASSERT_EQ(be, fx_oracle_pick(&fx, v, &k, &how), "backend = ring pick"))
+				return;
+			spread[be]++;
+		}
+		for (int j = 0; j < 3; j++) /* 600 flows over 3 equal backends: ~200 each */
+			ASSERT_TRUE(spread[fx.vip[v].be[j]] > 140, "every backend gets flows");
+	}
+}
+
+/* A flow keeps its backend when the table changes; new flows use the new table. */
+static void test_sticky_across_table_change(void)
+{
+	__u32 before[NFLOWS], moved = 0, kept = 0;
+	int how;
+
+	restore();
+	for (__u32 i = 0; i < NFLOWS; i++)
+		before[i] = send_flow(&fx, 0, i, PKT_TCP_SYN, NULL);
+	/* Backend 3 leaves the ring (weight 0), a new backend 13 joins with weight 2. */
+	struct xlb_backend be = {.state = XLB_BE_UP, .family = XLB_AF_INET, .vip_id = fx.vip[0].id,
+				 .mac = {0x02, 0, 0, 0, 0x01, 13}};
+	be.addr.v4 = htonl(0x0a00010d);
+	ASSERT_OK(xlb_dp_set_backend(fx.dp, 13, &be), "add backend 13");
+	fx.state[13] = XLB_BE_UP;
+	fx.be_vip[13] = fx.vip[0].id;
+	fx.vip[0].weight[2] = 0;
+	fx.vip[0].be[3] = 13;
+	fx.vip[0].weight[3] = 2;
+	fx.vip[0].nbe = 4;
+	ASSERT_OK(fx_publish(&fx, 0), "publish");
+
+	for (__u32 i = 0; i < NFLOWS; i++) {
+		struct xlb_flow_key k;
+
+		flow_key(0, i, &k);
+		ASSERT_EQ(send_flow(&fx, 0, i, PKT_TCP_ACK, NULL), before[i], "established flow stays");
+		if (fx_oracle_pick(&fx, 0, &k, &how) != before[i])
+			moved++;
+		/* A new flow (another client port) uses the new ring. */
+		flow_key(0, i + 100000, &k);
+		if (!ASSERT_EQ(send_flow(&fx, 0, i + 100000, PKT_TCP_SYN, NULL),
+			       fx_oracle_pick(&fx, 0, &k, &how), "new flow follows new ring"))
+			break;
+		kept++;
+	}
+	ASSERT_TRUE(moved > NFLOWS / 4, "the new ring really moved many flows");
+	ASSERT_EQ(kept, NFLOWS, "all new flows checked");
+	fx_set_state(&fx, 13, XLB_BE_DOWN);
+}
+
+/* Down backend: its flows re-pick at once (same pick as a fresh flow), others stay. */
+static void test_down_backend_failover(void)
+{
+	__u32 before[NFLOWS], down = fx.vip[2].be[1];
+	__u64 repick0, repick1;
+	int how, nmoved = 0;
+
+	restore();
+	for (__u32 i = 0; i < NFLOWS; i++)
+		before[i] = send_flow(&fx, 2, i, PKT_TCP_SYN, NULL);
+	ASSERT_OK(fx_set_state(&fx, down, XLB_BE_DOWN), "down");
+	repick0 = counter(&fx, XLB_C_FLOW_REPICK);
+	for (__u32 i = 0; i < NFLOWS; i++) {
+		struct xlb_flow_key k;
+		__u32 be = send_flow(&fx, 2, i, PKT_TCP_ACK, NULL);
+
+		flow_key(2, i, &k);
+		if (before[i] == down) {
+			nmoved++;
+			ASSERT_NEQ(be, down, "no packet to a down backend");
+			ASSERT_EQ(be, fx_oracle_pick(&fx, 2, &k, &how), "re-pick = fresh pick");
+			ASSERT_TRUE(how >= 1, "re-pick came from a re-hash");
+		} else {
+			ASSERT_EQ(be, before[i], "flows on healthy backends stay");
+		}
+	}
+	repick1 = counter(&fx, XLB_C_FLOW_REPICK);
+	ASSERT_EQ(repick1 - repick0, nmoved, "flow_repick counts the moved flows");
+	ASSERT_TRUE(nmoved > 100, "a third of the flows were on the down backend");
+
+	/* Back up: re-steered flows stay where they went (their entry was rewritten). */
+	fx_set_state(&fx, down, XLB_BE_UP);
+	for (__u32 i = 0; i < NFLOWS; i++)
+		if (before[i] == down)
+			ASSERT_NEQ(send_flow(&fx, 2, i, PKT_TCP_ACK, NULL), down,
+				   "re-steered flow does not bounce back");
+}
+
+/* Draining: existing flows stay, new flows avoid it. */
+static void test_draining(void)
+{
+	__u32 before[NFLOWS], drain = fx.vip[0].be[0];
+	int how;
+
+	restore();
+	for (__u32 i = 0; i < NFLOWS; i++)
+		before[i] = send_flow(&fx, 0, i, PKT_TCP_SYN, NULL);
+	fx_set_state(&fx, drain, XLB_BE_DRAINING);
+	for (__u32 i = 0; i < NFLOWS; i++) {
+		struct xlb_flow_key k;
+		__u32 be;
+
+		ASSERT_EQ(send_flow(&fx, 0, i, PKT_TCP_ACK, NULL), before[i], "existing flow stays");
+		be = send_flow(&fx, 0, i + 200000, PKT_TCP_SYN, NULL);
+		flow_key(0, i + 200000, &k);
+		ASSERT_NEQ(be, drain, "no new flow to a draining backend");
+		ASSERT_EQ(be, fx_oracle_pick(&fx, 0, &k, &how), "new flow: oracle");
+	}
+}
+
+/* All down: no_backend; draining only: existing flows go on, new ones are dropped. */
+static void test_no_usable_backend(void)
+{
+	__u64 nb0 = counter(&fx, XLB_C_DROP_NO_BACKEND);
+	__u32 act = 0, old;
+
+	restore();
+	old = send_flow(&fx, 1, 7, 0, NULL);
+	ASSERT_NEQ(old, 0, "udp flow forwarded");
+	for (int j = 0; j < 3; j++)
+		fx_set_state(&fx, fx.vip[1].be[j], XLB_BE_DRAINING);
+	ASSERT_EQ(send_flow(&fx, 1, 7, 0, NULL), old, "existing flow on a draining backend");
+	ASSERT_EQ(send_flow(&fx, 1, 8, 0, &act), 0, "new flow with only draining backends");
+	ASSERT_EQ(act, XDP_DROP, "dropped");
+	for (int j = 0; j < 3; j++)
+		fx_set_state(&fx, fx.vip[1].be[j], XLB_BE_DOWN);
+	ASSERT_EQ(send_flow(&fx, 1, 7, 0, &act), 0, "existing flow, all down");
+	ASSERT_EQ(act, XDP_DROP, "dropped");
+	ASSERT_EQ(counter(&fx, XLB_C_DROP_NO_BACKEND) - nb0, 2, "drop_no_backend");
+}
+
+/* Re-hashes exhausted: the member walk still finds the one usable backend. */
+static void test_member_walk(void)
+{
+	struct xlb_flow_key k;
+	int how, found = 0;
+	__u64 w0;
+
+	restore();
+	/* Weights 1:1:30: the heavy backend owns ~94% of the slots; taking it down makes some
+	 * flows miss on all 9 tries. */
+	fx.vip[0].weight[2] = 30;
+	fx_publish(&fx, 0);
+	fx_set_state(&fx, fx.vip[0].be[2], XLB_BE_DOWN);
+	fx_set_state(&fx, fx.vip[0].be[1], XLB_BE_DOWN);
+	w0 = counter(&fx, XLB_C_FAILOVER_WALK);
+	for (__u32 i = 0; i < 20000 && found < 20; i++) {
+		flow_key(0, i, &k);
+		if (fx_oracle_pick(&fx, 0, &k, &how) && how == XLB_REHASH_TRIES + 1) {
+			found++;
+			ASSERT_EQ(send_flow(&fx, 0, i, PKT_TCP_SYN, NULL), fx.vip[0].be[0],
+				  "walk picks the only usable backend");
+		}
+	}
+	ASSERT_EQ(found, 20, "flows that need the walk exist");
+	ASSERT_EQ(counter(&fx, XLB_C_FAILOVER_WALK) - w0, found, "failover_walk counted");
+}
+
+/* Two separately loaded programs with the same maps choose the same backend for every flow,
+ * including flows one of them had pinned to a backend that is now down. */
+static void test_two_instances_agree(void)
+{
+	struct fx other;
+	int same = 0, walk = 0;
+
+	restore();
+	if (!ASSERT_OK(fx_setup(&other, NULL), "second instance"))
+		return;
+	for (int v = 0; v < FX_NVIPS; v++) {
+		fx.vip[v].weight[2] = 5;
+		other.vip[v].weight[2] = 5;
+		fx_publish(&fx, v);
+		fx_publish(&other, v);
+		/* Only the first instance has seen these flows. */
+		for (__u32 i = 0; i < NFLOWS; i++)
+			send_flow(&fx, v, i, PKT_TCP_SYN, NULL);
+		fx_set_state(&fx, fx.vip[v].be[2], XLB_BE_DOWN);
+		fx_set_state(&other, other.vip[v].be[2], XLB_BE_DOWN);
+		if (v == 3) { /* and one VIP with two of three down */
+			fx_set_state(&fx, fx.vip[v].be[0], XLB_BE_DOWN);
+			fx_set_state(&other, other.vip[v].be[0], XLB_BE_DOWN);
+		}
+		for (__u32 i = 0; i < NFLOWS; i++) {
+			__u32 a = send_flow(&fx, v, i, PKT_TCP_ACK, NULL);
+			__u32 b = send_flow(&other, v, i, PKT_TCP_ACK, NULL);
+
+			if (!ASSERT_EQ(a, b, "both instances agree"))
+				break;
+			same += a == b && a;
+		}
+	}
+	walk = counter(&other, XLB_C_FAILOVER_REHASH);
+	ASSERT_EQ(same, FX_NVIPS * NFLOWS, "every flow forwarded identically");
+	ASSERT_TRUE(walk > 0, "failover re-hashes happened");
+	fx_teardown(&other);
+}
+
+/* UDP flows idle past the timeout are re-picked; TCP flows are not timed out. */
+static void test_udp_timeout_and_stale(void)
+{
+	int fd = bpf_map__fd(fx.dp->skel->maps.xlb_flows);
+	struct xlb_flow_key k;
+	struct xlb_flow fl;
+	struct timespec now;
+	int how;
+	__u64 e0 = counter(&fx, XLB_C_FLOW_EXPIRED), s0 = counter(&fx, XLB_C_FLOW_STALE);
+
+	restore();
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &now);
+	for (int v = 0; v < 2; v++) {
+		__u32 fresh, other;
+
+		flow_key(v, 42, &k);
+		fresh = fx_oracle_pick(&fx, v, &k, &how);
+		other = fx.vip[v].be[0] == fresh ? fx.vip[v].be[1] : fx.vip[v].be[0];
+		fl = (struct xlb_flow){.backend_id = other, .vip_id = fx.vip[v].id,
+				       .last_seen_ns = now.tv_sec * 1000000000ULL + now.tv_nsec -
+						       31 * 1000000000ULL};
+		ASSERT_OK(bpf_map_update_elem(fd, &k, &fl, BPF_ANY), "old entry");
+		if (v == 1)
+			ASSERT_EQ(send_flow(&fx, v, 42, 0, NULL), fresh, "idle udp flow re-picked");
+		else
+			ASSERT_EQ(send_flow(&fx, v, 42, PKT_TCP_ACK, NULL), other, "tcp flow kept");
+	}
+	ASSERT_EQ(counter(&fx, XLB_C_FLOW_EXPIRED) - e0, 1, "flow_expired");
+
+	/* An entry naming another VIP's backend (id reused) is not honoured. */
+	flow_key(0, 43, &k);
+	fl = (struct xlb_flow){.backend_id = fx.vip[2].be[0], .vip_id = fx.vip[0].id};
+	bpf_map_update_elem(fd, &k, &fl, BPF_ANY);
+	ASSERT_EQ(send_flow(&fx, 0, 43, PKT_TCP_ACK, NULL), fx_oracle_pick(&fx, 0, &k, &how),
+		  "stale entry re-picked");
+	ASSERT_EQ(counter(&fx, XLB_C_FLOW_STALE) - s0, 1, "flow_stale");
+}
+
+/* A VIP without a table drops with drop_no_table. */
+static void test_no_table(void)
+{
+	__u64 d0 = counter(&fx, XLB_C_DROP_NO_TABLE);
+	__u32 act;
+
+	restore();
+	ASSERT_OK(xlb_dp_clear_table(fx.dp, fx.vip[1].id), "clear");
+	ASSERT_EQ(send_flow(&fx, 1, 1, 0, &act), 0, "not forwarded");
+	ASSERT_EQ(act, XDP_DROP, "dropped");
+	ASSERT_EQ(counter(&fx, XLB_C_DROP_NO_TABLE) - d0, 1, "drop_no_table");
+	fx_publish(&fx, 1);
+}
+
+/* A table being filled is invisible until its map is swapped in. */
+static void test_table_invisible_until_swap(void)
+{
+	int outer = bpf_map__fd(fx.dp->skel->maps.xlb_tables);
+	__u32 entries = XLB_TBL_ENTRIES(fx.dp->ring_size), vip = fx.vip[0].id;
+	__u32 target = fx.vip[0].be[2], before[100];
+	int inner;
+
+	restore();
+	for (__u32 i = 0; i < 100; i++)
+		before[i] = send_flow(&fx, 0, i, PKT_TCP_SYN, NULL);
+	LIBBPF_OPTS(bpf_map_create_opts, mo, .map_flags = BPF_F_MMAPABLE);
+	inner = bpf_map_create(BPF_MAP_TYPE_ARRAY, "xlb_table", 4, 4, entries, &mo);
+	if (!ASSERT_TRUE(inner >= 0, "create"))
+		return;
+	/* Fill half of a table that sends everything to one backend. */
+	for (__u32 i = XLB_TBL_RING; i < XLB_TBL_RING + fx.dp->ring_size / 2; i++)
+		bpf_map_update_elem(inner, &i, &target, 0);
+	fx_flush_flows(&fx);
+	for (__u32 i = 0; i < 100; i++)
+		ASSERT_EQ(send_flow(&fx, 0, i, PKT_TCP_SYN, NULL), before[i], "old table in use");
+	for (__u32 i = XLB_TBL_RING + fx.dp->ring_size / 2; i < entries; i++)
+		bpf_map_update_elem(inner, &i, &target, 0);
+	__u32 idx = XLB_TBL_LEN, len = fx.dp->ring_size, one = 1;
+	bpf_map_update_elem(inner, &idx, &len, 0);
+	idx = XLB_TBL_NMEMB;
+	bpf_map_update_elem(inner, &idx, &one, 0);
+	idx = XLB_TBL_MEMB;
+	bpf_map_update_elem(inner, &idx, &target, 0);
+	ASSERT_OK(bpf_map_update_elem(outer, &vip, &inner, 0), "swap");
+	close(inner);
+	fx_flush_flows(&fx);
+	for (__u32 i = 0; i < 100; i++)
+		if (!ASSERT_EQ(send_flow(&fx, 0, i, PKT_TCP_SYN, NULL), target, "new table in use"))
+			break;
+}
+
+/* Under concurrent swaps between two different tables, every packet is forwarded exactly as
+ * one of the two tables says: never a mix (e.g. one table's length with the other's slots). */
+struct swapper {
+	struct fx *fx;
+	volatile int stop;
+	long swaps;
+	__u32 *ring_a, *ring_b, memb_a[3], memb_b[2];
+};
+
+static void *swap_loop(void *arg)
+{
+	struct swapper *sw = arg;
+
+	while (!sw->stop) {
+		bool a = sw->swaps % 2 == 0;
+
+		xlb_dp_publish_table(sw->fx->dp, sw->fx->vip[0].id, a ? sw->memb_a : sw->memb_b,
+				     a ? 3 : 2, a ? sw->ring_a : sw->ring_b,
+				     a ? sw->fx->dp->ring_size : 1009);
+		sw->swaps++;
+	}
+	return NULL;
+}
+
+static void test_concurrent_swaps_atomic(void)
+{
+	struct swapper sw = {.fx = &fx, .memb_a = {1, 2, 3}, .memb_b = {2, 3}};
+	struct xlb_maglev_backend mb[3];
+	__u32 m = fx.dp->ring_size, ga = 0, gb = 0, bad = 0;
+	pthread_t t;
+
+	restore();
+	sw.ring_a = calloc(m, 4);
+	sw.ring_b = calloc(m, 4);
+	for (int j = 0; j < 3; j++) {
+		struct xlb_backend be;
+
+		xlb_dp_get_backend(fx.dp, j + 1, &be);
+		mb[j] = (struct xlb_maglev_backend){xlb_addr_key(&be.addr, be.family), 1, j + 1};
+	}
+	xlb_maglev_build(mb, 3, m, 1, sw.ring_a);
+	xlb_maglev_build(mb + 1, 2, 1009, 2, sw.ring_b); /* other length, other members */
+	/* Start from table A: every packet must match A or B from the first one on. */
+	ASSERT_OK(xlb_dp_publish_table(fx.dp, fx.vip[0].id, sw.memb_a, 3, sw.ring_a, m), "A");
+	pthread_create(&t, NULL, swap_loop, &sw);
+	/* At least 20,000 packets and 20 swaps (a swap waits for an RCU grace period). */
+	for (__u32 i = 0; i < 20000 || (sw.swaps < 20 && i < 1000000); i++) {
+		struct xlb_flow_key k;
+		__u32 got = send_flow(&fx, 0, 300000 + i, PKT_TCP_SYN, NULL);
+		__u32 h;
+
+		flow_key(0, 300000 + i, &k);
+		h = xlb_flow_hash(&k, fx.dp->skel->rodata->hash_seed, 0);
+		if (got == sw.ring_a[h % m])
+			ga++;
+		else if (got == sw.ring_b[h % 1009])
+			gb++;
+		else if (bad++ < 5)
+			fprintf(stderr, "    flow %u: got %u, table A %u, table B %u\n", i, got,
+				sw.ring_a[h % m], sw.ring_b[h % 1009]);
+	}
+	sw.stop = 1;
+	pthread_join(t, NULL);
+	fprintf(stderr, "    %ld swaps; table A %u, table B %u, neither %u\n", sw.swaps, ga, gb,
+		bad);
+	ASSERT_EQ(bad, 0, "every packet saw one whole table");
+	ASSERT_TRUE(sw.swaps >= 20, "tables were swapped during the run");
+	ASSERT_TRUE(ga > 0 && gb > 0, "both tables were seen");
+	free(sw.ring_a);
+	free(sw.ring_b);
+}
+
+int main(void)
+{
+	if (fx_setup(&fx, NULL)) {
+		printf("FAIL test_flows/setup: cannot load the XDP program\n");
+		return 1;
+	}
+	RUN_TEST(test_new_flows_follow_ring);
+	RUN_TEST(test_sticky_across_table_change);
+	RUN_TEST(test_down_backend_failover);
+	RUN_TEST(test_draining);
+	RUN_TEST(test_no_usable_backend);
+	RUN_TEST(test_member_walk);
+	RUN_TEST(test_two_instances_agree);
+	RUN_TEST(test_udp_timeout_and_stale);
+	RUN_TEST(test_no_table);
+	RUN_TEST(test_table_invisible_until_swap);
+	RUN_TEST(test_concurrent_swaps_atomic);
+	fx_teardown(&fx);
+	return xt_finish();
+}
