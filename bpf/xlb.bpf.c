@@ -86,7 +86,7 @@ static __always_inline int handle_vip(struct xdp_md *ctx, struct xlb_pkt *p,
 	__u32 vip_id = vip->id;
 	__u32 be_id = 0;
 	int new_flow = 0;
-	void *table;
+	struct xlb_table *table;
 
 	flow = bpf_map_lookup_elem(&xlb_flows, &p->key);
 	if (flow) {
@@ -98,7 +98,7 @@ static __always_inline int handle_vip(struct xdp_md *ctx, struct xlb_pkt *p,
 	}
 
 	if (!be) {
-		table = bpf_map_lookup_elem(&xlb_tables, &vip_id);
+		table = vip_table(vip_id);
 		if (!table)
 			return drop(XLB_C_DROP_NO_TABLE);
 		be_id = pick_maglev(table, vip_id, xlb_flow_hash(&p->key, hash_seed, 0), &be);

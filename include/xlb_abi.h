@@ -14,15 +14,15 @@
 #define XLB_ABI_VERSION 1
 
 /* Limits (map sizes; the flow table and ring size are set before load). */
-#define XLB_MAX_VIPS 512             /* VIP ids 0..XLB_MAX_VIPS-1 */
-#define XLB_MAX_BACKENDS 8192        /* backend ids 1..XLB_MAX_BACKENDS-1; 0 means "none" */
-#define XLB_MAX_VIP_BACKENDS 1024    /* members of one VIP */
-#define XLB_DEFAULT_RING_SIZE 65537  /* Maglev table size: prime, >= 100 * backends for 1% balance */
-#define XLB_MAX_RING_SIZE 655373     /* largest supported ring size (prime) */
-#define XLB_DEFAULT_FLOWS 262144     /* flow table entries */
-#define XLB_REHASH_TRIES 8           /* failover re-hashes into the ring before the member walk */
+#define XLB_MAX_VIPS	      512   /* VIP ids 0..XLB_MAX_VIPS-1 */
+#define XLB_MAX_BACKENDS      8192  /* backend ids 1..XLB_MAX_BACKENDS-1; 0 means "none" */
+#define XLB_MAX_VIP_BACKENDS  1024  /* members of one VIP */
+#define XLB_DEFAULT_RING_SIZE 65537 /* Maglev table size: prime, >= 100 * backends for 1% balance */
+#define XLB_MAX_RING_SIZE     655373 /* largest supported ring size (prime) */
+#define XLB_DEFAULT_FLOWS     262144 /* flow table entries */
+#define XLB_REHASH_TRIES      8	     /* failover re-hashes into the ring before the member walk */
 
-#define XLB_AF_INET 4
+#define XLB_AF_INET  4
 #define XLB_AF_INET6 6
 
 /* An IPv4 or IPv6 address in network byte order. IPv4 uses v4 (bytes 0..3), bytes 4..15 are 0. */
@@ -37,9 +37,9 @@ struct xlb_addr {
 /* xlb_vips (HASH): {VIP address, port, protocol} -> struct xlb_vip. */
 struct xlb_vip_key {
 	struct xlb_addr addr;
-	__be16 port;   /* network byte order; never 0 */
-	__u8 proto;    /* IPPROTO_TCP or IPPROTO_UDP */
-	__u8 family;   /* XLB_AF_INET or XLB_AF_INET6 */
+	__be16 port; /* network byte order; never 0 */
+	__u8 proto;  /* IPPROTO_TCP or IPPROTO_UDP */
+	__u8 family; /* XLB_AF_INET or XLB_AF_INET6 */
 };
 
 enum xlb_sched {
@@ -51,10 +51,10 @@ enum xlb_fwd {
 };
 
 struct xlb_vip {
-	__u32 id;      /* index into xlb_tables and xlb_vip_stats */
-	__u8 sched;    /* enum xlb_sched */
-	__u8 fwd;      /* enum xlb_fwd */
-	__u16 flags;   /* XLB_VIP_F_*, none yet */
+	__u32 id;    /* index into xlb_tables and xlb_vip_stats */
+	__u8 sched;  /* enum xlb_sched */
+	__u8 fwd;    /* enum xlb_fwd */
+	__u16 flags; /* XLB_VIP_F_*, none yet */
 };
 
 /* xlb_vip_addrs (HASH): VIP address -> number of VIPs on it. Lets the program tell a malformed
@@ -67,30 +67,33 @@ struct xlb_vip_addr_key {
 
 /* xlb_backends (ARRAY): backend id -> struct xlb_backend. A backend is one real server of one VIP. */
 enum xlb_backend_state {
-	XLB_BE_DOWN = 0,      /* no traffic: flows on it re-pick at once (stateless failover) */
-	XLB_BE_UP = 1,        /* new and existing flows */
-	XLB_BE_DRAINING = 2,  /* existing flows only */
+	XLB_BE_DOWN = 0,     /* no traffic: flows on it re-pick at once (stateless failover) */
+	XLB_BE_UP = 1,	     /* new and existing flows */
+	XLB_BE_DRAINING = 2, /* existing flows only */
 };
 
 struct xlb_backend {
 	struct xlb_addr addr;
-	__u8 mac[6];     /* dsr-l2 next hop */
-	__u8 state;      /* enum xlb_backend_state */
+	__u8 mac[6]; /* dsr-l2 next hop */
+	__u8 state;  /* enum xlb_backend_state */
 	__u8 family;
-	__u32 vip_id;    /* owner VIP: a flow entry is honoured only by its own VIP's backends */
-	__u32 flags;     /* none yet */
+	__u32 vip_id; /* owner VIP: a flow entry is honoured only by its own VIP's backends */
+	__u32 flags;  /* none yet */
 };
 
 /*
- * xlb_tables (ARRAY_OF_MAPS): VIP id -> inner ARRAY of __u32, XLB_TBL_RING + ring size entries.
- * The controller builds a complete new inner map and then swaps it in with one update of the
- * outer slot, so a packet sees the old table or the new one, never a mix.
+ * xlb_tables (ARRAY_OF_MAPS): VIP id -> inner ARRAY with one struct xlb_table of
+ * XLB_TBL_SIZE(ring size) bytes. The controller builds a complete new inner map and then swaps
+ * it in with one update of the outer slot, so a packet sees the old table or the new one, never
+ * a mix. One element holding everything means one inner lookup per new flow.
  */
-#define XLB_TBL_LEN 0     /* entries used in the ring: the Maglev table size (prime) */
-#define XLB_TBL_NMEMB 1   /* number of members */
-#define XLB_TBL_MEMB 2    /* member backend ids, XLB_MAX_VIP_BACKENDS slots */
-#define XLB_TBL_RING (XLB_TBL_MEMB + XLB_MAX_VIP_BACKENDS) /* ring of backend ids */
-#define XLB_TBL_ENTRIES(ring_size) (XLB_TBL_RING + (ring_size))
+struct xlb_table {
+	__u32 len;   /* entries of ring[] in use: the Maglev table size (prime) */
+	__u32 nmemb; /* entries of memb[] in use */
+	__u32 memb[XLB_MAX_VIP_BACKENDS]; /* member backend ids (failover walk) */
+	__u32 ring[];			  /* backend id per slot; ring size entries */
+};
+#define XLB_TBL_SIZE(ring_size) (sizeof(struct xlb_table) + (ring_size) * sizeof(__u32))
 
 /* xlb_flows (LRU_HASH): 5-tuple -> struct xlb_flow. Addresses as in struct xlb_addr. */
 struct xlb_flow_key {
@@ -106,14 +109,14 @@ struct xlb_flow_key {
 struct xlb_flow {
 	__u32 backend_id;
 	__u32 vip_id;
-	__u64 last_seen_ns;  /* CLOCK_MONOTONIC_COARSE (bpf_ktime_get_coarse_ns) */
+	__u64 last_seen_ns; /* CLOCK_MONOTONIC_COARSE (bpf_ktime_get_coarse_ns) */
 };
 
 /* xlb_vip_stats, xlb_be_stats (PERCPU_ARRAY): VIP id / backend id -> traffic counters. */
 struct xlb_traffic {
 	__u64 packets;
-	__u64 bytes;      /* whole frames, as received */
-	__u64 new_flows;  /* flow-table inserts */
+	__u64 bytes;	 /* whole frames, as received */
+	__u64 new_flows; /* flow-table inserts */
 	__u64 pad;
 };
 
@@ -131,6 +134,7 @@ _Static_assert(sizeof(struct xlb_vip_key) == 20, "xlb_vip_key");
 _Static_assert(sizeof(struct xlb_vip) == 8, "xlb_vip");
 _Static_assert(sizeof(struct xlb_vip_addr_key) == 20, "xlb_vip_addr_key");
 _Static_assert(sizeof(struct xlb_backend) == 32, "xlb_backend");
+_Static_assert(sizeof(struct xlb_table) == 8 + 4 * XLB_MAX_VIP_BACKENDS, "xlb_table");
 _Static_assert(sizeof(struct xlb_flow_key) == 40, "xlb_flow_key");
 _Static_assert(sizeof(struct xlb_flow) == 16, "xlb_flow");
 _Static_assert(sizeof(struct xlb_traffic) == 32, "xlb_traffic");

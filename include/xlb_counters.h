@@ -7,36 +7,36 @@
  * XLB_C_ACT_ABORTED + action is the action's counter. Drop reasons are counted only for
  * packets to a VIP address; anything we cannot attribute to a VIP is passed untouched.
  */
-#define XLB_COUNTERS(X)                                                        \
-	X(XLB_C_ACT_ABORTED, "xdp_aborted")                                    \
-	X(XLB_C_ACT_DROP, "xdp_drop")                                          \
-	X(XLB_C_ACT_PASS, "xdp_pass")                                          \
-	X(XLB_C_ACT_TX, "xdp_tx")                                              \
-	X(XLB_C_ACT_REDIRECT, "xdp_redirect")                                  \
-	/* passed: not ours */                                                 \
-	X(XLB_C_PASS_NOT_IP, "pass_not_ip")                                    \
-	X(XLB_C_PASS_NOT_VIP, "pass_not_vip")                                  \
-	X(XLB_C_PASS_UNPARSED, "pass_unparsed")                                \
-	/* dropped: packets to a VIP address that cannot be handled safely */  \
-	X(XLB_C_DROP_IP_TRUNCATED, "drop_ip_truncated")                        \
-	X(XLB_C_DROP_BAD_IP_HEADER, "drop_bad_ip_header")                      \
-	X(XLB_C_DROP_BAD_IP_LENGTH, "drop_bad_ip_length")                      \
-	X(XLB_C_DROP_FRAGMENT, "drop_fragment")                                \
-	X(XLB_C_DROP_IPV6_EXT_LIMIT, "drop_ipv6_ext_limit")                    \
-	X(XLB_C_DROP_L4_TRUNCATED, "drop_l4_truncated")                        \
-	X(XLB_C_DROP_BAD_L4_HEADER, "drop_bad_l4_header")                      \
-	X(XLB_C_DROP_NO_BACKEND, "drop_no_backend")                            \
-	X(XLB_C_DROP_NO_TABLE, "drop_no_table")                                \
-	X(XLB_C_MAP_ERROR, "map_error")                                         \
-	/* flow table and backend choice */                                    \
-	X(XLB_C_FLOW_HIT, "flow_hit")                                          \
-	X(XLB_C_FLOW_MISS, "flow_miss")                                        \
-	X(XLB_C_FLOW_INSERT, "flow_insert")                                    \
-	X(XLB_C_FLOW_INSERT_FAIL, "flow_insert_fail")                          \
-	X(XLB_C_FLOW_EXPIRED, "flow_expired")                                  \
-	X(XLB_C_FLOW_STALE, "flow_stale")                                      \
-	X(XLB_C_FLOW_REPICK, "flow_repick")                                    \
-	X(XLB_C_FAILOVER_REHASH, "failover_rehash")                            \
+#define XLB_COUNTERS(X)                                                       \
+	X(XLB_C_ACT_ABORTED, "xdp_aborted")                                   \
+	X(XLB_C_ACT_DROP, "xdp_drop")                                         \
+	X(XLB_C_ACT_PASS, "xdp_pass")                                         \
+	X(XLB_C_ACT_TX, "xdp_tx")                                             \
+	X(XLB_C_ACT_REDIRECT, "xdp_redirect")                                 \
+	/* passed: not ours */                                                \
+	X(XLB_C_PASS_NOT_IP, "pass_not_ip")                                   \
+	X(XLB_C_PASS_NOT_VIP, "pass_not_vip")                                 \
+	X(XLB_C_PASS_UNPARSED, "pass_unparsed")                               \
+	/* dropped: packets to a VIP address that cannot be handled safely */ \
+	X(XLB_C_DROP_IP_TRUNCATED, "drop_ip_truncated")                       \
+	X(XLB_C_DROP_BAD_IP_HEADER, "drop_bad_ip_header")                     \
+	X(XLB_C_DROP_BAD_IP_LENGTH, "drop_bad_ip_length")                     \
+	X(XLB_C_DROP_FRAGMENT, "drop_fragment")                               \
+	X(XLB_C_DROP_IPV6_EXT_LIMIT, "drop_ipv6_ext_limit")                   \
+	X(XLB_C_DROP_L4_TRUNCATED, "drop_l4_truncated")                       \
+	X(XLB_C_DROP_BAD_L4_HEADER, "drop_bad_l4_header")                     \
+	X(XLB_C_DROP_NO_BACKEND, "drop_no_backend")                           \
+	X(XLB_C_DROP_NO_TABLE, "drop_no_table")                               \
+	X(XLB_C_MAP_ERROR, "map_error")                                       \
+	/* flow table and backend choice */                                   \
+	X(XLB_C_FLOW_HIT, "flow_hit")                                         \
+	X(XLB_C_FLOW_MISS, "flow_miss")                                       \
+	X(XLB_C_FLOW_INSERT, "flow_insert")                                   \
+	X(XLB_C_FLOW_INSERT_FAIL, "flow_insert_fail")                         \
+	X(XLB_C_FLOW_EXPIRED, "flow_expired")                                 \
+	X(XLB_C_FLOW_STALE, "flow_stale")                                     \
+	X(XLB_C_FLOW_REPICK, "flow_repick")                                   \
+	X(XLB_C_FAILOVER_REHASH, "failover_rehash")                           \
 	X(XLB_C_FAILOVER_WALK, "failover_walk")
 
 #define XLB_COUNTER_ENUM(name, label) name,

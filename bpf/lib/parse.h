@@ -2,11 +2,11 @@
 #ifndef XLB_BPF_PARSE_H
 #define XLB_BPF_PARSE_H
 
-#define XLB_MAX_VLANS 2
+#define XLB_MAX_VLANS	 2
 #define XLB_MAX_IPV6_EXT 4 /* extension headers walked before giving up (drop_ipv6_ext_limit) */
 
 #ifndef IP_MF
-#define IP_MF 0x2000
+#define IP_MF	  0x2000
 #define IP_OFFSET 0x1fff
 #endif
 
@@ -30,7 +30,8 @@ struct xlb_pkt {
 /* IPv6 extension headers we walk: hop-by-hop, routing, destination options. */
 static __always_inline int ipv6_ext_walkable(__u8 nexthdr)
 {
-	return nexthdr == IPPROTO_HOPOPTS || nexthdr == IPPROTO_ROUTING || nexthdr == IPPROTO_DSTOPTS;
+	return nexthdr == IPPROTO_HOPOPTS || nexthdr == IPPROTO_ROUTING ||
+	       nexthdr == IPPROTO_DSTOPTS;
 }
 
 /* l4 and l3_end are offsets from data; l3_end is where the IP datagram ends (before padding). */

@@ -26,65 +26,62 @@ struct member_walk {
 	__u32 found;
 };
 
+static __always_inline struct xlb_table *vip_table(__u32 vip_id)
+{
+	__u32 zero = 0;
+	void *inner = bpf_map_lookup_elem(&xlb_tables, &vip_id);
+
+	return inner ? bpf_map_lookup_elem(inner, &zero) : NULL;
+}
+
 static long member_walk_step(__u32 i, void *arg)
 {
 	struct member_walk *w = arg;
 	__u32 idx = w->start + i;
-	__u32 *table, *id;
+	struct xlb_table *t;
 
 	if (idx >= w->nmemb)
 		idx -= w->nmemb;
-	idx += XLB_TBL_MEMB;
 	/* Re-lookup per step: the verifier checks this callback alone, without the caller's
-	 * inner-map pointer. The outer lookup is inlined (array of maps). */
-	table = bpf_map_lookup_elem(&xlb_tables, &w->vip_id);
-	if (!table)
+	 * table pointer. Only the failover's last resort runs this. */
+	t = vip_table(w->vip_id);
+	if (!t || idx >= XLB_MAX_VIP_BACKENDS)
 		return 1;
-	id = bpf_map_lookup_elem(table, &idx);
-	if (!id)
-		return 1;
-	if (backend_usable_new(*id, w->vip_id)) {
-		w->found = *id;
+	if (backend_usable_new(t->memb[idx], w->vip_id)) {
+		w->found = t->memb[idx];
 		return 1;
 	}
 	return 0;
 }
 
 /* Returns the backend id (0: none usable) and its entry in *out. */
-static __always_inline __u32 pick_maglev(void *table, __u32 vip_id, __u32 hash,
+static __always_inline __u32 pick_maglev(const struct xlb_table *t, __u32 vip_id, __u32 hash,
 					 struct xlb_backend **out)
 {
-	__u32 idx = XLB_TBL_LEN, len, i;
-	struct member_walk w = { .vip_id = vip_id };
-	__u32 *v;
+	struct member_walk w = {.vip_id = vip_id};
+	__u32 len = t->len, i;
 
-	v = bpf_map_lookup_elem(table, &idx);
-	if (!v)
-		return 0;
-	len = *v;
 	if (!len || len > ring_size)
 		return 0;
 
 	for (i = 0; i <= XLB_REHASH_TRIES; i++) {
-		__u32 h = i ? xlb_rehash(hash, i) : hash;
+		__u32 slot = (i ? xlb_rehash(hash, i) : hash) % len;
+		__u32 id;
 
-		idx = XLB_TBL_RING + h % len;
-		v = bpf_map_lookup_elem(table, &idx);
-		if (!v)
+		if (slot >= ring_size) /* for the verifier: len <= ring_size already */
 			return 0;
-		*out = backend_usable_new(*v, vip_id);
+		id = t->ring[slot];
+		*out = backend_usable_new(id, vip_id);
 		if (*out) {
 			if (i)
 				count(XLB_C_FAILOVER_REHASH);
-			return *v;
+			return id;
 		}
 	}
 
-	idx = XLB_TBL_NMEMB;
-	v = bpf_map_lookup_elem(table, &idx);
-	if (!v || !*v || *v > XLB_MAX_VIP_BACKENDS)
+	if (!t->nmemb || t->nmemb > XLB_MAX_VIP_BACKENDS)
 		return 0;
-	w.nmemb = *v;
+	w.nmemb = t->nmemb;
 	w.start = hash % w.nmemb;
 	bpf_loop(w.nmemb, member_walk_step, &w, 0);
 	if (!w.found)

@@ -110,7 +110,9 @@ static void test_sticky_across_table_change(void)
 	for (__u32 i = 0; i < NFLOWS; i++)
 		before[i] = send_flow(&fx, 0, i, PKT_TCP_SYN, NULL);
 	/* Backend 3 leaves the ring (weight 0), a new backend 13 joins with weight 2. */
-	struct xlb_backend be = {.state = XLB_BE_UP, .family = XLB_AF_INET, .vip_id = fx.vip[0].id,
+	struct xlb_backend be = {.state = XLB_BE_UP,
+				 .family = XLB_AF_INET,
+				 .vip_id = fx.vip[0].id,
 				 .mac = {0x02, 0, 0, 0, 0x01, 13}};
 	be.addr.v4 = htonl(0x0a00010d);
 	ASSERT_OK(xlb_dp_set_backend(fx.dp, 13, &be), "add backend 13");
@@ -126,7 +128,8 @@ static void test_sticky_across_table_change(void)
 		struct xlb_flow_key k;
 
 		flow_key(0, i, &k);
-		ASSERT_EQ(send_flow(&fx, 0, i, PKT_TCP_ACK, NULL), before[i], "established flow stays");
+		ASSERT_EQ(send_flow(&fx, 0, i, PKT_TCP_ACK, NULL), before[i],
+			  "established flow stays");
 		if (fx_oracle_pick(&fx, 0, &k, &how) != before[i])
 			moved++;
 		/* A new flow (another client port) uses the new ring. */
@@ -193,7 +196,8 @@ static void test_draining(void)
 		struct xlb_flow_key k;
 		__u32 be;
 
-		ASSERT_EQ(send_flow(&fx, 0, i, PKT_TCP_ACK, NULL), before[i], "existing flow stays");
+		ASSERT_EQ(send_flow(&fx, 0, i, PKT_TCP_ACK, NULL), before[i],
+			  "existing flow stays");
 		be = send_flow(&fx, 0, i + 200000, PKT_TCP_SYN, NULL);
 		flow_key(0, i + 200000, &k);
 		ASSERT_NEQ(be, drain, "no new flow to a draining backend");
@@ -306,7 +310,8 @@ static void test_udp_timeout_and_stale(void)
 		flow_key(v, 42, &k);
 		fresh = fx_oracle_pick(&fx, v, &k, &how);
 		other = fx.vip[v].be[0] == fresh ? fx.vip[v].be[1] : fx.vip[v].be[0];
-		fl = (struct xlb_flow){.backend_id = other, .vip_id = fx.vip[v].id,
+		fl = (struct xlb_flow){.backend_id = other,
+				       .vip_id = fx.vip[v].id,
 				       .last_seen_ns = now.tv_sec * 1000000000ULL + now.tv_nsec -
 						       31 * 1000000000ULL};
 		ASSERT_OK(bpf_map_update_elem(fd, &k, &fl, BPF_ANY), "old entry");
@@ -343,34 +348,28 @@ static void test_no_table(void)
 /* A table being filled is invisible until its map is swapped in. */
 static void test_table_invisible_until_swap(void)
 {
-	int outer = bpf_map__fd(fx.dp->skel->maps.xlb_tables);
-	__u32 entries = XLB_TBL_ENTRIES(fx.dp->ring_size), vip = fx.vip[0].id;
-	__u32 target = fx.vip[0].be[2], before[100];
-	int inner;
+	__u32 target = fx.vip[0].be[2], before[100], m = fx.dp->ring_size;
+	struct xlb_table *t;
+	int fd;
 
 	restore();
 	for (__u32 i = 0; i < 100; i++)
 		before[i] = send_flow(&fx, 0, i, PKT_TCP_SYN, NULL);
-	LIBBPF_OPTS(bpf_map_create_opts, mo, .map_flags = BPF_F_MMAPABLE);
-	inner = bpf_map_create(BPF_MAP_TYPE_ARRAY, "xlb_table", 4, 4, entries, &mo);
-	if (!ASSERT_TRUE(inner >= 0, "create"))
+	fd = xlb_dp_table_new(fx.dp, &t);
+	if (!ASSERT_TRUE(fd >= 0, "new table"))
 		return;
 	/* Fill half of a table that sends everything to one backend. */
-	for (__u32 i = XLB_TBL_RING; i < XLB_TBL_RING + fx.dp->ring_size / 2; i++)
-		bpf_map_update_elem(inner, &i, &target, 0);
+	t->len = m;
+	t->nmemb = 1;
+	t->memb[0] = target;
+	for (__u32 i = 0; i < m / 2; i++)
+		t->ring[i] = target;
 	fx_flush_flows(&fx);
 	for (__u32 i = 0; i < 100; i++)
 		ASSERT_EQ(send_flow(&fx, 0, i, PKT_TCP_SYN, NULL), before[i], "old table in use");
-	for (__u32 i = XLB_TBL_RING + fx.dp->ring_size / 2; i < entries; i++)
-		bpf_map_update_elem(inner, &i, &target, 0);
-	__u32 idx = XLB_TBL_LEN, len = fx.dp->ring_size, one = 1;
-	bpf_map_update_elem(inner, &idx, &len, 0);
-	idx = XLB_TBL_NMEMB;
-	bpf_map_update_elem(inner, &idx, &one, 0);
-	idx = XLB_TBL_MEMB;
-	bpf_map_update_elem(inner, &idx, &target, 0);
-	ASSERT_OK(bpf_map_update_elem(outer, &vip, &inner, 0), "swap");
-	close(inner);
+	for (__u32 i = m / 2; i < m; i++)
+		t->ring[i] = target;
+	ASSERT_OK(xlb_dp_table_swap(fx.dp, fx.vip[0].id, fd, t), "swap");
 	fx_flush_flows(&fx);
 	for (__u32 i = 0; i < 100; i++)
 		if (!ASSERT_EQ(send_flow(&fx, 0, i, PKT_TCP_SYN, NULL), target, "new table in use"))

@@ -40,8 +40,11 @@ struct pcase {
 	struct cdelta c[4];
 };
 
-#define C(counter, delta) {XLB_C_##counter, delta}
-#define TX_NEW C(ACT_TX, 1), C(FLOW_MISS, 1), C(FLOW_INSERT, 1)
+#define C(counter, delta)              \
+	{                              \
+		XLB_C_##counter, delta \
+	}
+#define TX_NEW	     C(ACT_TX, 1), C(FLOW_MISS, 1), C(FLOW_INSERT, 1)
 #define PASS(reason) C(ACT_PASS, 1), C(reason, 1)
 #define DROP(reason) C(ACT_DROP, 1), C(reason, 1)
 
@@ -130,8 +133,8 @@ static const struct pcase cases[] = {
 	{"tcp data offset beyond packet", 6, IPPROTO_TCP, .ovr = {.set = PKT_O_DOFF, .doff = 15},
 	 .action = XDP_DROP, .c = {DROP(DROP_BAD_L4_HEADER)}},
 	{"tcp header cut by tot_len", 4, IPPROTO_TCP,
-	 .ovr = {.set = PKT_O_TOT_LEN, .tot_len = 20 + 12}, .cut = 14 + 20 + 12,
-	 .action = XDP_DROP, .c = {DROP(DROP_L4_TRUNCATED)}},
+	 .ovr = {.set = PKT_O_TOT_LEN, .tot_len = 20 + 12}, .cut = 14 + 20 + 12, .action = XDP_DROP,
+	 .c = {DROP(DROP_L4_TRUNCATED)}},
 	{"udp header cut by payload_len", 6, IPPROTO_UDP,
 	 .ovr = {.set = PKT_O_PAYLOAD_LEN, .payload_len = 4}, .cut = 14 + 40 + 4,
 	 .action = XDP_DROP, .c = {DROP(DROP_L4_TRUNCATED)}},
@@ -187,12 +190,12 @@ static bool check_counters(const char *desc, const __u64 *before, const __u64 *a
 }
 
 /* Runs a frame and checks action, output bytes and counters. */
-static void check_frame(const struct pcase *pc, const struct pkt_spec *s, const __u8 *in,
-			__u32 len, __u32 action, const struct cdelta *c, int nc)
+static void check_frame(const struct pcase *pc, const struct pkt_spec *s, const __u8 *in, __u32 len,
+			__u32 action, const struct cdelta *c, int nc)
 {
 	__u8 out[PKT_BUF_SIZE], want[PKT_BUF_SIZE];
 	__u64 before[XLB_C_MAX], after[XLB_C_MAX];
-	__u32 out_len = sizeof(out), got;
+	__u32 out_len = sizeof(out), got = 0;
 	char label[128];
 
 	fx_flush_flows(&fx);
@@ -254,7 +257,7 @@ static void test_cases(void)
 static void cut_everywhere(const struct pcase *pc)
 {
 	__u8 frame[PKT_BUF_SIZE];
-	struct pkt_layout lo;
+	struct pkt_layout lo = {0};
 	struct pkt_spec s;
 	int len;
 
@@ -300,8 +303,8 @@ static void test_l4_truncated_everywhere(void)
 	for (int fam = 4; fam <= 6; fam += 2) {
 		for (int proto = 0; proto < 2; proto++) {
 			struct pcase pc = {.desc = "l4 cut",
-					  .family = fam,
-					  .proto = proto ? IPPROTO_UDP : IPPROTO_TCP};
+					   .family = fam,
+					   .proto = proto ? IPPROTO_UDP : IPPROTO_TCP};
 			int hdr = proto ? 8 : 20, l3 = fam == 4 ? 20 : 40;
 
 			for (int k = 0; k < hdr; k++) {

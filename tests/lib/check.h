@@ -21,61 +21,62 @@ extern const char *xt_skip_reason;
 void xt_run(const char *name, void (*fn)(void));
 int xt_finish(void); /* returns the process exit status */
 void xt_skip(const char *why);
-bool xt_fail(const char *file, int line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+bool xt_fail(const char *file, int line, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
-#define ASSERT_TRUE(cond, label)                                                             \
-	({                                                                                   \
-		bool _ok = (cond);                                                           \
-		if (!_ok)                                                                    \
-			xt_fail(__FILE__, __LINE__, "%s: expected true: %s", (label), #cond); \
-		_ok;                                                                         \
-	})
-
-#define ASSERT_EQ(actual, expected, label)                                                  \
-	({                                                                                  \
-		long long _a = (long long)(actual), _e = (long long)(expected);             \
-		bool _ok = _a == _e;                                                        \
-		if (!_ok)                                                                   \
-			xt_fail(__FILE__, __LINE__, "%s: got %lld, want %lld", (label), _a, _e); \
-		_ok;                                                                        \
-	})
-
-#define ASSERT_NEQ(actual, unexpected, label)                                             \
-	({                                                                                \
-		long long _a = (long long)(actual), _e = (long long)(unexpected);         \
-		bool _ok = _a != _e;                                                      \
-		if (!_ok)                                                                 \
-			xt_fail(__FILE__, __LINE__, "%s: got %lld, want anything else",   \
-				(label), _a);                                             \
-		_ok;                                                                      \
-	})
-
-#define ASSERT_LE(actual, bound, label)                                                       \
+#define ASSERT_TRUE(cond, label)                                                              \
 	({                                                                                    \
-		double _a = (double)(actual), _b = (double)(bound);                           \
-		bool _ok = _a <= _b;                                                          \
+		bool _ok = (cond);                                                            \
 		if (!_ok)                                                                     \
-			xt_fail(__FILE__, __LINE__, "%s: got %g, want <= %g", (label), _a, _b); \
+			xt_fail(__FILE__, __LINE__, "%s: expected true: %s", (label), #cond); \
 		_ok;                                                                          \
 	})
 
-#define ASSERT_OK(err, label)                                                                \
-	({                                                                                   \
-		long long _e = (long long)(err);                                             \
-		bool _ok = _e == 0;                                                          \
-		if (!_ok)                                                                    \
-			xt_fail(__FILE__, __LINE__, "%s: error %lld (%s)", (label), _e,       \
-				strerror(_e < 0 ? (int)-_e : (int)_e));                       \
-		_ok;                                                                         \
+#define ASSERT_EQ(actual, expected, label)                                                       \
+	({                                                                                       \
+		long long _a = (long long)(actual), _e = (long long)(expected);                  \
+		bool _ok = _a == _e;                                                             \
+		if (!_ok)                                                                        \
+			xt_fail(__FILE__, __LINE__, "%s: got %lld, want %lld", (label), _a, _e); \
+		_ok;                                                                             \
 	})
 
-#define ASSERT_MEM_EQ(actual, expected, len, label)                                          \
-	({                                                                                   \
-		bool _ok = memcmp((actual), (expected), (len)) == 0;                         \
-		if (!_ok)                                                                    \
-			xt_fail(__FILE__, __LINE__, "%s: %zu bytes differ", (label),         \
-				(size_t)(len));                                              \
-		_ok;                                                                         \
+#define ASSERT_NEQ(actual, unexpected, label)                                                    \
+	({                                                                                       \
+		long long _a = (long long)(actual), _e = (long long)(unexpected);                \
+		bool _ok = _a != _e;                                                             \
+		if (!_ok)                                                                        \
+			xt_fail(__FILE__, __LINE__, "%s: got %lld, want anything else", (label), \
+				_a);                                                             \
+		_ok;                                                                             \
+	})
+
+#define ASSERT_LE(actual, bound, label)                                                         \
+	({                                                                                      \
+		double _a = (double)(actual), _b = (double)(bound);                             \
+		bool _ok = _a <= _b;                                                            \
+		if (!_ok)                                                                       \
+			xt_fail(__FILE__, __LINE__, "%s: got %g, want <= %g", (label), _a, _b); \
+		_ok;                                                                            \
+	})
+
+#define ASSERT_OK(err, label)                                                           \
+	({                                                                              \
+		long long _e = (long long)(err);                                        \
+		bool _ok = _e == 0;                                                     \
+		if (!_ok)                                                               \
+			xt_fail(__FILE__, __LINE__, "%s: error %lld (%s)", (label), _e, \
+				strerror(_e < 0 ? (int)-_e : (int)_e));                 \
+		_ok;                                                                    \
+	})
+
+#define ASSERT_MEM_EQ(actual, expected, len, label)                                  \
+	({                                                                           \
+		bool _ok = memcmp((actual), (expected), (len)) == 0;                 \
+		if (!_ok)                                                            \
+			xt_fail(__FILE__, __LINE__, "%s: %zu bytes differ", (label), \
+				(size_t)(len));                                      \
+		_ok;                                                                 \
 	})
 
 #define RUN_TEST(fn) xt_run(#fn, fn)

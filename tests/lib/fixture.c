@@ -85,7 +85,8 @@ int fx_setup(struct fx *fx, const struct xlb_dp_opts *opts)
 		v->key.family = family;
 		v->key.proto = i % 2 ? IPPROTO_UDP : IPPROTO_TCP;
 		v->key.port = htons(i % 2 ? 53 : 80);
-		inet_pton(family == XLB_AF_INET ? AF_INET : AF_INET6, addrs[i / 2], v->key.addr.bytes);
+		inet_pton(family == XLB_AF_INET ? AF_INET : AF_INET6, addrs[i / 2],
+			  v->key.addr.bytes);
 		v->ring = calloc(fx->dp->ring_size, sizeof(__u32));
 		if (!v->ring)
 			return -ENOMEM;
@@ -95,7 +96,8 @@ int fx_setup(struct fx *fx, const struct xlb_dp_opts *opts)
 		v->nbe = 3;
 		for (__u32 j = 0; j < 3; j++) {
 			__u32 id = i * 3 + j + 1;
-			struct xlb_backend be = {.state = XLB_BE_UP, .family = family, .vip_id = v->id};
+			struct xlb_backend be = {
+				.state = XLB_BE_UP, .family = family, .vip_id = v->id};
 
 			backend_addr(id, family, &be.addr);
 			backend_mac(id, be.mac);

@@ -18,9 +18,12 @@
  * Backend n has MAC 02:00:00:00:01:n, weight 1, state up. The LB's MAC is FX_LB_MAC.
  * pkt_spec_init()'s destinations are these VIP addresses.
  */
-#define FX_NVIPS 4
+#define FX_NVIPS  4
 #define FX_MAX_BE 16 /* backend ids < FX_MAX_BE */
-#define FX_LB_MAC {0x02, 0x00, 0x00, 0x00, 0x00, 0xaa}
+#define FX_LB_MAC                                  \
+	{                                          \
+		0x02, 0x00, 0x00, 0x00, 0x00, 0xaa \
+	}
 #define FX_SEED 0x5eed
 
 struct fx_vip {
@@ -29,7 +32,7 @@ struct fx_vip {
 	__u32 nbe;
 	__u32 be[XLB_MAX_VIP_BACKENDS]; /* member ids, as published */
 	__u32 weight[XLB_MAX_VIP_BACKENDS];
-	__u32 *ring;                    /* copy of the published ring (ring_size entries) */
+	__u32 *ring; /* copy of the published ring (ring_size entries) */
 };
 
 struct fx {

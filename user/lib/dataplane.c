@@ -27,10 +27,10 @@ const char *xlb_counter_name(enum xlb_counter c)
 /* An empty table map: the inner-map template at load, and every published table. */
 static int create_table_map(__u32 ring_size)
 {
-	/* Mmapable: a table is filled with one memcpy; a batch update of 66k entries takes 20 ms. */
+	/* Mmapable: a table is written with memcpy (a batch update of 66k entries took 20 ms). */
 	LIBBPF_OPTS(bpf_map_create_opts, o, .map_flags = BPF_F_MMAPABLE);
-	int fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "xlb_table", sizeof(__u32), sizeof(__u32),
-				XLB_TBL_ENTRIES(ring_size), &o);
+	int fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "xlb_table", sizeof(__u32),
+				XLB_TBL_SIZE(ring_size), 1, &o);
 
 	return fd < 0 ? -errno : fd;
 }
@@ -65,8 +65,8 @@ int xlb_dp_load(const struct xlb_dp_opts *opts, struct xlb_dp **out)
 	dp->skel->rodata->hash_seed = o.hash_seed;
 	dp->skel->rodata->udp_timeout_ns = o.udp_timeout_ns;
 	/* Refresh last-seen often enough that a live UDP flow never looks idle. */
-	dp->skel->rodata->flow_touch_ns = o.udp_timeout_ns / 4 < NS_PER_SEC ? o.udp_timeout_ns / 4
-									   : NS_PER_SEC;
+	dp->skel->rodata->flow_touch_ns =
+		o.udp_timeout_ns / 4 < NS_PER_SEC ? o.udp_timeout_ns / 4 : NS_PER_SEC;
 	for (int i = 0; i < 6; i++) {
 		dp->skel->rodata->lb_mac[i] = o.lb_mac[i];
 		if (o.lb_mac[i])
@@ -144,7 +144,8 @@ int xlb_dp_set_vip(struct xlb_dp *dp, const struct xlb_vip_key *key, const struc
 	if (vip->id >= XLB_MAX_VIPS)
 		return -EINVAL;
 	if (bpf_map_lookup_elem(vips, key, &old) == 0)
-		return update(vips, key, vip, BPF_EXIST); /* existing VIP: address already counted */
+		return update(vips, key, vip,
+			      BPF_EXIST); /* existing VIP: address already counted */
 
 	vip_addr_key(key, &ak);
 	bpf_map_lookup_elem(addrs, &ak, &refs); /* absent: stays 0 */
@@ -205,45 +206,56 @@ int xlb_dp_set_backend_state(struct xlb_dp *dp, __u32 id, __u8 state)
 	return xlb_dp_set_backend(dp, id, &be);
 }
 
-/* Array maps store every value in an 8-byte slot (round_up(value_size, 8)), mmap included. */
-#define TABLE_SLOT 8
-
-static void table_put(void *table, __u32 idx, __u32 value)
+int xlb_dp_table_new(struct xlb_dp *dp, struct xlb_table **table)
 {
-	memcpy((char *)table + (size_t)idx * TABLE_SLOT, &value, sizeof(value));
+	int fd = create_table_map(dp->ring_size);
+	void *t;
+
+	if (fd < 0)
+		return fd;
+	t = mmap(NULL, XLB_TBL_SIZE(dp->ring_size), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (t == MAP_FAILED) {
+		close(fd);
+		return -errno;
+	}
+	*table = t;
+	return fd;
+}
+
+int xlb_dp_table_swap(struct xlb_dp *dp, __u32 vip_id, int fd, struct xlb_table *table)
+{
+	int err = 0;
+
+	munmap(table, XLB_TBL_SIZE(dp->ring_size));
+	/* The kernel waits for running programs (synchronize_rcu) before this returns, so when
+	 * it does, no packet uses the old table any more. */
+	if (vip_id >= XLB_MAX_VIPS)
+		err = -EINVAL;
+	else
+		err = update(map_fd(dp->skel->maps.xlb_tables), &vip_id, &fd, BPF_ANY);
+	close(fd);
+	return err;
 }
 
 int xlb_dp_publish_table(struct xlb_dp *dp, __u32 vip_id, const __u32 *members, __u32 nmemb,
 			 const __u32 *ring, __u32 len)
 {
-	size_t size = (size_t)XLB_TBL_ENTRIES(dp->ring_size) * TABLE_SLOT;
-	void *table;
-	int inner, err;
+	struct xlb_table *t;
+	int fd;
 
 	if (vip_id >= XLB_MAX_VIPS || nmemb > XLB_MAX_VIP_BACKENDS || len > dp->ring_size)
 		return -EINVAL;
 	/* Build the whole new table in a fresh map, then publish it with one outer update. */
-	inner = create_table_map(dp->ring_size);
-	if (inner < 0)
-		return inner;
-	table = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, inner, 0);
-	if (table == MAP_FAILED) {
-		err = -errno;
-		goto out_close;
-	}
-	table_put(table, XLB_TBL_LEN, len);
-	table_put(table, XLB_TBL_NMEMB, nmemb);
-	for (__u32 i = 0; i < nmemb; i++)
-		table_put(table, XLB_TBL_MEMB + i, members[i]);
-	for (__u32 i = 0; i < len; i++)
-		table_put(table, XLB_TBL_RING + i, ring[i]);
-	munmap(table, size);
-	/* The kernel waits for running programs (synchronize_rcu) before this returns, so when
-	 * it does, no packet uses the old table any more. */
-	err = update(map_fd(dp->skel->maps.xlb_tables), &vip_id, &inner, BPF_ANY);
-out_close:
-	close(inner);
-	return err;
+	fd = xlb_dp_table_new(dp, &t);
+	if (fd < 0)
+		return fd;
+	t->len = len;
+	t->nmemb = nmemb;
+	if (nmemb)
+		memcpy(t->memb, members, nmemb * sizeof(*members));
+	if (len)
+		memcpy(t->ring, ring, len * sizeof(*ring));
+	return xlb_dp_table_swap(dp, vip_id, fd, t);
 }
 
 int xlb_dp_publish_maglev(struct xlb_dp *dp, __u32 vip_id, const struct xlb_maglev_backend *be,

@@ -15,7 +15,7 @@ struct xlb_dp_opts {
 	__u32 flow_entries;   /* flow table size; 0 = XLB_DEFAULT_FLOWS */
 	__u32 hash_seed;      /* flow hash seed */
 	__u64 udp_timeout_ns; /* idle UDP flows older than this are re-picked; 0 = 30 s */
-	__u8 lb_mac[6];       /* source MAC of forwarded frames; all-zero = the frame's own dst MAC */
+	__u8 lb_mac[6]; /* source MAC of forwarded frames; all-zero = the frame's own dst MAC */
 };
 
 struct xlb_dp {
@@ -43,6 +43,10 @@ int xlb_dp_set_backend_state(struct xlb_dp *dp, __u32 id, __u8 state);
  */
 int xlb_dp_publish_table(struct xlb_dp *dp, __u32 vip_id, const __u32 *members, __u32 nmemb,
 			 const __u32 *ring, __u32 len);
+/* The same in two steps: a new zeroed table mapped into *table (returns its fd), then the swap,
+ * which also unmaps and closes it. */
+int xlb_dp_table_new(struct xlb_dp *dp, struct xlb_table **table);
+int xlb_dp_table_swap(struct xlb_dp *dp, __u32 vip_id, int fd, struct xlb_table *table);
 /* Build a weighted Maglev ring of dp->ring_size slots over be[] (members: all of be[]) and publish. */
 int xlb_dp_publish_maglev(struct xlb_dp *dp, __u32 vip_id, const struct xlb_maglev_backend *be,
 			  __u32 n, __u64 seed);

@@ -1,0 +1,247 @@
+/* xlb_bench.c - `make bench`: data-plane cost per packet with BPF_PROG_TEST_RUN, beside baselines. */
+#include <errno.h>
+#include <linux/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "bench_macswap.skel.h"
+#include "bench_pass.skel.h"
+#include "fixture.h"
+#include "xlb.skel.h"
+
+/*
+ * Method (see the repeat pitfall in DESIGN.md):
+ * - "repeat": one frame, BPF_PROG_TEST_RUN repeat=R; the kernel's average. Valid only where run
+ *   2..R take the same path as run 1: the XDP_PASS baseline, a non-VIP frame, an established
+ *   flow (dsr-l2 rewrites only MACs; the rewritten frame is still the same flow) and the MAC swap.
+ * - "distinct": repeat=1 over N different frames, summing the kernel's per-run durations; used
+ *   for rows where every packet must be new (new flows, evictions) or a different flow. Its own
+ *   XDP_PASS baseline is timed the same way, since per-call timer overhead differs.
+ * Trials are interleaved (every row once per trial) so machine noise hits all rows alike.
+ */
+
+#define TRIALS	  5
+#define REPEAT	  1000000
+#define NDISTINCT 100000
+#define FRAME_CAP 128
+
+enum method { REPEAT_ONE, DISTINCT };
+
+struct row {
+	const char *name;
+	enum method method;
+	double ns[TRIALS];
+	double med, min, max;
+	const char *baseline; /* row this one is compared with */
+};
+
+static struct row rows[] = {
+	{"xdp_pass baseline", REPEAT_ONE, .baseline = NULL},
+	{"macswap XDP_TX baseline", REPEAT_ONE, .baseline = "xdp_pass baseline"},
+	{"xlb non-VIP packet", REPEAT_ONE, .baseline = "xdp_pass baseline"},
+	{"xlb hot established flow (ipv4 tcp)", REPEAT_ONE, .baseline = "xdp_pass baseline"},
+	{"xlb hot established flow (ipv6 tcp)", REPEAT_ONE, .baseline = "xdp_pass baseline"},
+	{"xdp_pass baseline, distinct", DISTINCT, .baseline = NULL},
+	{"xlb new tcp flow (syn, insert)", DISTINCT, .baseline = "xdp_pass baseline, distinct"},
+	{"xlb 100k distinct established flows", DISTINCT,
+	 .baseline = "xdp_pass baseline, distinct"},
+	{"xlb new flow, full flow table (evict)", DISTINCT,
+	 .baseline = "xdp_pass baseline, distinct"},
+};
+#define NROWS (sizeof(rows) / sizeof(rows[0]))
+
+struct frames {
+	__u8 *buf;
+	__u32 *len;
+	__u32 n;
+};
+
+static int build_frames(struct frames *f, __u32 n, __u32 base, __u8 family)
+{
+	struct pkt_spec s;
+
+	f->buf = malloc((size_t)n * FRAME_CAP);
+	f->len = malloc(n * sizeof(*f->len));
+	f->n = n;
+	if (!f->buf || !f->len)
+		return -ENOMEM;
+	for (__u32 i = 0; i < n; i++) {
+		int len;
+
+		pkt_spec_init(&s, family, IPPROTO_TCP);
+		pkt_spec_flow(&s, base + i);
+		len = pkt_build(&s, f->buf + (size_t)i * FRAME_CAP, FRAME_CAP);
+		if (len < 0)
+			return len;
+		f->len[i] = len;
+	}
+	return 0;
+}
+
+static int run_repeat(int prog, const void *frame, __u32 len, __u32 repeat, double *ns)
+{
+	__u8 out[FRAME_CAP];
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = frame, .data_size_in = len, .data_out = out,
+		    .data_size_out = sizeof(out), .repeat = repeat);
+
+	if (bpf_prog_test_run_opts(prog, &o))
+		return -errno;
+	*ns = o.duration;
+	return o.retval;
+}
+
+/* Mean kernel-measured ns per packet over the frames, one run each. */
+static int run_distinct(int prog, const struct frames *f, double *ns)
+{
+	double total = 0;
+
+	for (__u32 i = 0; i < f->n; i++) {
+		double d;
+		int r = run_repeat(prog, f->buf + (size_t)i * FRAME_CAP, f->len[i], 1, &d);
+
+		if (r < 0)
+			return r;
+		total += d;
+	}
+	*ns = total / f->n;
+	return 0;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static struct row *find_row(const char *name)
+{
+	for (size_t i = 0; i < NROWS; i++)
+		if (name && !strcmp(rows[i].name, name))
+			return &rows[i];
+	return NULL;
+}
+
+static void print_prog_info(const char *name, int fd)
+{
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info);
+
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return;
+	printf("%-22s verified_insns %u, xlated %u insns, jited %u bytes\n", name,
+	       info.verified_insns, info.xlated_prog_len / 8, info.jited_prog_len);
+}
+
+static int write_json(const char *path)
+{
+	FILE *f = fopen(path, "w");
+
+	if (!f)
+		return -errno;
+	fprintf(f, "{\n  \"trials\": %d,\n  \"rows\": [\n", TRIALS);
+	for (size_t i = 0; i < NROWS; i++) {
+		struct row *r = &rows[i], *b = find_row(r->baseline);
+
+		fprintf(f,
+			"    {\"name\": \"%s\", \"method\": \"%s\", \"ns_median\": %.1f, "
+			"\"ns_min\": %.1f, \"ns_max\": %.1f, \"ns_above_baseline\": %.1f}%s\n",
+			r->name, r->method == REPEAT_ONE ? "repeat" : "distinct", r->med, r->min,
+			r->max, b ? r->med - b->med : 0.0, i + 1 < NROWS ? "," : "");
+	}
+	fprintf(f, "  ]\n}\n");
+	return fclose(f) ? -errno : 0;
+}
+
+int main(void)
+{
+	struct bench_pass_bpf *pass = bench_pass_bpf__open_and_load();
+	struct bench_macswap_bpf *swap = bench_macswap_bpf__open_and_load();
+	struct xlb_dp_opts opts = {.flow_entries = 1048576, .lb_mac = FX_LB_MAC};
+	struct xlb_dp_opts evict_opts = {.flow_entries = 16384, .lb_mac = FX_LB_MAC};
+	struct frames v4, v6, fresh, evict;
+	struct fx fx, small;
+	int xlb, xlb_small, err;
+
+	if (!pass || !swap || fx_setup(&fx, &opts) || fx_setup(&small, &evict_opts)) {
+		fprintf(stderr,
+			"xlb-bench: cannot load the programs (root and a BTF kernel needed)\n");
+		return 1;
+	}
+	xlb = fx.dp->prog_fd;
+	xlb_small = small.dp->prog_fd;
+	err = build_frames(&v4, NDISTINCT, 0, 4);
+	err = err ?: build_frames(&v6, 1, 0, 6);
+	err = err ?: build_frames(&fresh, NDISTINCT, 1000000, 4);
+	err = err ?: build_frames(&evict, NDISTINCT, 2000000, 4);
+	if (err) {
+		fprintf(stderr, "xlb-bench: cannot build frames: %s\n", strerror(-err));
+		return 1;
+	}
+	/* A non-VIP frame: same flow, another destination address. */
+	__u8 other[FRAME_CAP];
+	memcpy(other, v4.buf, v4.len[0]);
+	other[14 + 19] ^= 0x40;
+
+	print_prog_info("xlb_xdp", xlb);
+	/* Establish the 100k flows (and the hot one: v4 flow 0, v6 flow 0). */
+	double d;
+	run_distinct(xlb, &v4, &d);
+	run_repeat(xlb, v6.buf, v6.len[0], 1, &d);
+
+	for (int t = 0; t < TRIALS; t++) {
+		int pfd = bpf_program__fd(pass->progs.bench_pass);
+
+		run_repeat(pfd, v4.buf, v4.len[0], REPEAT, &rows[0].ns[t]);
+		run_repeat(bpf_program__fd(swap->progs.bench_macswap), v4.buf, v4.len[0], REPEAT,
+			   &rows[1].ns[t]);
+		run_repeat(xlb, other, v4.len[0], REPEAT, &rows[2].ns[t]);
+		run_repeat(xlb, v4.buf, v4.len[0], REPEAT, &rows[3].ns[t]);
+		run_repeat(xlb, v6.buf, v6.len[0], REPEAT, &rows[4].ns[t]);
+		run_distinct(pfd, &fresh, &rows[5].ns[t]);
+		fx_flush_flows(&fx);
+		run_distinct(xlb, &v4, &rows[7].ns[t]); /* re-establish: not timed */
+		run_distinct(xlb, &fresh, &rows[6].ns[t]);
+		run_distinct(xlb, &v4, &rows[7].ns[t]);
+		/* The small table is full after the first pass; every new flow then evicts. */
+		run_distinct(xlb_small, &evict, &rows[8].ns[t]);
+		for (__u32 i = 0; i < evict.n; i++) /* new flows again next trial */
+			evict.buf[(size_t)i * FRAME_CAP + 14 + 12] ^= 0x01;
+	}
+
+	printf("\n%-40s %-9s %9s %9s %9s %12s\n", "row", "method", "median", "min", "max",
+	       "above base");
+	for (size_t i = 0; i < NROWS; i++) {
+		struct row *r = &rows[i], *b;
+		double s[TRIALS];
+
+		memcpy(s, r->ns, sizeof(s));
+		qsort(s, TRIALS, sizeof(double), cmp_double);
+		r->med = s[TRIALS / 2];
+		r->min = s[0];
+		r->max = s[TRIALS - 1];
+		b = find_row(r->baseline);
+		printf("%-40s %-9s %7.1fns %7.1fns %7.1fns", r->name,
+		       r->method == REPEAT_ONE ? "repeat" : "distinct", r->med, r->min, r->max);
+		if (b)
+			printf(" %+9.1fns", r->med - b->med);
+		printf("\n");
+	}
+	mkdir("build/bench", 0755);
+	err = write_json("build/bench/results.json");
+	if (err)
+		fprintf(stderr, "xlb-bench: cannot write build/bench/results.json: %s\n",
+			strerror(-err));
+	else
+		printf("\nwrote build/bench/results.json\n");
+	fx_teardown(&small);
+	fx_teardown(&fx);
+	bench_macswap_bpf__destroy(swap);
+	bench_pass_bpf__destroy(pass);
+	return 0;
+}
