@@ -14,7 +14,7 @@
  * MACs changed: destination = the backend the Maglev ring names for the flow, source = LB MAC.
  */
 
-enum dst { TO_VIP, TO_OTHER, TO_VIP_OTHER_PORT };
+enum dst { TO_VIP, TO_OTHER, TO_VIP_OTHER_PORT, TO_VIP_TCP_PORT, TO_VIP_UDP_PORT };
 
 struct cdelta {
 	enum xlb_counter c;
@@ -80,6 +80,10 @@ static const struct pcase cases[] = {
 	{"ipv4 vip address, other port", 4, IPPROTO_TCP, TO_VIP_OTHER_PORT, .action = XDP_PASS,
 	 .c = {PASS(PASS_NOT_VIP)}},
 	{"ipv6 vip address, other port", 6, IPPROTO_TCP, TO_VIP_OTHER_PORT, .action = XDP_PASS,
+	 .c = {PASS(PASS_NOT_VIP)}},
+	{"ipv4 udp to a tcp vip's port", 4, IPPROTO_UDP, TO_VIP_TCP_PORT, .action = XDP_PASS,
+	 .c = {PASS(PASS_NOT_VIP)}},
+	{"ipv6 tcp to a udp vip's port", 6, IPPROTO_TCP, TO_VIP_UDP_PORT, .action = XDP_PASS,
 	 .c = {PASS(PASS_NOT_VIP)}},
 	{"ipv4 icmp to vip address", 4, IPPROTO_ICMP, .action = XDP_PASS,
 	 .c = {PASS(PASS_NOT_VIP)}},
@@ -153,6 +157,10 @@ static void make_spec(const struct pcase *pc, struct pkt_spec *s)
 		s->dst.bytes[pc->family == 4 ? 3 : 15] ^= 0x40;
 	else if (pc->dst == TO_VIP_OTHER_PORT)
 		s->dport = 8080;
+	else if (pc->dst == TO_VIP_TCP_PORT) /* the other protocol on the same address and port */
+		s->dport = 80;
+	else if (pc->dst == TO_VIP_UDP_PORT)
+		s->dport = 53;
 	s->n_vlan = pc->n_vlan;
 	for (int i = 0; i < pc->n_vlan; i++) {
 		s->vlan[i].tpid = pc->tpid[i];
