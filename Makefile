@@ -8,7 +8,7 @@ MULTIARCH := $(shell $(CC) -dumpmachine 2>/dev/null || echo x86_64-linux-gnu)
 
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=gnu11 -Wall -Wextra -Werror -Iinclude -Iuser/lib -Itests/lib -I$(BUILD)
-LDLIBS   := -lbpf -lelf -lz -lxdp -lm -lpthread
+LDLIBS   := -lbpf -lelf -lz -lxdp -levent -ljansson -lm -lpthread
 BPF_CFLAGS := -O2 -g --target=bpf -mcpu=v3 -Wall -Werror -Iinclude -Ibpf -I/usr/include/$(MULTIARCH)
 
 BPF_SRCS  := $(wildcard bpf/*.bpf.c)
@@ -22,12 +22,19 @@ LIB       := $(BUILD)/libxlb.a
 TLIB_SRCS := $(wildcard tests/lib/*.c)
 TLIB_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(TLIB_SRCS))
 
+# Daemon and CLI: everything but main.c also goes into an archive that unit tests link.
+XLBD_OBJS    := $(patsubst %.c,$(BUILD)/%.o,$(filter-out user/xlbd/main.c,$(wildcard user/xlbd/*.c)))
+XLBCTL_OBJS  := $(patsubst %.c,$(BUILD)/%.o,$(filter-out user/xlbctl/main.c,$(wildcard user/xlbctl/*.c)))
+XLBD_LIB     := $(BUILD)/libxlbd.a
+XLBCTL_LIB   := $(BUILD)/libxlbctl.a
+BINS         := $(BUILD)/xlbd $(BUILD)/xlbctl
+
 UNIT_TESTS := $(patsubst %.c,$(BUILD)/%,$(wildcard tests/unit/test_*.c))
 BPF_TESTS  := $(patsubst %.c,$(BUILD)/%,$(wildcard tests/bpf/test_*.c))
 BENCH      := $(BUILD)/xlb-bench
 
-.PHONY: all deps test check format bench clean
-all: deps $(BPF_OBJS) $(SKELS) $(LIB) $(UNIT_TESTS) $(BPF_TESTS) $(BENCH)
+.PHONY: all deps test check format bench demo clean
+all: deps $(BPF_OBJS) $(SKELS) $(LIB) $(BINS) $(UNIT_TESTS) $(BPF_TESTS) $(BENCH)
 
 # Installs whatever Debian packages are missing (no-op when all are there) and mounts bpffs.
 deps:
@@ -39,16 +46,27 @@ $(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c $(BPF_HDRS) | $(BUILD)/bpf
 $(BUILD)/%.skel.h: $(BUILD)/bpf/%.bpf.o
 	$(BPFTOOL) gen skeleton $< > $@.tmp && mv $@.tmp $@
 
-$(BUILD)/%.o: %.c $(wildcard include/*.h user/lib/*.h tests/lib/*.h) $(SKELS)
+$(BUILD)/%.o: %.c $(wildcard include/*.h user/*/*.h tests/lib/*.h) $(SKELS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c $< -o $@
 
 $(LIB): $(LIB_OBJS)
 	$(AR) rcs $@ $^
 
-$(BUILD)/tests/%: tests/%.c $(LIB) $(TLIB_OBJS) $(SKELS)
+$(XLBD_LIB): $(XLBD_OBJS)
+	$(AR) rcs $@ $^
+$(XLBCTL_LIB): $(XLBCTL_OBJS)
+	$(AR) rcs $@ $^
+
+$(BUILD)/xlbd: $(BUILD)/user/xlbd/main.o $(XLBD_LIB) $(LIB)
+	$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+$(BUILD)/xlbctl: $(BUILD)/user/xlbctl/main.o $(XLBCTL_LIB) $(LIB)
+	$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+
+$(BUILD)/tests/%: tests/%.c $(LIB) $(XLBD_LIB) $(XLBCTL_LIB) $(TLIB_OBJS) $(SKELS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $< $(TLIB_OBJS) $(LIB) $(LDLIBS) -o $@
+	$(CC) $(CFLAGS) -Iuser/xlbd -Iuser/xlbctl $< $(TLIB_OBJS) $(XLBD_LIB) $(XLBCTL_LIB) $(LIB) \
+		$(LDLIBS) -o $@
 
 $(BENCH): scripts/bench/xlb_bench.c $(LIB) $(TLIB_OBJS) $(SKELS)
 	$(CC) $(CFLAGS) $< $(TLIB_OBJS) $(LIB) $(LDLIBS) -o $@
@@ -62,6 +80,10 @@ test: all
 
 bench: all
 	@$(BENCH)
+
+# A namespace topology with a client, the LB and three backends; traffic, failover, stats.
+demo: all
+	@./scripts/demo.sh $(BUILD)
 
 FORMAT_FILES := $(shell git ls-files '*.c' '*.h' 2>/dev/null)
 # cppcheck cannot expand libbpf's LIBBPF_OPTS without its headers: unknownMacro is suppressed.

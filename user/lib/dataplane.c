@@ -1,14 +1,18 @@
 /* dataplane.c - load the XDP program and give typed access to its maps. */
+#include <dirent.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
 #include "dataplane.h"
+#include "log.h"
 #include "xlb.skel.h"
 
 #define NS_PER_SEC 1000000000ULL
@@ -35,6 +39,104 @@ static int create_table_map(__u32 ring_size)
 	return fd < 0 ? -errno : fd;
 }
 
+/* Removes every pinned map file in dir (ours only: a flat directory of xlb_* pins). */
+static void remove_pins(const char *dir)
+{
+	char path[512];
+	struct dirent *e;
+	DIR *d = opendir(dir);
+
+	if (!d)
+		return;
+	while ((e = readdir(d))) {
+		if (strncmp(e->d_name, "xlb_", 4))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		unlink(path);
+	}
+	closedir(d);
+}
+
+static int mkdir_p(const char *dir)
+{
+	char buf[256];
+
+	snprintf(buf, sizeof(buf), "%s", dir);
+	for (char *p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, 0700) && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	return mkdir(buf, 0700) && errno != EEXIST ? -errno : 0;
+}
+
+/*
+ * Looks at maps pinned by an earlier instance: same ABI -> reuse them with their sizes;
+ * another ABI -> remove them (logged) so that new ones are created.
+ */
+static int check_pins(const char *dir, struct xlb_dp_opts *o, int *reuse)
+{
+	char path[512];
+	struct xlb_meta meta;
+	__u32 zero = 0;
+	int fd;
+
+	*reuse = 0;
+	snprintf(path, sizeof(path), "%s/xlb_meta", dir);
+	fd = bpf_obj_get(path);
+	if (fd < 0) {
+		if (errno != ENOENT)
+			return -errno;
+		remove_pins(dir); /* half a set of pins is no use */
+		return 0;
+	}
+	if (bpf_map_lookup_elem(fd, &zero, &meta) || meta.abi_version != XLB_ABI_VERSION) {
+		pr_warn("pinned maps have another ABI: creating new ones",
+			"pin_dir=%s abi=%u want=%u", dir, meta.abi_version, XLB_ABI_VERSION);
+		close(fd);
+		remove_pins(dir);
+		return 0;
+	}
+	close(fd);
+	if (meta.ring_size != o->ring_size || meta.flow_entries != o->flow_entries)
+		pr_info("reusing pinned maps with their sizes",
+			"pin_dir=%s ring_size=%u flow_entries=%u", dir, meta.ring_size,
+			meta.flow_entries);
+	o->ring_size = meta.ring_size;
+	o->flow_entries = meta.flow_entries;
+	*reuse = 1;
+	return 0;
+}
+
+static int set_pin_paths(struct bpf_object *obj, const char *dir)
+{
+	char path[512];
+	struct bpf_map *map;
+
+	bpf_object__for_each_map(map, obj)
+	{
+		if (strchr(bpf_map__name(map), '.')) /* .rodata and friends */
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, bpf_map__name(map));
+		if (bpf_map__set_pin_path(map, path))
+			return -errno;
+	}
+	return 0;
+}
+
+int xlb_dp_unpin(struct xlb_dp *dp)
+{
+	if (!dp->pin_dir[0])
+		return 0;
+	remove_pins(dp->pin_dir);
+	if (rmdir(dp->pin_dir) && errno != ENOENT)
+		return -errno;
+	return 0;
+}
+
 int xlb_dp_load(const struct xlb_dp_opts *opts, struct xlb_dp **out)
 {
 	struct xlb_dp_opts o = *opts;
@@ -55,12 +157,29 @@ int xlb_dp_load(const struct xlb_dp_opts *opts, struct xlb_dp **out)
 	dp = calloc(1, sizeof(*dp));
 	if (!dp)
 		return -ENOMEM;
+	if (o.pin_dir) {
+		snprintf(dp->pin_dir, sizeof(dp->pin_dir), "%s", o.pin_dir);
+		err = mkdir_p(o.pin_dir);
+		if (!err)
+			err = check_pins(o.pin_dir, &o, &dp->reused);
+		if (err) {
+			pr_err("cannot use the pin directory", "pin_dir=%s err=\"%s\"", o.pin_dir,
+			       strerror(-err));
+			goto err_free;
+		}
+	}
 	dp->skel = xlb_bpf__open();
 	if (!dp->skel) {
 		err = -errno;
 		goto err_free;
 	}
 	dp->ring_size = o.ring_size;
+	dp->flow_entries = o.flow_entries;
+	if (o.pin_dir) {
+		err = set_pin_paths(dp->skel->obj, o.pin_dir);
+		if (err)
+			goto err_destroy;
+	}
 	dp->skel->rodata->ring_size = o.ring_size;
 	dp->skel->rodata->hash_seed = o.hash_seed;
 	dp->skel->rodata->udp_timeout_ns = o.udp_timeout_ns;

@@ -16,16 +16,27 @@ struct xlb_dp_opts {
 	__u32 hash_seed;      /* flow hash seed */
 	__u64 udp_timeout_ns; /* idle UDP flows older than this are re-picked; 0 = 30 s */
 	__u8 lb_mac[6]; /* source MAC of forwarded frames; all-zero = the frame's own dst MAC */
+	const char *pin_dir; /* pin maps here, reusing pinned ones of the same ABI; NULL: none */
 };
 
 struct xlb_dp {
 	struct xlb_bpf *skel;
 	__u32 ring_size;
+	__u32 flow_entries;
 	int prog_fd;
+	int reused;        /* maps came from pin_dir (a previous instance) */
+	char pin_dir[256]; /* empty: not pinned */
 };
 
-/* Open, size and load the program and its maps (not attached). Returns 0 or -errno. */
+/*
+ * Open, size and load the program and its maps (not attached). Returns 0 or -errno.
+ * With pin_dir: maps pinned there by an instance of the same ABI are reused (and their ring
+ * size and flow-table size win over opts); pins of another ABI are removed first; new maps
+ * are pinned. The reason for a failure is logged.
+ */
 int xlb_dp_load(const struct xlb_dp_opts *opts, struct xlb_dp **out);
+/* Remove the pinned maps and the pin directory. */
+int xlb_dp_unpin(struct xlb_dp *dp);
 void xlb_dp_destroy(struct xlb_dp *dp);
 
 /* VIPs: also maintain the per-address refcount in xlb_vip_addrs. */

@@ -1,0 +1,187 @@
+/* apply.c - reconcile the maps with the desired state: VIPs, backend entries, Maglev tables. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "addr.h"
+#include "log.h"
+#include "xlb.skel.h"
+#include "xlbd.h"
+
+__u8 xlbd_backend_dp_state(const struct xlbd *d, const struct xlbd_backend *b, const char **why)
+{
+	*why = NULL;
+	if (!d->be[b->id].mac_known) {
+		*why = "mac unknown";
+		return XLB_BE_DOWN;
+	}
+	return b->admin == XLBD_ADMIN_DRAIN ? XLB_BE_DRAINING : XLB_BE_UP;
+}
+
+static __u64 fnv(__u64 h, const void *p, size_t n)
+{
+	const unsigned char *c = p;
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ c[i]) * 0x100000001b3ULL;
+	return h;
+}
+
+/* Publishes the VIP's Maglev table over its usable backends, unless it is what is there. */
+static int apply_table(struct xlbd *d, const struct xlbd_vip *v)
+{
+	struct xlb_maglev_backend *mb = calloc(v->nbe ? v->nbe : 1, sizeof(*mb));
+	__u32 *members = calloc(v->nbe ? v->nbe : 1, sizeof(*members));
+	__u32 n = 0, *ring = NULL;
+	__u64 sig = 0xcbf29ce484222325ULL;
+	int err = 0;
+
+	if (!mb || !members) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (size_t j = 0; j < v->nbe; j++) {
+		const struct xlbd_backend *b = &v->be[j];
+		const char *why;
+
+		members[j] = b->id;
+		sig = fnv(sig, &b->id, sizeof(b->id));
+		if (xlbd_backend_dp_state(d, b, &why) != XLB_BE_UP)
+			continue;
+		mb[n].key = xlb_addr_key(&b->addr, b->family);
+		mb[n].weight = b->weight;
+		mb[n].id = b->id;
+		sig = fnv(sig, &mb[n], sizeof(mb[n]));
+		n++;
+	}
+	sig = fnv(sig, &n, sizeof(n)) | 1; /* never 0: 0 means "nothing published" */
+	if (d->table_sig[v->id] == sig)
+		goto out;
+	if (n) {
+		ring = malloc(d->dp->ring_size * sizeof(*ring));
+		if (!ring) {
+			err = -ENOMEM;
+			goto out;
+		}
+		err = xlb_maglev_build(mb, n, d->dp->ring_size, d->cfg.hash_seed, ring);
+	}
+	/* No usable backend: an empty ring, so new flows are dropped (drop_no_backend) while
+	 * flows on draining backends go on. */
+	if (!err)
+		err = xlb_dp_publish_table(d->dp, v->id, members, v->nbe, ring,
+					   n ? d->dp->ring_size : 0);
+	if (!err)
+		d->table_sig[v->id] = sig;
+out:
+	free(ring);
+	free(members);
+	free(mb);
+	return err;
+}
+
+static int apply_backend(struct xlbd *d, const struct xlbd_vip *v, const struct xlbd_backend *b)
+{
+	struct xlb_backend be = {
+		.addr = b->addr,
+		.family = b->family,
+		.vip_id = v->id,
+	};
+	const char *why;
+
+	be.state = xlbd_backend_dp_state(d, b, &why);
+	memcpy(be.mac, d->be[b->id].mac, 6);
+	return xlb_dp_set_backend(d->dp, b->id, &be);
+}
+
+static bool config_has_backend(const struct xlbd_config *c, __u32 id)
+{
+	for (size_t i = 0; i < c->nvips; i++)
+		for (size_t j = 0; j < c->vips[i].nbe; j++)
+			if (c->vips[i].be[j].id == id)
+				return true;
+	return false;
+}
+
+/* Deletes VIPs the maps have and the config does not (after a restart or a `vip del`). */
+static int remove_stale_vips(struct xlbd *d)
+{
+	int fd = bpf_map__fd(d->dp->skel->maps.xlb_vips);
+	struct xlb_vip_key key, next, *prev = NULL;
+	struct xlb_vip vip;
+	int err = 0;
+
+	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+		key = next;
+		if (!xlbd_config_find_vip(&d->cfg, &key) &&
+		    bpf_map_lookup_elem(fd, &key, &vip) == 0) {
+			/* Table first, then the VIP: its packets then pass untouched. */
+			xlb_dp_clear_table(d->dp, vip.id);
+			if (vip.id < XLB_MAX_VIPS)
+				d->table_sig[vip.id] = 0;
+			err = xlb_dp_del_vip(d->dp, &key);
+			if (err)
+				return err;
+			prev = NULL; /* restart the walk: the key is gone */
+			continue;
+		}
+		prev = &key;
+	}
+	return 0;
+}
+
+int xlbd_apply(struct xlbd *d, const struct xlbd_config *old, bool full)
+{
+	static const struct xlb_backend gone = {.state = XLB_BE_DOWN}; /* vip_id 0: no VIP */
+	int err;
+
+	/* Order keeps every step hitless: VIPs and backend entries first, then the tables that
+	 * name them; removals last, after the tables no longer name what goes. */
+	for (size_t i = 0; i < d->cfg.nvips; i++) {
+		const struct xlbd_vip *v = &d->cfg.vips[i];
+		struct xlb_vip vip = {.id = v->id, .sched = v->sched, .fwd = v->fwd};
+
+		err = xlb_dp_set_vip(d->dp, &v->key, &vip);
+		for (size_t j = 0; !err && j < v->nbe; j++)
+			err = apply_backend(d, v, &v->be[j]);
+		if (err)
+			return err;
+	}
+	for (size_t i = 0; i < d->cfg.nvips; i++) {
+		err = apply_table(d, &d->cfg.vips[i]);
+		if (err)
+			return err;
+	}
+	err = remove_stale_vips(d);
+	if (err)
+		return err;
+	if (full) {
+		for (__u32 id = 1; id < XLB_MAX_BACKENDS; id++) {
+			struct xlb_backend cur;
+
+			if (config_has_backend(&d->cfg, id) || xlb_dp_get_backend(d->dp, id, &cur) ||
+			    !memcmp(&cur, &gone, sizeof(cur)))
+				continue;
+			err = xlb_dp_set_backend(d->dp, id, &gone);
+			if (err)
+				return err;
+		}
+	} else if (old) {
+		for (size_t i = 0; i < old->nvips; i++) {
+			for (size_t j = 0; j < old->vips[i].nbe; j++) {
+				__u32 id = old->vips[i].be[j].id;
+
+				if (config_has_backend(&d->cfg, id))
+					continue;
+				/* Flows still naming it see vip_id 0 and re-pick. */
+				err = xlb_dp_set_backend(d->dp, id, &gone);
+				if (err)
+					return err;
+				d->be[id].mac_known = false;
+			}
+		}
+	}
+	return 0;
+}

@@ -1,0 +1,185 @@
+/* attach.c - attach the XDP program with libxdp; replace our own earlier program without a gap. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <linux/if_link.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <xdp/libxdp.h>
+
+#include "log.h"
+#include "xlbd.h"
+
+#define PROG_NAME "xlb_xdp"
+
+static int libxdp_print(enum libxdp_print_level level, const char *fmt, va_list ap)
+{
+	char line[512], q[600];
+	size_t n;
+
+	if (level == LIBXDP_DEBUG)
+		return 0;
+	vsnprintf(line, sizeof(line), fmt, ap);
+	n = strlen(line);
+	while (n && line[n - 1] == '\n')
+		line[--n] = '\0';
+	/* libxdp's own messages one level below ours (STYLE.md). */
+	xlb_log(level == LIBXDP_WARN ? XLB_LOG_INFO : XLB_LOG_DEBUG, "libxdp", "detail=%s",
+		xlb_log_quote(line, q, sizeof(q)));
+	return 0;
+}
+
+static enum xdp_attach_mode xdp_mode(enum xlbd_mode m)
+{
+	return m == XLBD_MODE_GENERIC ? XDP_MODE_SKB : XDP_MODE_NATIVE;
+}
+
+static void note_attached(struct xlbd *d, enum xlbd_mode m)
+{
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info);
+
+	d->attached = m;
+	if (!bpf_obj_get_info_by_fd(d->dp->prog_fd, &info, &len))
+		d->prog_id = info.id;
+	pr_info("attached", "interface=%s mode=%s prog_id=%u", d->ifname,
+		m == XLBD_MODE_GENERIC ? "generic" : "native", d->prog_id);
+}
+
+/*
+ * An xlb program from an earlier xlbd is attached on its own (legacy mode, as on kernels
+ * that refuse libxdp's dispatcher): swap ours in with one XDP_FLAGS_REPLACE, so no packet
+ * meets an interface without a program.
+ */
+static int replace_legacy(struct xlbd *d, struct xdp_multiprog *mp, int *replaced)
+{
+	struct xdp_program *old = xdp_multiprog__main_prog(mp);
+	enum xdp_attach_mode mode = xdp_multiprog__attach_mode(mp);
+	LIBBPF_OPTS(bpf_xdp_attach_opts, opts);
+	int flags = XDP_FLAGS_REPLACE, err;
+
+	*replaced = 0;
+	if (!old)
+		return 0;
+	if (strcmp(xdp_program__name(old), PROG_NAME)) {
+		pr_err("another XDP program is attached", "interface=%s prog=%s prog_id=%u",
+		       d->ifname, xdp_program__name(old), xdp_program__id(old));
+		return -EBUSY;
+	}
+	if ((mode == XDP_MODE_SKB) != (d->mode == XLBD_MODE_GENERIC) && d->mode != XLBD_MODE_AUTO)
+		pr_warn("keeping the mode of the attached program", "interface=%s mode=%s",
+			d->ifname, mode == XDP_MODE_SKB ? "generic" : "native");
+	flags |= mode == XDP_MODE_SKB ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE;
+	opts.old_prog_fd = xdp_program__fd(old);
+	err = bpf_xdp_attach(d->ifindex, d->dp->prog_fd, flags, &opts);
+	if (err) {
+		pr_err("cannot replace the attached xlb program", "interface=%s err=\"%s\"",
+		       d->ifname, strerror(-err));
+		return err;
+	}
+	pr_info("replaced the program of an earlier xlbd", "interface=%s old_prog_id=%u",
+		d->ifname, xdp_program__id(old));
+	note_attached(d, mode == XDP_MODE_SKB ? XLBD_MODE_GENERIC : XLBD_MODE_NATIVE);
+	*replaced = 1;
+	return 0;
+}
+
+/* Detaches earlier xlb programs from a libxdp dispatcher (after ours is in). */
+static void detach_old_from_dispatcher(struct xlbd *d, struct xdp_multiprog *mp)
+{
+	struct xdp_program *p = NULL;
+
+	while ((p = xdp_multiprog__next_prog(p, mp))) {
+		if (strcmp(xdp_program__name(p), PROG_NAME) || xdp_program__id(p) == d->prog_id)
+			continue;
+		if (xdp_program__detach(p, d->ifindex, xdp_multiprog__attach_mode(mp), 0))
+			pr_warn("cannot detach an earlier xlb program", "prog_id=%u",
+				xdp_program__id(p));
+	}
+}
+
+static int attach_mode(struct xlbd *d, struct xdp_program *prog, enum xlbd_mode m)
+{
+	int err = xdp_program__attach(prog, d->ifindex, xdp_mode(m), 0);
+
+	if (!err)
+		note_attached(d, m);
+	return err;
+}
+
+int xlbd_attach(struct xlbd *d)
+{
+	struct xdp_multiprog *mp;
+	struct xdp_program *prog;
+	int err, replaced = 0;
+
+	libxdp_set_print(libxdp_print);
+	mp = xdp_multiprog__get_from_ifindex(d->ifindex);
+	if (libxdp_get_error(mp))
+		mp = NULL;
+	if (mp && xdp_multiprog__is_legacy(mp)) {
+		err = replace_legacy(d, mp, &replaced);
+		xdp_multiprog__close(mp);
+		if (err || replaced)
+			return err;
+		mp = NULL;
+	}
+
+	prog = xdp_program__from_fd(d->dp->prog_fd);
+	if (libxdp_get_error(prog)) {
+		err = (int)libxdp_get_error(prog);
+		pr_err("libxdp cannot use the program", "err=\"%s\"", strerror(-err));
+		goto out;
+	}
+	if (d->mode == XLBD_MODE_AUTO) {
+		err = attach_mode(d, prog, XLBD_MODE_NATIVE);
+		if (err) {
+			pr_warn("native mode failed: falling back to generic (about 2.7x slower)",
+				"interface=%s err=\"%s\"", d->ifname, strerror(-err));
+			err = attach_mode(d, prog, XLBD_MODE_GENERIC);
+		}
+	} else {
+		err = attach_mode(d, prog, d->mode);
+	}
+	if (err)
+		pr_err(d->mode == XLBD_MODE_NATIVE
+			       ? "cannot attach in native mode: try --mode generic or --mode auto"
+			       : "cannot attach",
+		       "interface=%s err=\"%s\"", d->ifname, strerror(-err));
+	else if (mp)
+		detach_old_from_dispatcher(d, mp);
+	xdp_program__close(prog);
+out:
+	if (mp)
+		xdp_multiprog__close(mp);
+	return err;
+}
+
+int xlbd_detach(struct xlbd *d)
+{
+	struct xdp_multiprog *mp = xdp_multiprog__get_from_ifindex(d->ifindex);
+	struct xdp_program *p = NULL;
+	int err = 0;
+
+	if (libxdp_get_error(mp) || !mp)
+		return 0;
+	if (xdp_multiprog__is_legacy(mp)) {
+		p = xdp_multiprog__main_prog(mp);
+		if (p && !strcmp(xdp_program__name(p), PROG_NAME))
+			err = xdp_program__detach(p, d->ifindex, xdp_multiprog__attach_mode(mp), 0);
+	} else {
+		while ((p = xdp_multiprog__next_prog(p, mp)))
+			if (!strcmp(xdp_program__name(p), PROG_NAME))
+				err = xdp_program__detach(p, d->ifindex,
+							  xdp_multiprog__attach_mode(mp), 0);
+	}
+	xdp_multiprog__close(mp);
+	if (err)
+		pr_err("cannot detach", "interface=%s err=\"%s\"", d->ifname, strerror(-err));
+	else
+		pr_info("detached", "interface=%s", d->ifname);
+	return err;
+}

@@ -1,0 +1,489 @@
+/* commands.c - the control protocol's commands (docs/control.md): validate, persist, apply. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "addr.h"
+#include "log.h"
+#include "xlbd.h"
+
+#define ERRLEN 256
+
+static json_t *error_reply(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static json_t *error_reply(const char *fmt, ...)
+{
+	char msg[ERRLEN];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return json_pack("{s:b, s:s}", "ok", 0, "error", msg);
+}
+
+static json_t *ok_reply(void)
+{
+	return json_pack("{s:b}", "ok", 1);
+}
+
+/* Arguments: only the listed names may appear (a typo must not be silently ignored). */
+static int check_args(json_t *req, const char *const *allowed, char *err)
+{
+	const char *name;
+	json_t *v;
+
+	json_object_foreach(req, name, v)
+	{
+		int ok = !strcmp(name, "cmd");
+
+		for (int i = 0; !ok && allowed[i]; i++)
+			ok = !strcmp(name, allowed[i]);
+		if (!ok) {
+			snprintf(err, ERRLEN, "unknown argument \"%s\"", name);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+static const char *arg_str(json_t *req, const char *name)
+{
+	json_t *v = json_object_get(req, name);
+
+	return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+static struct xlbd_vip *find_vip_arg(struct xlbd_config *c, json_t *req, char *err)
+{
+	const char *s = arg_str(req, "vip");
+	struct xlb_vip_key key;
+	char perr[ERRLEN - 32];
+	struct xlbd_vip *v;
+
+	if (!s) {
+		snprintf(err, ERRLEN, "missing \"vip\"");
+		return NULL;
+	}
+	if (xlb_parse_vip(s, &key, perr, sizeof(perr))) {
+		snprintf(err, ERRLEN, "%s", perr);
+		return NULL;
+	}
+	v = xlbd_config_find_vip(c, &key);
+	if (!v)
+		snprintf(err, ERRLEN, "unknown vip %s (see `xlbctl vip show`)", s);
+	return v;
+}
+
+static json_t *vip_json(const struct xlbd_vip *v)
+{
+	char s[XLB_ADDRSTRLEN];
+
+	xlb_format_vip(&v->key, s, sizeof(s));
+	return json_pack("{s:s, s:i, s:s, s:s, s:i}", "vip", s, "id", (json_int_t)v->id, "sched",
+			 xlbd_sched_name(v->sched), "fwd", xlbd_fwd_name(v->fwd), "backends",
+			 (json_int_t)v->nbe);
+}
+
+static json_t *backend_json(struct xlbd *d, const struct xlbd_vip *v, const struct xlbd_backend *b)
+{
+	char vs[XLB_ADDRSTRLEN], as[XLB_ADDRSTRLEN], mac[18];
+	static const char *const states[] = {"down", "up", "draining"};
+	struct xlb_traffic t = {0};
+	const char *why;
+	__u8 st = xlbd_backend_dp_state(d, b, &why);
+	const __u8 *m = d->be[b->id].mac;
+	json_t *j;
+
+	xlb_format_vip(&v->key, vs, sizeof(vs));
+	xlb_format_addr(&b->addr, b->family, as, sizeof(as));
+	snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4],
+		 m[5]);
+	xlb_dp_read_backend_traffic(d->dp, b->id, &t);
+	j = json_pack("{s:s, s:s, s:i, s:i, s:s, s:o, s:s, s:I, s:I, s:I}", "vip", vs, "address",
+		      as, "id", (json_int_t)b->id, "weight", (json_int_t)b->weight, "admin",
+		      xlbd_admin_name(b->admin), "mac",
+		      d->be[b->id].mac_known ? json_string(mac) : json_null(), "state", states[st],
+		      "packets", (json_int_t)t.packets, "bytes", (json_int_t)t.bytes, "new_flows",
+		      (json_int_t)t.new_flows);
+	if (why)
+		json_object_set_new(j, "reason", json_string(why));
+	return j;
+}
+
+/*
+ * The one way a change happens: the caller edited a copy (next); it is validated whole, written
+ * to the state file, then applied. Any failure leaves file, maps and memory as they were.
+ */
+static json_t *commit(struct xlbd *d, struct xlbd_config *next, json_t *result, const char *what,
+		      unsigned int uid, int pid)
+{
+	struct xlbd_config old = d->cfg;
+	char err[ERRLEN], q[ERRLEN + 8];
+	int e;
+
+	e = xlbd_config_validate(next, err, sizeof(err));
+	if (!e)
+		e = xlbd_config_save(d->state_path, next, err, sizeof(err));
+	if (e) {
+		xlbd_config_free(next);
+		json_decref(result);
+		return error_reply("%s", err);
+	}
+	d->cfg = *next;
+	e = xlbd_apply(d, &old, false);
+	if (e) {
+		/* Put everything back: file, memory, maps. */
+		pr_err("cannot apply change to the maps: reverting", "change=%s err=\"%s\"",
+		       xlb_log_quote(what, q, sizeof(q)), strerror(-e));
+		d->cfg = old;
+		xlbd_config_save(d->state_path, &old, err, sizeof(err));
+		xlbd_apply(d, next, false);
+		xlbd_config_free(next);
+		json_decref(result);
+		return error_reply("cannot apply the change to the data plane: %s", strerror(-e));
+	}
+	xlbd_config_free(&old);
+	pr_info("config change", "change=%s uid=%u pid=%d", xlb_log_quote(what, q, sizeof(q)), uid,
+		pid);
+	xlbd_resolve_backends(d);
+	if (!result)
+		result = json_object();
+	json_object_set_new(result, "ok", json_true());
+	return result;
+}
+
+static json_t *do_vip_add_set(struct xlbd *d, json_t *req, bool add, unsigned int uid, int pid)
+{
+	static const char *const allowed[] = {"vip", "sched", "fwd", NULL};
+	const char *s = arg_str(req, "vip"), *sched = arg_str(req, "sched"),
+		   *fwd = arg_str(req, "fwd");
+	char err[ERRLEN], what[ERRLEN];
+	struct xlbd_config next;
+	struct xlb_vip_key key;
+	struct xlbd_vip *v;
+
+	if (check_args(req, allowed, err))
+		return error_reply("%s", err);
+	if (!s)
+		return error_reply("missing \"vip\"");
+	if (xlb_parse_vip(s, &key, err, sizeof(err)))
+		return error_reply("%s", err);
+	if (xlbd_config_clone(&d->cfg, &next))
+		return error_reply("out of memory");
+	v = xlbd_config_find_vip(&next, &key);
+	if (add) {
+		struct xlbd_vip *grown;
+
+		if (v) {
+			xlbd_config_free(&next);
+			return error_reply("vip %s already exists", s);
+		}
+		grown = realloc(next.vips, (next.nvips + 1) * sizeof(*grown));
+		if (!grown) {
+			xlbd_config_free(&next);
+			return error_reply("out of memory");
+		}
+		next.vips = grown;
+		v = &next.vips[next.nvips++];
+		memset(v, 0, sizeof(*v));
+		v->key = key;
+		v->id = xlbd_config_new_vip_id(&next);
+		if (!v->id) {
+			xlbd_config_free(&next);
+			return error_reply("no room for another vip (limit %d)", XLB_MAX_VIPS - 1);
+		}
+	} else if (!v) {
+		xlbd_config_free(&next);
+		return error_reply("unknown vip %s (see `xlbctl vip show`)", s);
+	} else if (!sched && !fwd) {
+		xlbd_config_free(&next);
+		return error_reply("nothing to set: give sched or fwd");
+	}
+	if ((sched && xlbd_parse_sched(sched, &v->sched)) ||
+	    (fwd && xlbd_parse_fwd(fwd, &v->fwd))) {
+		xlbd_config_free(&next);
+		return sched && xlbd_parse_sched(sched, &v->sched)
+			       ? error_reply("unknown scheduler \"%s\" (known: maglev)", sched)
+			       : error_reply("unknown forwarding mode \"%s\" (known: dsr-l2)", fwd);
+	}
+	snprintf(what, sizeof(what), "vip %s %s sched=%s fwd=%s", add ? "add" : "set", s,
+		 xlbd_sched_name(v->sched), xlbd_fwd_name(v->fwd));
+	return commit(d, &next, json_pack("{s:o}", "vip", vip_json(v)), what, uid, pid);
+}
+
+static json_t *do_vip_del(struct xlbd *d, json_t *req, unsigned int uid, int pid)
+{
+	static const char *const allowed[] = {"vip", NULL};
+	struct xlbd_config next;
+	char err[ERRLEN], what[ERRLEN];
+	struct xlbd_vip *v;
+	size_t i;
+
+	if (check_args(req, allowed, err))
+		return error_reply("%s", err);
+	if (xlbd_config_clone(&d->cfg, &next))
+		return error_reply("out of memory");
+	v = find_vip_arg(&next, req, err);
+	if (!v) {
+		xlbd_config_free(&next);
+		return error_reply("%s", err);
+	}
+	i = v - next.vips;
+	free(v->be);
+	memmove(v, v + 1, (next.nvips - i - 1) * sizeof(*v));
+	next.nvips--;
+	snprintf(what, sizeof(what), "vip del %s", arg_str(req, "vip"));
+	return commit(d, &next, NULL, what, uid, pid);
+}
+
+static int parse_weight(json_t *w, __u32 *out, char *err)
+{
+	if (!json_is_integer(w) || json_integer_value(w) < 1 ||
+	    json_integer_value(w) > XLBD_MAX_WEIGHT) {
+		snprintf(err, ERRLEN, "weight must be an integer in 1..%d", XLBD_MAX_WEIGHT);
+		return -EINVAL;
+	}
+	*out = json_integer_value(w);
+	return 0;
+}
+
+static json_t *do_backend(struct xlbd *d, json_t *req, const char *verb, unsigned int uid,
+			  int pid)
+{
+	static const char *const allowed[] = {"vip", "address", "weight", "admin", NULL};
+	const char *as = arg_str(req, "address"), *admin = arg_str(req, "admin");
+	json_t *weight = json_object_get(req, "weight");
+	char err[ERRLEN], what[ERRLEN];
+	struct xlbd_backend *b, nb = {0};
+	struct xlbd_config next;
+	struct xlbd_vip *v;
+
+	if (check_args(req, allowed, err))
+		return error_reply("%s", err);
+	if (!as)
+		return error_reply("missing \"address\"");
+	if (xlb_parse_addr(as, &nb.addr, &nb.family, err, sizeof(err)))
+		return error_reply("%s", err);
+	if (!strcmp(verb, "del") && (weight || admin))
+		return error_reply("backend del takes no weight or admin");
+	if (!strcmp(verb, "set") && !weight && !admin)
+		return error_reply("nothing to set: give weight or admin");
+	if (xlbd_config_clone(&d->cfg, &next))
+		return error_reply("out of memory");
+	v = find_vip_arg(&next, req, err);
+	if (!v)
+		goto fail;
+	b = xlbd_vip_find_backend(v, &nb.addr, nb.family);
+	if (!strcmp(verb, "add")) {
+		struct xlbd_backend *grown;
+
+		if (b) {
+			snprintf(err, ERRLEN, "backend %s is already in vip %s", as,
+				 arg_str(req, "vip"));
+			goto fail;
+		}
+		if (nb.family != v->key.family) {
+			snprintf(err, ERRLEN, "backend %s and vip %s are of different address families",
+				 as, arg_str(req, "vip"));
+			goto fail;
+		}
+		grown = realloc(v->be, (v->nbe + 1) * sizeof(*grown));
+		if (!grown) {
+			snprintf(err, ERRLEN, "out of memory");
+			goto fail;
+		}
+		v->be = grown;
+		nb.weight = 1;
+		nb.admin = XLBD_ADMIN_UP;
+		nb.id = xlbd_config_new_backend_id(&next);
+		if (!nb.id) {
+			snprintf(err, ERRLEN, "no room for another backend (limit %d)",
+				 XLB_MAX_BACKENDS - 1);
+			goto fail;
+		}
+		b = &v->be[v->nbe++];
+		*b = nb;
+		d->be[b->id].mac_known = false; /* a new id: learn its MAC */
+	} else if (!b) {
+		snprintf(err, ERRLEN, "backend %s is not in vip %s", as, arg_str(req, "vip"));
+		goto fail;
+	}
+	if (weight && parse_weight(weight, &b->weight, err))
+		goto fail;
+	if (admin && xlbd_parse_admin(admin, &b->admin)) {
+		snprintf(err, ERRLEN, "admin must be \"up\" or \"drain\", not \"%s\"", admin);
+		goto fail;
+	}
+	snprintf(what, sizeof(what), "backend %s %s %s weight=%u admin=%s", verb,
+		 arg_str(req, "vip"), as, b->weight, xlbd_admin_name(b->admin));
+	if (!strcmp(verb, "del")) {
+		size_t i = b - v->be;
+
+		memmove(b, b + 1, (v->nbe - i - 1) * sizeof(*b));
+		v->nbe--;
+		return commit(d, &next, NULL, what, uid, pid);
+	}
+	/* The reply is built after the commit, from the applied state. */
+	json_t *r = commit(d, &next, NULL, what, uid, pid);
+	if (json_is_true(json_object_get(r, "ok"))) {
+		v = xlbd_config_find_vip(&d->cfg, &v->key);
+		b = v ? xlbd_vip_find_backend(v, &nb.addr, nb.family) : NULL;
+		if (b)
+			json_object_set_new(r, "backend", backend_json(d, v, b));
+	}
+	return r;
+fail:
+	xlbd_config_free(&next);
+	return error_reply("%s", err);
+}
+
+static json_t *do_vip_show(struct xlbd *d, json_t *req)
+{
+	static const char *const allowed[] = {"vip", NULL};
+	json_t *arr = json_array();
+	char err[ERRLEN];
+
+	if (check_args(req, allowed, err)) {
+		json_decref(arr);
+		return error_reply("%s", err);
+	}
+	if (arg_str(req, "vip")) {
+		struct xlbd_vip *v = find_vip_arg(&d->cfg, req, err);
+
+		if (!v) {
+			json_decref(arr);
+			return error_reply("%s", err);
+		}
+		json_array_append_new(arr, vip_json(v));
+	} else {
+		for (size_t i = 0; i < d->cfg.nvips; i++)
+			json_array_append_new(arr, vip_json(&d->cfg.vips[i]));
+	}
+	return json_pack("{s:b, s:o}", "ok", 1, "vips", arr);
+}
+
+static json_t *do_backend_show(struct xlbd *d, json_t *req)
+{
+	static const char *const allowed[] = {"vip", NULL};
+	struct xlbd_vip *only = NULL;
+	json_t *arr = json_array();
+	char err[ERRLEN];
+
+	if (check_args(req, allowed, err) ||
+	    (arg_str(req, "vip") && !(only = find_vip_arg(&d->cfg, req, err)))) {
+		json_decref(arr);
+		return error_reply("%s", err);
+	}
+	for (size_t i = 0; i < d->cfg.nvips; i++) {
+		struct xlbd_vip *v = &d->cfg.vips[i];
+
+		if (only && only != v)
+			continue;
+		for (size_t j = 0; j < v->nbe; j++)
+			json_array_append_new(arr, backend_json(d, v, &v->be[j]));
+	}
+	return json_pack("{s:b, s:o}", "ok", 1, "backends", arr);
+}
+
+static json_t *traffic_json(const char *vip, const char *addr, const struct xlb_traffic *t)
+{
+	json_t *j = json_pack("{s:s, s:I, s:I, s:I}", "vip", vip, "packets", (json_int_t)t->packets,
+			      "bytes", (json_int_t)t->bytes, "new_flows", (json_int_t)t->new_flows);
+
+	if (addr)
+		json_object_set_new(j, "address", json_string(addr));
+	return j;
+}
+
+static json_t *do_stats(struct xlbd *d, json_t *req)
+{
+	static const char *const allowed[] = {"vip", NULL};
+	json_t *counters = json_object(), *vips = json_array(), *bes = json_array();
+	struct xlbd_vip *only = NULL;
+	__u64 c[XLB_C_MAX];
+	char err[ERRLEN];
+
+	if (check_args(req, allowed, err) ||
+	    (arg_str(req, "vip") && !(only = find_vip_arg(&d->cfg, req, err))) ||
+	    xlb_dp_read_counters(d->dp, c)) {
+		json_decref(counters);
+		json_decref(vips);
+		json_decref(bes);
+		return error_reply("%s", err[0] ? err : "cannot read the counters");
+	}
+	for (int i = 0; i < XLB_C_MAX; i++)
+		json_object_set_new(counters, xlb_counter_name(i), json_integer(c[i]));
+	for (size_t i = 0; i < d->cfg.nvips; i++) {
+		struct xlbd_vip *v = &d->cfg.vips[i];
+		char vs[XLB_ADDRSTRLEN], as[XLB_ADDRSTRLEN];
+		struct xlb_traffic t;
+
+		if (only && only != v)
+			continue;
+		xlb_format_vip(&v->key, vs, sizeof(vs));
+		if (!xlb_dp_read_vip_traffic(d->dp, v->id, &t))
+			json_array_append_new(vips, traffic_json(vs, NULL, &t));
+		for (size_t j = 0; j < v->nbe; j++) {
+			xlb_format_addr(&v->be[j].addr, v->be[j].family, as, sizeof(as));
+			if (!xlb_dp_read_backend_traffic(d->dp, v->be[j].id, &t))
+				json_array_append_new(bes, traffic_json(vs, as, &t));
+		}
+	}
+	return json_pack("{s:b, s:o, s:o, s:o}", "ok", 1, "counters", counters, "vips", vips,
+			 "backends", bes);
+}
+
+static json_t *do_prog(struct xlbd *d, json_t *req, const char *verb, unsigned int uid, int pid)
+{
+	static const char *const none[] = {NULL};
+	char err[ERRLEN];
+
+	if (check_args(req, none, err))
+		return error_reply("%s", err);
+	if (!strcmp(verb, "detach")) {
+		pr_info("detach requested", "uid=%u pid=%d", uid, pid);
+		d->detach_and_exit = true;
+		/* Not at once: let this reply reach the caller first. */
+		event_base_loopexit(d->base, &(struct timeval){0, 100000});
+		return ok_reply();
+	}
+	return json_pack("{s:b, s:s, s:s, s:i, s:s}", "ok", 1, "interface", d->ifname, "mode",
+			 d->attached == XLBD_MODE_GENERIC ? "generic" : "native", "prog_id",
+			 (json_int_t)d->prog_id, "pin_dir", d->pin_dir);
+}
+
+json_t *xlbd_handle(struct xlbd *d, json_t *req, unsigned int uid, int pid)
+{
+	const char *cmd = json_is_object(req) ? arg_str(req, "cmd") : NULL;
+	char object[16], verb[16];
+
+	if (!cmd)
+		return error_reply("a request is a JSON object with a \"cmd\" string");
+	if (sscanf(cmd, "%15s %15s", object, verb) != 2)
+		return error_reply("\"cmd\" must be \"<object> <verb>\", got \"%s\"", cmd);
+	if (!strcmp(object, "vip")) {
+		if (!strcmp(verb, "add"))
+			return do_vip_add_set(d, req, true, uid, pid);
+		if (!strcmp(verb, "set"))
+			return do_vip_add_set(d, req, false, uid, pid);
+		if (!strcmp(verb, "del"))
+			return do_vip_del(d, req, uid, pid);
+		if (!strcmp(verb, "show"))
+			return do_vip_show(d, req);
+	} else if (!strcmp(object, "backend")) {
+		if (!strcmp(verb, "add") || !strcmp(verb, "set") || !strcmp(verb, "del"))
+			return do_backend(d, req, verb, uid, pid);
+		if (!strcmp(verb, "show"))
+			return do_backend_show(d, req);
+	} else if (!strcmp(object, "stats")) {
+		if (!strcmp(verb, "show"))
+			return do_stats(d, req);
+	} else if (!strcmp(object, "prog")) {
+		if (!strcmp(verb, "show") || !strcmp(verb, "detach"))
+			return do_prog(d, req, verb, uid, pid);
+	}
+	return error_reply("unknown command \"%s\"", cmd);
+}

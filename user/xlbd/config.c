@@ -1,0 +1,491 @@
+/* config.c - xlbd's desired state: copy, validation, JSON and the atomically written state file. */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "addr.h"
+#include "config.h"
+
+static const char *const sched_names[] = {[XLB_SCHED_MAGLEV] = "maglev"};
+static const char *const fwd_names[] = {[XLB_FWD_DSR_L2] = "dsr-l2"};
+static const char *const admin_names[] = {[XLBD_ADMIN_UP] = "up", [XLBD_ADMIN_DRAIN] = "drain"};
+
+#define NAMES(a) (sizeof(a) / sizeof(a[0]))
+
+static int parse_name(const char *const *names, size_t n, const char *s)
+{
+	for (size_t i = 0; i < n; i++)
+		if (names[i] && !strcmp(names[i], s))
+			return i;
+	return -EINVAL;
+}
+
+const char *xlbd_sched_name(__u8 sched)
+{
+	return sched < NAMES(sched_names) ? sched_names[sched] : "unknown";
+}
+
+const char *xlbd_fwd_name(__u8 fwd)
+{
+	return fwd < NAMES(fwd_names) ? fwd_names[fwd] : "unknown";
+}
+
+const char *xlbd_admin_name(enum xlbd_admin a)
+{
+	return (unsigned)a < NAMES(admin_names) ? admin_names[a] : "unknown";
+}
+
+int xlbd_parse_sched(const char *s, __u8 *sched)
+{
+	int r = parse_name(sched_names, NAMES(sched_names), s);
+
+	if (r < 0)
+		return r;
+	*sched = r;
+	return 0;
+}
+
+int xlbd_parse_fwd(const char *s, __u8 *fwd)
+{
+	int r = parse_name(fwd_names, NAMES(fwd_names), s);
+
+	if (r < 0)
+		return r;
+	*fwd = r;
+	return 0;
+}
+
+int xlbd_parse_admin(const char *s, enum xlbd_admin *a)
+{
+	int r = parse_name(admin_names, NAMES(admin_names), s);
+
+	if (r < 0)
+		return r;
+	*a = r;
+	return 0;
+}
+
+void xlbd_config_free(struct xlbd_config *c)
+{
+	for (size_t i = 0; i < c->nvips; i++)
+		free(c->vips[i].be);
+	free(c->vips);
+	c->vips = NULL;
+	c->nvips = 0;
+}
+
+int xlbd_config_clone(const struct xlbd_config *src, struct xlbd_config *dst)
+{
+	*dst = *src;
+	dst->vips = NULL;
+	dst->nvips = 0;
+	if (!src->nvips)
+		return 0;
+	dst->vips = calloc(src->nvips, sizeof(*dst->vips));
+	if (!dst->vips)
+		return -ENOMEM;
+	for (size_t i = 0; i < src->nvips; i++) {
+		struct xlbd_vip *v = &dst->vips[i];
+
+		*v = src->vips[i];
+		v->be = NULL;
+		dst->nvips++;
+		if (!v->nbe)
+			continue;
+		v->be = malloc(v->nbe * sizeof(*v->be));
+		if (!v->be) {
+			v->nbe = 0;
+			xlbd_config_free(dst);
+			return -ENOMEM;
+		}
+		memcpy(v->be, src->vips[i].be, v->nbe * sizeof(*v->be));
+	}
+	return 0;
+}
+
+struct xlbd_vip *xlbd_config_find_vip(struct xlbd_config *c, const struct xlb_vip_key *key)
+{
+	for (size_t i = 0; i < c->nvips; i++)
+		if (!memcmp(&c->vips[i].key, key, sizeof(*key)))
+			return &c->vips[i];
+	return NULL;
+}
+
+struct xlbd_backend *xlbd_vip_find_backend(struct xlbd_vip *v, const struct xlb_addr *addr,
+					   __u8 family)
+{
+	for (size_t i = 0; i < v->nbe; i++)
+		if (v->be[i].family == family && !memcmp(&v->be[i].addr, addr, sizeof(*addr)))
+			return &v->be[i];
+	return NULL;
+}
+
+__u32 xlbd_config_new_vip_id(const struct xlbd_config *c)
+{
+	for (__u32 id = 1; id < XLB_MAX_VIPS; id++) {
+		size_t i;
+
+		for (i = 0; i < c->nvips && c->vips[i].id != id; i++)
+			;
+		if (i == c->nvips)
+			return id;
+	}
+	return 0;
+}
+
+__u32 xlbd_config_new_backend_id(const struct xlbd_config *c)
+{
+	static unsigned char used[XLB_MAX_BACKENDS];
+
+	memset(used, 0, sizeof(used));
+	for (size_t i = 0; i < c->nvips; i++)
+		for (size_t j = 0; j < c->vips[i].nbe; j++)
+			if (c->vips[i].be[j].id < XLB_MAX_BACKENDS)
+				used[c->vips[i].be[j].id] = 1;
+	for (__u32 id = 1; id < XLB_MAX_BACKENDS; id++)
+		if (!used[id])
+			return id;
+	return 0;
+}
+
+int xlbd_config_validate(const struct xlbd_config *c, char *err, size_t errlen)
+{
+	static unsigned char be_used[XLB_MAX_BACKENDS];
+	unsigned char vip_used[XLB_MAX_VIPS] = {0};
+	char vs[XLB_ADDRSTRLEN], as[XLB_ADDRSTRLEN];
+
+	memset(be_used, 0, sizeof(be_used));
+	for (size_t i = 0; i < c->nvips; i++) {
+		const struct xlbd_vip *v = &c->vips[i];
+
+		xlb_format_vip(&v->key, vs, sizeof(vs));
+		if (v->id == 0 || v->id >= XLB_MAX_VIPS || vip_used[v->id]) {
+			snprintf(err, errlen, "vip %s: id %u is out of range or used twice", vs, v->id);
+			return -EINVAL;
+		}
+		vip_used[v->id] = 1;
+		if (v->key.port == 0 ||
+		    (v->key.family != XLB_AF_INET && v->key.family != XLB_AF_INET6) ||
+		    (v->key.proto != 6 && v->key.proto != 17)) {
+			snprintf(err, errlen, "vip %s: bad address, port or protocol", vs);
+			return -EINVAL;
+		}
+		for (size_t k = 0; k < i; k++) {
+			if (!memcmp(&c->vips[k].key, &v->key, sizeof(v->key))) {
+				snprintf(err, errlen, "vip %s is defined twice", vs);
+				return -EINVAL;
+			}
+		}
+		if (v->sched >= NAMES(sched_names) || v->fwd >= NAMES(fwd_names)) {
+			snprintf(err, errlen, "vip %s: unknown scheduler or forwarding mode", vs);
+			return -EINVAL;
+		}
+		if (v->nbe > XLB_MAX_VIP_BACKENDS) {
+			snprintf(err, errlen, "vip %s: more than %d backends", vs,
+				 XLB_MAX_VIP_BACKENDS);
+			return -EINVAL;
+		}
+		for (size_t j = 0; j < v->nbe; j++) {
+			const struct xlbd_backend *b = &v->be[j];
+
+			xlb_format_addr(&b->addr, b->family, as, sizeof(as));
+			if (b->family != v->key.family) {
+				snprintf(err, errlen,
+					 "backend %s of vip %s: address family differs from the vip's",
+					 as, vs);
+				return -EINVAL;
+			}
+			if (b->id == 0 || b->id >= XLB_MAX_BACKENDS || be_used[b->id]) {
+				snprintf(err, errlen,
+					 "backend %s of vip %s: id %u is out of range or used twice",
+					 as, vs, b->id);
+				return -EINVAL;
+			}
+			be_used[b->id] = 1;
+			if (b->weight < 1 || b->weight > XLBD_MAX_WEIGHT) {
+				snprintf(err, errlen, "backend %s of vip %s: weight %u not in 1..%d",
+					 as, vs, b->weight, XLBD_MAX_WEIGHT);
+				return -EINVAL;
+			}
+			if ((unsigned)b->admin >= NAMES(admin_names)) {
+				snprintf(err, errlen, "backend %s of vip %s: bad admin state", as,
+					 vs);
+				return -EINVAL;
+			}
+			for (size_t k = 0; k < j; k++) {
+				if (v->be[k].family == b->family &&
+				    !memcmp(&v->be[k].addr, &b->addr, sizeof(b->addr))) {
+					snprintf(err, errlen, "backend %s is in vip %s twice", as,
+						 vs);
+					return -EINVAL;
+				}
+			}
+		}
+	}
+	return 0;
+}
+
+json_t *xlbd_config_to_json(const struct xlbd_config *c)
+{
+	json_t *root = json_object(), *vips = json_array();
+	char s[XLB_ADDRSTRLEN];
+
+	json_object_set_new(root, "version", json_integer(XLBD_STATE_VERSION));
+	json_object_set_new(root, "hash_seed", json_integer(c->hash_seed));
+	for (size_t i = 0; i < c->nvips; i++) {
+		const struct xlbd_vip *v = &c->vips[i];
+		json_t *jv = json_object(), *bes = json_array();
+
+		xlb_format_vip(&v->key, s, sizeof(s));
+		json_object_set_new(jv, "vip", json_string(s));
+		json_object_set_new(jv, "id", json_integer(v->id));
+		json_object_set_new(jv, "sched", json_string(xlbd_sched_name(v->sched)));
+		json_object_set_new(jv, "fwd", json_string(xlbd_fwd_name(v->fwd)));
+		for (size_t j = 0; j < v->nbe; j++) {
+			const struct xlbd_backend *b = &v->be[j];
+			json_t *jb = json_object();
+
+			xlb_format_addr(&b->addr, b->family, s, sizeof(s));
+			json_object_set_new(jb, "address", json_string(s));
+			json_object_set_new(jb, "id", json_integer(b->id));
+			json_object_set_new(jb, "weight", json_integer(b->weight));
+			json_object_set_new(jb, "admin", json_string(xlbd_admin_name(b->admin)));
+			json_array_append_new(bes, jb);
+		}
+		json_object_set_new(jv, "backends", bes);
+		json_array_append_new(vips, jv);
+	}
+	json_object_set_new(root, "vips", vips);
+	return root;
+}
+
+/* Reads an integer member in [lo, hi]. */
+static int get_uint(json_t *obj, const char *name, json_int_t lo, json_int_t hi, __u32 *out,
+		    const char *where, char *err, size_t errlen)
+{
+	json_t *v = json_object_get(obj, name);
+
+	if (!json_is_integer(v) || json_integer_value(v) < lo || json_integer_value(v) > hi) {
+		snprintf(err, errlen, "%s: \"%s\" must be an integer in %lld..%lld", where, name,
+			 (long long)lo, (long long)hi);
+		return -EINVAL;
+	}
+	*out = json_integer_value(v);
+	return 0;
+}
+
+static const char *get_str(json_t *obj, const char *name, const char *def)
+{
+	json_t *v = json_object_get(obj, name);
+
+	return json_is_string(v) ? json_string_value(v) : (v ? NULL : def);
+}
+
+static int backend_from_json(json_t *jb, struct xlbd_backend *b, const char *vs, char *err,
+			     size_t errlen)
+{
+	char where[128], perr[160];
+	const char *s;
+	int e;
+
+	snprintf(where, sizeof(where), "vip %s: backend", vs);
+	if (!json_is_object(jb)) {
+		snprintf(err, errlen, "%s: not an object", where);
+		return -EINVAL;
+	}
+	s = get_str(jb, "address", NULL);
+	if (!s || xlb_parse_addr(s, &b->addr, &b->family, perr, sizeof(perr))) {
+		snprintf(err, errlen, "%s: %s", where, s ? perr : "\"address\" missing");
+		return -EINVAL;
+	}
+	e = get_uint(jb, "id", 1, XLB_MAX_BACKENDS - 1, &b->id, where, err, errlen);
+	if (!e)
+		e = get_uint(jb, "weight", 1, XLBD_MAX_WEIGHT, &b->weight, where, err, errlen);
+	if (e)
+		return e;
+	s = get_str(jb, "admin", "up");
+	if (!s || xlbd_parse_admin(s, &b->admin)) {
+		snprintf(err, errlen, "%s: \"admin\" must be \"up\" or \"drain\"", where);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int vip_from_json(json_t *jv, struct xlbd_vip *v, char *err, size_t errlen)
+{
+	char perr[160];
+	const char *s, *vs;
+	json_t *bes, *jb;
+	size_t j;
+	int e;
+
+	if (!json_is_object(jv)) {
+		snprintf(err, errlen, "vips: entry is not an object");
+		return -EINVAL;
+	}
+	vs = get_str(jv, "vip", NULL);
+	if (!vs || xlb_parse_vip(vs, &v->key, perr, sizeof(perr))) {
+		snprintf(err, errlen, "vips: %s", vs ? perr : "\"vip\" missing");
+		return -EINVAL;
+	}
+	e = get_uint(jv, "id", 1, XLB_MAX_VIPS - 1, &v->id, vs, err, errlen);
+	if (e)
+		return e;
+	s = get_str(jv, "sched", "maglev");
+	if (!s || xlbd_parse_sched(s, &v->sched)) {
+		snprintf(err, errlen, "vip %s: unknown scheduler", vs);
+		return -EINVAL;
+	}
+	s = get_str(jv, "fwd", "dsr-l2");
+	if (!s || xlbd_parse_fwd(s, &v->fwd)) {
+		snprintf(err, errlen, "vip %s: unknown forwarding mode", vs);
+		return -EINVAL;
+	}
+	bes = json_object_get(jv, "backends");
+	if (bes && !json_is_array(bes)) {
+		snprintf(err, errlen, "vip %s: \"backends\" must be an array", vs);
+		return -EINVAL;
+	}
+	if (!json_array_size(bes))
+		return 0;
+	if (json_array_size(bes) > XLB_MAX_VIP_BACKENDS) {
+		snprintf(err, errlen, "vip %s: more than %d backends", vs, XLB_MAX_VIP_BACKENDS);
+		return -EINVAL;
+	}
+	v->be = calloc(json_array_size(bes), sizeof(*v->be));
+	if (!v->be)
+		return -ENOMEM;
+	json_array_foreach(bes, j, jb)
+	{
+		e = backend_from_json(jb, &v->be[j], vs, err, errlen);
+		if (e)
+			return e;
+		v->nbe++;
+	}
+	return 0;
+}
+
+int xlbd_config_from_json(json_t *j, struct xlbd_config *c, char *err, size_t errlen)
+{
+	json_t *vips, *jv;
+	__u32 version;
+	size_t i;
+	int e;
+
+	memset(c, 0, sizeof(*c));
+	if (!json_is_object(j)) {
+		snprintf(err, errlen, "top level is not an object");
+		return -EINVAL;
+	}
+	e = get_uint(j, "version", XLBD_STATE_VERSION, XLBD_STATE_VERSION, &version, "state", err,
+		     errlen);
+	if (!e)
+		e = get_uint(j, "hash_seed", 0, 0xffffffffLL, &c->hash_seed, "state", err, errlen);
+	if (e)
+		return e;
+	vips = json_object_get(j, "vips");
+	if (vips && !json_is_array(vips)) {
+		snprintf(err, errlen, "\"vips\" must be an array");
+		return -EINVAL;
+	}
+	if (json_array_size(vips)) {
+		c->vips = calloc(json_array_size(vips), sizeof(*c->vips));
+		if (!c->vips)
+			return -ENOMEM;
+	}
+	json_array_foreach(vips, i, jv)
+	{
+		c->nvips++;
+		e = vip_from_json(jv, &c->vips[i], err, errlen);
+		if (e)
+			goto fail;
+	}
+	e = xlbd_config_validate(c, err, errlen);
+	if (!e)
+		return 0;
+fail:
+	xlbd_config_free(c);
+	return e;
+}
+
+int xlbd_config_load(const char *path, struct xlbd_config *c, char *err, size_t errlen)
+{
+	char msg[256];
+	json_error_t je;
+	json_t *j;
+	int e;
+
+	if (access(path, F_OK) && errno == ENOENT)
+		return -ENOENT;
+	j = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
+	if (!j) {
+		snprintf(err, errlen, "state file %s: line %d column %d: %s", path, je.line,
+			 je.column, je.text);
+		return -EINVAL;
+	}
+	e = xlbd_config_from_json(j, c, msg, sizeof(msg));
+	json_decref(j);
+	if (e)
+		snprintf(err, errlen, "state file %s: %s", path, msg);
+	return e;
+}
+
+int xlbd_config_save(const char *path, const struct xlbd_config *c, char *err, size_t errlen)
+{
+	char tmp[4096], dirbuf[4096];
+	json_t *j = xlbd_config_to_json(c);
+	int fd, e = 0, dfd;
+	char *text;
+
+	if (!j)
+		return -ENOMEM;
+	text = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	json_decref(j);
+	if (!text)
+		return -ENOMEM;
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		e = -errno;
+		snprintf(err, errlen, "cannot write state file %s: %s", tmp, strerror(-e));
+		goto out;
+	}
+	size_t len = strlen(text), off = 0;
+	while (off < len) {
+		ssize_t n = write(fd, text + off, len - off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			e = n < 0 ? -errno : -EIO;
+			break;
+		}
+		off += n;
+	}
+	if (!e && (write(fd, "\n", 1) != 1 || fsync(fd)))
+		e = -errno;
+	if (close(fd) && !e)
+		e = -errno;
+	if (!e && rename(tmp, path))
+		e = -errno;
+	if (e) {
+		snprintf(err, errlen, "cannot write state file %s: %s", path, strerror(-e));
+		unlink(tmp);
+		goto out;
+	}
+	/* Make the rename itself durable. */
+	snprintf(dirbuf, sizeof(dirbuf), "%s", path);
+	dfd = open(dirname(dirbuf), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd >= 0) {
+		fsync(dfd);
+		close(dfd);
+	}
+out:
+	free(text);
+	return e;
+}

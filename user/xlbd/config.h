@@ -1,0 +1,75 @@
+/* config.h - xlbd's desired state (VIPs, backends, weights) and its JSON state file. */
+#ifndef XLBD_CONFIG_H
+#define XLBD_CONFIG_H
+
+#include <jansson.h>
+#include <linux/types.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "xlb_abi.h"
+
+#define XLBD_MAX_WEIGHT 1000
+#define XLBD_STATE_VERSION 1
+
+enum xlbd_admin { XLBD_ADMIN_UP, XLBD_ADMIN_DRAIN };
+
+struct xlbd_backend {
+	struct xlb_addr addr;
+	__u8 family;
+	__u32 id;     /* data-plane backend id: persisted so flows survive restarts */
+	__u32 weight; /* 1..XLBD_MAX_WEIGHT */
+	enum xlbd_admin admin;
+};
+
+struct xlbd_vip {
+	struct xlb_vip_key key;
+	__u32 id; /* data-plane VIP id, 1..XLB_MAX_VIPS-1, persisted */
+	__u8 sched;
+	__u8 fwd;
+	struct xlbd_backend *be;
+	size_t nbe;
+};
+
+struct xlbd_config {
+	__u32 hash_seed; /* data-plane flow hash and Maglev seed: fixed for the life of the state */
+	struct xlbd_vip *vips;
+	size_t nvips;
+};
+
+void xlbd_config_free(struct xlbd_config *c);
+/* Deep copy; 0 or -ENOMEM. */
+int xlbd_config_clone(const struct xlbd_config *src, struct xlbd_config *dst);
+
+/* Whole-config checks (unique VIPs/ids/backends, ranges, families). 0 or -EINVAL + message. */
+int xlbd_config_validate(const struct xlbd_config *c, char *err, size_t errlen);
+
+/* JSON <-> config. from_json validates. */
+json_t *xlbd_config_to_json(const struct xlbd_config *c);
+int xlbd_config_from_json(json_t *j, struct xlbd_config *c, char *err, size_t errlen);
+
+/*
+ * The state file. load: -ENOENT if it does not exist (start empty), -EINVAL with the file name,
+ * line and parse error in err if it is corrupt. save: temp file, fsync, rename, fsync of dir.
+ */
+int xlbd_config_load(const char *path, struct xlbd_config *c, char *err, size_t errlen);
+int xlbd_config_save(const char *path, const struct xlbd_config *c, char *err, size_t errlen);
+
+/* Lookups (NULL if absent). */
+struct xlbd_vip *xlbd_config_find_vip(struct xlbd_config *c, const struct xlb_vip_key *key);
+struct xlbd_backend *xlbd_vip_find_backend(struct xlbd_vip *v, const struct xlb_addr *addr,
+					   __u8 family);
+
+/* Smallest unused ids. 0 when all are taken. */
+__u32 xlbd_config_new_vip_id(const struct xlbd_config *c);
+__u32 xlbd_config_new_backend_id(const struct xlbd_config *c);
+
+/* Names for JSON and text. */
+const char *xlbd_sched_name(__u8 sched);
+const char *xlbd_fwd_name(__u8 fwd);
+const char *xlbd_admin_name(enum xlbd_admin a);
+int xlbd_parse_sched(const char *s, __u8 *sched);
+int xlbd_parse_fwd(const char *s, __u8 *fwd);
+int xlbd_parse_admin(const char *s, enum xlbd_admin *a);
+
+#endif /* XLBD_CONFIG_H */

@@ -1,0 +1,69 @@
+/* xlbd.h - the controller's runtime state, shared by its parts (one process, one event loop). */
+#ifndef XLBD_H
+#define XLBD_H
+
+#include <event2/event.h>
+#include <jansson.h>
+#include <linux/types.h>
+#include <net/if.h>
+#include <stdbool.h>
+
+#include "config.h"
+#include "dataplane.h"
+#include "neigh.h"
+
+enum xlbd_mode { XLBD_MODE_NATIVE, XLBD_MODE_GENERIC, XLBD_MODE_AUTO };
+
+/* What xlbd knows about a backend at run time (indexed by backend id). */
+struct xlbd_be_rt {
+	__u8 mac[6];
+	bool mac_known;
+};
+
+struct xlbd {
+	/* options */
+	char ifname[IF_NAMESIZE];
+	int ifindex;
+	enum xlbd_mode mode;
+	const char *state_path;
+	const char *socket_path;
+	char pin_dir[256];
+	__u32 flow_entries;
+
+	/* state */
+	struct xlbd_config cfg;   /* desired state, as in the state file */
+	struct xlb_dp *dp;        /* loaded program and maps */
+	enum xlbd_mode attached;  /* native or generic, once attached */
+	__u32 prog_id;
+	struct xlbd_be_rt be[XLB_MAX_BACKENDS];
+	__u64 table_sig[XLB_MAX_VIPS]; /* inputs of the published table; 0 = none published */
+	struct xlbd_neigh *neigh;
+
+	/* event loop */
+	struct event_base *base;
+	struct event *neigh_ev, *timer_ev, *sigterm_ev, *sigint_ev;
+	struct evconnlistener *listener;
+	bool detach_and_exit; /* set by `prog detach` */
+};
+
+/* apply.c: make the maps match d->cfg. full: also clear ids and VIPs the config lacks (start). */
+int xlbd_apply(struct xlbd *d, const struct xlbd_config *old, bool full);
+/* The data-plane state of a backend and why: "mac unknown" etc. (NULL when up). */
+__u8 xlbd_backend_dp_state(const struct xlbd *d, const struct xlbd_backend *b,
+			   const char **why);
+
+/* attach.c */
+int xlbd_attach(struct xlbd *d);
+int xlbd_detach(struct xlbd *d);
+
+/* commands.c: one request -> one response (never NULL). uid/pid name the caller in logs. */
+json_t *xlbd_handle(struct xlbd *d, json_t *req, unsigned int uid, int pid);
+
+/* control.c */
+int xlbd_control_open(struct xlbd *d);
+void xlbd_control_close(struct xlbd *d);
+
+/* main.c: MAC learning for backends (neighbour callbacks and the resolve timer). */
+void xlbd_resolve_backends(struct xlbd *d);
+
+#endif /* XLBD_H */
