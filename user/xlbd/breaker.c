@@ -1,0 +1,115 @@
+/* breaker.c - the per-backend circuit breaker state machine (see breaker.h). */
+#include "breaker.h"
+
+const char *xlbd_circuit_name(enum xlbd_circuit c)
+{
+	switch (c) {
+	case XLBD_CIRCUIT_CLOSED:
+		return "closed";
+	case XLBD_CIRCUIT_OPEN:
+		return "open";
+	case XLBD_CIRCUIT_HALF_OPEN:
+		return "half-open";
+	}
+	return "unknown";
+}
+
+static void enter(struct xlbd_breaker *b, enum xlbd_circuit s, __u64 now)
+{
+	b->state = s;
+	b->since_ms = now;
+	b->fails = 0;
+	b->oks = 0;
+	b->transitions++;
+}
+
+void xlbd_breaker_init(struct xlbd_breaker *b, bool trusted, __u64 now)
+{
+	*b = (struct xlbd_breaker){
+		.state = trusted ? XLBD_CIRCUIT_CLOSED : XLBD_CIRCUIT_HALF_OPEN,
+		.since_ms = now,
+		/* A trusted backend is not ramped again; a new one ramps when it closes. */
+		.ramp = false,
+	};
+}
+
+static void open_circuit(struct xlbd_breaker *b, const struct xlbd_breaker_policy *p,
+			 __u64 backoff, __u64 now)
+{
+	if (backoff > p->backoff_max_ms)
+		backoff = p->backoff_max_ms;
+	b->backoff_ms = backoff;
+	b->open_until = now + backoff;
+	enter(b, XLBD_CIRCUIT_OPEN, now);
+}
+
+bool xlbd_breaker_result(struct xlbd_breaker *b, const struct xlbd_breaker_policy *p, bool ok,
+			 __u64 now)
+{
+	if (ok) {
+		b->fails = 0;
+		b->oks++;
+	} else {
+		b->oks = 0;
+		b->fails++;
+	}
+	switch (b->state) {
+	case XLBD_CIRCUIT_CLOSED:
+		if (b->fails >= p->fall) {
+			/* Closed only briefly since the last open: flapping, wait longer. */
+			bool flapping = b->backoff_ms && now - b->since_ms < p->backoff_max_ms;
+
+			open_circuit(b, p, flapping ? b->backoff_ms * 2 : p->backoff_initial_ms, now);
+			return true;
+		}
+		return false;
+	case XLBD_CIRCUIT_HALF_OPEN:
+		if (!ok) {
+			/* The trial failed: wait twice as long (first trial of a new backend:
+			 * the initial back-off). */
+			open_circuit(b, p, b->backoff_ms ? b->backoff_ms * 2 : p->backoff_initial_ms,
+				     now);
+			return true;
+		}
+		if (b->oks >= p->rise) {
+			enter(b, XLBD_CIRCUIT_CLOSED, now);
+			b->closed_at = now;
+			b->ramp = true;
+			return true;
+		}
+		return false;
+	case XLBD_CIRCUIT_OPEN:
+		/* Results while open (a check already in flight) change nothing. */
+		b->fails = b->oks = 0;
+		return false;
+	}
+	return false;
+}
+
+bool xlbd_breaker_tick(struct xlbd_breaker *b, const struct xlbd_breaker_policy *p, __u64 now)
+{
+	(void)p;
+	if (b->state != XLBD_CIRCUIT_OPEN || now < b->open_until)
+		return false;
+	enter(b, XLBD_CIRCUIT_HALF_OPEN, now);
+	return true;
+}
+
+bool xlbd_breaker_passes(const struct xlbd_breaker *b)
+{
+	return b->state == XLBD_CIRCUIT_CLOSED;
+}
+
+__u32 xlbd_breaker_weight(const struct xlbd_breaker *b, const struct xlbd_breaker_policy *p,
+			  __u32 weight, __u64 now)
+{
+	__u64 step, elapsed, w;
+
+	if (b->state != XLBD_CIRCUIT_CLOSED || !p->slow_start_ms || !b->ramp ||
+	    now >= b->closed_at + p->slow_start_ms)
+		return weight;
+	elapsed = now - b->closed_at;
+	step = elapsed * XLBD_SLOW_START_STEPS / p->slow_start_ms + 1; /* 1..STEPS */
+	w = (__u64)weight * step / XLBD_SLOW_START_STEPS;
+	return w ? w : 1;
+}
