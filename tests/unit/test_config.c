@@ -20,6 +20,7 @@ static void make_config(struct xlbd_config *c)
 	c->hash_seed = 42;
 	xlb_parse_vip("10.0.0.10:80/tcp", &vips[0].key, NULL, 0);
 	vips[0].id = 1;
+	xlbd_check_defaults(&vips[0].check);
 	xlb_parse_addr("10.0.1.2", &be4[0].addr, &be4[0].family, NULL, 0);
 	be4[0].id = 1, be4[0].weight = 3, be4[0].admin = XLBD_ADMIN_UP;
 	xlb_parse_addr("10.0.1.3", &be4[1].addr, &be4[1].family, NULL, 0);
@@ -27,6 +28,9 @@ static void make_config(struct xlbd_config *c)
 	vips[0].be = be4, vips[0].nbe = 2;
 	xlb_parse_vip("[2001:db8::10]:443/udp", &vips[1].key, NULL, 0);
 	vips[1].id = 7;
+	xlbd_check_defaults(&vips[1].check);
+	vips[1].check.kind = XLBD_CHECK_UDP;
+	strcpy(vips[1].check.payload, "ping");
 	xlb_parse_addr("2001:db8::2", &be6[0].addr, &be6[0].family, NULL, 0);
 	be6[0].id = 9, be6[0].weight = 1000;
 	vips[1].be = be6, vips[1].nbe = 1;
@@ -41,6 +45,7 @@ static bool same_config(const struct xlbd_config *a, const struct xlbd_config *b
 		const struct xlbd_vip *x = &a->vips[i], *y = &b->vips[i];
 
 		if (memcmp(&x->key, &y->key, sizeof(x->key)) || x->id != y->id ||
+		    memcmp(&x->check, &y->check, sizeof(x->check)) ||
 		    x->sched != y->sched || x->fwd != y->fwd || x->nbe != y->nbe)
 			return false;
 		for (size_t j = 0; j < x->nbe; j++)
@@ -164,6 +169,16 @@ static void test_corrupt_state_files(void)
 		 "\"id\": 1, \"sched\": \"random\"}]}",
 		 "scheduler"},
 		{"{\"version\": 1, \"hash_seed\": 1, \"hash_seed\": 2}", "duplicate"},
+		{"{\"version\": 1, \"hash_seed\": 1, \"vips\": [{\"vip\": \"10.0.0.1:80/tcp\", "
+		 "\"id\": 1, \"check\": {\"kind\": \"http\", \"interval_ms\": 100, "
+		 "\"timeout_ms\": 200}}]}",
+		 "shorter than its interval"},
+		{"{\"version\": 1, \"hash_seed\": 1, \"vips\": [{\"vip\": \"10.0.0.1:80/tcp\", "
+		 "\"id\": 1, \"check\": {\"kind\": \"icmp\"}}]}",
+		 "kind"},
+		{"{\"version\": 1, \"hash_seed\": 1, \"vips\": [{\"vip\": \"10.0.0.1:80/tcp\", "
+		 "\"id\": 1, \"check\": {\"intervall_ms\": 100}}]}",
+		 "intervall_ms"},
 	};
 	char path[128], err[512];
 	struct xlbd_config c;

@@ -11,14 +11,36 @@
 #include "xlb.skel.h"
 #include "xlbd.h"
 
-__u8 xlbd_backend_dp_state(const struct xlbd *d, const struct xlbd_backend *b, const char **why)
+__u8 xlbd_backend_dp_state(const struct xlbd *d, const struct xlbd_vip *v,
+			   const struct xlbd_backend *b, const char **why)
 {
+	const struct xlbd_be_rt *rt = &d->be[b->id];
+
 	*why = NULL;
-	if (!d->be[b->id].mac_known) {
+	if (!rt->mac_known)
 		*why = "mac unknown";
+	else if (b->admin == XLBD_ADMIN_DISABLED)
+		*why = "disabled";
+	else if (v->check.kind != XLBD_CHECK_NONE && !rt->active)
+		*why = "not checked yet";
+	else if (v->check.kind != XLBD_CHECK_NONE && rt->br.state == XLBD_CIRCUIT_OPEN)
+		*why = "circuit open";
+	else if (v->check.kind != XLBD_CHECK_NONE && rt->br.state == XLBD_CIRCUIT_HALF_OPEN)
+		*why = "circuit half-open";
+	if (*why)
 		return XLB_BE_DOWN;
-	}
 	return b->admin == XLBD_ADMIN_DRAIN ? XLB_BE_DRAINING : XLB_BE_UP;
+}
+
+__u32 xlbd_backend_weight(const struct xlbd *d, const struct xlbd_vip *v,
+			  const struct xlbd_backend *b)
+{
+	struct xlbd_breaker_policy pol;
+
+	if (v->check.kind == XLBD_CHECK_NONE)
+		return b->weight;
+	pol = xlbd_check_policy(&v->check);
+	return xlbd_breaker_weight(&d->be[b->id].br, &pol, b->weight, xlbd_now_ms());
 }
 
 static __u64 fnv(__u64 h, const void *p, size_t n)
@@ -31,7 +53,7 @@ static __u64 fnv(__u64 h, const void *p, size_t n)
 }
 
 /* Publishes the VIP's Maglev table over its usable backends, unless it is what is there. */
-static int apply_table(struct xlbd *d, const struct xlbd_vip *v)
+static int apply_table(struct xlbd *d, struct xlbd_vip *v)
 {
 	struct xlb_maglev_backend *mb = calloc(v->nbe ? v->nbe : 1, sizeof(*mb));
 	__u32 *members = calloc(v->nbe ? v->nbe : 1, sizeof(*members));
@@ -49,10 +71,11 @@ static int apply_table(struct xlbd *d, const struct xlbd_vip *v)
 
 		members[j] = b->id;
 		sig = fnv(sig, &b->id, sizeof(b->id));
-		if (xlbd_backend_dp_state(d, b, &why) != XLB_BE_UP)
+		if (xlbd_backend_dp_state(d, v, b, &why) != XLB_BE_UP)
 			continue;
 		mb[n].key = xlb_addr_key(&b->addr, b->family);
-		mb[n].weight = b->weight;
+		mb[n].weight = xlbd_backend_weight(d, v, b);
+		d->be[b->id].eff_weight = mb[n].weight;
 		mb[n].id = b->id;
 		sig = fnv(sig, &mb[n], sizeof(mb[n]));
 		n++;
@@ -91,7 +114,7 @@ static int apply_backend(struct xlbd *d, const struct xlbd_vip *v, const struct 
 	};
 	const char *why;
 
-	be.state = xlbd_backend_dp_state(d, b, &why);
+	be.state = xlbd_backend_dp_state(d, v, b, &why);
 	memcpy(be.mac, d->be[b->id].mac, 6);
 	return xlb_dp_set_backend(d->dp, b->id, &be);
 }

@@ -82,9 +82,9 @@ static json_t *vip_json(const struct xlbd_vip *v)
 	char s[XLB_ADDRSTRLEN];
 
 	xlb_format_vip(&v->key, s, sizeof(s));
-	return json_pack("{s:s, s:i, s:s, s:s, s:i}", "vip", s, "id", (json_int_t)v->id, "sched",
-			 xlbd_sched_name(v->sched), "fwd", xlbd_fwd_name(v->fwd), "backends",
-			 (json_int_t)v->nbe);
+	return json_pack("{s:s, s:i, s:s, s:s, s:i, s:o}", "vip", s, "id", (json_int_t)v->id,
+			 "sched", xlbd_sched_name(v->sched), "fwd", xlbd_fwd_name(v->fwd), "backends",
+			 (json_int_t)v->nbe, "check", xlbd_check_to_json(&v->check));
 }
 
 static json_t *backend_json(struct xlbd *d, const struct xlbd_vip *v, const struct xlbd_backend *b)
@@ -93,7 +93,8 @@ static json_t *backend_json(struct xlbd *d, const struct xlbd_vip *v, const stru
 	static const char *const states[] = {"down", "up", "draining"};
 	struct xlb_traffic t = {0};
 	const char *why;
-	__u8 st = xlbd_backend_dp_state(d, b, &why);
+	__u8 st = xlbd_backend_dp_state(d, v, b, &why);
+	const struct xlbd_be_rt *rt = &d->be[b->id];
 	const __u8 *m = d->be[b->id].mac;
 	json_t *j;
 
@@ -110,6 +111,23 @@ static json_t *backend_json(struct xlbd *d, const struct xlbd_vip *v, const stru
 		      (json_int_t)t.new_flows);
 	if (why)
 		json_object_set_new(j, "reason", json_string(why));
+	json_object_set_new(j, "effective_weight",
+			    json_integer(st == XLB_BE_UP ? xlbd_backend_weight(d, v, b) : 0));
+	if (v->check.kind != XLBD_CHECK_NONE && rt->active) {
+		__u64 now = xlbd_now_ms();
+
+		json_object_set_new(j, "circuit", json_string(xlbd_circuit_name(rt->br.state)));
+		json_object_set_new(j, "circuit_for_ms", json_integer(now - rt->br.since_ms));
+		json_object_set_new(j, "health", json_string(!rt->checked ? "unknown"
+							     : rt->last_ok   ? "pass"
+									     : "fail"));
+		if (rt->checked)
+			json_object_set_new(
+				j, "last_check",
+				json_pack("{s:b, s:s, s:I, s:I}", "ok", rt->last_ok, "error",
+					  rt->last_err, "latency_us", (json_int_t)rt->last_latency_us,
+					  "age_ms", (json_int_t)(now - rt->last_ms)));
+	}
 	return j;
 }
 
@@ -133,6 +151,7 @@ static json_t *commit(struct xlbd *d, struct xlbd_config *next, json_t *result, 
 		return error_reply("%s", err);
 	}
 	d->cfg = *next;
+	xlbd_health_sync(d, &old); /* before apply: new backends' circuits exist */
 	e = xlbd_apply(d, &old, false);
 	if (e) {
 		/* Put everything back: file, memory, maps. */
@@ -140,6 +159,7 @@ static json_t *commit(struct xlbd *d, struct xlbd_config *next, json_t *result, 
 		       xlb_log_quote(what, q, sizeof(q)), strerror(-e));
 		d->cfg = old;
 		xlbd_config_save(d->state_path, &old, err, sizeof(err));
+		xlbd_health_sync(d, next);
 		xlbd_apply(d, next, false);
 		xlbd_config_free(next);
 		json_decref(result);
@@ -157,9 +177,10 @@ static json_t *commit(struct xlbd *d, struct xlbd_config *next, json_t *result, 
 
 static json_t *do_vip_add_set(struct xlbd *d, json_t *req, bool add, unsigned int uid, int pid)
 {
-	static const char *const allowed[] = {"vip", "sched", "fwd", NULL};
+	static const char *const allowed[] = {"vip", "sched", "fwd", "check", NULL};
 	const char *s = arg_str(req, "vip"), *sched = arg_str(req, "sched"),
 		   *fwd = arg_str(req, "fwd");
+	json_t *check = json_object_get(req, "check");
 	char err[ERRLEN], what[ERRLEN];
 	struct xlbd_config next;
 	struct xlb_vip_key key;
@@ -190,6 +211,7 @@ static json_t *do_vip_add_set(struct xlbd *d, json_t *req, bool add, unsigned in
 		v = &next.vips[next.nvips++];
 		memset(v, 0, sizeof(*v));
 		v->key = key;
+		xlbd_check_defaults(&v->check);
 		v->id = xlbd_config_new_vip_id(&next);
 		if (!v->id) {
 			xlbd_config_free(&next);
@@ -198,9 +220,13 @@ static json_t *do_vip_add_set(struct xlbd *d, json_t *req, bool add, unsigned in
 	} else if (!v) {
 		xlbd_config_free(&next);
 		return error_reply("unknown vip %s (see `xlbctl vip show`)", s);
-	} else if (!sched && !fwd) {
+	} else if (!sched && !fwd && !check) {
 		xlbd_config_free(&next);
-		return error_reply("nothing to set: give sched or fwd");
+		return error_reply("nothing to set: give sched, fwd or check");
+	}
+	if (check && xlbd_check_from_json(check, &v->check, err, sizeof(err))) {
+		xlbd_config_free(&next);
+		return error_reply("%s", err);
 	}
 	if ((sched && xlbd_parse_sched(sched, &v->sched)) ||
 	    (fwd && xlbd_parse_fwd(fwd, &v->fwd))) {
@@ -209,8 +235,9 @@ static json_t *do_vip_add_set(struct xlbd *d, json_t *req, bool add, unsigned in
 			       ? error_reply("unknown scheduler \"%s\" (known: maglev)", sched)
 			       : error_reply("unknown forwarding mode \"%s\" (known: dsr-l2)", fwd);
 	}
-	snprintf(what, sizeof(what), "vip %s %s sched=%s fwd=%s", add ? "add" : "set", s,
-		 xlbd_sched_name(v->sched), xlbd_fwd_name(v->fwd));
+	snprintf(what, sizeof(what), "vip %s %s sched=%s fwd=%s check=%s", add ? "add" : "set", s,
+		 xlbd_sched_name(v->sched), xlbd_fwd_name(v->fwd),
+		 xlbd_check_kind_name(v->check.kind));
 	return commit(d, &next, json_pack("{s:o}", "vip", vip_json(v)), what, uid, pid);
 }
 
@@ -314,7 +341,8 @@ static json_t *do_backend(struct xlbd *d, json_t *req, const char *verb, unsigne
 	if (weight && parse_weight(weight, &b->weight, err))
 		goto fail;
 	if (admin && xlbd_parse_admin(admin, &b->admin)) {
-		snprintf(err, ERRLEN, "admin must be \"up\" or \"drain\", not \"%s\"", admin);
+		snprintf(err, ERRLEN, "admin must be \"up\", \"drain\" or \"disabled\", not \"%s\"",
+			 admin);
 		goto fail;
 	}
 	snprintf(what, sizeof(what), "backend %s %s %s weight=%u admin=%s", verb,

@@ -13,7 +13,8 @@
 
 static const char *const sched_names[] = {[XLB_SCHED_MAGLEV] = "maglev"};
 static const char *const fwd_names[] = {[XLB_FWD_DSR_L2] = "dsr-l2"};
-static const char *const admin_names[] = {[XLBD_ADMIN_UP] = "up", [XLBD_ADMIN_DRAIN] = "drain"};
+static const char *const admin_names[] = {
+	[XLBD_ADMIN_UP] = "up", [XLBD_ADMIN_DRAIN] = "drain", [XLBD_ADMIN_DISABLED] = "disabled"};
 
 #define NAMES(a) (sizeof(a) / sizeof(a[0]))
 
@@ -230,6 +231,148 @@ int xlbd_config_validate(const struct xlbd_config *c, char *err, size_t errlen)
 	return 0;
 }
 
+void xlbd_check_defaults(struct xlbd_check *c)
+{
+	*c = (struct xlbd_check){
+		.kind = XLBD_CHECK_NONE,
+		.interval_ms = 1000,
+		.timeout_ms = 500,
+		.rise = 2,
+		.fall = 3,
+		.path = "/",
+		.status_lo = 200,
+		.status_hi = 399,
+		.backoff_ms = 1000,
+		.backoff_max_ms = 30000,
+		.slow_start_ms = 10000,
+	};
+}
+
+json_t *xlbd_check_to_json(const struct xlbd_check *c)
+{
+	json_t *j = json_pack("{s:s, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i}", "kind",
+			      xlbd_check_kind_name(c->kind), "port", (json_int_t)c->port,
+			      "interval_ms", (json_int_t)c->interval_ms, "timeout_ms",
+			      (json_int_t)c->timeout_ms, "rise", (json_int_t)c->rise, "fall",
+			      (json_int_t)c->fall, "backoff_ms", (json_int_t)c->backoff_ms,
+			      "backoff_max_ms", (json_int_t)c->backoff_max_ms, "slow_start_ms",
+			      (json_int_t)c->slow_start_ms);
+
+	if (c->kind == XLBD_CHECK_HTTP) {
+		json_object_set_new(j, "path", json_string(c->path));
+		json_object_set_new(j, "host", json_string(c->host));
+		json_object_set_new(j, "status_lo", json_integer(c->status_lo));
+		json_object_set_new(j, "status_hi", json_integer(c->status_hi));
+	} else if (c->kind == XLBD_CHECK_UDP) {
+		json_object_set_new(j, "payload", json_string(c->payload));
+	}
+	return j;
+}
+
+static int check_str(json_t *j, const char *name, char *out, char *err, size_t errlen)
+{
+	json_t *v = json_object_get(j, name);
+	const char *s;
+
+	if (!v)
+		return 0;
+	s = json_string_value(v);
+	if (!s || strlen(s) >= XLBD_CHECK_STR || strpbrk(s, "\r\n")) {
+		snprintf(err, errlen, "check %s must be a string of at most %d characters, one line",
+			 name, XLBD_CHECK_STR - 1);
+		return -EINVAL;
+	}
+	strcpy(out, s);
+	return 0;
+}
+
+static int check_num(json_t *j, const char *name, __u32 lo, __u32 hi, __u32 *out, char *err,
+		     size_t errlen)
+{
+	json_t *v = json_object_get(j, name);
+
+	if (!v)
+		return 0;
+	if (!json_is_integer(v) || json_integer_value(v) < lo || json_integer_value(v) > hi) {
+		snprintf(err, errlen, "check %s must be an integer in %u..%u", name, lo, hi);
+		return -EINVAL;
+	}
+	*out = json_integer_value(v);
+	return 0;
+}
+
+int xlbd_check_from_json(json_t *j, struct xlbd_check *c, char *err, size_t errlen)
+{
+	static const char *const known[] = {"kind",      "port",       "interval_ms", "timeout_ms",
+					    "rise",      "fall",       "path",        "host",
+					    "status_lo", "status_hi",  "payload",     "backoff_ms",
+					    "backoff_max_ms", "slow_start_ms", NULL};
+	struct xlbd_check n = *c;
+	__u32 port = n.port, lo = n.status_lo, hi = n.status_hi;
+	const char *name;
+	json_t *v;
+	int e = 0;
+
+	if (!json_is_object(j)) {
+		snprintf(err, errlen, "check must be an object");
+		return -EINVAL;
+	}
+	json_object_foreach(j, name, v)
+	{
+		int ok = 0;
+
+		for (int i = 0; known[i] && !ok; i++)
+			ok = !strcmp(known[i], name);
+		if (!ok) {
+			snprintf(err, errlen, "unknown check setting \"%s\"", name);
+			return -EINVAL;
+		}
+	}
+	v = json_object_get(j, "kind");
+	if (v && (!json_is_string(v) || xlbd_parse_check_kind(json_string_value(v), &n.kind))) {
+		snprintf(err, errlen, "check kind must be none, tcp, http or udp");
+		return -EINVAL;
+	}
+	e = e ?: check_num(j, "port", 0, 65535, &port, err, errlen);
+	e = e ?: check_num(j, "interval_ms", 10, 3600000, &n.interval_ms, err, errlen);
+	e = e ?: check_num(j, "timeout_ms", 5, 3600000, &n.timeout_ms, err, errlen);
+	e = e ?: check_num(j, "rise", 1, 100, &n.rise, err, errlen);
+	e = e ?: check_num(j, "fall", 1, 100, &n.fall, err, errlen);
+	e = e ?: check_num(j, "status_lo", 100, 599, &lo, err, errlen);
+	e = e ?: check_num(j, "status_hi", 100, 599, &hi, err, errlen);
+	e = e ?: check_num(j, "backoff_ms", 10, 3600000, &n.backoff_ms, err, errlen);
+	e = e ?: check_num(j, "backoff_max_ms", 10, 3600000, &n.backoff_max_ms, err, errlen);
+	e = e ?: check_num(j, "slow_start_ms", 0, 3600000, &n.slow_start_ms, err, errlen);
+	e = e ?: check_str(j, "path", n.path, err, errlen);
+	e = e ?: check_str(j, "host", n.host, err, errlen);
+	e = e ?: check_str(j, "payload", n.payload, err, errlen);
+	if (e)
+		return e;
+	n.port = port;
+	n.status_lo = lo;
+	n.status_hi = hi;
+	if (n.timeout_ms >= n.interval_ms) {
+		snprintf(err, errlen, "check timeout (%u ms) must be shorter than its interval (%u ms)",
+			 n.timeout_ms, n.interval_ms);
+		return -EINVAL;
+	}
+	if (n.status_lo > n.status_hi) {
+		snprintf(err, errlen, "check status range %u-%u is empty", n.status_lo, n.status_hi);
+		return -EINVAL;
+	}
+	if (n.backoff_ms > n.backoff_max_ms) {
+		snprintf(err, errlen, "check backoff (%u ms) exceeds backoff_max (%u ms)",
+			 n.backoff_ms, n.backoff_max_ms);
+		return -EINVAL;
+	}
+	if (n.path[0] != '/') {
+		snprintf(err, errlen, "check path must start with /");
+		return -EINVAL;
+	}
+	*c = n;
+	return 0;
+}
+
 json_t *xlbd_config_to_json(const struct xlbd_config *c)
 {
 	json_t *root = json_object(), *vips = json_array();
@@ -246,6 +389,7 @@ json_t *xlbd_config_to_json(const struct xlbd_config *c)
 		json_object_set_new(jv, "id", json_integer(v->id));
 		json_object_set_new(jv, "sched", json_string(xlbd_sched_name(v->sched)));
 		json_object_set_new(jv, "fwd", json_string(xlbd_fwd_name(v->fwd)));
+		json_object_set_new(jv, "check", xlbd_check_to_json(&v->check));
 		for (size_t j = 0; j < v->nbe; j++) {
 			const struct xlbd_backend *b = &v->be[j];
 			json_t *jb = json_object();
@@ -310,7 +454,8 @@ static int backend_from_json(json_t *jb, struct xlbd_backend *b, const char *vs,
 		return e;
 	s = get_str(jb, "admin", "up");
 	if (!s || xlbd_parse_admin(s, &b->admin)) {
-		snprintf(err, errlen, "%s: \"admin\" must be \"up\" or \"drain\"", where);
+		snprintf(err, errlen, "%s: \"admin\" must be \"up\", \"drain\" or \"disabled\"",
+			 where);
 		return -EINVAL;
 	}
 	return 0;
@@ -345,6 +490,17 @@ static int vip_from_json(json_t *jv, struct xlbd_vip *v, char *err, size_t errle
 	if (!s || xlbd_parse_fwd(s, &v->fwd)) {
 		snprintf(err, errlen, "vip %s: unknown forwarding mode", vs);
 		return -EINVAL;
+	}
+	xlbd_check_defaults(&v->check);
+	if (json_object_get(jv, "check")) {
+		char cerr[160];
+
+		e = xlbd_check_from_json(json_object_get(jv, "check"), &v->check, cerr,
+					 sizeof(cerr));
+		if (e) {
+			snprintf(err, errlen, "vip %s: %s", vs, cerr);
+			return e;
+		}
 	}
 	bes = json_object_get(jv, "backends");
 	if (bes && !json_is_array(bes)) {

@@ -7,12 +7,36 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "probe.h"
 #include "xlb_abi.h"
 
 #define XLBD_MAX_WEIGHT 1000
 #define XLBD_STATE_VERSION 1
 
-enum xlbd_admin { XLBD_ADMIN_UP, XLBD_ADMIN_DRAIN };
+/* Operator states: up; drain (existing flows only); disabled (no traffic, no checks). */
+enum xlbd_admin { XLBD_ADMIN_UP, XLBD_ADMIN_DRAIN, XLBD_ADMIN_DISABLED };
+
+/* Health check and circuit-breaker policy of a VIP's backends. */
+struct xlbd_check {
+	enum xlbd_check_kind kind; /* none: backends are up while their MAC is known */
+	__u16 port;                /* 0: the VIP's port */
+	__u32 interval_ms;
+	__u32 timeout_ms; /* < interval_ms */
+	__u32 rise;
+	__u32 fall;
+	char path[XLBD_CHECK_STR]; /* http */
+	char host[XLBD_CHECK_STR]; /* http; empty: the backend's address */
+	__u16 status_lo, status_hi; /* http */
+	char payload[XLBD_CHECK_STR]; /* udp */
+	__u32 backoff_ms;     /* first open period of the circuit breaker */
+	__u32 backoff_max_ms; /* cap of its doubling */
+	__u32 slow_start_ms;  /* weight ramp after the circuit closes; 0: off */
+};
+
+void xlbd_check_defaults(struct xlbd_check *c);
+/* Merge JSON members onto c ({"kind": "http", "interval_ms": 200, ...}); validates. */
+int xlbd_check_from_json(json_t *j, struct xlbd_check *c, char *err, size_t errlen);
+json_t *xlbd_check_to_json(const struct xlbd_check *c);
 
 struct xlbd_backend {
 	struct xlb_addr addr;
@@ -27,6 +51,7 @@ struct xlbd_vip {
 	__u32 id; /* data-plane VIP id, 1..XLB_MAX_VIPS-1, persisted */
 	__u8 sched;
 	__u8 fwd;
+	struct xlbd_check check;
 	struct xlbd_backend *be;
 	size_t nbe;
 };

@@ -388,6 +388,14 @@ int main(int argc, char **argv)
 		pr_err("cannot open the neighbour monitor", "err=\"%s\"", strerror(-err));
 		goto out;
 	}
+	err = setup_loop(&d);
+	if (err)
+		goto out;
+	/* Backends in the state file served before this start: their circuits begin closed, so
+	 * a restart moves no flow. */
+	d.starting = true;
+	xlbd_health_sync(&d, NULL);
+	d.starting = false;
 	xlbd_resolve_backends(&d);
 	err = xlbd_apply(&d, NULL, true);
 	if (err) {
@@ -395,9 +403,6 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	err = xlbd_attach(&d);
-	if (err)
-		goto out;
-	err = setup_loop(&d);
 	if (!err)
 		err = xlbd_control_open(&d);
 	if (err)
@@ -415,6 +420,7 @@ int main(int argc, char **argv)
 	}
 out:
 	xlbd_control_close(&d);
+	xlbd_health_stop(&d);
 	teardown_loop(&d);
 	xlbd_neigh_close(d.neigh);
 	xlb_dp_destroy(d.dp);

@@ -8,6 +8,7 @@
 #include <net/if.h>
 #include <stdbool.h>
 
+#include "breaker.h"
 #include "config.h"
 #include "dataplane.h"
 #include "neigh.h"
@@ -18,6 +19,20 @@ enum xlbd_mode { XLBD_MODE_NATIVE, XLBD_MODE_GENERIC, XLBD_MODE_AUTO };
 struct xlbd_be_rt {
 	__u8 mac[6];
 	bool mac_known;
+
+	/* health (health.c) */
+	bool active;              /* timer running, breaker initialised */
+	struct xlbd_breaker br;
+	struct event *timer;      /* one per backend: its check interval */
+	struct xlbd_probe *probe; /* in flight */
+	__u32 vip_id;             /* what the timer was set up for */
+	__u32 interval_ms;
+	bool checked;             /* last_* below are valid */
+	bool last_ok;
+	char last_err[96];
+	__u64 last_latency_us;
+	__u64 last_ms;            /* when the last result came */
+	__u32 eff_weight;         /* weight in the published table (slow start) */
 };
 
 struct xlbd {
@@ -44,13 +59,24 @@ struct xlbd {
 	struct event *neigh_ev, *timer_ev, *sigterm_ev, *sigint_ev;
 	struct evconnlistener *listener;
 	bool detach_and_exit; /* set by `prog detach` */
+	bool starting;        /* backends met now served before: trust them (closed circuit) */
+	__u64 transitions;    /* circuit transitions since start */
 };
 
 /* apply.c: make the maps match d->cfg. full: also clear ids and VIPs the config lacks (start). */
 int xlbd_apply(struct xlbd *d, const struct xlbd_config *old, bool full);
 /* The data-plane state of a backend and why: "mac unknown" etc. (NULL when up). */
-__u8 xlbd_backend_dp_state(const struct xlbd *d, const struct xlbd_backend *b,
-			   const char **why);
+__u8 xlbd_backend_dp_state(const struct xlbd *d, const struct xlbd_vip *v,
+			   const struct xlbd_backend *b, const char **why);
+/* The weight the table uses now (slow start ramps it after a circuit closes). */
+__u32 xlbd_backend_weight(const struct xlbd *d, const struct xlbd_vip *v,
+			  const struct xlbd_backend *b);
+
+/* health.c: start/stop/retune per-backend checks to match d->cfg (after every change). */
+void xlbd_health_sync(struct xlbd *d, const struct xlbd_config *old);
+void xlbd_health_stop(struct xlbd *d);
+__u64 xlbd_now_ms(void);
+struct xlbd_breaker_policy xlbd_check_policy(const struct xlbd_check *c);
 
 /* attach.c */
 int xlbd_attach(struct xlbd *d);

@@ -1,0 +1,235 @@
+/* health.c - per-backend health checks on the event loop, feeding each backend's circuit breaker. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <string.h>
+#include <time.h>
+
+#include "addr.h"
+#include "log.h"
+#include "xlbd.h"
+
+/* A probe callback needs the daemon and the backend id; ids index d->be. */
+struct probe_ctx {
+	struct xlbd *d;
+	__u32 id;
+};
+static struct probe_ctx ctxs[XLB_MAX_BACKENDS];
+
+__u64 xlbd_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000ULL + ts.tv_nsec / 1000000;
+}
+
+struct xlbd_breaker_policy xlbd_check_policy(const struct xlbd_check *c)
+{
+	return (struct xlbd_breaker_policy){
+		.rise = c->rise,
+		.fall = c->fall,
+		.backoff_initial_ms = c->backoff_ms,
+		.backoff_max_ms = c->backoff_max_ms,
+		.slow_start_ms = c->slow_start_ms,
+	};
+}
+
+static bool find(struct xlbd *d, __u32 id, struct xlbd_vip **vp, struct xlbd_backend **bp)
+{
+	for (size_t i = 0; i < d->cfg.nvips; i++)
+		for (size_t j = 0; j < d->cfg.vips[i].nbe; j++)
+			if (d->cfg.vips[i].be[j].id == id) {
+				*vp = &d->cfg.vips[i];
+				*bp = &d->cfg.vips[i].be[j];
+				return true;
+			}
+	return false;
+}
+
+static void log_transition(struct xlbd *d, const struct xlbd_vip *v, const struct xlbd_backend *b,
+			   enum xlbd_circuit from, const char *reason)
+{
+	char vs[XLB_ADDRSTRLEN], as[XLB_ADDRSTRLEN], q[128];
+	struct xlbd_be_rt *rt = &d->be[b->id];
+
+	xlb_format_vip(&v->key, vs, sizeof(vs));
+	xlb_format_addr(&b->addr, b->family, as, sizeof(as));
+	d->transitions++;
+	xlb_log(rt->br.state == XLBD_CIRCUIT_OPEN ? XLB_LOG_WARN : XLB_LOG_INFO,
+		rt->br.state == XLBD_CIRCUIT_OPEN	 ? "backend down: circuit open"
+		: rt->br.state == XLBD_CIRCUIT_CLOSED ? "backend up: circuit closed"
+						      : "backend on trial: circuit half-open",
+		"vip=%s backend=%s from=%s to=%s reason=%s backoff_ms=%llu", vs, as,
+		xlbd_circuit_name(from), xlbd_circuit_name(rt->br.state),
+		xlb_log_quote(reason, q, sizeof(q)), (unsigned long long)rt->br.backoff_ms);
+}
+
+/* Push what changed (state or slow-start weight) into the maps. */
+static void reapply(struct xlbd *d)
+{
+	int err = xlbd_apply(d, NULL, false);
+
+	if (err)
+		pr_err("cannot update the maps", "err=\"%s\"", strerror(-err));
+}
+
+static void on_probe(void *arg, bool ok, const char *err, __u64 latency_us)
+{
+	struct probe_ctx *c = arg;
+	struct xlbd *d = c->d;
+	struct xlbd_be_rt *rt = &d->be[c->id];
+	struct xlbd_breaker_policy pol;
+	struct xlbd_backend *b;
+	struct xlbd_vip *v;
+	enum xlbd_circuit from = rt->br.state;
+
+	rt->probe = NULL;
+	if (!find(d, c->id, &v, &b))
+		return;
+	rt->checked = true;
+	rt->last_ok = ok;
+	snprintf(rt->last_err, sizeof(rt->last_err), "%s", ok ? "" : err);
+	rt->last_latency_us = latency_us;
+	rt->last_ms = xlbd_now_ms();
+	pol = xlbd_check_policy(&v->check);
+	if (!ok && rt->br.state == XLBD_CIRCUIT_CLOSED && rt->br.fails == 0) {
+		char vs[XLB_ADDRSTRLEN], as[XLB_ADDRSTRLEN], q[128];
+
+		/* The first failure of a run, not every one: logs stay readable. */
+		xlb_format_vip(&v->key, vs, sizeof(vs));
+		xlb_format_addr(&b->addr, b->family, as, sizeof(as));
+		pr_info("health check failed", "vip=%s backend=%s err=%s", vs, as,
+			xlb_log_quote(err, q, sizeof(q)));
+	}
+	if (xlbd_breaker_result(&rt->br, &pol, ok, rt->last_ms)) {
+		log_transition(d, v, b, from, ok ? "checks passed" : err);
+		reapply(d); /* at once: stateless failover re-steers its flows */
+	}
+}
+
+static void start_probe(struct xlbd *d, const struct xlbd_vip *v, const struct xlbd_backend *b)
+{
+	struct xlbd_be_rt *rt = &d->be[b->id];
+	struct xlbd_probe_spec s = {
+		.kind = v->check.kind,
+		.addr = b->addr,
+		.family = b->family,
+		.port = v->check.port ? v->check.port : ntohs(v->key.port),
+		.timeout_ms = v->check.timeout_ms,
+		.status_lo = v->check.status_lo,
+		.status_hi = v->check.status_hi,
+	};
+	int err;
+
+	memcpy(s.path, v->check.path, sizeof(s.path));
+	memcpy(s.host, v->check.host, sizeof(s.host));
+	memcpy(s.payload, v->check.payload, sizeof(s.payload));
+	ctxs[b->id] = (struct probe_ctx){d, b->id};
+	err = xlbd_probe_start(d->base, &s, on_probe, &ctxs[b->id], &rt->probe);
+	if (err) {
+		rt->probe = NULL;
+		on_probe(&ctxs[b->id], false, strerror(-err), 0);
+	}
+}
+
+static void on_interval(evutil_socket_t fd, short what, void *arg)
+{
+	struct probe_ctx *c = arg;
+	struct xlbd *d = c->d;
+	struct xlbd_be_rt *rt = &d->be[c->id];
+	struct xlbd_breaker_policy pol;
+	struct xlbd_backend *b;
+	struct xlbd_vip *v;
+	enum xlbd_circuit from = rt->br.state;
+	bool changed = false;
+
+	(void)fd, (void)what;
+	if (!find(d, c->id, &v, &b))
+		return;
+	pol = xlbd_check_policy(&v->check);
+	if (xlbd_breaker_tick(&rt->br, &pol, xlbd_now_ms())) {
+		log_transition(d, v, b, from, "back-off elapsed");
+		changed = true;
+	}
+	/* Slow start: the ramp moves in steps; republish when the step changes. */
+	const char *why;
+	if (xlbd_backend_dp_state(d, v, b, &why) == XLB_BE_UP &&
+	    xlbd_backend_weight(d, v, b) != rt->eff_weight)
+		changed = true;
+	if (changed)
+		reapply(d);
+	if (!rt->probe)
+		start_probe(d, v, b);
+}
+
+static void stop_backend(struct xlbd_be_rt *rt)
+{
+	if (rt->probe)
+		xlbd_probe_cancel(rt->probe);
+	if (rt->timer)
+		event_free(rt->timer);
+	rt->probe = NULL;
+	rt->timer = NULL;
+	rt->active = false;
+	rt->checked = false;
+}
+
+static bool had_backend(const struct xlbd_config *c, __u32 id)
+{
+	for (size_t i = 0; c && i < c->nvips; i++)
+		for (size_t j = 0; j < c->vips[i].nbe; j++)
+			if (c->vips[i].be[j].id == id)
+				return true;
+	return false;
+}
+
+void xlbd_health_sync(struct xlbd *d, const struct xlbd_config *old)
+{
+	static bool wanted[XLB_MAX_BACKENDS];
+	__u64 now = xlbd_now_ms();
+
+	memset(wanted, 0, sizeof(wanted));
+	for (size_t i = 0; i < d->cfg.nvips; i++) {
+		struct xlbd_vip *v = &d->cfg.vips[i];
+
+		for (size_t j = 0; j < v->nbe; j++) {
+			struct xlbd_backend *b = &v->be[j];
+			struct xlbd_be_rt *rt = &d->be[b->id];
+			struct timeval tv = {v->check.interval_ms / 1000,
+					     (v->check.interval_ms % 1000) * 1000};
+
+			if (v->check.kind == XLBD_CHECK_NONE || b->admin == XLBD_ADMIN_DISABLED)
+				continue;
+			wanted[b->id] = true;
+			if (rt->active && rt->vip_id == v->id &&
+			    rt->interval_ms == v->check.interval_ms)
+				continue;
+			/* A backend that was already serving (restart, or checks switched on for
+			 * it) starts closed; a new one must pass `rise` checks first. */
+			if (!rt->active)
+				xlbd_breaker_init(&rt->br, d->starting || had_backend(old, b->id), now);
+			if (rt->timer)
+				event_free(rt->timer);
+			ctxs[b->id] = (struct probe_ctx){d, b->id};
+			rt->timer = event_new(d->base, -1, EV_PERSIST, on_interval, &ctxs[b->id]);
+			if (!rt->timer)
+				continue;
+			event_add(rt->timer, &tv);
+			rt->active = true;
+			rt->vip_id = v->id;
+			rt->interval_ms = v->check.interval_ms;
+			if (!rt->probe)
+				start_probe(d, v, b); /* first check now, not an interval from now */
+		}
+	}
+	for (__u32 id = 1; id < XLB_MAX_BACKENDS; id++)
+		if (d->be[id].active && !wanted[id])
+			stop_backend(&d->be[id]);
+}
+
+void xlbd_health_stop(struct xlbd *d)
+{
+	for (__u32 id = 1; id < XLB_MAX_BACKENDS; id++)
+		if (d->be[id].active || d->be[id].probe)
+			stop_backend(&d->be[id]);
+}
