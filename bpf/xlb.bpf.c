@@ -85,14 +85,18 @@ static __always_inline int handle_vip(struct xdp_md *ctx, struct xlb_pkt *p,
 	struct xlb_flow *flow;
 	__u32 vip_id = vip->id;
 	__u32 be_id = 0;
-	int new_flow = 0;
+	int new_flow = 0, syn_retry = 0;
 	struct xlb_table *table;
 
 	flow = bpf_map_lookup_elem(&xlb_flows, &p->key);
 	if (flow) {
 		be = flow_backend(flow, vip_id, p->key.proto, now);
-		if (be)
+		if (be) {
 			be_id = flow->backend_id;
+			/* A SYN (no ACK) for a known flow: the client is retrying, its backend
+			 * did not answer (passive outlier detection in xlbd). */
+			syn_retry = p->key.proto == IPPROTO_TCP && (p->tcp_flags & 0x12) == 0x02;
+		}
 	} else {
 		count(XLB_C_FLOW_MISS);
 	}
@@ -123,8 +127,8 @@ static __always_inline int handle_vip(struct xdp_md *ctx, struct xlb_pkt *p,
 		}
 	}
 
-	count_traffic(&xlb_vip_stats, vip_id, bytes, new_flow);
-	count_traffic(&xlb_be_stats, be_id, bytes, new_flow);
+	count_traffic(&xlb_vip_stats, vip_id, bytes, new_flow, syn_retry);
+	count_traffic(&xlb_be_stats, be_id, bytes, new_flow, syn_retry);
 	return forward_dsr_l2(ctx, be);
 }
 

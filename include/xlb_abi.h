@@ -115,9 +115,9 @@ struct xlb_flow {
 /* xlb_vip_stats, xlb_be_stats (PERCPU_ARRAY): VIP id / backend id -> traffic counters. */
 struct xlb_traffic {
 	__u64 packets;
-	__u64 bytes;	 /* whole frames, as received */
-	__u64 new_flows; /* flow-table inserts */
-	__u64 pad;
+	__u64 bytes;       /* whole frames, as received */
+	__u64 new_flows;   /* flow-table inserts */
+	__u64 syn_retries; /* SYNs for a flow already in the table: the client got no answer */
 };
 
 /* xlb_meta (ARRAY, 1 entry): what the maps were created for. */

@@ -29,7 +29,8 @@ static __always_inline int drop(__u32 reason)
 	return count_action(XDP_DROP);
 }
 
-static __always_inline void count_traffic(void *map, __u32 id, __u64 bytes, int new_flow)
+static __always_inline void count_traffic(void *map, __u32 id, __u64 bytes, int new_flow,
+					  int syn_retry)
 {
 	struct xlb_traffic *t = bpf_map_lookup_elem(map, &id);
 
@@ -40,6 +41,7 @@ static __always_inline void count_traffic(void *map, __u32 id, __u64 bytes, int 
 	t->packets++;
 	t->bytes += bytes;
 	t->new_flows += new_flow;
+	t->syn_retries += syn_retry;
 }
 
 #endif /* XLB_BPF_STATS_H */

@@ -331,6 +331,28 @@ static void test_udp_timeout_and_stale(void)
 	ASSERT_EQ(counter(&fx, XLB_C_FLOW_STALE) - s0, 1, "flow_stale");
 }
 
+/* A repeated SYN of a known flow is a client retry: counted per backend and per VIP. */
+static void test_syn_retries_counted(void)
+{
+	struct xlb_traffic b0, b1, v0, v1;
+	__u32 be;
+
+	restore();
+	be = send_flow(&fx, 0, 5, PKT_TCP_SYN, NULL);
+	xlb_dp_read_backend_traffic(fx.dp, be, &b0);
+	xlb_dp_read_vip_traffic(fx.dp, fx.vip[0].id, &v0);
+	ASSERT_EQ(send_flow(&fx, 0, 5, PKT_TCP_SYN, NULL), be, "retry goes to the same backend");
+	ASSERT_EQ(send_flow(&fx, 0, 5, PKT_TCP_SYN, NULL), be, "and again");
+	send_flow(&fx, 0, 5, PKT_TCP_ACK, NULL);
+	send_flow(&fx, 0, 5, PKT_TCP_SYN | PKT_TCP_ACK, NULL);
+	send_flow(&fx, 0, 6, PKT_TCP_SYN, NULL); /* another flow's first SYN */
+	send_flow(&fx, 1, 5, 0, NULL);           /* udp */
+	xlb_dp_read_backend_traffic(fx.dp, be, &b1);
+	xlb_dp_read_vip_traffic(fx.dp, fx.vip[0].id, &v1);
+	ASSERT_EQ(b1.syn_retries - b0.syn_retries, 2, "backend syn retries");
+	ASSERT_EQ(v1.syn_retries - v0.syn_retries, 2, "vip syn retries");
+}
+
 /* A VIP without a table drops with drop_no_table. */
 static void test_no_table(void)
 {
@@ -462,6 +484,7 @@ int main(void)
 	RUN_TEST(test_member_walk);
 	RUN_TEST(test_two_instances_agree);
 	RUN_TEST(test_udp_timeout_and_stale);
+	RUN_TEST(test_syn_retries_counted);
 	RUN_TEST(test_no_table);
 	RUN_TEST(test_table_invisible_until_swap);
 	RUN_TEST(test_concurrent_swaps_atomic);

@@ -452,6 +452,7 @@ static int read_traffic(int fd, __u32 id, struct xlb_traffic *out)
 		out->packets += v[cpu].packets;
 		out->bytes += v[cpu].bytes;
 		out->new_flows += v[cpu].new_flows;
+		out->syn_retries += v[cpu].syn_retries;
 	}
 	free(v);
 	return 0;
