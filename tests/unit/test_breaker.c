@@ -131,6 +131,20 @@ static void test_slow_start_ramp(void)
 	ASSERT_EQ(xlbd_breaker_weight(&b, &pol, 100, 0), 100, "trusted: no ramp");
 }
 
+/* Outlier detection trips a closed circuit like `fall` failures; other states ignore it. */
+static void test_trip(void)
+{
+	struct xlbd_breaker b;
+
+	xlbd_breaker_init(&b, true, 0);
+	ASSERT_TRUE(xlbd_breaker_trip(&b, &pol, 50), "trip opens a closed circuit");
+	ASSERT_EQ(b.state, XLBD_CIRCUIT_OPEN, "open");
+	ASSERT_EQ(b.open_until, 50 + pol.backoff_initial_ms, "with the initial back-off");
+	ASSERT_TRUE(!xlbd_breaker_trip(&b, &pol, 60), "already open: no change");
+	xlbd_breaker_init(&b, false, 0);
+	ASSERT_TRUE(!xlbd_breaker_trip(&b, &pol, 60), "half-open: checks decide");
+}
+
 int main(void)
 {
 	RUN_TEST(test_closed_opens_after_fall_failures);
@@ -138,5 +152,6 @@ int main(void)
 	RUN_TEST(test_flapping_backoff_grows);
 	RUN_TEST(test_new_backend_needs_rise);
 	RUN_TEST(test_slow_start_ramp);
+	RUN_TEST(test_trip);
 	return xt_finish();
 }

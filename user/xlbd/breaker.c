@@ -86,6 +86,14 @@ bool xlbd_breaker_result(struct xlbd_breaker *b, const struct xlbd_breaker_polic
 	return false;
 }
 
+bool xlbd_breaker_trip(struct xlbd_breaker *b, const struct xlbd_breaker_policy *p, __u64 now)
+{
+	if (b->state != XLBD_CIRCUIT_CLOSED)
+		return false;
+	b->fails = p->fall - 1;
+	return xlbd_breaker_result(b, p, false, now);
+}
+
 bool xlbd_breaker_tick(struct xlbd_breaker *b, const struct xlbd_breaker_policy *p, __u64 now)
 {
 	(void)p;

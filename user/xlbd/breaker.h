@@ -47,6 +47,9 @@ void xlbd_breaker_init(struct xlbd_breaker *b, bool trusted, __u64 now);
 /* Feed one check result; returns true when the state changed. */
 bool xlbd_breaker_result(struct xlbd_breaker *b, const struct xlbd_breaker_policy *p, bool ok,
 			 __u64 now);
+/* Open a closed circuit now for a reason other than checks (passive outlier detection), as
+ * `fall` failed checks would; true when the state changed. */
+bool xlbd_breaker_trip(struct xlbd_breaker *b, const struct xlbd_breaker_policy *p, __u64 now);
 /* Time passing: open -> half-open once the back-off has elapsed; true when the state changed. */
 bool xlbd_breaker_tick(struct xlbd_breaker *b, const struct xlbd_breaker_policy *p, __u64 now);
 

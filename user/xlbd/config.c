@@ -245,6 +245,8 @@ void xlbd_check_defaults(struct xlbd_check *c)
 		.backoff_ms = 1000,
 		.backoff_max_ms = 30000,
 		.slow_start_ms = 10000,
+		.outlier = false,
+		.outlier_rate = 5,
 	};
 }
 
@@ -258,6 +260,8 @@ json_t *xlbd_check_to_json(const struct xlbd_check *c)
 			      "backoff_max_ms", (json_int_t)c->backoff_max_ms, "slow_start_ms",
 			      (json_int_t)c->slow_start_ms);
 
+	json_object_set_new(j, "outlier", json_boolean(c->outlier));
+	json_object_set_new(j, "outlier_rate", json_integer(c->outlier_rate));
 	if (c->kind == XLBD_CHECK_HTTP) {
 		json_object_set_new(j, "path", json_string(c->path));
 		json_object_set_new(j, "host", json_string(c->host));
@@ -306,7 +310,8 @@ int xlbd_check_from_json(json_t *j, struct xlbd_check *c, char *err, size_t errl
 	static const char *const known[] = {"kind",      "port",       "interval_ms", "timeout_ms",
 					    "rise",      "fall",       "path",        "host",
 					    "status_lo", "status_hi",  "payload",     "backoff_ms",
-					    "backoff_max_ms", "slow_start_ms", NULL};
+					    "backoff_max_ms", "slow_start_ms", "outlier",
+					    "outlier_rate", NULL};
 	struct xlbd_check n = *c;
 	__u32 port = n.port, lo = n.status_lo, hi = n.status_hi;
 	const char *name;
@@ -343,11 +348,24 @@ int xlbd_check_from_json(json_t *j, struct xlbd_check *c, char *err, size_t errl
 	e = e ?: check_num(j, "backoff_ms", 10, 3600000, &n.backoff_ms, err, errlen);
 	e = e ?: check_num(j, "backoff_max_ms", 10, 3600000, &n.backoff_max_ms, err, errlen);
 	e = e ?: check_num(j, "slow_start_ms", 0, 3600000, &n.slow_start_ms, err, errlen);
+	e = e ?: check_num(j, "outlier_rate", 1, 1000000, &n.outlier_rate, err, errlen);
 	e = e ?: check_str(j, "path", n.path, err, errlen);
 	e = e ?: check_str(j, "host", n.host, err, errlen);
 	e = e ?: check_str(j, "payload", n.payload, err, errlen);
 	if (e)
 		return e;
+	v = json_object_get(j, "outlier");
+	if (v && !json_is_boolean(v)) {
+		snprintf(err, errlen, "check outlier must be true or false");
+		return -EINVAL;
+	}
+	if (v)
+		n.outlier = json_is_true(v);
+	if (n.outlier && n.kind == XLBD_CHECK_NONE) {
+		snprintf(err, errlen, "outlier detection needs a health check (kind tcp, http or udp) "
+				      "to bring the backend back");
+		return -EINVAL;
+	}
 	n.port = port;
 	n.status_lo = lo;
 	n.status_hi = hi;

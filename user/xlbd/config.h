@@ -31,6 +31,8 @@ struct xlbd_check {
 	__u32 backoff_ms;     /* first open period of the circuit breaker */
 	__u32 backoff_max_ms; /* cap of its doubling */
 	__u32 slow_start_ms;  /* weight ramp after the circuit closes; 0: off */
+	bool outlier;         /* passive outlier detection: SYN retries open the circuit */
+	__u32 outlier_rate;   /* SYN retries per second that count as a failure */
 };
 
 void xlbd_check_defaults(struct xlbd_check *c);

@@ -233,3 +233,50 @@ void xlbd_health_stop(struct xlbd *d)
 		if (d->be[id].active || d->be[id].probe)
 			stop_backend(&d->be[id]);
 }
+
+/*
+ * Under DSR the LB never sees a backend's answers, but a client that gets none retries its
+ * SYN, and the data plane counts those per backend. `fall` consecutive seconds at or above
+ * outlier_rate open the circuit as `fall` failed checks would; the checks then decide when
+ * it may close again (a backend that answers checks but drops traffic flaps, and its back-off
+ * grows).
+ */
+void xlbd_outlier_scan(struct xlbd *d)
+{
+	bool changed = false;
+
+	for (size_t i = 0; i < d->cfg.nvips; i++) {
+		struct xlbd_vip *v = &d->cfg.vips[i];
+		struct xlbd_breaker_policy pol = xlbd_check_policy(&v->check);
+
+		for (size_t j = 0; j < v->nbe; j++) {
+			struct xlbd_backend *b = &v->be[j];
+			struct xlbd_be_rt *rt = &d->be[b->id];
+			struct xlb_traffic t;
+			__u64 delta;
+
+			if (xlb_dp_read_backend_traffic(d->dp, b->id, &t))
+				continue;
+			delta = t.syn_retries - rt->syn_retries;
+			rt->syn_retries = t.syn_retries;
+			if (!v->check.outlier || !rt->active || rt->br.state != XLBD_CIRCUIT_CLOSED) {
+				rt->outlier_strikes = 0;
+				continue;
+			}
+			rt->outlier_strikes = delta >= v->check.outlier_rate ? rt->outlier_strikes + 1 : 0;
+			if (rt->outlier_strikes < v->check.fall)
+				continue;
+			rt->outlier_strikes = 0;
+			if (xlbd_breaker_trip(&rt->br, &pol, xlbd_now_ms())) {
+				char reason[64];
+
+				snprintf(reason, sizeof(reason), "syn retries %llu/s",
+					 (unsigned long long)delta);
+				log_transition(d, v, b, XLBD_CIRCUIT_CLOSED, reason);
+				changed = true;
+			}
+		}
+	}
+	if (changed)
+		reapply(d);
+}

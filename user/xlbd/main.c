@@ -302,6 +302,7 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd, (void)what;
 	xlbd_resolve_backends(arg);
+	xlbd_outlier_scan(arg);
 }
 
 static void on_signal(evutil_socket_t sig, short what, void *arg)

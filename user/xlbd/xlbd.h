@@ -33,6 +33,8 @@ struct xlbd_be_rt {
 	__u64 last_latency_us;
 	__u64 last_ms;            /* when the last result came */
 	__u32 eff_weight;         /* weight in the published table (slow start) */
+	__u64 syn_retries;        /* outlier detection: counter at the last look */
+	__u32 outlier_strikes;    /* consecutive seconds above the rate */
 };
 
 struct xlbd {
@@ -75,6 +77,8 @@ __u32 xlbd_backend_weight(const struct xlbd *d, const struct xlbd_vip *v,
 /* health.c: start/stop/retune per-backend checks to match d->cfg (after every change). */
 void xlbd_health_sync(struct xlbd *d, const struct xlbd_config *old);
 void xlbd_health_stop(struct xlbd *d);
+/* Once a second: SYN-retry rates of closed circuits on VIPs with outlier detection. */
+void xlbd_outlier_scan(struct xlbd *d);
 __u64 xlbd_now_ms(void);
 struct xlbd_breaker_policy xlbd_check_policy(const struct xlbd_check *c);
 
