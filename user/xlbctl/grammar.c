@@ -1,0 +1,270 @@
+/* grammar.c - xlbctl's grammar pieces: word cursor, prefix matching, value parsers. */
+#include "grammar.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <string.h>
+
+#define VIP_FORM "write ADDR:PORT/PROTO, e.g. 10.0.0.10:80/tcp or [2001:db8::10]:443/tcp"
+
+#define WEIGHT_MIN 1
+#define WEIGHT_MAX 1000
+
+static int vfail(char *err, size_t errlen, int ret, const char *fmt, va_list ap)
+{
+	if (err && errlen)
+		vsnprintf(err, errlen, fmt, ap);
+	return ret;
+}
+
+static int fail(char *err, size_t errlen, int ret, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static int fail(char *err, size_t errlen, int ret, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vfail(err, errlen, ret, fmt, ap);
+	va_end(ap);
+	return ret;
+}
+
+int xlbctl_fail(struct xlbctl_args *a, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vfail(a->err, a->errlen, -EINVAL, fmt, ap);
+	va_end(ap);
+	return -EINVAL;
+}
+
+const char *xlbctl_echo(char dst[XLBCTL_ECHO_SIZE], const char *s)
+{
+	size_t i, len = strlen(s), n = len > XLBCTL_ECHO_MAX ? XLBCTL_ECHO_MAX : len;
+
+	/* Messages also go out as JSON strings, which must be valid UTF-8: ASCII only. */
+	for (i = 0; i < n; i++)
+		dst[i] = s[i] >= 0x20 && s[i] < 0x7f ? s[i] : '?';
+	if (n < len) {
+		memcpy(dst + n, "...", 3);
+		n += 3;
+	}
+	dst[n] = '\0';
+	return dst;
+}
+
+const char *xlbctl_peek(const struct xlbctl_args *a)
+{
+	return a->i < a->argc ? a->argv[a->i] : NULL;
+}
+
+const char *xlbctl_next(struct xlbctl_args *a)
+{
+	return a->i < a->argc ? a->argv[a->i++] : NULL;
+}
+
+int xlbctl_end(struct xlbctl_args *a)
+{
+	char e[XLBCTL_ECHO_SIZE];
+
+	if (a->i >= a->argc)
+		return 0;
+	return xlbctl_fail(a, "extra argument '%s' for '%s'", xlbctl_echo(e, a->argv[a->i]),
+			   a->ctx);
+}
+
+/* "a, b or c" (last is "or") or "a, b and c" into buf. */
+static const char *list(char *buf, size_t len, const char *const *names, const size_t *idx,
+			size_t n, const char *last)
+{
+	const char *sep;
+	size_t i, off = 0;
+	int w;
+
+	buf[0] = '\0';
+	for (i = 0; i < n && off < len; i++) {
+		if (i == 0)
+			sep = "";
+		else if (i + 1 == n)
+			sep = last;
+		else
+			sep = ", ";
+		w = snprintf(buf + off, len - off, "%s%s", sep, names[idx ? idx[i] : i]);
+		if (w < 0)
+			break;
+		off += w;
+	}
+	return buf;
+}
+
+int xlbctl_match(const char *word, const char *const *names, size_t n, const char *what,
+		 const char *ctx, char *err, size_t errlen)
+{
+	char e[XLBCTL_ECHO_SIZE], where[64] = "", alts[256];
+	size_t i, len = strlen(word), nhits = 0, hits[16];
+
+	for (i = 0; i < n; i++)
+		if (!strcmp(word, names[i]))
+			return i;
+	/* "" is a prefix of everything: never take it as an abbreviation. */
+	for (i = 0; len && i < n; i++)
+		if (!strncmp(word, names[i], len) && nhits < ARRAY_SIZE(hits))
+			hits[nhits++] = i;
+	if (nhits == 1)
+		return hits[0];
+	if (ctx)
+		snprintf(where, sizeof(where), " for '%s'", ctx);
+	/* Refused like iproute2 since bd522643: a prefix that grows ambiguous when a word is
+	 * added later must fail loudly, not silently change meaning. */
+	if (nhits > 1)
+		return fail(err, errlen, -EINVAL, "ambiguous %s '%s'%s: %s", what,
+			    xlbctl_echo(e, word), where,
+			    list(alts, sizeof(alts), names, hits, nhits, " or "));
+	return fail(err, errlen, -ENOENT, "unknown %s '%s'%s: expected %s", what,
+		    xlbctl_echo(e, word), where, list(alts, sizeof(alts), names, NULL, n, " or "));
+}
+
+int xlbctl_next_keyword(struct xlbctl_args *a, const char *const *names, size_t n)
+{
+	const char *word = xlbctl_next(a);
+	char alts[256];
+	int ret;
+
+	if (!word)
+		return xlbctl_fail(a, "missing keyword for '%s': expected %s", a->ctx,
+				   list(alts, sizeof(alts), names, NULL, n, " or "));
+	ret = xlbctl_match(word, names, n, "keyword", a->ctx, a->err, a->errlen);
+	return ret < 0 ? -EINVAL : ret;
+}
+
+int xlbctl_next_value(struct xlbctl_args *a, const char *keyword, const char **value)
+{
+	*value = xlbctl_next(a);
+	if (!*value)
+		return xlbctl_fail(a, "missing value after '%s' for '%s'", keyword, a->ctx);
+	return 0;
+}
+
+int xlbctl_next_name(struct xlbctl_args *a, const char *keyword, const char *const *names, size_t n,
+		     const char *what)
+{
+	char e[XLBCTL_ECHO_SIZE], alts[256];
+	const char *value;
+	size_t i;
+	int ret;
+
+	ret = xlbctl_next_value(a, keyword, &value);
+	if (ret)
+		return ret;
+	for (i = 0; i < n; i++)
+		if (!strcmp(value, names[i]))
+			return i;
+	return xlbctl_fail(a, "unknown %s '%s' after '%s': expected %s", what,
+			   xlbctl_echo(e, value), keyword,
+			   list(alts, sizeof(alts), names, NULL, n, " or "));
+}
+
+void xlbctl_print_alternatives(FILE *out, const char *const *names, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		fprintf(out, "%s%s", i ? " | " : "", names[i]);
+}
+
+int xlbctl_set_str(struct xlbctl_args *a, json_t *req, const char *key, const char *value)
+{
+	if (json_object_set_new(req, key, json_string(value)))
+		return fail(a->err, a->errlen, -ENOMEM, "out of memory building the request");
+	return 0;
+}
+
+int xlbctl_set_int(struct xlbctl_args *a, json_t *req, const char *key, long long value)
+{
+	if (json_object_set_new(req, key, json_integer(value)))
+		return fail(a->err, a->errlen, -ENOMEM, "out of memory building the request");
+	return 0;
+}
+
+int xlbctl_next_vip(struct xlbctl_args *a, json_t *req, struct xlb_vip_key *key)
+{
+	const char *word = xlbctl_next(a);
+	char text[XLB_ADDRSTRLEN], e[XLBCTL_ECHO_SIZE];
+	struct xlb_vip_key k;
+
+	if (!word)
+		return xlbctl_fail(a, "missing VIP for '%s': " VIP_FORM, a->ctx);
+	if (xlb_parse_vip(word, &k, a->err, a->errlen))
+		return -EINVAL;
+	/* The canonical text ("[2001:db8::10]:443/tcp", lower case, zeros compressed), so the
+	 * daemon, its state file and every listing spell one VIP one way. */
+	if (xlb_format_vip(&k, text, sizeof(text)) < 0)
+		return xlbctl_fail(a, "cannot print VIP '%s'", xlbctl_echo(e, word));
+	if (key)
+		*key = k;
+	return xlbctl_set_str(a, req, "vip", text);
+}
+
+static const char *family_name(__u8 family)
+{
+	return family == XLB_AF_INET6 ? "IPv6" : "IPv4";
+}
+
+int xlbctl_next_backend_addr(struct xlbctl_args *a, json_t *req, const struct xlb_vip_key *vip)
+{
+	const char *word = xlbctl_next(a);
+	char text[XLB_ADDRSTRLEN], e[XLBCTL_ECHO_SIZE], v[XLB_ADDRSTRLEN];
+	struct xlb_addr addr;
+	__u8 family;
+
+	if (!word)
+		return xlbctl_fail(a,
+				   "missing backend ADDRESS for '%s': write an IPv4 or IPv6 "
+				   "address, e.g. 10.0.1.2",
+				   a->ctx);
+	if (xlb_parse_addr(word, &addr, &family, a->err, a->errlen))
+		return -EINVAL;
+	/* DSR forwards the packet unchanged but for the MAC: the backend must take the VIP's
+	 * family. */
+	if (family != vip->family) {
+		xlb_format_vip(vip, v, sizeof(v));
+		return xlbctl_fail(a,
+				   "backend address '%s' is %s but VIP %s is %s: use an %s address",
+				   xlbctl_echo(e, word), family_name(family), v,
+				   family_name(vip->family), family_name(vip->family));
+	}
+	if (xlb_format_addr(&addr, family, text, sizeof(text)) < 0)
+		return xlbctl_fail(a, "cannot print address '%s'", xlbctl_echo(e, word));
+	return xlbctl_set_str(a, req, "address", text);
+}
+
+int xlbctl_parse_weight(const char *s, int *weight, char *err, size_t errlen)
+{
+	char e[XLBCTL_ECHO_SIZE];
+	size_t i, len = strlen(s);
+	int v = 0;
+
+	if (len == 0)
+		return fail(err, errlen, -EINVAL, "bad weight '': must be a number %d-%d",
+			    WEIGHT_MIN, WEIGHT_MAX);
+	for (i = 0; i < len; i++) {
+		/* Not isdigit(): it depends on the locale. */
+		if (s[i] < '0' || s[i] > '9')
+			return fail(err, errlen, -EINVAL,
+				    "bad weight '%s': must be a decimal number %d-%d",
+				    xlbctl_echo(e, s), WEIGHT_MIN, WEIGHT_MAX);
+		if (v <= WEIGHT_MAX)
+			v = v * 10 + (s[i] - '0');
+	}
+	if (v < WEIGHT_MIN || v > WEIGHT_MAX)
+		return fail(err, errlen, -EINVAL, "bad weight '%s': must be %d-%d",
+			    xlbctl_echo(e, s), WEIGHT_MIN, WEIGHT_MAX);
+	/* "010" is refused rather than guessed at, as ports are (decimal to us, octal to some). */
+	if (s[0] == '0')
+		return fail(err, errlen, -EINVAL, "bad weight '%s': no leading zeros, write %d",
+			    xlbctl_echo(e, s), v);
+	*weight = v;
+	return 0;
+}
