@@ -12,10 +12,11 @@
 #include <event2/bufferevent.h>
 #include <event2/listener.h>
 
+#include "ctl_proto.h"
 #include "log.h"
 #include "xlbd.h"
 
-#define MAX_LINE (64 * 1024)
+#define MAX_LINE (XLB_CTL_LINE_MAX - 1) /* without its newline */
 
 struct conn {
 	struct xlbd *d;

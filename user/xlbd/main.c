@@ -16,11 +16,11 @@
 #include <event2/listener.h>
 
 #include "addr.h"
+#include "ctl_proto.h"
 #include "log.h"
 #include "xlbd.h"
 
 #define DEFAULT_STATE "/var/lib/xlb/state.json"
-#define DEFAULT_SOCKET "/run/xlb/xlbd.sock"
 #define PIN_ROOT "/sys/fs/bpf/xlb"
 
 static void usage(FILE *f)
@@ -30,7 +30,7 @@ static void usage(FILE *f)
 		"  -i, --interface IFACE   attach the XDP load balancer here (required)\n"
 		"  -m, --mode MODE         native (default), generic, or auto (native, else generic)\n"
 		"  -f, --state FILE        desired state (default " DEFAULT_STATE ")\n"
-		"  -s, --socket PATH       control socket (default " DEFAULT_SOCKET ")\n"
+		"  -s, --socket PATH       control socket (default " XLB_CTL_SOCK_DEFAULT ")\n"
 		"      --flows N           flow-table entries when maps are created (default %d)\n"
 		"  -l, --log-level LEVEL   debug, info (default), warn, error\n"
 		"  -h, --help\n"
@@ -57,7 +57,7 @@ static int parse_args(int argc, char **argv, struct xlbd *d)
 
 	d->mode = XLBD_MODE_NATIVE;
 	d->state_path = DEFAULT_STATE;
-	d->socket_path = DEFAULT_SOCKET;
+	d->socket_path = XLB_CTL_SOCK_DEFAULT;
 	d->flow_entries = XLB_DEFAULT_FLOWS;
 	while ((c = getopt_long(argc, argv, "i:m:f:s:l:h", opts, NULL)) != -1) {
 		switch (c) {
