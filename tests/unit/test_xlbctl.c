@@ -101,7 +101,8 @@ static void test_parse_requests(void)
 		{"vip add 10.0.0.10:53/udp fwd dsr-l2 sched maglev",
 		 "{\"cmd\":\"vip add\",\"vip\":\"10.0.0.10:53/udp\",\"fwd\":\"dsr-l2\","
 		 "\"sched\":\"maglev\"}"},
-		{"vip a 10.0.0.10:80/tcp s maglev f dsr-l2",
+		/* s and f are ambiguous since the check settings (status, fall): sc, fw are not. */
+		{"vip a 10.0.0.10:80/tcp sc maglev fw dsr-l2",
 		 "{\"cmd\":\"vip add\",\"vip\":\"10.0.0.10:80/tcp\",\"sched\":\"maglev\","
 		 "\"fwd\":\"dsr-l2\"}"},
 		/* The canonical spelling goes out, whatever the user typed. */
@@ -114,6 +115,66 @@ static void test_parse_requests(void)
 		{"vip del 10.0.0.10:80/tcp", "{\"cmd\":\"vip del\",\"vip\":\"10.0.0.10:80/tcp\"}"},
 		{"v d [2001:db8::10]:443/udp",
 		 "{\"cmd\":\"vip del\",\"vip\":\"[2001:db8::10]:443/udp\"}"},
+		/* vip: health checks, the example first */
+		{"vip set 10.0.0.10:80/tcp check http path /healthz interval 200ms fall 3",
+		 "{\"cmd\":\"vip set\",\"vip\":\"10.0.0.10:80/tcp\",\"check\":{\"kind\":\"http\","
+		 "\"path\":\"/healthz\",\"interval_ms\":200,\"fall\":3}}"},
+		{"vip add 10.0.0.10:80/tcp check tcp",
+		 "{\"cmd\":\"vip add\",\"vip\":\"10.0.0.10:80/tcp\",\"check\":{\"kind\":\"tcp\"}}"},
+		{"vip add 10.0.0.10:80/tcp sched maglev fwd dsr-l2 check http path /h host www.example.com "
+		 "status 200 interval 2s timeout 500ms rise 4 fall 5 port 8080",
+		 "{\"cmd\":\"vip add\",\"vip\":\"10.0.0.10:80/tcp\",\"sched\":\"maglev\","
+		 "\"fwd\":\"dsr-l2\",\"check\":{\"kind\":\"http\",\"path\":\"/h\","
+		 "\"host\":\"www.example.com\",\"status_lo\":200,\"status_hi\":200,"
+		 "\"interval_ms\":2000,\"timeout_ms\":500,\"rise\":4,\"fall\":5,\"port\":8080}}"},
+		{"vip add 10.0.0.10:53/udp check udp payload ping port 65535",
+		 "{\"cmd\":\"vip add\",\"vip\":\"10.0.0.10:53/udp\",\"check\":{\"kind\":\"udp\","
+		 "\"payload\":\"ping\",\"port\":65535}}"},
+		/* Settings without check KIND: only they go out, for xlbd to merge. */
+		{"vip set 10.0.0.10:80/tcp interval 500ms",
+		 "{\"cmd\":\"vip set\",\"vip\":\"10.0.0.10:80/tcp\",\"check\":{\"interval_ms\":500}}"},
+		{"vip set 10.0.0.10:80/tcp status 200-299 sched maglev",
+		 "{\"cmd\":\"vip set\",\"vip\":\"10.0.0.10:80/tcp\",\"check\":{\"status_lo\":200,"
+		 "\"status_hi\":299},\"sched\":\"maglev\"}"},
+		{"vip set 10.0.0.10:80/tcp backoff 1s backoff-max 2m slow-start 0 outlier on "
+		 "outlier-rate 20",
+		 "{\"cmd\":\"vip set\",\"vip\":\"10.0.0.10:80/tcp\",\"check\":{\"backoff_ms\":1000,"
+		 "\"backoff_max_ms\":120000,\"slow_start_ms\":0,\"outlier\":true,"
+		 "\"outlier_rate\":20}}"},
+		{"vip set 10.0.0.10:80/tcp slow-start 0ms outlier off",
+		 "{\"cmd\":\"vip set\",\"vip\":\"10.0.0.10:80/tcp\",\"check\":{\"slow_start_ms\":0,"
+		 "\"outlier\":false}}"},
+		{"vip set 10.0.0.10:80/tcp check none",
+		 "{\"cmd\":\"vip set\",\"vip\":\"10.0.0.10:80/tcp\",\"check\":{\"kind\":\"none\"}}"},
+		{"vip set 10.0.0.10:80/tcp check tcp outlier on",
+		 "{\"cmd\":\"vip set\",\"vip\":\"10.0.0.10:80/tcp\",\"check\":{\"kind\":\"tcp\","
+		 "\"outlier\":true}}"},
+		/* Every unit, and the ends of the ranges. */
+		{"vip set 10.0.0.10:80/tcp interval 60m timeout 3599999ms",
+		 "{\"cmd\":\"vip set\",\"vip\":\"10.0.0.10:80/tcp\",\"check\":{\"interval_ms\":3600000,"
+		 "\"timeout_ms\":3599999}}"},
+		{"vip set 10.0.0.10:80/tcp interval 10ms timeout 5ms rise 100 fall 1 outlier-rate 1000000",
+		 "{\"cmd\":\"vip set\",\"vip\":\"10.0.0.10:80/tcp\",\"check\":{\"interval_ms\":10,"
+		 "\"timeout_ms\":5,\"rise\":100,\"fall\":1,\"outlier_rate\":1000000}}"},
+		{"vip set 10.0.0.10:80/tcp status 100-599 port 1",
+		 "{\"cmd\":\"vip set\",\"vip\":\"10.0.0.10:80/tcp\",\"check\":{\"status_lo\":100,"
+		 "\"status_hi\":599,\"port\":1}}"},
+		/* Prefixes: an exact keyword wins over the longer ones it starts (backoff, outlier). */
+		{"v se 10.0.0.10:80/tcp c http i 200ms fa 3 ti 100ms pat /x ho h st 204",
+		 "{\"cmd\":\"vip set\",\"vip\":\"10.0.0.10:80/tcp\",\"check\":{\"kind\":\"http\","
+		 "\"interval_ms\":200,\"fall\":3,\"timeout_ms\":100,\"path\":\"/x\",\"host\":\"h\","
+		 "\"status_lo\":204,\"status_hi\":204}}"},
+		{"vip set 10.0.0.10:80/tcp backoff 2s backoff- 4s",
+		 "{\"cmd\":\"vip set\",\"vip\":\"10.0.0.10:80/tcp\",\"check\":{\"backoff_ms\":2000,"
+		 "\"backoff_max_ms\":4000}}"},
+		{"vip set 10.0.0.10:80/tcp backoff-max 4s",
+		 "{\"cmd\":\"vip set\",\"vip\":\"10.0.0.10:80/tcp\",\"check\":{\"backoff_max_ms\":4000}}"},
+		{"vip set 10.0.0.10:80/tcp c tcp outlier on outlier-r 9",
+		 "{\"cmd\":\"vip set\",\"vip\":\"10.0.0.10:80/tcp\",\"check\":{\"kind\":\"tcp\","
+		 "\"outlier\":true,\"outlier_rate\":9}}"},
+		{"vip set 10.0.0.10:80/tcp sl 1m r 1 po 81 pay x",
+		 "{\"cmd\":\"vip set\",\"vip\":\"10.0.0.10:80/tcp\",\"check\":{\"slow_start_ms\":60000,"
+		 "\"rise\":1,\"port\":81,\"payload\":\"x\"}}"},
 		/* backend */
 		{"b a 10.0.0.10:80/tcp 10.0.1.2 w 3",
 		 "{\"cmd\":\"backend add\",\"vip\":\"10.0.0.10:80/tcp\",\"address\":\"10.0.1.2\","
@@ -138,6 +199,18 @@ static void test_parse_requests(void)
 		{"backend set 10.0.0.10:80/tcp 10.0.1.2 weight 7 drain",
 		 "{\"cmd\":\"backend set\",\"vip\":\"10.0.0.10:80/tcp\",\"address\":\"10.0.1.2\","
 		 "\"weight\":7,\"admin\":\"drain\"}"},
+		{"backend set 10.0.0.10:80/tcp 10.0.1.2 disable",
+		 "{\"cmd\":\"backend set\",\"vip\":\"10.0.0.10:80/tcp\",\"address\":\"10.0.1.2\","
+		 "\"admin\":\"disabled\"}"},
+		{"backend set 10.0.0.10:80/tcp 10.0.1.2 enable",
+		 "{\"cmd\":\"backend set\",\"vip\":\"10.0.0.10:80/tcp\",\"address\":\"10.0.1.2\","
+		 "\"admin\":\"up\"}"},
+		{"backend set 10.0.0.10:80/tcp 10.0.1.2 dis weight 9",
+		 "{\"cmd\":\"backend set\",\"vip\":\"10.0.0.10:80/tcp\",\"address\":\"10.0.1.2\","
+		 "\"admin\":\"disabled\",\"weight\":9}"},
+		{"backend set 10.0.0.10:80/tcp 10.0.1.2 e",
+		 "{\"cmd\":\"backend set\",\"vip\":\"10.0.0.10:80/tcp\",\"address\":\"10.0.1.2\","
+		 "\"admin\":\"up\"}"},
 		{"ba se 10.0.0.10:80/tcp 10.0.1.2 u",
 		 "{\"cmd\":\"backend set\",\"vip\":\"10.0.0.10:80/tcp\",\"address\":\"10.0.1.2\","
 		 "\"admin\":\"up\"}"},
@@ -308,7 +381,7 @@ static void test_parse_errors(void)
 {
 	static const struct {
 		const char *line;
-		const char *want[2]; /* substrings of the message */
+		const char *want[3]; /* substrings of the message */
 	} cases[] = {
 		/* addresses, ports, protocols (addr.h words them) */
 		{"vip add 10.0.0.256:80/tcp", {"'10.0.0.256'"}},
@@ -329,14 +402,89 @@ static void test_parse_errors(void)
 		{"-j vip s", {"ambiguous command 's'"}},
 		{"prog frob", {"unknown command 'frob' for 'prog'", "show, detach or help"}},
 		{"vip add 10.0.0.10:80/tcp color red",
-		 {"unknown keyword 'color' for 'vip add'", "sched or fwd"}},
+		 {"unknown keyword 'color' for 'vip add'", "sched, fwd, check, port"}},
 		{"vip add 10.0.0.10:80/tcp sched", {"missing value after 'sched'"}},
 		{"vip add 10.0.0.10:80/tcp fwd", {"missing value after 'fwd'"}},
 		{"vip add 10.0.0.10:80/tcp sched rr", {"unknown scheduler 'rr'", "maglev"}},
 		{"vip add 10.0.0.10:80/tcp sched mag", {"unknown scheduler 'mag'"}},
 		{"vip add 10.0.0.10:80/tcp fwd ipip", {"unknown forwarding mode 'ipip'", "dsr-l2"}},
 		{"vip add 10.0.0.10:80/tcp sched maglev sched maglev", {"'sched' given twice"}},
-		{"vip set 10.0.0.10:80/tcp", {"nothing to set"}},
+		{"vip set 10.0.0.10:80/tcp", {"nothing to set", "check KIND"}},
+		/* health checks: keywords */
+		{"vip a 10.0.0.10:80/tcp s maglev",
+		 {"ambiguous keyword 's' for 'vip add'", "sched, status or slow-start"}},
+		{"vip set 10.0.0.10:80/tcp f 3", {"ambiguous keyword 'f'", "fwd or fall"}},
+		{"vip set 10.0.0.10:80/tcp p 80", {"ambiguous keyword 'p'", "port, path or payload"}},
+		{"vip set 10.0.0.10:80/tcp out on", {"ambiguous keyword 'out'", "outlier or outlier-rate"}},
+		{"vip set 10.0.0.10:80/tcp check http frobnicate 3",
+		 {"unknown keyword 'frobnicate' for 'vip set'", "outlier-rate"}},
+		{"vip set 10.0.0.10:80/tcp backoffmax 1s", {"unknown keyword 'backoffmax'"}},
+		{"vip set 10.0.0.10:80/tcp interval 1s interval 2s", {"'interval' given twice"}},
+		{"vip set 10.0.0.10:80/tcp check http check tcp", {"'check' given twice"}},
+		{"vip set 10.0.0.10:80/tcp backoff-max 1s backoff- 2s", {"'backoff-max' given twice"}},
+		/* kinds */
+		{"vip set 10.0.0.10:80/tcp check grpc",
+		 {"unknown check kind 'grpc' after 'check'", "none, tcp, http or udp"}},
+		{"vip set 10.0.0.10:80/tcp check HTTP", {"unknown check kind 'HTTP'"}},
+		{"vip set 10.0.0.10:80/tcp check ht", {"unknown check kind 'ht'"}},
+		{"vip set 10.0.0.10:80/tcp check", {"missing value after 'check'"}},
+		/* durations */
+		{"vip set 10.0.0.10:80/tcp interval 200", {"bad interval '200'", "unit", "200ms"}},
+		{"vip set 10.0.0.10:80/tcp check http path /healthz interval 200 fall 3",
+		 {"bad interval '200'", "200ms"}},
+		{"vip set 10.0.0.10:80/tcp timeout 1h", {"bad timeout '1h'", "ms, s or m"}},
+		{"vip set 10.0.0.10:80/tcp interval 1.5s", {"bad interval '1.5s'", "1500ms"}},
+		{"vip set 10.0.0.10:80/tcp interval 1S", {"bad interval '1S'"}},
+		{"vip set 10.0.0.10:80/tcp interval -1s", {"bad interval '-1s'"}},
+		{"vip set 10.0.0.10:80/tcp interval ms", {"bad interval 'ms'"}},
+		{"vip set 10.0.0.10:80/tcp interval 9ms", {"bad interval '9ms'", "10ms-60m"}},
+		{"vip set 10.0.0.10:80/tcp interval 61m", {"bad interval '61m'", "10ms-60m"}},
+		{"vip set 10.0.0.10:80/tcp interval 3600001ms", {"bad interval '3600001ms'"}},
+		{"vip set 10.0.0.10:80/tcp interval 99999999999999999999m",
+		 {"bad interval '99999999999999999999m'"}},
+		{"vip set 10.0.0.10:80/tcp interval 0", {"bad interval '0'", "10ms-60m"}},
+		{"vip set 10.0.0.10:80/tcp timeout 4ms", {"bad timeout '4ms'", "5ms-60m"}},
+		{"vip set 10.0.0.10:80/tcp backoff 0", {"bad backoff '0'"}},
+		{"vip set 10.0.0.10:80/tcp backoff-max 2h", {"bad backoff-max '2h'"}},
+		{"vip set 10.0.0.10:80/tcp slow-start 61m", {"bad slow-start '61m'", "0-60m"}},
+		{"vip set 10.0.0.10:80/tcp slow-start 10", {"bad slow-start '10'", "10ms"}},
+		{"vip set 10.0.0.10:80/tcp interval 0200ms", {"bad interval '0200ms'", "write 200ms"}},
+		{"vip set 10.0.0.10:80/tcp interval", {"missing value after 'interval'"}},
+		/* numbers */
+		{"vip set 10.0.0.10:80/tcp rise 0", {"bad rise '0'", "1-100"}},
+		{"vip set 10.0.0.10:80/tcp fall 101", {"bad fall '101'", "1-100"}},
+		{"vip set 10.0.0.10:80/tcp rise two", {"bad rise 'two'"}},
+		{"vip set 10.0.0.10:80/tcp port 0", {"bad port '0'", "1-65535"}},
+		{"vip set 10.0.0.10:80/tcp port 65536", {"bad port '65536'"}},
+		{"vip set 10.0.0.10:80/tcp port 080", {"bad port '080'", "write 80"}},
+		{"vip set 10.0.0.10:80/tcp outlier-rate 0", {"bad outlier-rate '0'", "1-1000000"}},
+		{"vip set 10.0.0.10:80/tcp outlier maybe",
+		 {"unknown value 'maybe' after 'outlier'", "on or off"}},
+		{"vip set 10.0.0.10:80/tcp outlier true", {"unknown value 'true' after 'outlier'"}},
+		/* http */
+		{"vip set 10.0.0.10:80/tcp status 99", {"bad status '99'", "100-599"}},
+		{"vip set 10.0.0.10:80/tcp status 300-200", {"bad status '300-200'", "empty"}},
+		{"vip set 10.0.0.10:80/tcp status 600", {"bad status '600'"}},
+		{"vip set 10.0.0.10:80/tcp status 200-", {"bad status '200-'"}},
+		{"vip set 10.0.0.10:80/tcp status -200", {"bad status '-200'"}},
+		{"vip set 10.0.0.10:80/tcp status 2xx", {"bad status '2xx'"}},
+		{"vip set 10.0.0.10:80/tcp status 200-299-300", {"bad status '200-299-300'"}},
+		{"vip set 10.0.0.10:80/tcp status 99999999999999999999", {"bad status '9999"}},
+		{"vip set 10.0.0.10:80/tcp path healthz", {"bad path 'healthz'", "start with /"}},
+		/* what xlbd would refuse of the settings together */
+		{"vip set 10.0.0.10:80/tcp timeout 1s interval 1s",
+		 {"timeout 1s must be shorter than interval 1s"}},
+		{"vip set 10.0.0.10:80/tcp interval 200ms timeout 500ms",
+		 {"timeout 500ms must be shorter than interval 200ms"}},
+		{"vip set 10.0.0.10:80/tcp backoff 1m backoff-max 30s",
+		 {"backoff 1m exceeds backoff-max 30s"}},
+		{"vip set 10.0.0.10:80/tcp check none outlier on", {"'outlier on' needs a health check"}},
+		{"vip set 10.0.0.10:80/tcp check tcp path /x",
+		 {"'path' is a setting of http checks, not of check tcp"}},
+		{"vip set 10.0.0.10:80/tcp status 200 check udp", {"'status' is a setting of http"}},
+		{"vip set 10.0.0.10:80/tcp check http payload x",
+		 {"'payload' is a setting of udp checks, not of check http"}},
+		{"vip add 10.0.0.10:80/tcp check none host h", {"'host' is a setting of http"}},
 		{"vip del 10.0.0.10:80/tcp extra", {"extra argument 'extra' for 'vip del'"}},
 		{"vip show 10.0.0.10:80/tcp 10.0.0.11:80/tcp",
 		 {"extra argument '10.0.0.11:80/tcp'"}},
@@ -371,6 +519,17 @@ static void test_parse_errors(void)
 		{"backend set 10.0.0.10:80/tcp 10.0.1.2 weight 2 weight 3",
 		 {"'weight' given twice"}},
 		{"backend set 10.0.0.10:80/tcp 10.0.1.2 up", {"unknown keyword 'up'"}},
+		{"backend set 10.0.0.10:80/tcp 10.0.1.2 drain disable",
+		 {"'drain' and 'disable' exclude each other"}},
+		{"backend set 10.0.0.10:80/tcp 10.0.1.2 enable undrain",
+		 {"'enable' and 'undrain' exclude each other"}},
+		{"backend set 10.0.0.10:80/tcp 10.0.1.2 disable weight 2 enable",
+		 {"'disable' and 'enable' exclude each other"}},
+		{"backend set 10.0.0.10:80/tcp 10.0.1.2 disable disable", {"'disable' given twice"}},
+		{"backend set 10.0.0.10:80/tcp 10.0.1.2 d", {"ambiguous keyword 'd'", "drain or disable"}},
+		{"backend set 10.0.0.10:80/tcp 10.0.1.2 disabled", {"unknown keyword 'disabled'"}},
+		{"backend add 10.0.0.10:80/tcp 10.0.1.2 disable", {"unknown keyword 'disable'"}},
+		{"backend set 10.0.0.10:80/tcp 10.0.1.2", {"nothing to set", "disable or enable"}},
 		{"backend del 10.0.0.10:80/tcp 10.0.1.2 weight 3", {"extra argument 'weight'"}},
 		{"backend show 10.0.1.2", {"'10.0.1.2'"}},
 		/* stats, prog */
@@ -550,13 +709,73 @@ static const char backends_answer[] =
 	"{\"ok\":true,\"backends\":["
 	"{\"vip\":\"10.0.0.10:80/tcp\",\"address\":\"10.0.1.2\",\"id\":7,\"weight\":3,"
 	"\"admin\":\"up\",\"mac\":\"02:00:00:00:01:02\",\"state\":\"up\",\"packets\":1234,"
-	"\"bytes\":567890,\"new_flows\":12},"
+	"\"bytes\":567890,\"new_flows\":12,\"effective_weight\":3},"
 	"{\"vip\":\"10.0.0.10:80/tcp\",\"address\":\"10.0.1.3\",\"id\":8,\"weight\":1,"
 	"\"admin\":\"drain\",\"mac\":null,\"state\":\"down\",\"reason\":\"mac unknown\","
-	"\"packets\":0,\"bytes\":0,\"new_flows\":0},"
+	"\"packets\":0,\"bytes\":0,\"new_flows\":0,\"effective_weight\":0},"
 	"{\"vip\":\"[2001:db8::10]:443/tcp\",\"address\":\"2001:db8::2\",\"id\":9,\"weight\":1000,"
 	"\"admin\":\"drain\",\"mac\":\"02:00:00:00:01:04\",\"state\":\"draining\",\"packets\":5,"
-	"\"bytes\":300,\"new_flows\":1}]}";
+	"\"bytes\":300,\"new_flows\":1,\"effective_weight\":0}]}";
+
+/* Backends of a VIP with a health check: circuit, health and the last check's result. */
+static const char checked_backends_answer[] =
+	"{\"ok\":true,\"backends\":["
+	"{\"vip\":\"10.0.0.10:80/tcp\",\"address\":\"10.0.1.2\",\"id\":7,\"weight\":10,"
+	"\"admin\":\"up\",\"mac\":\"02:00:00:00:01:02\",\"state\":\"up\",\"packets\":1234,"
+	"\"bytes\":567890,\"new_flows\":12,\"effective_weight\":4,\"circuit\":\"closed\","
+	"\"circuit_for_ms\":12345,\"health\":\"pass\",\"last_check\":{\"ok\":true,\"error\":\"\","
+	"\"latency_us\":412,\"age_ms\":150}},"
+	"{\"vip\":\"10.0.0.10:80/tcp\",\"address\":\"10.0.1.3\",\"id\":8,\"weight\":1,"
+	"\"admin\":\"up\",\"mac\":\"02:00:00:00:01:03\",\"state\":\"down\","
+	"\"reason\":\"circuit open\",\"packets\":0,\"bytes\":0,\"new_flows\":0,"
+	"\"effective_weight\":0,\"circuit\":\"open\",\"circuit_for_ms\":187000,\"health\":\"fail\","
+	"\"last_check\":{\"ok\":false,\"error\":\"connect: Connection refused\",\"latency_us\":37,"
+	"\"age_ms\":20}},"
+	"{\"vip\":\"10.0.0.10:80/tcp\",\"address\":\"10.0.1.4\",\"id\":9,\"weight\":1,"
+	"\"admin\":\"up\",\"mac\":null,\"state\":\"down\",\"reason\":\"circuit half-open\","
+	"\"packets\":0,\"bytes\":0,\"new_flows\":0,\"effective_weight\":0,"
+	"\"circuit\":\"half-open\",\"circuit_for_ms\":850,\"health\":\"unknown\"},"
+	"{\"vip\":\"10.0.0.10:80/tcp\",\"address\":\"10.0.1.5\",\"id\":10,\"weight\":2,"
+	"\"admin\":\"up\",\"mac\":\"02:00:00:00:01:05\",\"state\":\"down\","
+	"\"reason\":\"circuit open\",\"packets\":0,\"bytes\":0,\"new_flows\":0,"
+	"\"effective_weight\":0,\"circuit\":\"open\",\"circuit_for_ms\":97261000,"
+	"\"health\":\"fail\",\"last_check\":{\"ok\":false,\"error\":\"timeout\","
+	"\"latency_us\":500123,\"age_ms\":900}},"
+	"{\"vip\":\"10.0.0.10:80/tcp\",\"address\":\"10.0.1.6\",\"id\":11,\"weight\":2,"
+	"\"admin\":\"drain\",\"mac\":\"02:00:00:00:01:06\",\"state\":\"draining\","
+	"\"packets\":0,\"bytes\":0,\"new_flows\":0,\"effective_weight\":0,"
+	"\"circuit\":\"closed\",\"circuit_for_ms\":7260000,\"health\":\"pass\","
+	"\"last_check\":{\"ok\":true,\"error\":\"\",\"latency_us\":1500000,\"age_ms\":3}},"
+	"{\"vip\":\"10.0.0.10:80/tcp\",\"address\":\"10.0.1.7\",\"id\":12,\"weight\":2,"
+	"\"admin\":\"disabled\",\"mac\":\"02:00:00:00:01:07\",\"state\":\"down\","
+	"\"reason\":\"disabled\",\"packets\":0,\"bytes\":0,\"new_flows\":0,"
+	"\"effective_weight\":0}]}";
+
+/* VIPs with their health checks, as xlbd sends them. */
+static const char checked_vips_answer[] =
+	"{\"ok\":true,\"vips\":["
+	"{\"vip\":\"10.0.0.10:80/tcp\",\"id\":1,\"sched\":\"maglev\",\"fwd\":\"dsr-l2\","
+	"\"backends\":3,\"check\":{\"kind\":\"http\",\"port\":0,\"interval_ms\":200,"
+	"\"timeout_ms\":100,\"rise\":2,\"fall\":3,\"backoff_ms\":1000,\"backoff_max_ms\":30000,"
+	"\"slow_start_ms\":10000,\"outlier\":false,\"outlier_rate\":5,\"path\":\"/healthz\","
+	"\"host\":\"\",\"status_lo\":200,\"status_hi\":399}},"
+	"{\"vip\":\"10.0.0.11:53/udp\",\"id\":2,\"sched\":\"maglev\",\"fwd\":\"dsr-l2\","
+	"\"backends\":0,\"check\":{\"kind\":\"none\",\"port\":0,\"interval_ms\":1000,"
+	"\"timeout_ms\":500,\"rise\":2,\"fall\":3,\"backoff_ms\":1000,\"backoff_max_ms\":30000,"
+	"\"slow_start_ms\":10000,\"outlier\":false,\"outlier_rate\":5}},"
+	"{\"vip\":\"[2001:db8::10]:443/tcp\",\"id\":3,\"sched\":\"maglev\",\"fwd\":\"dsr-l2\","
+	"\"backends\":1,\"check\":{\"kind\":\"tcp\",\"port\":8443,\"interval_ms\":120000,"
+	"\"timeout_ms\":1500,\"rise\":1,\"fall\":1,\"backoff_ms\":1000,\"backoff_max_ms\":30000,"
+	"\"slow_start_ms\":0,\"outlier\":true,\"outlier_rate\":5}},"
+	"{\"vip\":\"10.0.0.12:80/tcp\",\"id\":4,\"sched\":\"maglev\",\"fwd\":\"dsr-l2\","
+	"\"backends\":2,\"check\":{\"kind\":\"http\",\"port\":8080,\"interval_ms\":1500,"
+	"\"timeout_ms\":500,\"rise\":2,\"fall\":3,\"backoff_ms\":1000,\"backoff_max_ms\":30000,"
+	"\"slow_start_ms\":10000,\"outlier\":false,\"outlier_rate\":5,\"path\":\"/\","
+	"\"host\":\"www.example.com\",\"status_lo\":204,\"status_hi\":204}},"
+	"{\"vip\":\"10.0.0.13:53/udp\",\"id\":5,\"sched\":\"maglev\",\"fwd\":\"dsr-l2\","
+	"\"backends\":1,\"check\":{\"kind\":\"udp\",\"port\":0,\"interval_ms\":2000,"
+	"\"timeout_ms\":500,\"rise\":3,\"fall\":2,\"backoff_ms\":1000,\"backoff_max_ms\":30000,"
+	"\"slow_start_ms\":10000,\"outlier\":false,\"outlier_rate\":5,\"payload\":\"ping\"}}]}";
 
 static const char stats_answer[] =
 	"{\"ok\":true,\"counters\":{\"xdp_aborted\":0,\"xdp_drop\":2,\"xdp_pass\":10,"
@@ -581,14 +800,15 @@ static void test_text_output(void)
 		{"vip", "{\"ok\":true,\"vips\":[]}", ""},
 		{"vip del 10.0.0.10:80/tcp", "{\"ok\":true}", ""},
 		{"backend show", backends_answer,
-		 "VIP                     ADDRESS      WEIGHT  ADMIN  STATE               "
-		 "MAC                PACKETS   BYTES\n"
-		 "10.0.0.10:80/tcp        10.0.1.2          3  up     up                  "
-		 "02:00:00:00:01:02     1234  567890\n"
-		 "10.0.0.10:80/tcp        10.0.1.3          1  drain  down (mac unknown)  "
-		 "-                        0       0\n"
-		 "[2001:db8::10]:443/tcp  2001:db8::2    1000  drain  draining            "
-		 "02:00:00:00:01:04        5     300\n"},
+		 "VIP                     ADDRESS      WEIGHT  EFF.WEIGHT  ADMIN  STATE         "
+		 "      CIRCUIT  HEALTH  LATENCY  MAC                PACKETS   BYTES\n"
+		 "10.0.0.10:80/tcp        10.0.1.2          3           3  up     up            "
+		 "      -        -             -  02:00:00:00:01:02     1234  567890\n"
+		 "10.0.0.10:80/tcp        10.0.1.3          1           0  drain  "
+		 "down (mac unknown)  -        -             -  -                        0      "
+		 " 0\n"
+		 "[2001:db8::10]:443/tcp  2001:db8::2    1000           0  drain  draining      "
+		 "      -        -             -  02:00:00:00:01:04        5     300\n"},
 		{"backend set 10.0.0.10:80/tcp 10.0.1.2 weight 3",
 		 "{\"ok\":true,\"backend\":{\"vip\":\"10.0.0.10:80/tcp\",\"address\":\"10.0.1.2\","
 		 "\"id\":7,\"weight\":3,\"admin\":\"up\",\"mac\":null,\"state\":\"up\","
@@ -607,6 +827,55 @@ static void test_text_output(void)
 		 "{\"ok\":true,\"vips\":[{\"id\":1},{\"vip\":\"10.0.0.10:80/tcp\",\"id\":2}]}",
 		 "-                 id 1\n"
 		 "10.0.0.10:80/tcp  id 2\n"},
+		/* Health checks: circuit and time in it, health and the last error, latency. */
+		{"backend show 10.0.0.10:80/tcp", checked_backends_answer,
+		 "VIP               ADDRESS   WEIGHT  EFF.WEIGHT  ADMIN     STATE               "
+		 "      CIRCUIT          HEALTH                              LATENCY  MAC       "
+		 "         PACKETS   BYTES\n"
+		 "10.0.0.10:80/tcp  10.0.1.2      10           4  up        up                  "
+		 "      closed 12s       pass                                  0.4ms  "
+		 "02:00:00:00:01:02     1234  567890\n"
+		 "10.0.0.10:80/tcp  10.0.1.3       1           0  up        "
+		 "down (circuit open)       open 3m07s       "
+		 "fail (connect: Connection refused)     37us  02:00:00:00:01:03        0       "
+		 "0\n"
+		 "10.0.0.10:80/tcp  10.0.1.4       1           0  up        "
+		 "down (circuit half-open)  half-open 850ms  unknown                            "
+		 "       -  -                        0       0\n"
+		 "10.0.0.10:80/tcp  10.0.1.5       2           0  up        "
+		 "down (circuit open)       open 1d03h       fail (timeout)                     "
+		 "   500ms  02:00:00:00:01:05        0       0\n"
+		 "10.0.0.10:80/tcp  10.0.1.6       2           0  drain     draining            "
+		 "      closed 2h01m     pass                                   1.5s  "
+		 "02:00:00:00:01:06        0       0\n"
+		 "10.0.0.10:80/tcp  10.0.1.7       2           0  disabled  down (disabled)     "
+		 "      -                -                                         -  "
+		 "02:00:00:00:01:07        0       0\n"},
+		/* The check as one line: none, or kind, what is probed, how often, rise and fall. */
+		{"vip show", checked_vips_answer,
+		 "10.0.0.10:80/tcp        id 1  sched maglev  fwd dsr-l2  backends 3  "
+		 "check http /healthz every 200ms rise 2 fall 3\n"
+		 "10.0.0.11:53/udp        id 2  sched maglev  fwd dsr-l2  backends 0  "
+		 "check none\n"
+		 "[2001:db8::10]:443/tcp  id 3  sched maglev  fwd dsr-l2  backends 1  "
+		 "check tcp port 8443 every 2m rise 1 fall 1 outlier\n"
+		 "10.0.0.12:80/tcp        id 4  sched maglev  fwd dsr-l2  backends 2  "
+		 "check http port 8080 / host www.example.com status 204 every 1500ms rise 2 fal"
+		 "l 3\n"
+		 "10.0.0.13:53/udp        id 5  sched maglev  fwd dsr-l2  backends 1  "
+		 "check udp every 2s rise 3 fall 2\n"},
+		{"vip set 10.0.0.10:80/tcp check http path /healthz interval 200ms fall 3",
+		 "{\"ok\":true,\"vip\":{\"vip\":\"10.0.0.10:80/tcp\",\"id\":1,\"sched\":\"maglev\","
+		 "\"fwd\":\"dsr-l2\",\"backends\":3,\"check\":{\"kind\":\"http\",\"interval_ms\":200,"
+		 "\"rise\":2,\"fall\":3,\"path\":\"/healthz\",\"host\":\"\",\"status_lo\":200,"
+		 "\"status_hi\":399}}}",
+		 "10.0.0.10:80/tcp  id 1  sched maglev  fwd dsr-l2  backends 3  "
+		 "check http /healthz every 200ms rise 2 fall 3\n"},
+		/* A check that is no object stays as xlbd sent it. */
+		{"vip", "{\"ok\":true,\"vips\":[{\"vip\":\"10.0.0.10:80/tcp\",\"check\":7}]}",
+		 "10.0.0.10:80/tcp  check 7\n"},
+		{"vip", "{\"ok\":true,\"vips\":[{\"vip\":\"10.0.0.10:80/tcp\",\"check\":{\"rise\":2}}]}",
+		 "10.0.0.10:80/tcp  check {\"rise\":2}\n"},
 		{"stats", stats_answer,
 		 "xdp_drop     2\n"
 		 "xdp_pass    10\n"

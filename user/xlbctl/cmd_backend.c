@@ -1,4 +1,4 @@
-/* cmd_backend.c - `xlbctl backend`: add, set (weight, drain), del and show backends; the table. */
+/* cmd_backend.c - `xlbctl backend`: add, set (weight, admin state), del and show; the table. */
 #include <errno.h>
 #include <stdbool.h>
 #include <string.h>
@@ -6,11 +6,22 @@
 #include "grammar.h"
 #include "output.h"
 
-enum { KW_WEIGHT, KW_DRAIN, KW_UNDRAIN };
+enum { KW_WEIGHT, KW_DRAIN, KW_UNDRAIN, KW_DISABLE, KW_ENABLE };
 static const char *const backend_keywords[] = {
 	[KW_WEIGHT] = "weight",
 	[KW_DRAIN] = "drain",
 	[KW_UNDRAIN] = "undrain",
+	[KW_DISABLE] = "disable",
+	[KW_ENABLE] = "enable",
+};
+
+/* The admin state each of the other keywords asks xlbd for: undrain and enable both mean up
+ * (in service), whatever the state before. */
+static const char *const backend_admin[] = {
+	[KW_DRAIN] = "drain",
+	[KW_UNDRAIN] = "up",
+	[KW_DISABLE] = "disabled",
+	[KW_ENABLE] = "up",
 };
 
 /* VIP ADDRESS, the address in the VIP's family. */
@@ -39,34 +50,31 @@ static int parse_weight_value(struct xlbctl_args *a, json_t *req)
 }
 
 /*
- * Keywords after VIP ADDRESS, each at most once; `add` takes weight only. drain and undrain set
- * the admin state and exclude each other. Returns how many were given, or -errno.
+ * Keywords after VIP ADDRESS, each at most once; `add` takes weight only. drain, undrain,
+ * disable and enable set the admin state: one of them at most. Returns how many were given,
+ * or -errno.
  */
 static int parse_backend_options(struct xlbctl_args *a, json_t *req, size_t nkeywords)
 {
-	bool seen[ARRAY_SIZE(backend_keywords)] = {false};
-	int kw, ret, count = 0;
+	int kw, ret, admin = -1, count = 0;
+	bool weight = false;
 
 	while (xlbctl_peek(a)) {
 		kw = xlbctl_next_keyword(a, backend_keywords, nkeywords);
 		if (kw < 0)
 			return kw;
-		if (seen[kw])
+		if ((kw == KW_WEIGHT && weight) || kw == admin)
 			return xlbctl_fail(a, "'%s' given twice for '%s'", backend_keywords[kw],
 					   a->ctx);
-		seen[kw] = true;
-		if (seen[KW_DRAIN] && seen[KW_UNDRAIN])
-			return xlbctl_fail(a, "'drain' and 'undrain' exclude each other");
-		switch (kw) {
-		case KW_WEIGHT:
+		if (kw != KW_WEIGHT && admin >= 0)
+			return xlbctl_fail(a, "'%s' and '%s' exclude each other: give one admin state",
+					   backend_keywords[admin], backend_keywords[kw]);
+		if (kw == KW_WEIGHT) {
+			weight = true;
 			ret = parse_weight_value(a, req);
-			break;
-		case KW_DRAIN:
-			ret = xlbctl_set_str(a, req, "admin", "drain");
-			break;
-		default:
-			ret = xlbctl_set_str(a, req, "admin", "up");
-			break;
+		} else {
+			admin = kw;
+			ret = xlbctl_set_str(a, req, "admin", backend_admin[kw]);
 		}
 		if (ret)
 			return ret;
@@ -95,8 +103,8 @@ static int do_set(struct xlbctl_args *a, struct xlbctl_cmd *cmd)
 		return ret;
 	ret = parse_backend_options(a, cmd->req, ARRAY_SIZE(backend_keywords));
 	if (ret == 0)
-		return xlbctl_fail(a, "nothing to set for 'backend set': give weight N, drain or "
-				      "undrain");
+		return xlbctl_fail(a, "nothing to set for 'backend set': give weight N, drain, "
+				      "undrain, disable or enable");
 	return ret < 0 ? ret : 0;
 }
 
@@ -112,10 +120,18 @@ static int do_show(struct xlbctl_args *a, struct xlbctl_cmd *cmd)
 	return xlbctl_next_vip(a, cmd->req, NULL);
 }
 
-/* "down (mac unknown)": the data plane's state, and why when xlbd says. */
-static int state_cell(struct xlbctl_table *t, json_t *be)
+/* A cell: column key of backend be. */
+typedef int (*cell_fn)(struct xlbctl_table *t, json_t *be, const char *key);
+
+static int value_cell(struct xlbctl_table *t, json_t *be, const char *key)
 {
-	const char *state = json_string_value(json_object_get(be, "state"));
+	return xlbctl_table_value(t, json_object_get(be, key));
+}
+
+/* "down (mac unknown)": the data plane's state, and why when xlbd says. */
+static int state_cell(struct xlbctl_table *t, json_t *be, const char *key)
+{
+	const char *state = json_string_value(json_object_get(be, key));
 	const char *reason = json_string_value(json_object_get(be, "reason"));
 	char buf[256];
 
@@ -127,14 +143,103 @@ static int state_cell(struct xlbctl_table *t, json_t *be)
 	return xlbctl_table_cell(t, buf);
 }
 
-/* The backend table, from "backends" (show) or "backend" (add, set): one member per column. */
+/* Time in a state, to the precision that matters at its size: 850ms, 12s, 3m07s, 2h05m, 4d03h. */
+static const char *format_age(unsigned long long ms, char *buf, size_t len)
+{
+	unsigned long long s = ms / 1000;
+
+	if (ms < 1000)
+		snprintf(buf, len, "%llums", ms);
+	else if (s < 60)
+		snprintf(buf, len, "%llus", s);
+	else if (s < 3600)
+		snprintf(buf, len, "%llum%02llus", s / 60, s % 60);
+	else if (s < 86400)
+		snprintf(buf, len, "%lluh%02llum", s / 3600, s / 60 % 60);
+	else
+		snprintf(buf, len, "%llud%02lluh", s / 86400, s / 3600 % 24);
+	return buf;
+}
+
+/* "closed 12s": the circuit breaker's state and how long it has been in it. */
+static int circuit_cell(struct xlbctl_table *t, json_t *be, const char *key)
+{
+	const char *circuit = json_string_value(json_object_get(be, key));
+	json_t *age = json_object_get(be, "circuit_for_ms");
+	char buf[128], a[32];
+
+	if (!circuit)
+		return xlbctl_table_cell(t, NULL);
+	if (!json_is_integer(age) || json_integer_value(age) < 0)
+		return xlbctl_table_cell(t, circuit);
+	snprintf(buf, sizeof(buf), "%s %s", circuit,
+		 format_age(json_integer_value(age), a, sizeof(a)));
+	return xlbctl_table_cell(t, buf);
+}
+
+/* "pass", "unknown", or "fail (connect: Connection refused)": the last check's error. */
+static int health_cell(struct xlbctl_table *t, json_t *be, const char *key)
+{
+	const char *health = json_string_value(json_object_get(be, key));
+	const char *error = json_string_value(
+		json_object_get(json_object_get(be, "last_check"), "error"));
+	char buf[256];
+
+	if (!health)
+		return xlbctl_table_cell(t, NULL);
+	if (strcmp(health, "fail") || !error || !*error)
+		return xlbctl_table_cell(t, health);
+	snprintf(buf, sizeof(buf), "%s (%s)", health, error);
+	return xlbctl_table_cell(t, buf);
+}
+
+/* The last check's round trip, or time to failure: 37us, 0.4ms, 12ms, 1.5s. */
+static int latency_cell(struct xlbctl_table *t, json_t *be, const char *key)
+{
+	json_t *v = json_object_get(json_object_get(be, "last_check"), key);
+	unsigned long long us;
+	char buf[32];
+
+	if (!json_is_integer(v) || json_integer_value(v) < 0)
+		return xlbctl_table_cell(t, NULL);
+	us = json_integer_value(v);
+	if (us < 100)
+		snprintf(buf, sizeof(buf), "%lluus", us);
+	else if (us < 10000)
+		snprintf(buf, sizeof(buf), "%.1fms", us / 1000.0);
+	else if (us < 1000000)
+		snprintf(buf, sizeof(buf), "%llums", (us + 500) / 1000);
+	else
+		snprintf(buf, sizeof(buf), "%.1fs", us / 1000000.0);
+	return xlbctl_table_cell(t, buf);
+}
+
+/* The backend table's columns; CIRCUIT, HEALTH and LATENCY are "-" without a health check. */
+static const struct backend_column {
+	const char *head;
+	const char *key; /* the backend member it shows */
+	char align;	 /* 'l', or 'r' for numbers */
+	cell_fn cell;
+} backend_columns[] = {
+	{"VIP", "vip", 'l', value_cell},
+	{"ADDRESS", "address", 'l', value_cell},
+	{"WEIGHT", "weight", 'r', value_cell},
+	{"EFF.WEIGHT", "effective_weight", 'r', value_cell},
+	{"ADMIN", "admin", 'l', value_cell},
+	{"STATE", "state", 'l', state_cell},
+	{"CIRCUIT", "circuit", 'l', circuit_cell},
+	{"HEALTH", "health", 'l', health_cell},
+	{"LATENCY", "latency_us", 'r', latency_cell},
+	{"MAC", "mac", 'l', value_cell},
+	{"PACKETS", "packets", 'r', value_cell},
+	{"BYTES", "bytes", 'r', value_cell},
+};
+
+/* The backend table, from "backends" (show) or "backend" (add, set). */
 static int print_backends(json_t *result, FILE *out, char *err, size_t errlen)
 {
-	static const char *const heads[] = {"VIP",   "ADDRESS", "WEIGHT",  "ADMIN",
-					    "STATE", "MAC",	"PACKETS", "BYTES"};
-	static const char *const keys[] = {"vip",   "address", "weight",  "admin",
-					   "state", "mac",     "packets", "bytes"};
-	static const char align[] = "llrlllrr";
+	const char *heads[ARRAY_SIZE(backend_columns)];
+	char align[ARRAY_SIZE(backend_columns) + 1];
 	struct xlbctl_table t;
 	size_t i, col;
 	json_t *list, *be;
@@ -143,19 +248,18 @@ static int print_backends(json_t *result, FILE *out, char *err, size_t errlen)
 	list = xlbctl_result_list(result, "backends", "backend");
 	if (!list)
 		return xlbctl_bad_result("\"backends\" list or \"backend\" object", err, errlen);
+	for (col = 0; col < ARRAY_SIZE(backend_columns); col++) {
+		heads[col] = backend_columns[col].head;
+		align[col] = backend_columns[col].align;
+	}
+	align[col] = '\0';
 	xlbctl_table_init(&t, ARRAY_SIZE(heads), heads, align);
-	for (i = 0; i < json_array_size(list); i++) {
+	for (i = 0; i < json_array_size(list) && !ret; i++) {
 		be = json_array_get(list, i);
 		if (!json_is_object(be))
 			continue;
-		for (col = 0; col < ARRAY_SIZE(keys) && !ret; col++) {
-			if (!strcmp(keys[col], "state"))
-				ret = state_cell(&t, be);
-			else
-				ret = xlbctl_table_value(&t, json_object_get(be, keys[col]));
-		}
-		if (ret)
-			break;
+		for (col = 0; col < ARRAY_SIZE(backend_columns) && !ret; col++)
+			ret = backend_columns[col].cell(&t, be, backend_columns[col].key);
 	}
 	if (ret)
 		snprintf(err, errlen, "out of memory printing the answer");
@@ -169,7 +273,7 @@ static int print_backends(json_t *result, FILE *out, char *err, size_t errlen)
 static void backend_usage(FILE *out)
 {
 	fputs("Usage: xlbctl backend add VIP ADDRESS [ weight WEIGHT ]\n"
-	      "       xlbctl backend set VIP ADDRESS { weight WEIGHT | drain | undrain } ...\n"
+	      "       xlbctl backend set VIP ADDRESS { weight WEIGHT | ADMIN } ...\n"
 	      "       xlbctl backend del VIP ADDRESS\n"
 	      "       xlbctl backend [ show [ VIP ] ]\n"
 	      "       xlbctl backend help\n"
@@ -178,7 +282,11 @@ static void backend_usage(FILE *out)
 	      "       ADDRESS := an IPv4 or IPv6 address of the VIP's family (it takes the "
 	      "VIP's port)\n"
 	      "       WEIGHT := 1..1000   (default 1)\n"
-	      "drain: keep the backend's flows, send it no new ones; undrain: back in service.\n",
+	      "       ADMIN := { drain | undrain | disable | enable }\n"
+	      "drain: keep the backend's flows, send it no new ones; disable: no traffic at all and\n"
+	      "no health checks; undrain or enable: back in service.\n"
+	      "show: EFF.WEIGHT is the weight in force (lower during slow start, 0 when not up);\n"
+	      "CIRCUIT, HEALTH and LATENCY come from the VIP's health check (vip set VIP check ...).\n",
 	      out);
 }
 

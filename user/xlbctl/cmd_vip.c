@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdbool.h>
 
+#include "checkopts.h"
 #include "grammar.h"
 #include "output.h"
 
@@ -15,42 +16,64 @@ static const char *const vip_fwds[] = {
 	"dsr-l2",
 };
 
-enum { KW_SCHED, KW_FWD };
+enum { KW_SCHED, KW_FWD, KW_NVIP };
 static const char *const vip_keywords[] = {
 	[KW_SCHED] = "sched",
 	[KW_FWD] = "fwd",
 };
 
-/* [ sched SCHED ] [ fwd FWD ] in any order, each at most once: how many were given, or -errno. */
+/* The keywords of vip add and set: the VIP's own, then the check settings (checkopts.c). */
+#define MAX_KEYWORDS 24
+
+/*
+ * [ sched SCHED ] [ fwd FWD ] [ check KIND ] [ CHECKOPT ]... in any order, each at most once.
+ * The check settings go into req["check"], made at the first of them: xlbd merges that object
+ * onto the VIP's current settings. Returns how many keywords were given, or -errno.
+ */
 static int parse_vip_options(struct xlbctl_args *a, json_t *req)
 {
-	bool seen[ARRAY_SIZE(vip_keywords)] = {false};
+	size_t i, n = KW_NVIP + xlbctl_check_nkeywords();
+	const char *names[MAX_KEYWORDS];
+	bool seen[MAX_KEYWORDS] = {false};
+	json_t *check = NULL;
 	int kw, idx, ret, count = 0;
 
+	if (n > MAX_KEYWORDS)
+		return xlbctl_fail(a, "'%s' has too many keywords", a->ctx);
+	for (i = 0; i < n; i++)
+		names[i] = i < KW_NVIP ? vip_keywords[i] : xlbctl_check_keyword(i - KW_NVIP);
 	while (xlbctl_peek(a)) {
-		kw = xlbctl_next_keyword(a, vip_keywords, ARRAY_SIZE(vip_keywords));
+		kw = xlbctl_next_keyword(a, names, n);
 		if (kw < 0)
 			return kw;
 		if (seen[kw])
-			return xlbctl_fail(a, "'%s' given twice for '%s'", vip_keywords[kw],
-					   a->ctx);
+			return xlbctl_fail(a, "'%s' given twice for '%s'", names[kw], a->ctx);
 		seen[kw] = true;
 		if (kw == KW_SCHED) {
-			idx = xlbctl_next_name(a, vip_keywords[kw], vip_scheds,
-					       ARRAY_SIZE(vip_scheds), "scheduler");
-			if (idx < 0)
-				return idx;
-			ret = xlbctl_set_str(a, req, "sched", vip_scheds[idx]);
-		} else {
-			idx = xlbctl_next_name(a, vip_keywords[kw], vip_fwds, ARRAY_SIZE(vip_fwds),
+			idx = xlbctl_next_name(a, names[kw], vip_scheds, ARRAY_SIZE(vip_scheds),
+					       "scheduler");
+			ret = idx < 0 ? idx : xlbctl_set_str(a, req, "sched", vip_scheds[idx]);
+		} else if (kw == KW_FWD) {
+			idx = xlbctl_next_name(a, names[kw], vip_fwds, ARRAY_SIZE(vip_fwds),
 					       "forwarding mode");
-			if (idx < 0)
-				return idx;
-			ret = xlbctl_set_str(a, req, "fwd", vip_fwds[idx]);
+			ret = idx < 0 ? idx : xlbctl_set_str(a, req, "fwd", vip_fwds[idx]);
+		} else {
+			if (!check) {
+				check = json_object();
+				ret = xlbctl_set_new(a, req, "check", check);
+				if (ret)
+					return ret;
+			}
+			ret = xlbctl_check_parse(a, kw - KW_NVIP, check);
 		}
 		if (ret)
 			return ret;
 		count++;
+	}
+	if (check) {
+		ret = xlbctl_check_validate(a, check);
+		if (ret)
+			return ret;
 	}
 	return count;
 }
@@ -75,8 +98,8 @@ static int do_set(struct xlbctl_args *a, struct xlbctl_cmd *cmd)
 		return ret;
 	ret = parse_vip_options(a, cmd->req);
 	if (ret == 0)
-		return xlbctl_fail(a, "nothing to set for 'vip set': give sched SCHED and/or "
-				      "fwd FWD");
+		return xlbctl_fail(a, "nothing to set for 'vip set': give sched SCHED, fwd FWD, "
+				      "check KIND or a check setting (see xlbctl vip help)");
 	return ret < 0 ? ret : 0;
 }
 
@@ -92,16 +115,45 @@ static int do_show(struct xlbctl_args *a, struct xlbctl_cmd *cmd)
 	return xlbctl_next_vip(a, cmd->req, NULL);
 }
 
-/* `10.0.0.10:80/tcp  id 1  sched maglev  fwd dsr-l2  backends 3`, one line per VIP, from
- * "vips" (show) or "vip" (add, set). */
+/* The VIPs of list with "check" as its summary ("check http /healthz every 200ms rise 2
+ * fall 3"), in place: a shallow copy of each record. A new reference, NULL on ENOMEM. */
+static json_t *with_check_summaries(json_t *list)
+{
+	json_t *out = json_array(), *rec, *copy;
+	char summary[512];
+	size_t i;
+
+	for (i = 0; out && i < json_array_size(list); i++) {
+		rec = json_array_get(list, i);
+		copy = json_is_object(rec) ? json_copy(rec) : json_incref(rec);
+		/* Setting a member that is there keeps its place among the others. */
+		if (copy && json_is_object(copy) &&
+		    xlbctl_check_summary(json_object_get(copy, "check"), summary, sizeof(summary)) &&
+		    json_object_set_new(copy, "check", json_string(summary))) {
+			json_decref(copy);
+			copy = NULL;
+		}
+		if (!copy || json_array_append_new(out, copy)) {
+			json_decref(out);
+			out = NULL;
+		}
+	}
+	return out;
+}
+
+/* `10.0.0.10:80/tcp  id 1  sched maglev  fwd dsr-l2  backends 3  check none`, one line per
+ * VIP, from "vips" (show) or "vip" (add, set). */
 static int print_vips(json_t *result, FILE *out, char *err, size_t errlen)
 {
-	json_t *list = xlbctl_result_list(result, "vips", "vip");
-	int ret;
+	json_t *list = xlbctl_result_list(result, "vips", "vip"), *lines;
+	int ret = -ENOMEM;
 
 	if (!list)
 		return xlbctl_bad_result("\"vips\" list or \"vip\" object", err, errlen);
-	ret = xlbctl_print_records(list, "vip", out);
+	lines = with_check_summaries(list);
+	if (lines)
+		ret = xlbctl_print_records(lines, "vip", out);
+	json_decref(lines);
 	json_decref(list);
 	if (ret)
 		snprintf(err, errlen, "out of memory printing the answer");
@@ -110,8 +162,8 @@ static int print_vips(json_t *result, FILE *out, char *err, size_t errlen)
 
 static void vip_usage(FILE *out)
 {
-	fputs("Usage: xlbctl vip add VIP [ sched SCHED ] [ fwd FWD ]\n"
-	      "       xlbctl vip set VIP { sched SCHED | fwd FWD } ...\n"
+	fputs("Usage: xlbctl vip add VIP [ sched SCHED ] [ fwd FWD ] [ check KIND ] [ CHECKOPT ]...\n"
+	      "       xlbctl vip set VIP { sched SCHED | fwd FWD | check KIND | CHECKOPT } ...\n"
 	      "       xlbctl vip del VIP\n"
 	      "       xlbctl vip [ show [ VIP ] ]\n"
 	      "       xlbctl vip help\n"
@@ -125,9 +177,9 @@ static void vip_usage(FILE *out)
 	      "       FWD := { ",
 	      out);
 	xlbctl_print_alternatives(out, vip_fwds, ARRAY_SIZE(vip_fwds));
-	fputs(" }   (default dsr-l2)\n"
-	      "vip del removes the VIP's backends too.\n",
-	      out);
+	fputs(" }   (default dsr-l2)\n", out);
+	xlbctl_check_usage(out);
+	fputs("vip del removes the VIP's backends too.\n", out);
 }
 
 static const struct xlbctl_verb vip_verbs[] = {

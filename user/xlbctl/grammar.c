@@ -174,18 +174,22 @@ void xlbctl_print_alternatives(FILE *out, const char *const *names, size_t n)
 		fprintf(out, "%s%s", i ? " | " : "", names[i]);
 }
 
-int xlbctl_set_str(struct xlbctl_args *a, json_t *req, const char *key, const char *value)
+int xlbctl_set_new(struct xlbctl_args *a, json_t *obj, const char *key, json_t *value)
 {
-	if (json_object_set_new(req, key, json_string(value)))
+	/* json_object_set_new takes value even when it fails, and fails on a NULL value. */
+	if (json_object_set_new(obj, key, value))
 		return fail(a->err, a->errlen, -ENOMEM, "out of memory building the request");
 	return 0;
 }
 
+int xlbctl_set_str(struct xlbctl_args *a, json_t *req, const char *key, const char *value)
+{
+	return xlbctl_set_new(a, req, key, json_string(value));
+}
+
 int xlbctl_set_int(struct xlbctl_args *a, json_t *req, const char *key, long long value)
 {
-	if (json_object_set_new(req, key, json_integer(value)))
-		return fail(a->err, a->errlen, -ENOMEM, "out of memory building the request");
-	return 0;
+	return xlbctl_set_new(a, req, key, json_integer(value));
 }
 
 int xlbctl_next_vip(struct xlbctl_args *a, json_t *req, struct xlb_vip_key *key)
@@ -240,31 +244,115 @@ int xlbctl_next_backend_addr(struct xlbctl_args *a, json_t *req, const struct xl
 	return xlbctl_set_str(a, req, "address", text);
 }
 
-int xlbctl_parse_weight(const char *s, int *weight, char *err, size_t errlen)
+/* Decimal digits at s (at least one) into *v, saturating above cap; the end in *end. */
+static bool decimal(const char *s, unsigned long long cap, unsigned long long *v, const char **end)
+{
+	const char *p = s;
+
+	*v = 0;
+	/* Not isdigit(): it depends on the locale. */
+	for (; *p >= '0' && *p <= '9'; p++)
+		if (*v <= cap)
+			*v = *v * 10 + (*p - '0');
+	*end = p;
+	return p != s;
+}
+
+int xlbctl_parse_uint(const char *s, const char *what, unsigned long lo, unsigned long hi,
+		      unsigned long *value, char *err, size_t errlen)
 {
 	char e[XLBCTL_ECHO_SIZE];
-	size_t i, len = strlen(s);
-	int v = 0;
+	unsigned long long v;
+	const char *end;
 
-	if (len == 0)
-		return fail(err, errlen, -EINVAL, "bad weight '': must be a number %d-%d",
-			    WEIGHT_MIN, WEIGHT_MAX);
-	for (i = 0; i < len; i++) {
-		/* Not isdigit(): it depends on the locale. */
-		if (s[i] < '0' || s[i] > '9')
-			return fail(err, errlen, -EINVAL,
-				    "bad weight '%s': must be a decimal number %d-%d",
-				    xlbctl_echo(e, s), WEIGHT_MIN, WEIGHT_MAX);
-		if (v <= WEIGHT_MAX)
-			v = v * 10 + (s[i] - '0');
-	}
-	if (v < WEIGHT_MIN || v > WEIGHT_MAX)
-		return fail(err, errlen, -EINVAL, "bad weight '%s': must be %d-%d",
-			    xlbctl_echo(e, s), WEIGHT_MIN, WEIGHT_MAX);
+	if (!*s)
+		return fail(err, errlen, -EINVAL, "bad %s '': must be a number %lu-%lu", what, lo,
+			    hi);
+	if (!decimal(s, hi, &v, &end) || *end)
+		return fail(err, errlen, -EINVAL, "bad %s '%s': must be a decimal number %lu-%lu",
+			    what, xlbctl_echo(e, s), lo, hi);
+	if (v < lo || v > hi)
+		return fail(err, errlen, -EINVAL, "bad %s '%s': must be %lu-%lu", what,
+			    xlbctl_echo(e, s), lo, hi);
 	/* "010" is refused rather than guessed at, as ports are (decimal to us, octal to some). */
-	if (s[0] == '0')
-		return fail(err, errlen, -EINVAL, "bad weight '%s': no leading zeros, write %d",
+	if (s[0] == '0' && s[1])
+		return fail(err, errlen, -EINVAL, "bad %s '%s': no leading zeros, write %llu", what,
 			    xlbctl_echo(e, s), v);
-	*weight = v;
+	*value = v;
 	return 0;
+}
+
+int xlbctl_parse_weight(const char *s, int *weight, char *err, size_t errlen)
+{
+	unsigned long v;
+	int ret;
+
+	ret = xlbctl_parse_uint(s, "weight", WEIGHT_MIN, WEIGHT_MAX, &v, err, errlen);
+	if (!ret)
+		*weight = v;
+	return ret;
+}
+
+/* The units of a duration, largest first (xlbctl_format_duration picks the first that fits). */
+static const struct {
+	const char *name;
+	unsigned long ms;
+} duration_units[] = {
+	{"m", 60000},
+	{"s", 1000},
+	{"ms", 1},
+};
+
+int xlbctl_parse_duration(const char *s, const char *what, unsigned long lo_ms,
+			  unsigned long hi_ms, unsigned long *ms, char *err, size_t errlen)
+{
+	char e[XLBCTL_ECHO_SIZE], lo[16], hi[16];
+	unsigned long long v;
+	const char *end;
+	size_t i;
+
+	if (!decimal(s, hi_ms, &v, &end))
+		return fail(err, errlen, -EINVAL,
+			    "bad %s '%s': write a whole number with a unit ms, s or m, e.g. 200ms, "
+			    "1s or 2m",
+			    what, xlbctl_echo(e, s));
+	/* "0" needs no unit: it is no time in any of them. */
+	if (!*end && v != 0)
+		return fail(err, errlen, -EINVAL,
+			    "bad %s '%s': missing unit, write %sms, %ss or %sm", what,
+			    xlbctl_echo(e, s), xlbctl_echo(e, s), e, e);
+	for (i = 0; *end && i < ARRAY_SIZE(duration_units); i++)
+		if (!strcmp(end, duration_units[i].name))
+			break;
+	if (i == ARRAY_SIZE(duration_units))
+		return fail(err, errlen, -EINVAL,
+			    "bad %s '%s': unit must be ms, s or m (a whole number of them, e.g. "
+			    "1500ms)",
+			    what, xlbctl_echo(e, s));
+	if (*end)
+		v *= duration_units[i].ms;
+	if (v < lo_ms || v > hi_ms)
+		return fail(err, errlen, -EINVAL, "bad %s '%s': must be %s-%s", what,
+			    xlbctl_echo(e, s), xlbctl_format_duration(lo_ms, lo, sizeof(lo)),
+			    xlbctl_format_duration(hi_ms, hi, sizeof(hi)));
+	if (s[0] == '0' && s[1] >= '0' && s[1] <= '9')
+		return fail(err, errlen, -EINVAL, "bad %s '%s': no leading zeros, write %s", what,
+			    xlbctl_echo(e, s), xlbctl_format_duration(v, lo, sizeof(lo)));
+	*ms = v;
+	return 0;
+}
+
+const char *xlbctl_format_duration(unsigned long long ms, char *buf, size_t len)
+{
+	size_t i;
+
+	if (ms == 0) {
+		snprintf(buf, len, "0");
+		return buf;
+	}
+	for (i = 0; i < ARRAY_SIZE(duration_units); i++)
+		if (ms % duration_units[i].ms == 0)
+			break;
+	snprintf(buf, len, "%llu%s", ms / duration_units[i].ms, duration_units[i].name);
+	return buf;
 }

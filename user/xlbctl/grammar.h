@@ -82,9 +82,27 @@ void xlbctl_print_alternatives(FILE *out, const char *const *names, size_t n);
 int xlbctl_next_vip(struct xlbctl_args *a, json_t *req, struct xlb_vip_key *key);
 /* Takes the next word as a backend address of vip's family, stored as req["address"]. */
 int xlbctl_next_backend_addr(struct xlbctl_args *a, json_t *req, const struct xlb_vip_key *vip);
+/* A number: decimal lo..hi, no sign, space or leading zero; what names it in the message
+ * ("bad rise '0': must be 1-100"). */
+int xlbctl_parse_uint(const char *s, const char *what, unsigned long lo, unsigned long hi,
+		      unsigned long *value, char *err, size_t errlen);
 /* A weight: decimal 1..1000, no sign, space or leading zero. */
 int xlbctl_parse_weight(const char *s, int *weight, char *err, size_t errlen);
 
+/*
+ * A duration: a whole number with a unit, ms, s or m ("200ms", "1s", "2m"), or "0"; in
+ * milliseconds, lo_ms..hi_ms. A bare number is refused ("bad interval '200': missing unit,
+ * write 200ms, 200s or 200m"): a unit guessed wrong is off by a thousand.
+ */
+int xlbctl_parse_duration(const char *s, const char *what, unsigned long lo_ms,
+			  unsigned long hi_ms, unsigned long *ms, char *err, size_t errlen);
+/* ms as xlbctl_parse_duration reads it back: in the largest unit that divides it ("2m",
+ * "1500ms"), 0 as "0". Returns buf. */
+const char *xlbctl_format_duration(unsigned long long ms, char *buf, size_t len);
+
+/* obj[key] = value, a new reference taken even on failure (a NULL value fails); -ENOMEM with
+ * a message when jansson cannot allocate. */
+int xlbctl_set_new(struct xlbctl_args *a, json_t *obj, const char *key, json_t *value);
 /* req[key] = value; -ENOMEM (with a message) when jansson cannot allocate. */
 int xlbctl_set_str(struct xlbctl_args *a, json_t *req, const char *key, const char *value);
 int xlbctl_set_int(struct xlbctl_args *a, json_t *req, const char *key, long long value);
