@@ -76,6 +76,42 @@ static __always_inline int forward_dsr_l2(struct xdp_md *ctx, const struct xlb_b
 	return count_action(XDP_TX);
 }
 
+static __always_inline void active_add(__u32 be_id, __s64 delta)
+{
+	__s64 *n = bpf_map_lookup_elem(&xlb_be_active, &be_id);
+
+	if (n)
+		__sync_fetch_and_add(n, delta);
+}
+
+#define TCP_FIN 0x01
+#define TCP_SYN 0x02
+#define TCP_RST 0x04
+#define TCP_ACK 0x10
+
+/*
+ * Active-flow accounting for a packet of a flow that stays on its backend: the first FIN or
+ * RST ends the flow (-1); a new SYN on an ended flow (port reuse) starts it again (+1). Returns
+ * 1 when the packet is a SYN retry (a SYN for a live flow: the client got no answer).
+ */
+static __always_inline int track_tcp(struct xlb_flow *flow, __u8 tcp_flags, __u32 be_id)
+{
+	int syn = (tcp_flags & (TCP_SYN | TCP_ACK)) == TCP_SYN;
+
+	if (flow->flags & XLB_FLOW_F_CLOSED) {
+		if (syn) {
+			flow->flags &= ~XLB_FLOW_F_CLOSED;
+			active_add(be_id, 1);
+		}
+		return 0;
+	}
+	if (tcp_flags & (TCP_FIN | TCP_RST)) {
+		flow->flags |= XLB_FLOW_F_CLOSED;
+		active_add(be_id, -1);
+	}
+	return syn;
+}
+
 static __always_inline int handle_vip(struct xdp_md *ctx, struct xlb_pkt *p,
 				      const struct xlb_vip *vip)
 {
@@ -93,9 +129,8 @@ static __always_inline int handle_vip(struct xdp_md *ctx, struct xlb_pkt *p,
 		be = flow_backend(flow, vip_id, p->key.proto, now);
 		if (be) {
 			be_id = flow->backend_id;
-			/* A SYN (no ACK) for a known flow: the client is retrying, its backend
-			 * did not answer (passive outlier detection in xlbd). */
-			syn_retry = p->key.proto == IPPROTO_TCP && (p->tcp_flags & 0x12) == 0x02;
+			if (p->key.proto == IPPROTO_TCP)
+				syn_retry = track_tcp(flow, p->tcp_flags, be_id);
 		}
 	} else {
 		count(XLB_C_FLOW_MISS);
@@ -105,13 +140,20 @@ static __always_inline int handle_vip(struct xdp_md *ctx, struct xlb_pkt *p,
 		table = vip_table(vip_id);
 		if (!table)
 			return drop(XLB_C_DROP_NO_TABLE);
-		be_id = pick_maglev(table, vip_id, xlb_flow_hash(&p->key, hash_seed, 0), &be);
+		be_id = pick_backend(table, vip, &p->key, &be);
 		if (!be_id || !be)
 			return drop(XLB_C_DROP_NO_BACKEND);
 		new_flow = 1;
+		active_add(be_id, 1);
 		if (flow) {
-			/* Re-steer in place: one aligned 32-bit store, readers see old or new. */
+			/* Re-steer in place: one aligned 32-bit store, readers see old or new. The
+			 * old backend's count was either ended (closed) or is corrected by xlbd's
+			 * recount. */
+			if (!(flow->flags & XLB_FLOW_F_CLOSED) && flow->vip_id == vip_id)
+				active_add(flow->backend_id, -1);
 			flow->backend_id = be_id;
+			flow->vip_id = vip_id;
+			flow->flags = 0;
 			flow->last_seen_ns = now;
 		} else {
 			struct xlb_flow nf = {

@@ -11,7 +11,7 @@
 
 /* Bump when any struct below, a map's type or the table layout changes: xlbd refuses to
  * reuse pinned maps whose ABI version differs. */
-#define XLB_ABI_VERSION 1
+#define XLB_ABI_VERSION 2
 
 /* Limits (map sizes; the flow table and ring size are set before load). */
 #define XLB_MAX_VIPS	      512   /* VIP ids 0..XLB_MAX_VIPS-1 */
@@ -42,9 +42,17 @@ struct xlb_vip_key {
 	__u8 family; /* XLB_AF_INET or XLB_AF_INET6 */
 };
 
+/* Per-VIP scheduler: how a new flow picks its backend (docs/datapath.md). */
 enum xlb_sched {
-	XLB_SCHED_MAGLEV = 0,
+	XLB_SCHED_MAGLEV = 0,      /* weighted Maglev over the 5-tuple */
+	XLB_SCHED_SOURCE_HASH = 1, /* the same ring over the client address (+ dport: flag) */
+	XLB_SCHED_RR = 2,          /* ring = usable members; per-CPU position */
+	XLB_SCHED_WRR = 3,         /* ring = smooth weighted round-robin schedule; per-CPU position */
+	XLB_SCHED_LEAST_CONN = 4,  /* ring = usable members; two random choices, fewer flows/weight */
+	XLB_SCHED_MAX,
 };
+
+#define XLB_VIP_F_HASH_DPORT 0x1 /* source-hash: hash the destination port with the address */
 
 enum xlb_fwd {
 	XLB_FWD_DSR_L2 = 0,
@@ -54,7 +62,7 @@ struct xlb_vip {
 	__u32 id;    /* index into xlb_tables and xlb_vip_stats */
 	__u8 sched;  /* enum xlb_sched */
 	__u8 fwd;    /* enum xlb_fwd */
-	__u16 flags; /* XLB_VIP_F_*, none yet */
+	__u16 flags; /* XLB_VIP_F_* */
 };
 
 /* xlb_vip_addrs (HASH): VIP address -> number of VIPs on it. Lets the program tell a malformed
@@ -78,7 +86,7 @@ struct xlb_backend {
 	__u8 state;  /* enum xlb_backend_state */
 	__u8 family;
 	__u32 vip_id; /* owner VIP: a flow entry is honoured only by its own VIP's backends */
-	__u32 flags;  /* none yet */
+	__u32 weight; /* effective weight (least-conn compares flows per weight) */
 };
 
 /*
@@ -108,9 +116,12 @@ struct xlb_flow_key {
 
 struct xlb_flow {
 	__u32 backend_id;
-	__u32 vip_id;
-	__u64 last_seen_ns; /* CLOCK_MONOTONIC_COARSE (bpf_ktime_get_coarse_ns) */
+	__u16 vip_id;
+	__u16 flags;         /* XLB_FLOW_F_* */
+	__u64 last_seen_ns;  /* CLOCK_MONOTONIC_COARSE (bpf_ktime_get_coarse_ns) */
 };
+
+#define XLB_FLOW_F_CLOSED 0x1 /* FIN or RST seen: no longer counted as active */
 
 /* xlb_vip_stats, xlb_be_stats (PERCPU_ARRAY): VIP id / backend id -> traffic counters. */
 struct xlb_traffic {
@@ -119,6 +130,13 @@ struct xlb_traffic {
 	__u64 new_flows;   /* flow-table inserts */
 	__u64 syn_retries; /* SYNs for a flow already in the table: the client got no answer */
 };
+
+/*
+ * xlb_be_active (ARRAY): backend id -> __s64 active flows, for least-conn. The data plane adds 1
+ * for a new flow and subtracts 1 on its first FIN/RST; flows that vanish silently (LRU
+ * eviction, idle) are corrected by xlbd, which recounts the flow table periodically.
+ * xlb_rr_pos (PERCPU_ARRAY): VIP id -> __u32 position in the rr/wrr ring.
+ */
 
 /* xlb_meta (ARRAY, 1 entry): what the maps were created for. */
 struct xlb_meta {

@@ -70,6 +70,22 @@ struct {
 	__type(value, struct xlb_traffic);
 } xlb_be_stats SEC(".maps");
 
+/* Active flows per backend: atomic adds from every CPU, read by least-conn and xlbd. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, XLB_MAX_BACKENDS);
+	__type(key, __u32);
+	__type(value, __s64);
+} xlb_be_active SEC(".maps");
+
+/* rr/wrr position per VIP, per CPU: no shared cache line on the new-flow path. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, XLB_MAX_VIPS);
+	__type(key, __u32);
+	__type(value, __u32);
+} xlb_rr_pos SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);

@@ -54,30 +54,11 @@ static long member_walk_step(__u32 i, void *arg)
 	return 0;
 }
 
-/* Returns the backend id (0: none usable) and its entry in *out. */
-static __always_inline __u32 pick_maglev(const struct xlb_table *t, __u32 vip_id, __u32 hash,
-					 struct xlb_backend **out)
+/* The last resort of every scheduler: the members from a hashed start, first usable one. */
+static __always_inline __u32 pick_walk(const struct xlb_table *t, __u32 vip_id, __u32 hash,
+				       struct xlb_backend **out)
 {
 	struct member_walk w = {.vip_id = vip_id};
-	__u32 len = t->len, i;
-
-	if (!len || len > ring_size)
-		return 0;
-
-	for (i = 0; i <= XLB_REHASH_TRIES; i++) {
-		__u32 slot = (i ? xlb_rehash(hash, i) : hash) % len;
-		__u32 id;
-
-		if (slot >= ring_size) /* for the verifier: len <= ring_size already */
-			return 0;
-		id = t->ring[slot];
-		*out = backend_usable_new(id, vip_id);
-		if (*out) {
-			if (i)
-				count(XLB_C_FAILOVER_REHASH);
-			return id;
-		}
-	}
 
 	if (!t->nmemb || t->nmemb > XLB_MAX_VIP_BACKENDS)
 		return 0;
@@ -91,6 +72,137 @@ static __always_inline __u32 pick_maglev(const struct xlb_table *t, __u32 vip_id
 		return 0;
 	count(XLB_C_FAILOVER_WALK);
 	return w.found;
+}
+
+static __always_inline __u32 ring_len(const struct xlb_table *t)
+{
+	__u32 len = t->len;
+
+	return len <= ring_size ? len : 0;
+}
+
+/* Hashing schedulers (maglev, source-hash): slot hash % len, then re-hashes. */
+static __always_inline __u32 pick_hash(const struct xlb_table *t, __u32 vip_id, __u32 hash,
+				       struct xlb_backend **out)
+{
+	__u32 len = ring_len(t), i;
+
+	for (i = 0; len && i <= XLB_REHASH_TRIES; i++) {
+		__u32 slot = (i ? xlb_rehash(hash, i) : hash) % len;
+		__u32 id;
+
+		if (slot >= ring_size) /* for the verifier: len <= ring_size already */
+			return 0;
+		id = t->ring[slot];
+		*out = backend_usable_new(id, vip_id);
+		if (*out) {
+			if (i)
+				count(XLB_C_FAILOVER_REHASH);
+			return id;
+		}
+	}
+	return pick_walk(t, vip_id, hash, out);
+}
+
+/*
+ * rr and wrr: the ring is the schedule, walked from a per-CPU position. Each CPU walks the
+ * whole schedule in order, so over any whole number of cycles every CPU, and so all of them
+ * together, hands out exactly the weights' proportions; the error is under one cycle per CPU.
+ */
+static __always_inline __u32 pick_round_robin(const struct xlb_table *t, __u32 vip_id,
+					      __u32 hash, struct xlb_backend **out)
+{
+	__u32 len = ring_len(t), i, pos;
+	__u32 *p = bpf_map_lookup_elem(&xlb_rr_pos, &vip_id);
+
+	if (!p) {
+		count(XLB_C_MAP_ERROR);
+		return 0;
+	}
+	pos = *p;
+	for (i = 0; len && i <= XLB_REHASH_TRIES; i++) {
+		__u32 slot = (pos + i) % len;
+		__u32 id;
+
+		if (slot >= ring_size)
+			return 0;
+		id = t->ring[slot];
+		*out = backend_usable_new(id, vip_id);
+		if (*out) {
+			*p = slot + 1 < len ? slot + 1 : 0;
+			if (i)
+				count(XLB_C_FAILOVER_REHASH);
+			return id;
+		}
+	}
+	return pick_walk(t, vip_id, hash, out);
+}
+
+static __always_inline __s64 active_flows(__u32 id)
+{
+	__s64 *n = bpf_map_lookup_elem(&xlb_be_active, &id);
+
+	return n && *n > 0 ? *n : 0;
+}
+
+/*
+ * least-conn: two members drawn by the flow's hash (power of two choices); the one with fewer
+ * active flows per unit of weight wins (ties: the first). Counts are local to this LB node.
+ */
+static __always_inline __u32 pick_least_conn(const struct xlb_table *t, __u32 vip_id,
+					     __u32 hash, struct xlb_backend **out)
+{
+	__u32 len = ring_len(t), s1, s2, id1, id2;
+	struct xlb_backend *b1, *b2;
+
+	if (!len)
+		return pick_walk(t, vip_id, hash, out);
+	s1 = hash % len;
+	s2 = xlb_rehash(hash, 1) % len;
+	if (s1 >= ring_size || s2 >= ring_size)
+		return 0;
+	id1 = t->ring[s1];
+	id2 = t->ring[s2];
+	b1 = backend_usable_new(id1, vip_id);
+	b2 = backend_usable_new(id2, vip_id);
+	if (b1 && b2) {
+		/* a1/w1 <= a2/w2, without division. */
+		if (active_flows(id1) * (b2->weight ?: 1) <= active_flows(id2) * (b1->weight ?: 1)) {
+			*out = b1;
+			return id1;
+		}
+		*out = b2;
+		return id2;
+	}
+	if (b1 || b2) {
+		*out = b1 ?: b2;
+		return b1 ? id1 : id2;
+	}
+	return pick_hash(t, vip_id, hash, out);
+}
+
+/* Returns the backend id for a new flow (0: none usable) and its entry in *out. */
+static __always_inline __u32 pick_backend(const struct xlb_table *t, const struct xlb_vip *vip,
+					  const struct xlb_flow_key *k, struct xlb_backend **out)
+{
+	__u32 vip_id = vip->id;
+
+	switch (vip->sched) {
+	case XLB_SCHED_SOURCE_HASH: {
+		__u32 h = xlb_flow_hash(k, hash_seed, 1);
+
+		if (vip->flags & XLB_VIP_F_HASH_DPORT)
+			h = xlb_hash_final(xlb_hash_mix(h, k->dport));
+		return pick_hash(t, vip_id, h, out);
+	}
+	case XLB_SCHED_RR:
+	case XLB_SCHED_WRR:
+		return pick_round_robin(t, vip_id, xlb_flow_hash(k, hash_seed, 0), out);
+	case XLB_SCHED_LEAST_CONN:
+		return pick_least_conn(t, vip_id, xlb_flow_hash(k, hash_seed, 0), out);
+	default:
+		return pick_hash(t, vip_id, xlb_flow_hash(k, hash_seed, 0), out);
+	}
 }
 
 #endif /* XLB_BPF_PICK_H */

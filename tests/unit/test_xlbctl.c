@@ -121,8 +121,9 @@ static void test_parse_requests(void)
 		 "\"path\":\"/healthz\",\"interval_ms\":200,\"fall\":3}}"},
 		{"vip add 10.0.0.10:80/tcp check tcp",
 		 "{\"cmd\":\"vip add\",\"vip\":\"10.0.0.10:80/tcp\",\"check\":{\"kind\":\"tcp\"}}"},
-		{"vip add 10.0.0.10:80/tcp sched maglev fwd dsr-l2 check http path /h host www.example.com "
-		 "status 200 interval 2s timeout 500ms rise 4 fall 5 port 8080",
+		{"vip add 10.0.0.10:80/tcp sched maglev fwd dsr-l2 check http path /h "
+		 "host www.example.com status 200 interval 2s timeout 500ms rise 4 fall 5 port "
+		 "8080",
 		 "{\"cmd\":\"vip add\",\"vip\":\"10.0.0.10:80/tcp\",\"sched\":\"maglev\","
 		 "\"fwd\":\"dsr-l2\",\"check\":{\"kind\":\"http\",\"path\":\"/h\","
 		 "\"host\":\"www.example.com\",\"status_lo\":200,\"status_hi\":200,"
@@ -132,7 +133,8 @@ static void test_parse_requests(void)
 		 "\"payload\":\"ping\",\"port\":65535}}"},
 		/* Settings without check KIND: only they go out, for xlbd to merge. */
 		{"vip set 10.0.0.10:80/tcp interval 500ms",
-		 "{\"cmd\":\"vip set\",\"vip\":\"10.0.0.10:80/tcp\",\"check\":{\"interval_ms\":500}}"},
+		 "{\"cmd\":\"vip set\",\"vip\":\"10.0.0.10:80/tcp\","
+		 "\"check\":{\"interval_ms\":500}}"},
 		{"vip set 10.0.0.10:80/tcp status 200-299 sched maglev",
 		 "{\"cmd\":\"vip set\",\"vip\":\"10.0.0.10:80/tcp\",\"check\":{\"status_lo\":200,"
 		 "\"status_hi\":299},\"sched\":\"maglev\"}"},
@@ -145,15 +147,18 @@ static void test_parse_requests(void)
 		 "{\"cmd\":\"vip set\",\"vip\":\"10.0.0.10:80/tcp\",\"check\":{\"slow_start_ms\":0,"
 		 "\"outlier\":false}}"},
 		{"vip set 10.0.0.10:80/tcp check none",
-		 "{\"cmd\":\"vip set\",\"vip\":\"10.0.0.10:80/tcp\",\"check\":{\"kind\":\"none\"}}"},
+		 "{\"cmd\":\"vip set\",\"vip\":\"10.0.0.10:80/tcp\","
+		 "\"check\":{\"kind\":\"none\"}}"},
 		{"vip set 10.0.0.10:80/tcp check tcp outlier on",
 		 "{\"cmd\":\"vip set\",\"vip\":\"10.0.0.10:80/tcp\",\"check\":{\"kind\":\"tcp\","
 		 "\"outlier\":true}}"},
 		/* Every unit, and the ends of the ranges. */
 		{"vip set 10.0.0.10:80/tcp interval 60m timeout 3599999ms",
-		 "{\"cmd\":\"vip set\",\"vip\":\"10.0.0.10:80/tcp\",\"check\":{\"interval_ms\":3600000,"
+		 "{\"cmd\":\"vip set\",\"vip\":\"10.0.0.10:80/tcp\","
+		 "\"check\":{\"interval_ms\":3600000,"
 		 "\"timeout_ms\":3599999}}"},
-		{"vip set 10.0.0.10:80/tcp interval 10ms timeout 5ms rise 100 fall 1 outlier-rate 1000000",
+		{"vip set 10.0.0.10:80/tcp interval 10ms timeout 5ms rise 100 fall 1 "
+		 "outlier-rate 1000000",
 		 "{\"cmd\":\"vip set\",\"vip\":\"10.0.0.10:80/tcp\",\"check\":{\"interval_ms\":10,"
 		 "\"timeout_ms\":5,\"rise\":100,\"fall\":1,\"outlier_rate\":1000000}}"},
 		{"vip set 10.0.0.10:80/tcp status 100-599 port 1",
@@ -168,12 +173,14 @@ static void test_parse_requests(void)
 		 "{\"cmd\":\"vip set\",\"vip\":\"10.0.0.10:80/tcp\",\"check\":{\"backoff_ms\":2000,"
 		 "\"backoff_max_ms\":4000}}"},
 		{"vip set 10.0.0.10:80/tcp backoff-max 4s",
-		 "{\"cmd\":\"vip set\",\"vip\":\"10.0.0.10:80/tcp\",\"check\":{\"backoff_max_ms\":4000}}"},
+		 "{\"cmd\":\"vip set\",\"vip\":\"10.0.0.10:80/tcp\","
+		 "\"check\":{\"backoff_max_ms\":4000}}"},
 		{"vip set 10.0.0.10:80/tcp c tcp outlier on outlier-r 9",
 		 "{\"cmd\":\"vip set\",\"vip\":\"10.0.0.10:80/tcp\",\"check\":{\"kind\":\"tcp\","
 		 "\"outlier\":true,\"outlier_rate\":9}}"},
 		{"vip set 10.0.0.10:80/tcp sl 1m r 1 po 81 pay x",
-		 "{\"cmd\":\"vip set\",\"vip\":\"10.0.0.10:80/tcp\",\"check\":{\"slow_start_ms\":60000,"
+		 "{\"cmd\":\"vip set\",\"vip\":\"10.0.0.10:80/tcp\","
+		 "\"check\":{\"slow_start_ms\":60000,"
 		 "\"rise\":1,\"port\":81,\"payload\":\"x\"}}"},
 		/* backend */
 		{"b a 10.0.0.10:80/tcp 10.0.1.2 w 3",
@@ -272,6 +279,20 @@ static void test_request_text(void)
 	       "{\"cmd\":\"backend add\",\"vip\":\"10.0.0.10:80/tcp\",\"address\":\"10.0.1.2\","
 	       "\"weight\":3}",
 	       "compact request");
+	free(text);
+	xlbctl_cmd_free(&cmd);
+
+	/* The issue's example: the check settings in one object, in the order typed. */
+	if (!ASSERT_OK(parse_line("vip set 10.0.0.10:80/tcp check http path /healthz interval "
+				  "200ms fall 3",
+				  &cmd, err, sizeof(err)),
+		       "parse"))
+		return;
+	text = json_dumps(cmd.req, JSON_COMPACT);
+	str_eq(text,
+	       "{\"cmd\":\"vip set\",\"vip\":\"10.0.0.10:80/tcp\",\"check\":{\"kind\":\"http\","
+	       "\"path\":\"/healthz\",\"interval_ms\":200,\"fall\":3}}",
+	       "issue example");
 	free(text);
 	xlbctl_cmd_free(&cmd);
 }
@@ -374,6 +395,13 @@ static void test_parse_help(void)
 	text = capture_usage(xlbctl_obj_vip.usage);
 	ASSERT_TRUE(text && strstr(text, "SCHED := { maglev }"), "SCHED alternatives");
 	ASSERT_TRUE(text && strstr(text, "FWD := { dsr-l2 }"), "FWD alternatives");
+	ASSERT_TRUE(text && strstr(text, "KIND := { none | tcp | http | udp }"),
+		    "KIND alternatives");
+	ASSERT_TRUE(text && strstr(text, "outlier-rate N }"), "CHECKOPT alternatives");
+	free(text);
+	text = capture_usage(xlbctl_obj_backend.usage);
+	ASSERT_TRUE(text && strstr(text, "ADMIN := { drain | undrain | disable | enable }"),
+		    "ADMIN alternatives");
 	free(text);
 }
 
@@ -414,14 +442,17 @@ static void test_parse_errors(void)
 		{"vip a 10.0.0.10:80/tcp s maglev",
 		 {"ambiguous keyword 's' for 'vip add'", "sched, status or slow-start"}},
 		{"vip set 10.0.0.10:80/tcp f 3", {"ambiguous keyword 'f'", "fwd or fall"}},
-		{"vip set 10.0.0.10:80/tcp p 80", {"ambiguous keyword 'p'", "port, path or payload"}},
-		{"vip set 10.0.0.10:80/tcp out on", {"ambiguous keyword 'out'", "outlier or outlier-rate"}},
+		{"vip set 10.0.0.10:80/tcp p 80",
+		 {"ambiguous keyword 'p'", "port, path or payload"}},
+		{"vip set 10.0.0.10:80/tcp out on",
+		 {"ambiguous keyword 'out'", "outlier or outlier-rate"}},
 		{"vip set 10.0.0.10:80/tcp check http frobnicate 3",
 		 {"unknown keyword 'frobnicate' for 'vip set'", "outlier-rate"}},
 		{"vip set 10.0.0.10:80/tcp backoffmax 1s", {"unknown keyword 'backoffmax'"}},
 		{"vip set 10.0.0.10:80/tcp interval 1s interval 2s", {"'interval' given twice"}},
 		{"vip set 10.0.0.10:80/tcp check http check tcp", {"'check' given twice"}},
-		{"vip set 10.0.0.10:80/tcp backoff-max 1s backoff- 2s", {"'backoff-max' given twice"}},
+		{"vip set 10.0.0.10:80/tcp backoff-max 1s backoff- 2s",
+		 {"'backoff-max' given twice"}},
 		/* kinds */
 		{"vip set 10.0.0.10:80/tcp check grpc",
 		 {"unknown check kind 'grpc' after 'check'", "none, tcp, http or udp"}},
@@ -448,7 +479,8 @@ static void test_parse_errors(void)
 		{"vip set 10.0.0.10:80/tcp backoff-max 2h", {"bad backoff-max '2h'"}},
 		{"vip set 10.0.0.10:80/tcp slow-start 61m", {"bad slow-start '61m'", "0-60m"}},
 		{"vip set 10.0.0.10:80/tcp slow-start 10", {"bad slow-start '10'", "10ms"}},
-		{"vip set 10.0.0.10:80/tcp interval 0200ms", {"bad interval '0200ms'", "write 200ms"}},
+		{"vip set 10.0.0.10:80/tcp interval 0200ms",
+		 {"bad interval '0200ms'", "write 200ms"}},
 		{"vip set 10.0.0.10:80/tcp interval", {"missing value after 'interval'"}},
 		/* numbers */
 		{"vip set 10.0.0.10:80/tcp rise 0", {"bad rise '0'", "1-100"}},
@@ -478,10 +510,12 @@ static void test_parse_errors(void)
 		 {"timeout 500ms must be shorter than interval 200ms"}},
 		{"vip set 10.0.0.10:80/tcp backoff 1m backoff-max 30s",
 		 {"backoff 1m exceeds backoff-max 30s"}},
-		{"vip set 10.0.0.10:80/tcp check none outlier on", {"'outlier on' needs a health check"}},
+		{"vip set 10.0.0.10:80/tcp check none outlier on",
+		 {"'outlier on' needs a health check"}},
 		{"vip set 10.0.0.10:80/tcp check tcp path /x",
 		 {"'path' is a setting of http checks, not of check tcp"}},
-		{"vip set 10.0.0.10:80/tcp status 200 check udp", {"'status' is a setting of http"}},
+		{"vip set 10.0.0.10:80/tcp status 200 check udp",
+		 {"'status' is a setting of http"}},
 		{"vip set 10.0.0.10:80/tcp check http payload x",
 		 {"'payload' is a setting of udp checks, not of check http"}},
 		{"vip add 10.0.0.10:80/tcp check none host h", {"'host' is a setting of http"}},
@@ -525,8 +559,10 @@ static void test_parse_errors(void)
 		 {"'enable' and 'undrain' exclude each other"}},
 		{"backend set 10.0.0.10:80/tcp 10.0.1.2 disable weight 2 enable",
 		 {"'disable' and 'enable' exclude each other"}},
-		{"backend set 10.0.0.10:80/tcp 10.0.1.2 disable disable", {"'disable' given twice"}},
-		{"backend set 10.0.0.10:80/tcp 10.0.1.2 d", {"ambiguous keyword 'd'", "drain or disable"}},
+		{"backend set 10.0.0.10:80/tcp 10.0.1.2 disable disable",
+		 {"'disable' given twice"}},
+		{"backend set 10.0.0.10:80/tcp 10.0.1.2 d",
+		 {"ambiguous keyword 'd'", "drain or disable"}},
 		{"backend set 10.0.0.10:80/tcp 10.0.1.2 disabled", {"unknown keyword 'disabled'"}},
 		{"backend add 10.0.0.10:80/tcp 10.0.1.2 disable", {"unknown keyword 'disable'"}},
 		{"backend set 10.0.0.10:80/tcp 10.0.1.2", {"nothing to set", "disable or enable"}},
@@ -616,6 +652,74 @@ static void test_parse_odd_words(void)
 	ASSERT_EQ(xlbctl_parse(3, control, &cmd, NULL, 0), -EINVAL, "NULL err");
 }
 
+/* The check's texts: words with blanks, empty, control bytes, not ASCII, long. */
+static void test_parse_check_texts(void)
+{
+	static const struct {
+		const char *key, *value;
+		const char *want; /* the request's check member, or NULL when refused */
+		const char *msg;  /* a substring of the message when refused */
+	} cases[] = {
+		{"host", "", "\"\"", NULL}, /* back to the default: the backend's address */
+		{"host", "www.example.com", "\"www.example.com\"", NULL},
+		{"host", "a b", NULL, "bad host 'a b': no blanks"},
+		{"host", "a\tb", NULL, "bad host 'a?b'"},
+		{"path", "/a b", NULL, "bad path '/a b': no blanks or control characters"},
+		{"path", "/a%20b?x=1", "\"/a%20b?x=1\"", NULL},
+		/* '?' '?' apart: "??'" would be a trigraph. */
+		{"path", "/caf\xc3\xa9", NULL, "bad path '/caf?\?'"},
+		{"path", "", NULL, "bad path '': must start with /"},
+		{"path", "/\r\nX-Injected: 1", NULL, "bad path '/??X-Injected: 1'"},
+		{"payload", "hello world", "\"hello world\"", NULL},
+		{"payload", "", "\"\"", NULL},
+		{"payload", "a\nb", NULL, "bad payload 'a?b': printable ASCII only"},
+	};
+	char *argv[] = {"xlbctl", "vip", "set", "10.0.0.10:80/tcp", NULL, NULL, NULL};
+	char err[XLBCTL_ERR_MAX], longest[129], *got;
+	struct xlbctl_cmd cmd = {0};
+	json_t *v;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		argv[4] = (char *)cases[i].key;
+		argv[5] = (char *)cases[i].value;
+		if (!cases[i].want) {
+			ASSERT_EQ(xlbctl_parse(6, argv, &cmd, err, sizeof(err)), -EINVAL,
+				  cases[i].value);
+			one_line(err, cases[i].value);
+			if (!strstr(err, cases[i].msg))
+				xt_fail(__FILE__, __LINE__, "%s: message '%s' lacks '%s'",
+					cases[i].key, err, cases[i].msg);
+			xlbctl_cmd_free(&cmd);
+			continue;
+		}
+		if (!ASSERT_OK(xlbctl_parse(6, argv, &cmd, err, sizeof(err)), cases[i].value)) {
+			fprintf(stderr, "    %s\n", err);
+			continue;
+		}
+		v = json_object_get(json_object_get(cmd.req, "check"), cases[i].key);
+		got = v ? json_dumps(v, JSON_ENCODE_ANY) : NULL;
+		str_eq(got, cases[i].want, cases[i].key);
+		free(got);
+		xlbctl_cmd_free(&cmd);
+	}
+
+	/* xlbd keeps 127 characters: that many pass, one more is refused. */
+	argv[4] = "path";
+	argv[5] = longest;
+	memset(longest, 'a', sizeof(longest) - 1);
+	longest[0] = '/';
+	longest[127] = '\0';
+	ASSERT_OK(xlbctl_parse(6, argv, &cmd, err, sizeof(err)), "127 characters");
+	xlbctl_cmd_free(&cmd);
+	longest[127] = 'a';
+	longest[128] = '\0';
+	ASSERT_EQ(xlbctl_parse(6, argv, &cmd, err, sizeof(err)), -EINVAL, "128 characters");
+	ASSERT_TRUE(strstr(err, "at most 127 characters") != NULL, err);
+	one_line(err, "128 characters");
+	ASSERT_LE(strlen(err), 200, "message length");
+}
+
 static void test_match(void)
 {
 	static const char *const names[] = {"set", "setup", "show", "sched"};
@@ -639,6 +743,83 @@ static void test_match(void)
 		  "longer than any name");
 	ASSERT_EQ(xlbctl_match("SET", names, 4, "word", NULL, err, sizeof(err)), -ENOENT,
 		  "case matters");
+}
+
+static void test_parse_duration(void)
+{
+	static const struct {
+		const char *word;
+		unsigned long lo, hi, want; /* want: ms; lo > hi marks a refusal */
+	} cases[] = {
+		{"200ms", 10, 3600000, 200},
+		{"1s", 10, 3600000, 1000},
+		{"2m", 10, 3600000, 120000},
+		{"60m", 10, 3600000, 3600000},
+		{"3600s", 10, 3600000, 3600000},
+		{"3600000ms", 10, 3600000, 3600000},
+		{"10ms", 10, 3600000, 10},
+		{"0", 0, 3600000, 0},
+		{"0ms", 0, 3600000, 0},
+		{"0s", 0, 3600000, 0},
+		{"9ms", 10, 1, 0},
+		{"61m", 10, 1, 0},
+		{"3600001ms", 10, 1, 0},
+		{"0", 10, 1, 0},
+		{"200", 10, 1, 0},
+		{"", 10, 1, 0},
+		{"ms", 10, 1, 0},
+		{"1h", 10, 1, 0},
+		{"1.5s", 10, 1, 0},
+		{"1 s", 10, 1, 0},
+		{" 1s", 10, 1, 0},
+		{"+1s", 10, 1, 0},
+		{"1sec", 10, 1, 0},
+		{"1mss", 10, 1, 0},
+		{"00", 10, 1, 0},
+		{"01s", 10, 1, 0},
+		{"18446744073709551617ms", 10, 1, 0},
+		{"99999999999999999999m", 10, 1, 0},
+	};
+	char err[256];
+	unsigned long ms;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		ms = 42;
+		if (cases[i].lo <= cases[i].hi) {
+			if (ASSERT_OK(xlbctl_parse_duration(cases[i].word, "interval", cases[i].lo,
+							    cases[i].hi, &ms, err, sizeof(err)),
+				      cases[i].word))
+				ASSERT_EQ(ms, cases[i].want, cases[i].word);
+			continue;
+		}
+		ASSERT_EQ(xlbctl_parse_duration(cases[i].word, "interval", 10, 3600000, &ms, err,
+						sizeof(err)),
+			  -EINVAL, cases[i].word);
+		ASSERT_EQ(ms, 42, "untouched on error");
+		ASSERT_TRUE(!strncmp(err, "bad interval '", 14), err);
+	}
+
+	/* Printed back in the largest unit that divides it: what the parser reads. */
+	{
+		static const struct {
+			unsigned long long ms;
+			const char *text;
+		} prints[] = {
+			{0, "0"},	  {1, "1ms"},	  {200, "200ms"}, {1000, "1s"},
+			{1500, "1500ms"}, {90000, "90s"}, {120000, "2m"}, {3600000, "60m"},
+		};
+		char buf[32];
+
+		for (i = 0; i < ARRAY_SIZE(prints); i++) {
+			str_eq(xlbctl_format_duration(prints[i].ms, buf, sizeof(buf)),
+			       prints[i].text, prints[i].text);
+			if (prints[i].ms && ASSERT_OK(xlbctl_parse_duration(buf, "x", 0, 3600000,
+									    &ms, err, sizeof(err)),
+						      buf))
+				ASSERT_EQ(ms, prints[i].ms, buf);
+		}
+	}
 }
 
 static void test_parse_weight(void)
@@ -800,57 +981,70 @@ static void test_text_output(void)
 		{"vip", "{\"ok\":true,\"vips\":[]}", ""},
 		{"vip del 10.0.0.10:80/tcp", "{\"ok\":true}", ""},
 		{"backend show", backends_answer,
-		 "VIP                     ADDRESS      WEIGHT  EFF.WEIGHT  ADMIN  STATE         "
-		 "      CIRCUIT  HEALTH  LATENCY  MAC                PACKETS   BYTES\n"
-		 "10.0.0.10:80/tcp        10.0.1.2          3           3  up     up            "
-		 "      -        -             -  02:00:00:00:01:02     1234  567890\n"
+		 "VIP                     ADDRESS      WEIGHT  EFF.WEIGHT  ADMIN  "
+		 "STATE               CIRCUIT  HEALTH  LATENCY  "
+		 "MAC                PACKETS   BYTES\n"
+		 "10.0.0.10:80/tcp        10.0.1.2          3           3  up     "
+		 "up                  -        -             -  "
+		 "02:00:00:00:01:02     1234  567890\n"
 		 "10.0.0.10:80/tcp        10.0.1.3          1           0  drain  "
-		 "down (mac unknown)  -        -             -  -                        0      "
-		 " 0\n"
-		 "[2001:db8::10]:443/tcp  2001:db8::2    1000           0  drain  draining      "
-		 "      -        -             -  02:00:00:00:01:04        5     300\n"},
+		 "down (mac unknown)  -        -             -  "
+		 "-                        0       0\n"
+		 "[2001:db8::10]:443/tcp  2001:db8::2    1000           0  drain  "
+		 "draining            -        -             -  "
+		 "02:00:00:00:01:04        5     300\n"},
 		{"backend set 10.0.0.10:80/tcp 10.0.1.2 weight 3",
 		 "{\"ok\":true,\"backend\":{\"vip\":\"10.0.0.10:80/tcp\",\"address\":\"10.0.1.2\","
 		 "\"id\":7,\"weight\":3,\"admin\":\"up\",\"mac\":null,\"state\":\"up\","
 		 "\"packets\":0,\"bytes\":0,\"new_flows\":0}}",
-		 "VIP               ADDRESS   WEIGHT  ADMIN  STATE  MAC  PACKETS  BYTES\n"
-		 "10.0.0.10:80/tcp  10.0.1.2       3  up     up     -          0      0\n"},
+		 "VIP               ADDRESS   WEIGHT  EFF.WEIGHT  ADMIN  STATE  CIRCUIT  HEALTH  "
+		 "LATENCY  MAC  PACKETS  BYTES\n"
+		 "10.0.0.10:80/tcp  10.0.1.2       3           -  up     up     -        -       "
+		 "      -  -          0      0\n"},
 		{"backend", "{\"ok\":true,\"backends\":[]}", ""},
 		/* Members missing, and a control byte that must not break the line. */
 		{"backend",
 		 "{\"ok\":true,\"backends\":[{\"vip\":\"10.0.0.10:80/"
 		 "tcp\",\"address\":\"10.0.1.2\","
 		 "\"state\":\"down\",\"reason\":\"no\\nmac\"}]}",
-		 "VIP               ADDRESS   WEIGHT  ADMIN  STATE          MAC  PACKETS  BYTES\n"
-		 "10.0.0.10:80/tcp  10.0.1.2       -  -      down (no?mac)  -          -      -\n"},
+		 "VIP               ADDRESS   WEIGHT  EFF.WEIGHT  ADMIN  STATE          CIRCUIT  "
+		 "HEALTH  LATENCY  MAC  PACKETS  BYTES\n"
+		 "10.0.0.10:80/tcp  10.0.1.2       -           -  -      down (no?mac)  -        "
+		 "-             -  -          -      -\n"},
 		{"vip",
 		 "{\"ok\":true,\"vips\":[{\"id\":1},{\"vip\":\"10.0.0.10:80/tcp\",\"id\":2}]}",
 		 "-                 id 1\n"
 		 "10.0.0.10:80/tcp  id 2\n"},
 		/* Health checks: circuit and time in it, health and the last error, latency. */
 		{"backend show 10.0.0.10:80/tcp", checked_backends_answer,
-		 "VIP               ADDRESS   WEIGHT  EFF.WEIGHT  ADMIN     STATE               "
-		 "      CIRCUIT          HEALTH                              LATENCY  MAC       "
-		 "         PACKETS   BYTES\n"
-		 "10.0.0.10:80/tcp  10.0.1.2      10           4  up        up                  "
-		 "      closed 12s       pass                                  0.4ms  "
-		 "02:00:00:00:01:02     1234  567890\n"
+		 "VIP               ADDRESS   WEIGHT  EFF.WEIGHT  ADMIN     "
+		 "STATE                     CIRCUIT          "
+		 "HEALTH                              "
+		 "LATENCY  MAC                PACKETS   BYTES\n"
+		 "10.0.0.10:80/tcp  10.0.1.2      10           4  up        "
+		 "up                        closed 12s       "
+		 "pass                                "
+		 "  0.4ms  02:00:00:00:01:02     1234  567890\n"
 		 "10.0.0.10:80/tcp  10.0.1.3       1           0  up        "
 		 "down (circuit open)       open 3m07s       "
-		 "fail (connect: Connection refused)     37us  02:00:00:00:01:03        0       "
-		 "0\n"
+		 "fail (connect: Connection refused)  "
+		 "   37us  02:00:00:00:01:03        0       0\n"
 		 "10.0.0.10:80/tcp  10.0.1.4       1           0  up        "
-		 "down (circuit half-open)  half-open 850ms  unknown                            "
-		 "       -  -                        0       0\n"
+		 "down (circuit half-open)  half-open 850ms  "
+		 "unknown                             "
+		 "      -  -                        0       0\n"
 		 "10.0.0.10:80/tcp  10.0.1.5       2           0  up        "
-		 "down (circuit open)       open 1d03h       fail (timeout)                     "
-		 "   500ms  02:00:00:00:01:05        0       0\n"
-		 "10.0.0.10:80/tcp  10.0.1.6       2           0  drain     draining            "
-		 "      closed 2h01m     pass                                   1.5s  "
-		 "02:00:00:00:01:06        0       0\n"
-		 "10.0.0.10:80/tcp  10.0.1.7       2           0  disabled  down (disabled)     "
-		 "      -                -                                         -  "
-		 "02:00:00:00:01:07        0       0\n"},
+		 "down (circuit open)       open 1d03h       "
+		 "fail (timeout)                      "
+		 "  500ms  02:00:00:00:01:05        0       0\n"
+		 "10.0.0.10:80/tcp  10.0.1.6       2           0  drain     "
+		 "draining                  closed 2h01m     "
+		 "pass                                "
+		 "   1.5s  02:00:00:00:01:06        0       0\n"
+		 "10.0.0.10:80/tcp  10.0.1.7       2           0  disabled  "
+		 "down (disabled)           -                "
+		 "-                                   "
+		 "      -  02:00:00:00:01:07        0       0\n"},
 		/* The check as one line: none, or kind, what is probed, how often, rise and fall. */
 		{"vip show", checked_vips_answer,
 		 "10.0.0.10:80/tcp        id 1  sched maglev  fwd dsr-l2  backends 3  "
@@ -860,13 +1054,14 @@ static void test_text_output(void)
 		 "[2001:db8::10]:443/tcp  id 3  sched maglev  fwd dsr-l2  backends 1  "
 		 "check tcp port 8443 every 2m rise 1 fall 1 outlier\n"
 		 "10.0.0.12:80/tcp        id 4  sched maglev  fwd dsr-l2  backends 2  "
-		 "check http port 8080 / host www.example.com status 204 every 1500ms rise 2 fal"
-		 "l 3\n"
+		 "check http port 8080 / host www.example.com status 204 "
+		 "every 1500ms rise 2 fall 3\n"
 		 "10.0.0.13:53/udp        id 5  sched maglev  fwd dsr-l2  backends 1  "
 		 "check udp every 2s rise 3 fall 2\n"},
 		{"vip set 10.0.0.10:80/tcp check http path /healthz interval 200ms fall 3",
 		 "{\"ok\":true,\"vip\":{\"vip\":\"10.0.0.10:80/tcp\",\"id\":1,\"sched\":\"maglev\","
-		 "\"fwd\":\"dsr-l2\",\"backends\":3,\"check\":{\"kind\":\"http\",\"interval_ms\":200,"
+		 "\"fwd\":\"dsr-l2\",\"backends\":3,\"check\":{\"kind\":\"http\","
+		 "\"interval_ms\":200,"
 		 "\"rise\":2,\"fall\":3,\"path\":\"/healthz\",\"host\":\"\",\"status_lo\":200,"
 		 "\"status_hi\":399}}}",
 		 "10.0.0.10:80/tcp  id 1  sched maglev  fwd dsr-l2  backends 3  "
@@ -874,7 +1069,8 @@ static void test_text_output(void)
 		/* A check that is no object stays as xlbd sent it. */
 		{"vip", "{\"ok\":true,\"vips\":[{\"vip\":\"10.0.0.10:80/tcp\",\"check\":7}]}",
 		 "10.0.0.10:80/tcp  check 7\n"},
-		{"vip", "{\"ok\":true,\"vips\":[{\"vip\":\"10.0.0.10:80/tcp\",\"check\":{\"rise\":2}}]}",
+		{"vip",
+		 "{\"ok\":true,\"vips\":[{\"vip\":\"10.0.0.10:80/tcp\",\"check\":{\"rise\":2}}]}",
 		 "10.0.0.10:80/tcp  check {\"rise\":2}\n"},
 		{"stats", stats_answer,
 		 "xdp_drop     2\n"
@@ -931,6 +1127,34 @@ static void test_json_output(void)
 
 	c = print_for("-j vip del 10.0.0.10:80/tcp", "{\"ok\":true}");
 	str_eq(c.out, "{}\n", "-j del");
+	captured_free(&c);
+
+	/* -j backend show: every member xlbd sent (circuit, last_check, ...), not the table. */
+	c = print_for("-j backend show", checked_backends_answer);
+	ASSERT_OK(c.ret, "-j backend show");
+	{
+		json_t *got = c.out ? json_loads(c.out, 0, NULL) : NULL;
+		json_t *want = json_loads(checked_backends_answer, 0, NULL);
+
+		json_object_del(want, "ok");
+		ASSERT_TRUE(got && want && json_equal(got, want), "-j backend show is the result");
+		ASSERT_TRUE(c.out && strchr(c.out, '\n') == c.out + strlen(c.out) - 1,
+			    "-j backend show: one line");
+		json_decref(got);
+		json_decref(want);
+	}
+	captured_free(&c);
+
+	c = print_for("-j vip show", checked_vips_answer);
+	{
+		json_t *got = c.out ? json_loads(c.out, 0, NULL) : NULL;
+		json_t *want = json_loads(checked_vips_answer, 0, NULL);
+
+		json_object_del(want, "ok");
+		ASSERT_TRUE(got && want && json_equal(got, want), "-j vip show: check as sent");
+		json_decref(got);
+		json_decref(want);
+	}
 	captured_free(&c);
 
 	c = print_for("-p prog", "{\"ok\":true,\"interface\":\"eth0\",\"prog_id\":42}");
@@ -1421,7 +1645,7 @@ static void test_run_end_to_end(void)
 		"{\"ok\":true,\"backend\":{\"vip\":\"10.0.0.10:80/tcp\",\"address\":\"10.0.1.2\","
 		"\"id\":7,\"weight\":3,\"admin\":\"up\",\"mac\":\"02:00:00:00:01:02\","
 		"\"state\":\"down\",\"reason\":\"mac unknown\",\"packets\":0,\"bytes\":0,"
-		"\"new_flows\":0}}";
+		"\"new_flows\":0,\"effective_weight\":0}}";
 	if (!fake_start(&f, FAKE_CANNED))
 		goto out;
 	snprintf(line, sizeof(line), "-s %s backend add 10.0.0.10:80/tcp 10.0.1.2 weight 3",
@@ -1439,10 +1663,10 @@ static void test_run_end_to_end(void)
 	xlbctl_cmd_free(&cmd);
 	ASSERT_OK(c.ret, "run");
 	str_eq(c.out,
-	       "VIP               ADDRESS   WEIGHT  ADMIN  STATE               MAC                "
-	       "PACKETS  BYTES\n"
-	       "10.0.0.10:80/tcp  10.0.1.2       3  up     down (mac unknown)  02:00:00:00:01:02  "
-	       "      0      0\n",
+	       "VIP               ADDRESS   WEIGHT  EFF.WEIGHT  ADMIN  STATE               "
+	       "CIRCUIT  HEALTH  LATENCY  MAC                PACKETS  BYTES\n"
+	       "10.0.0.10:80/tcp  10.0.1.2       3           0  up     down (mac unknown)  "
+	       "-        -             -  02:00:00:00:01:02        0      0\n",
 	       "stdout");
 	str_eq(c.err, "", "stderr");
 	captured_free(&c);
@@ -1466,7 +1690,9 @@ int main(void)
 	RUN_TEST(test_parse_help);
 	RUN_TEST(test_parse_errors);
 	RUN_TEST(test_parse_odd_words);
+	RUN_TEST(test_parse_check_texts);
 	RUN_TEST(test_match);
+	RUN_TEST(test_parse_duration);
 	RUN_TEST(test_parse_weight);
 	RUN_TEST(test_text_output);
 	RUN_TEST(test_json_output);

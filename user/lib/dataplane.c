@@ -467,3 +467,52 @@ int xlb_dp_read_backend_traffic(struct xlb_dp *dp, __u32 id, struct xlb_traffic 
 {
 	return read_traffic(map_fd(dp->skel->maps.xlb_be_stats), id, out);
 }
+
+int xlb_dp_read_backend_active(struct xlb_dp *dp, __u32 id, __s64 *out)
+{
+	return bpf_map_lookup_elem(map_fd(dp->skel->maps.xlb_be_active), &id, out) ? -errno : 0;
+}
+
+int xlb_dp_set_backend_active(struct xlb_dp *dp, __u32 id, __s64 n)
+{
+	return update(map_fd(dp->skel->maps.xlb_be_active), &id, &n, BPF_ANY);
+}
+
+#define FLOW_BATCH 4096
+
+int xlb_dp_for_each_flow(struct xlb_dp *dp,
+			 int (*fn)(const struct xlb_flow_key *k, const struct xlb_flow *f, void *arg),
+			 void *arg)
+{
+	int fd = map_fd(dp->skel->maps.xlb_flows), err = 0;
+	struct xlb_flow_key *keys = calloc(FLOW_BATCH, sizeof(*keys));
+	struct xlb_flow *vals = calloc(FLOW_BATCH, sizeof(*vals));
+	__u64 in = 0, out = 0;
+	void *inp = NULL;
+
+	if (!keys || !vals) {
+		err = -ENOMEM;
+		goto done;
+	}
+	for (;;) {
+		__u32 n = FLOW_BATCH;
+		int r = bpf_map_lookup_batch(fd, inp, &out, keys, vals, &n, NULL);
+
+		if (r && errno != ENOENT) {
+			err = -errno;
+			break;
+		}
+		for (__u32 i = 0; i < n; i++) {
+			if (fn(&keys[i], &vals[i], arg))
+				goto done;
+		}
+		if (r) /* ENOENT: that was the last batch */
+			break;
+		in = out;
+		inp = &in;
+	}
+done:
+	free(keys);
+	free(vals);
+	return err;
+}

@@ -68,6 +68,18 @@ int xlb_dp_read_counters(struct xlb_dp *dp, __u64 out[XLB_C_MAX]);
 int xlb_dp_read_vip_traffic(struct xlb_dp *dp, __u32 vip_id, struct xlb_traffic *out);
 int xlb_dp_read_backend_traffic(struct xlb_dp *dp, __u32 id, struct xlb_traffic *out);
 
+/* Active flows of a backend (least-conn's count), and setting it (xlbd's recount). */
+int xlb_dp_read_backend_active(struct xlb_dp *dp, __u32 id, __s64 *out);
+int xlb_dp_set_backend_active(struct xlb_dp *dp, __u32 id, __s64 n);
+
+/*
+ * Calls fn for every flow-table entry (batched reads, no per-entry syscall); stops early when
+ * fn returns non-zero. Entries may come and go meanwhile: a snapshot, not a transaction.
+ */
+int xlb_dp_for_each_flow(struct xlb_dp *dp,
+			 int (*fn)(const struct xlb_flow_key *k, const struct xlb_flow *f, void *arg),
+			 void *arg);
+
 const char *xlb_counter_name(enum xlb_counter c);
 
 #endif /* XLB_DATAPLANE_H */

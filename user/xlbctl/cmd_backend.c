@@ -8,11 +8,8 @@
 
 enum { KW_WEIGHT, KW_DRAIN, KW_UNDRAIN, KW_DISABLE, KW_ENABLE };
 static const char *const backend_keywords[] = {
-	[KW_WEIGHT] = "weight",
-	[KW_DRAIN] = "drain",
-	[KW_UNDRAIN] = "undrain",
-	[KW_DISABLE] = "disable",
-	[KW_ENABLE] = "enable",
+	[KW_WEIGHT] = "weight",	  [KW_DRAIN] = "drain",	  [KW_UNDRAIN] = "undrain",
+	[KW_DISABLE] = "disable", [KW_ENABLE] = "enable",
 };
 
 /* The admin state each of the other keywords asks xlbd for: undrain and enable both mean up
@@ -67,7 +64,8 @@ static int parse_backend_options(struct xlbctl_args *a, json_t *req, size_t nkey
 			return xlbctl_fail(a, "'%s' given twice for '%s'", backend_keywords[kw],
 					   a->ctx);
 		if (kw != KW_WEIGHT && admin >= 0)
-			return xlbctl_fail(a, "'%s' and '%s' exclude each other: give one admin state",
+			return xlbctl_fail(a,
+					   "'%s' and '%s' exclude each other: give one admin state",
 					   backend_keywords[admin], backend_keywords[kw]);
 		if (kw == KW_WEIGHT) {
 			weight = true;
@@ -181,8 +179,8 @@ static int circuit_cell(struct xlbctl_table *t, json_t *be, const char *key)
 static int health_cell(struct xlbctl_table *t, json_t *be, const char *key)
 {
 	const char *health = json_string_value(json_object_get(be, key));
-	const char *error = json_string_value(
-		json_object_get(json_object_get(be, "last_check"), "error"));
+	const char *error =
+		json_string_value(json_object_get(json_object_get(be, "last_check"), "error"));
 	char buf[256];
 
 	if (!health)
@@ -283,10 +281,11 @@ static void backend_usage(FILE *out)
 	      "VIP's port)\n"
 	      "       WEIGHT := 1..1000   (default 1)\n"
 	      "       ADMIN := { drain | undrain | disable | enable }\n"
-	      "drain: keep the backend's flows, send it no new ones; disable: no traffic at all and\n"
-	      "no health checks; undrain or enable: back in service.\n"
-	      "show: EFF.WEIGHT is the weight in force (lower during slow start, 0 when not up);\n"
-	      "CIRCUIT, HEALTH and LATENCY come from the VIP's health check (vip set VIP check ...).\n",
+	      "drain: keep the backend's flows, send it no new ones; disable: no traffic at\n"
+	      "all and no health checks; undrain or enable: back in service.\n"
+	      "show: EFF.WEIGHT is the weight in force (lower during slow start, 0 when not\n"
+	      "up); CIRCUIT, HEALTH and LATENCY come from the VIP's health check (see\n"
+	      "xlbctl vip help).\n",
 	      out);
 }
 

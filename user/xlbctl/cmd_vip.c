@@ -128,7 +128,8 @@ static json_t *with_check_summaries(json_t *list)
 		copy = json_is_object(rec) ? json_copy(rec) : json_incref(rec);
 		/* Setting a member that is there keeps its place among the others. */
 		if (copy && json_is_object(copy) &&
-		    xlbctl_check_summary(json_object_get(copy, "check"), summary, sizeof(summary)) &&
+		    xlbctl_check_summary(json_object_get(copy, "check"), summary,
+					 sizeof(summary)) &&
 		    json_object_set_new(copy, "check", json_string(summary))) {
 			json_decref(copy);
 			copy = NULL;
@@ -162,7 +163,8 @@ static int print_vips(json_t *result, FILE *out, char *err, size_t errlen)
 
 static void vip_usage(FILE *out)
 {
-	fputs("Usage: xlbctl vip add VIP [ sched SCHED ] [ fwd FWD ] [ check KIND ] [ CHECKOPT ]...\n"
+	fputs("Usage: xlbctl vip add VIP [ sched SCHED ] [ fwd FWD ] [ check KIND ]\n"
+	      "                          [ CHECKOPT ]...\n"
 	      "       xlbctl vip set VIP { sched SCHED | fwd FWD | check KIND | CHECKOPT } ...\n"
 	      "       xlbctl vip del VIP\n"
 	      "       xlbctl vip [ show [ VIP ] ]\n"

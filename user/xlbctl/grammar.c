@@ -303,8 +303,8 @@ static const struct {
 	{"ms", 1},
 };
 
-int xlbctl_parse_duration(const char *s, const char *what, unsigned long lo_ms,
-			  unsigned long hi_ms, unsigned long *ms, char *err, size_t errlen)
+int xlbctl_parse_duration(const char *s, const char *what, unsigned long lo_ms, unsigned long hi_ms,
+			  unsigned long *ms, char *err, size_t errlen)
 {
 	char e[XLBCTL_ECHO_SIZE], lo[16], hi[16];
 	unsigned long long v;
@@ -350,7 +350,8 @@ const char *xlbctl_format_duration(unsigned long long ms, char *buf, size_t len)
 		snprintf(buf, len, "0");
 		return buf;
 	}
-	for (i = 0; i < ARRAY_SIZE(duration_units); i++)
+	/* The last unit, 1 ms, divides everything. */
+	for (i = 0; i + 1 < ARRAY_SIZE(duration_units); i++)
 		if (ms % duration_units[i].ms == 0)
 			break;
 	snprintf(buf, len, "%llu%s", ms / duration_units[i].ms, duration_units[i].name);

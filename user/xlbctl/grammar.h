@@ -94,8 +94,8 @@ int xlbctl_parse_weight(const char *s, int *weight, char *err, size_t errlen);
  * milliseconds, lo_ms..hi_ms. A bare number is refused ("bad interval '200': missing unit,
  * write 200ms, 200s or 200m"): a unit guessed wrong is off by a thousand.
  */
-int xlbctl_parse_duration(const char *s, const char *what, unsigned long lo_ms,
-			  unsigned long hi_ms, unsigned long *ms, char *err, size_t errlen);
+int xlbctl_parse_duration(const char *s, const char *what, unsigned long lo_ms, unsigned long hi_ms,
+			  unsigned long *ms, char *err, size_t errlen);
 /* ms as xlbctl_parse_duration reads it back: in the largest unit that divides it ("2m",
  * "1500ms"), 0 as "0". Returns buf. */
 const char *xlbctl_format_duration(unsigned long long ms, char *buf, size_t len);

@@ -8,6 +8,7 @@
 
 #include "addr.h"
 #include "log.h"
+#include "schedule.h"
 #include "xlb.skel.h"
 #include "xlbd.h"
 
@@ -52,12 +53,43 @@ static __u64 fnv(__u64 h, const void *p, size_t n)
 	return h;
 }
 
-/* Publishes the VIP's Maglev table over its usable backends, unless it is what is there. */
+/* The ring for the VIP's scheduler over its n usable backends (mb[]). 0 or -errno; *len set. */
+static int build_ring(struct xlbd *d, const struct xlbd_vip *v,
+		      const struct xlb_maglev_backend *mb, __u32 n, __u32 *ring, __u32 *len)
+{
+	__u32 ids[XLB_MAX_VIP_BACKENDS], weights[XLB_MAX_VIP_BACKENDS];
+	int r;
+
+	switch (v->sched) {
+	case XLB_SCHED_RR:
+	case XLB_SCHED_LEAST_CONN:
+		/* Each usable backend once, in configuration order. */
+		for (__u32 i = 0; i < n; i++)
+			ring[i] = mb[i].id;
+		*len = n;
+		return 0;
+	case XLB_SCHED_WRR:
+		for (__u32 i = 0; i < n; i++) {
+			ids[i] = mb[i].id;
+			weights[i] = mb[i].weight;
+		}
+		r = xlb_wrr_build(ids, weights, n, d->dp->ring_size, ring);
+		if (r < 0)
+			return r;
+		*len = r;
+		return 0;
+	default: /* maglev, source-hash: the same ring, hashed differently */
+		*len = d->dp->ring_size;
+		return xlb_maglev_build(mb, n, d->dp->ring_size, d->cfg.hash_seed, ring);
+	}
+}
+
+/* Publishes the VIP's table over its usable backends, unless it is what is there. */
 static int apply_table(struct xlbd *d, struct xlbd_vip *v)
 {
 	struct xlb_maglev_backend *mb = calloc(v->nbe ? v->nbe : 1, sizeof(*mb));
 	__u32 *members = calloc(v->nbe ? v->nbe : 1, sizeof(*members));
-	__u32 n = 0, *ring = NULL;
+	__u32 n = 0, len = 0, *ring = NULL;
 	__u64 sig = 0xcbf29ce484222325ULL;
 	int err = 0;
 
@@ -65,6 +97,7 @@ static int apply_table(struct xlbd *d, struct xlbd_vip *v)
 		err = -ENOMEM;
 		goto out;
 	}
+	sig = fnv(sig, &v->sched, sizeof(v->sched));
 	for (size_t j = 0; j < v->nbe; j++) {
 		const struct xlbd_backend *b = &v->be[j];
 		const char *why;
@@ -75,8 +108,8 @@ static int apply_table(struct xlbd *d, struct xlbd_vip *v)
 			continue;
 		mb[n].key = xlb_addr_key(&b->addr, b->family);
 		mb[n].weight = xlbd_backend_weight(d, v, b);
-		d->be[b->id].eff_weight = mb[n].weight;
 		mb[n].id = b->id;
+		d->be[b->id].eff_weight = mb[n].weight;
 		sig = fnv(sig, &mb[n], sizeof(mb[n]));
 		n++;
 	}
@@ -89,13 +122,12 @@ static int apply_table(struct xlbd *d, struct xlbd_vip *v)
 			err = -ENOMEM;
 			goto out;
 		}
-		err = xlb_maglev_build(mb, n, d->dp->ring_size, d->cfg.hash_seed, ring);
+		err = build_ring(d, v, mb, n, ring, &len);
 	}
 	/* No usable backend: an empty ring, so new flows are dropped (drop_no_backend) while
 	 * flows on draining backends go on. */
 	if (!err)
-		err = xlb_dp_publish_table(d->dp, v->id, members, v->nbe, ring,
-					   n ? d->dp->ring_size : 0);
+		err = xlb_dp_publish_table(d->dp, v->id, members, v->nbe, ring, n ? len : 0);
 	if (!err)
 		d->table_sig[v->id] = sig;
 out:
@@ -115,6 +147,7 @@ static int apply_backend(struct xlbd *d, const struct xlbd_vip *v, const struct 
 	const char *why;
 
 	be.state = xlbd_backend_dp_state(d, v, b, &why);
+	be.weight = be.state == XLB_BE_UP ? xlbd_backend_weight(d, v, b) : b->weight;
 	memcpy(be.mac, d->be[b->id].mac, 6);
 	return xlb_dp_set_backend(d->dp, b->id, &be);
 }
@@ -164,7 +197,10 @@ int xlbd_apply(struct xlbd *d, const struct xlbd_config *old, bool full)
 	 * name them; removals last, after the tables no longer name what goes. */
 	for (size_t i = 0; i < d->cfg.nvips; i++) {
 		const struct xlbd_vip *v = &d->cfg.vips[i];
-		struct xlb_vip vip = {.id = v->id, .sched = v->sched, .fwd = v->fwd};
+		struct xlb_vip vip = {.id = v->id,
+				      .sched = v->sched,
+				      .fwd = v->fwd,
+				      .flags = v->hash_dport ? XLB_VIP_F_HASH_DPORT : 0};
 
 		err = xlb_dp_set_vip(d->dp, &v->key, &vip);
 		for (size_t j = 0; !err && j < v->nbe; j++)

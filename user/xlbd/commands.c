@@ -82,9 +82,10 @@ static json_t *vip_json(const struct xlbd_vip *v)
 	char s[XLB_ADDRSTRLEN];
 
 	xlb_format_vip(&v->key, s, sizeof(s));
-	return json_pack("{s:s, s:i, s:s, s:s, s:i, s:o}", "vip", s, "id", (json_int_t)v->id,
-			 "sched", xlbd_sched_name(v->sched), "fwd", xlbd_fwd_name(v->fwd), "backends",
-			 (json_int_t)v->nbe, "check", xlbd_check_to_json(&v->check));
+	return json_pack("{s:s, s:i, s:s, s:b, s:s, s:i, s:o}", "vip", s, "id", (json_int_t)v->id,
+			 "sched", xlbd_sched_name(v->sched), "hash_dport", v->hash_dport, "fwd",
+			 xlbd_fwd_name(v->fwd), "backends", (json_int_t)v->nbe, "check",
+			 xlbd_check_to_json(&v->check));
 }
 
 static json_t *backend_json(struct xlbd *d, const struct xlbd_vip *v, const struct xlbd_backend *b)
@@ -111,6 +112,9 @@ static json_t *backend_json(struct xlbd *d, const struct xlbd_vip *v, const stru
 		      (json_int_t)t.new_flows);
 	if (why)
 		json_object_set_new(j, "reason", json_string(why));
+	__s64 active = 0;
+	xlb_dp_read_backend_active(d->dp, b->id, &active);
+	json_object_set_new(j, "active_flows", json_integer(active > 0 ? active : 0));
 	json_object_set_new(j, "effective_weight",
 			    json_integer(st == XLB_BE_UP ? xlbd_backend_weight(d, v, b) : 0));
 	if (v->check.kind != XLBD_CHECK_NONE && rt->active) {
@@ -177,10 +181,11 @@ static json_t *commit(struct xlbd *d, struct xlbd_config *next, json_t *result, 
 
 static json_t *do_vip_add_set(struct xlbd *d, json_t *req, bool add, unsigned int uid, int pid)
 {
-	static const char *const allowed[] = {"vip", "sched", "fwd", "check", NULL};
+	static const char *const allowed[] = {"vip", "sched", "fwd", "check", "hash_dport", NULL};
 	const char *s = arg_str(req, "vip"), *sched = arg_str(req, "sched"),
 		   *fwd = arg_str(req, "fwd");
 	json_t *check = json_object_get(req, "check");
+	json_t *hash_dport = json_object_get(req, "hash_dport");
 	char err[ERRLEN], what[ERRLEN];
 	struct xlbd_config next;
 	struct xlb_vip_key key;
@@ -220,10 +225,16 @@ static json_t *do_vip_add_set(struct xlbd *d, json_t *req, bool add, unsigned in
 	} else if (!v) {
 		xlbd_config_free(&next);
 		return error_reply("unknown vip %s (see `xlbctl vip show`)", s);
-	} else if (!sched && !fwd && !check) {
+	} else if (!sched && !fwd && !check && !hash_dport) {
 		xlbd_config_free(&next);
-		return error_reply("nothing to set: give sched, fwd or check");
+		return error_reply("nothing to set: give sched, fwd, hash_dport or check");
 	}
+	if (hash_dport && !json_is_boolean(hash_dport)) {
+		xlbd_config_free(&next);
+		return error_reply("hash_dport must be true or false");
+	}
+	if (hash_dport)
+		v->hash_dport = json_is_true(hash_dport);
 	if (check && xlbd_check_from_json(check, &v->check, err, sizeof(err))) {
 		xlbd_config_free(&next);
 		return error_reply("%s", err);
@@ -232,7 +243,9 @@ static json_t *do_vip_add_set(struct xlbd *d, json_t *req, bool add, unsigned in
 	    (fwd && xlbd_parse_fwd(fwd, &v->fwd))) {
 		xlbd_config_free(&next);
 		return sched && xlbd_parse_sched(sched, &v->sched)
-			       ? error_reply("unknown scheduler \"%s\" (known: maglev)", sched)
+			       ? error_reply("unknown scheduler \"%s\" (known: maglev, source-hash, "
+					     "rr, wrr, least-conn)",
+					     sched)
 			       : error_reply("unknown forwarding mode \"%s\" (known: dsr-l2)", fwd);
 	}
 	snprintf(what, sizeof(what), "vip %s %s sched=%s fwd=%s check=%s", add ? "add" : "set", s,

@@ -11,7 +11,10 @@
 #include "addr.h"
 #include "config.h"
 
-static const char *const sched_names[] = {[XLB_SCHED_MAGLEV] = "maglev"};
+static const char *const sched_names[] = {
+	[XLB_SCHED_MAGLEV] = "maglev", [XLB_SCHED_SOURCE_HASH] = "source-hash",
+	[XLB_SCHED_RR] = "rr",         [XLB_SCHED_WRR] = "wrr",
+	[XLB_SCHED_LEAST_CONN] = "least-conn"};
 static const char *const fwd_names[] = {[XLB_FWD_DSR_L2] = "dsr-l2"};
 static const char *const admin_names[] = {
 	[XLBD_ADMIN_UP] = "up", [XLBD_ADMIN_DRAIN] = "drain", [XLBD_ADMIN_DISABLED] = "disabled"};
@@ -184,6 +187,11 @@ int xlbd_config_validate(const struct xlbd_config *c, char *err, size_t errlen)
 		}
 		if (v->sched >= NAMES(sched_names) || v->fwd >= NAMES(fwd_names)) {
 			snprintf(err, errlen, "vip %s: unknown scheduler or forwarding mode", vs);
+			return -EINVAL;
+		}
+		if (v->hash_dport && v->sched != XLB_SCHED_SOURCE_HASH) {
+			snprintf(err, errlen, "vip %s: hash-dport applies to the source-hash scheduler",
+				 vs);
 			return -EINVAL;
 		}
 		if (v->nbe > XLB_MAX_VIP_BACKENDS) {
@@ -369,6 +377,11 @@ int xlbd_check_from_json(json_t *j, struct xlbd_check *c, char *err, size_t errl
 	n.port = port;
 	n.status_lo = lo;
 	n.status_hi = hi;
+	/* A shorter interval given alone brings the timeout along (half the interval), so that
+	 * `check http interval 200ms` works with the default timeout of 500 ms. */
+	if (json_object_get(j, "interval_ms") && !json_object_get(j, "timeout_ms") &&
+	    n.timeout_ms >= n.interval_ms)
+		n.timeout_ms = n.interval_ms / 2 ?: 1;
 	if (n.timeout_ms >= n.interval_ms) {
 		snprintf(err, errlen, "check timeout (%u ms) must be shorter than its interval (%u ms)",
 			 n.timeout_ms, n.interval_ms);
@@ -407,6 +420,8 @@ json_t *xlbd_config_to_json(const struct xlbd_config *c)
 		json_object_set_new(jv, "id", json_integer(v->id));
 		json_object_set_new(jv, "sched", json_string(xlbd_sched_name(v->sched)));
 		json_object_set_new(jv, "fwd", json_string(xlbd_fwd_name(v->fwd)));
+		if (v->hash_dport)
+			json_object_set_new(jv, "hash_dport", json_true());
 		json_object_set_new(jv, "check", xlbd_check_to_json(&v->check));
 		for (size_t j = 0; j < v->nbe; j++) {
 			const struct xlbd_backend *b = &v->be[j];
@@ -503,6 +518,13 @@ static int vip_from_json(json_t *jv, struct xlbd_vip *v, char *err, size_t errle
 	if (!s || xlbd_parse_sched(s, &v->sched)) {
 		snprintf(err, errlen, "vip %s: unknown scheduler", vs);
 		return -EINVAL;
+	}
+	if (json_object_get(jv, "hash_dport")) {
+		if (!json_is_boolean(json_object_get(jv, "hash_dport"))) {
+			snprintf(err, errlen, "vip %s: \"hash_dport\" must be true or false", vs);
+			return -EINVAL;
+		}
+		v->hash_dport = json_is_true(json_object_get(jv, "hash_dport"));
 	}
 	s = get_str(jv, "fwd", "dsr-l2");
 	if (!s || xlbd_parse_fwd(s, &v->fwd)) {

@@ -53,6 +53,7 @@ struct xlbd_vip {
 	__u32 id; /* data-plane VIP id, 1..XLB_MAX_VIPS-1, persisted */
 	__u8 sched;
 	__u8 fwd;
+	bool hash_dport; /* source-hash: client address and destination port */
 	struct xlbd_check check;
 	struct xlbd_backend *be;
 	size_t nbe;

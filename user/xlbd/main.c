@@ -300,9 +300,14 @@ static void on_neigh_readable(evutil_socket_t fd, short what, void *arg)
 
 static void on_timer(evutil_socket_t fd, short what, void *arg)
 {
+	struct xlbd *d = arg;
+	static unsigned int ticks;
+
 	(void)fd, (void)what;
-	xlbd_resolve_backends(arg);
-	xlbd_outlier_scan(arg);
+	xlbd_resolve_backends(d);
+	xlbd_outlier_scan(d);
+	if (++ticks % 10 == 0) /* every 10 s */
+		xlbd_recount_active(d);
 }
 
 static void on_signal(evutil_socket_t sig, short what, void *arg)

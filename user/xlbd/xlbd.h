@@ -11,6 +11,7 @@
 #include "breaker.h"
 #include "config.h"
 #include "dataplane.h"
+#include "metrics.h"
 #include "neigh.h"
 
 enum xlbd_mode { XLBD_MODE_NATIVE, XLBD_MODE_GENERIC, XLBD_MODE_AUTO };
@@ -35,6 +36,9 @@ struct xlbd_be_rt {
 	__u32 eff_weight;         /* weight in the published table (slow start) */
 	__u64 syn_retries;        /* outlier detection: counter at the last look */
 	__u32 outlier_strikes;    /* consecutive seconds above the rate */
+
+	/* metrics (metrics.c) */
+	__u64 check_failures; /* failed checks since the checks (re)started */
 };
 
 struct xlbd {
@@ -63,6 +67,12 @@ struct xlbd {
 	bool detach_and_exit; /* set by `prog detach` */
 	bool starting;        /* backends met now served before: trust them (closed circuit) */
 	__u64 transitions;    /* circuit transitions since start */
+
+	/* metrics (metrics.c) */
+	const char *metrics_addr; /* --metrics ADDR:PORT; NULL: no HTTP server */
+	struct evhttp *http;
+	__u64 config_changes; /* changes committed since start (commands.c) */
+	struct xlbd_check_hist check_hist[XLB_MAX_VIPS]; /* health-check durations per VIP id */
 };
 
 /* apply.c: make the maps match d->cfg. full: also clear ids and VIPs the config lacks (start). */
@@ -92,6 +102,9 @@ json_t *xlbd_handle(struct xlbd *d, json_t *req, unsigned int uid, int pid);
 /* control.c */
 int xlbd_control_open(struct xlbd *d);
 void xlbd_control_close(struct xlbd *d);
+
+/* flows.c: put the active-flow counts back to the live flow-table entries. */
+int xlbd_recount_active(struct xlbd *d);
 
 /* main.c: MAC learning for backends (neighbour callbacks and the resolve timer). */
 void xlbd_resolve_backends(struct xlbd *d);

@@ -1,0 +1,286 @@
+/* test_sched.c - the per-VIP schedulers (source-hash, rr, wrr, least-conn) in the real program. */
+#define _GNU_SOURCE /* sched_setaffinity */
+#include <arpa/inet.h>
+#include <linux/in.h>
+#include <sched.h>
+#include <stdlib.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "check.h"
+#include "fixture.h"
+#include "schedule.h"
+#include "xlb_hash.h"
+#include "xlb.skel.h"
+
+static struct fx fx;
+
+/* Flow i of VIP vip: distinct source port and address; src_addr_fixed keeps the address. */
+static void flow_spec(int vip, __u32 i, bool src_addr_fixed, struct pkt_spec *s)
+{
+	pkt_spec_init(s, fx.vip[vip].key.family, fx.vip[vip].key.proto);
+	s->dst = fx.vip[vip].key.addr;
+	s->dport = ntohs(fx.vip[vip].key.port);
+	if (src_addr_fixed)
+		s->sport = 1024 + i;
+	else
+		pkt_spec_flow(s, i);
+}
+
+static __u32 send_spec(const struct pkt_spec *s, __u32 *action)
+{
+	__u8 in[PKT_BUF_SIZE], out[PKT_BUF_SIZE];
+	__u32 out_len = sizeof(out), act = 0;
+	int len = pkt_build(s, in, sizeof(in));
+
+	if (len <= 0 || fx_run(&fx, in, len, out, &out_len, &act))
+		return 0;
+	if (action)
+		*action = act;
+	return act == XDP_TX ? fx_backend_of(out, out_len) : 0;
+}
+
+static __u32 send_flow(int vip, __u32 i, __u8 flags)
+{
+	struct pkt_spec s;
+
+	flow_spec(vip, i, false, &s);
+	s.tcp_flags = flags;
+	return send_spec(&s, NULL);
+}
+
+static int set_sched(int vip, __u8 sched, __u16 flags)
+{
+	struct xlb_vip v = {.id = fx.vip[vip].id, .sched = sched, .flags = flags};
+
+	return xlb_dp_set_vip(fx.dp, &fx.vip[vip].key, &v);
+}
+
+/* Publishes a ring of the usable members of vip 0 for rr / least-conn (each once). */
+static int publish_members(int vip)
+{
+	return xlb_dp_publish_table(fx.dp, fx.vip[vip].id, fx.vip[vip].be, fx.vip[vip].nbe,
+				    fx.vip[vip].be, fx.vip[vip].nbe);
+}
+
+static void reset(void)
+{
+	for (int v = 0; v < FX_NVIPS; v++) {
+		for (int j = 0; j < 3; j++) {
+			fx.vip[v].be[j] = v * 3 + j + 1;
+			fx.vip[v].weight[j] = 1;
+			fx_set_state(&fx, fx.vip[v].be[j], XLB_BE_UP);
+			xlb_dp_set_backend_active(fx.dp, fx.vip[v].be[j], 0);
+		}
+		fx.vip[v].nbe = 3;
+		set_sched(v, XLB_SCHED_MAGLEV, 0);
+		fx_publish(&fx, v);
+	}
+	fx_flush_flows(&fx);
+}
+
+/* rr: 3k new flows on one CPU: exactly k per backend, in turn. */
+static void test_rr_exact(void)
+{
+	int got[FX_MAX_BE] = {0};
+	__u32 prev = 0;
+
+	reset();
+	set_sched(0, XLB_SCHED_RR, 0);
+	publish_members(0);
+	for (__u32 i = 0; i < 300; i++) {
+		__u32 be = send_flow(0, i, PKT_TCP_SYN);
+
+		ASSERT_NEQ(be, prev, "never the same backend twice in a row");
+		got[be]++;
+		prev = be;
+	}
+	for (int j = 0; j < 3; j++)
+		ASSERT_EQ(got[fx.vip[0].be[j]], 100, "exactly k per backend");
+}
+
+/* wrr 1:2:3 over 60,000 flows: within 1% of the ideal split, runs of one backend bounded. */
+static void test_wrr_split_and_smooth(void)
+{
+	__u32 weights[3] = {1, 2, 3}, ring[16], prev = 0, run = 0, max_run = 0;
+	int got[FX_MAX_BE] = {0}, len;
+
+	reset();
+	len = xlb_wrr_build(fx.vip[0].be, weights, 3, fx.dp->ring_size, ring);
+	if (!ASSERT_EQ(len, 6, "cycle of 6"))
+		return;
+	set_sched(0, XLB_SCHED_WRR, 0);
+	xlb_dp_publish_table(fx.dp, fx.vip[0].id, fx.vip[0].be, 3, ring, len);
+	for (__u32 i = 0; i < 60000; i++) {
+		__u32 be = send_flow(0, 1000000 + i, PKT_TCP_SYN);
+
+		got[be]++;
+		run = be == prev ? run + 1 : 1;
+		if (run > max_run)
+			max_run = run;
+		prev = be;
+	}
+	for (int j = 0; j < 3; j++) {
+		double share = got[fx.vip[0].be[j]] / 60000.0, want = weights[j] / 6.0;
+
+		fprintf(stderr, "    wrr backend %u: %.4f (want %.4f)\n", fx.vip[0].be[j], share,
+			want);
+		ASSERT_LE(share > want ? share - want : want - share, 0.01 * want, "within 1%");
+	}
+	/* Smooth WRR: w_max / (sum - w_max) rounded up, plus 1 = 2 for 1:2:3. */
+	ASSERT_LE(max_run, 2, "no burst of one backend");
+}
+
+/* source-hash: one client lands on one backend whatever its port; many clients spread. */
+static void test_source_hash(void)
+{
+	int got[FX_MAX_BE] = {0};
+	struct pkt_spec s;
+	__u32 first;
+
+	reset();
+	set_sched(0, XLB_SCHED_SOURCE_HASH, 0);
+	flow_spec(0, 0, true, &s);
+	first = send_spec(&s, NULL);
+	ASSERT_NEQ(first, 0, "forwarded");
+	for (__u32 i = 1; i < 1000; i++) {
+		flow_spec(0, i, true, &s);
+		if (!ASSERT_EQ(send_spec(&s, NULL), first, "same client, same backend"))
+			break;
+	}
+	for (__u32 i = 0; i < 3000; i++) {
+		struct xlb_flow_key k;
+		__u32 be, h;
+
+		flow_spec(0, 500000 + i * 7, false, &s);
+		be = send_spec(&s, NULL);
+		fx_spec_key(&s, &k);
+		h = xlb_flow_hash(&k, fx.dp->skel->rodata->hash_seed, 1);
+		if (!ASSERT_EQ(be, fx.vip[0].ring[h % fx.dp->ring_size], "ring slot of the address"))
+			break;
+		got[be]++;
+	}
+	for (int j = 0; j < 3; j++) /* Maglev spread: ~1000 each */
+		ASSERT_TRUE(got[fx.vip[0].be[j]] > 850 && got[fx.vip[0].be[j]] < 1150,
+			    "clients spread like Maglev");
+
+	/* With the destination port: the hash mixes the VIP's port in. */
+	set_sched(0, XLB_SCHED_SOURCE_HASH, XLB_VIP_F_HASH_DPORT);
+	fx_flush_flows(&fx);
+	for (__u32 i = 0; i < 200; i++) {
+		struct xlb_flow_key k;
+		__u32 h;
+
+		flow_spec(0, 700000 + i * 13, false, &s);
+		fx_spec_key(&s, &k);
+		h = xlb_flow_hash(&k, fx.dp->skel->rodata->hash_seed, 1);
+		h = xlb_hash_final(xlb_hash_mix(h, k.dport));
+		if (!ASSERT_EQ(send_spec(&s, NULL), fx.vip[0].ring[h % fx.dp->ring_size],
+			       "address and port hashed"))
+			break;
+	}
+}
+
+static __s64 active(__u32 id)
+{
+	__s64 n = -1;
+
+	xlb_dp_read_backend_active(fx.dp, id, &n);
+	return n;
+}
+
+/* least-conn: a backend loaded with long-lived flows gets few new ones; FIN/RST count down. */
+static void test_least_conn(void)
+{
+	__u32 b1 = fx.vip[0].be[0], b2 = fx.vip[0].be[1], b3 = fx.vip[0].be[2];
+	int got[FX_MAX_BE] = {0};
+
+	reset();
+	set_sched(0, XLB_SCHED_LEAST_CONN, 0);
+	publish_members(0);
+	fx_set_state(&fx, b2, XLB_BE_DOWN);
+	fx_set_state(&fx, b3, XLB_BE_DOWN);
+	for (__u32 i = 0; i < 100; i++) /* 100 long-lived flows, all on b1 */
+		ASSERT_EQ(send_flow(0, i, PKT_TCP_SYN), b1, "only b1 is up");
+	ASSERT_EQ(active(b1), 100, "b1 counts 100 active flows");
+	fx_set_state(&fx, b2, XLB_BE_UP);
+	fx_set_state(&fx, b3, XLB_BE_UP);
+	for (__u32 i = 0; i < 90; i++)
+		got[send_flow(0, 1000 + i, PKT_TCP_SYN)]++;
+	fprintf(stderr, "    least-conn after loading b1: b1 %d, b2 %d, b3 %d\n", got[b1], got[b2],
+		got[b3]);
+	/* Only a flow that draws b1 twice (1/9) can go there: ~10 of 90. */
+	ASSERT_LE(got[b1], 20, "new flows avoid the loaded backend");
+	ASSERT_TRUE(got[b2] > 25 && got[b3] > 25, "and spread over the others");
+	ASSERT_EQ(active(b1) + active(b2) + active(b3), 190, "every new flow counted once");
+
+	/* The 100 long flows end: FIN for half, RST for the other half; repeats count once. */
+	for (__u32 i = 0; i < 100; i++) {
+		send_flow(0, i, i % 2 ? PKT_TCP_FIN | PKT_TCP_ACK : PKT_TCP_RST);
+		send_flow(0, i, PKT_TCP_FIN | PKT_TCP_ACK);
+	}
+	ASSERT_EQ(active(b1), got[b1], "ended flows no longer count");
+	/* A new SYN on an ended flow (port reuse) counts again, and is no retry. */
+	send_flow(0, 0, PKT_TCP_SYN);
+	ASSERT_EQ(active(b1), got[b1] + 1, "reopened");
+}
+
+/* Every scheduler skips down and draining backends (data-plane failover, table unchanged). */
+static void test_all_skip_unusable(void)
+{
+	static const __u8 scheds[] = {XLB_SCHED_MAGLEV, XLB_SCHED_SOURCE_HASH, XLB_SCHED_RR,
+				      XLB_SCHED_WRR, XLB_SCHED_LEAST_CONN};
+	__u32 b1 = fx.vip[0].be[0];
+
+	for (size_t s = 0; s < sizeof(scheds); s++) {
+		reset();
+		set_sched(0, scheds[s], 0);
+		if (scheds[s] == XLB_SCHED_RR || scheds[s] == XLB_SCHED_LEAST_CONN ||
+		    scheds[s] == XLB_SCHED_WRR)
+			publish_members(0);
+		fx_set_state(&fx, fx.vip[0].be[1], XLB_BE_DRAINING);
+		fx_set_state(&fx, fx.vip[0].be[2], XLB_BE_DOWN);
+		for (__u32 i = 0; i < 200; i++)
+			if (!ASSERT_EQ(send_flow(0, 2000 + i, PKT_TCP_SYN), b1,
+				       "only the up backend gets new flows"))
+				break;
+	}
+}
+
+/* Changing the scheduler is hitless: established flows stay where they are. */
+static void test_sched_change_hitless(void)
+{
+	__u32 before[300];
+
+	reset();
+	for (__u32 i = 0; i < 300; i++)
+		before[i] = send_flow(0, 3000 + i, PKT_TCP_SYN);
+	set_sched(0, XLB_SCHED_RR, 0);
+	publish_members(0);
+	for (__u32 i = 0; i < 300; i++)
+		if (!ASSERT_EQ(send_flow(0, 3000 + i, PKT_TCP_ACK), before[i], "flow stays"))
+			break;
+}
+
+int main(void)
+{
+	cpu_set_t one;
+
+	/* rr/wrr positions are per CPU: run every packet on one CPU. */
+	CPU_ZERO(&one);
+	CPU_SET(0, &one);
+	sched_setaffinity(0, sizeof(one), &one);
+	if (fx_setup(&fx, NULL)) {
+		printf("FAIL test_sched/setup: cannot load the XDP program\n");
+		return 1;
+	}
+	RUN_TEST(test_rr_exact);
+	RUN_TEST(test_wrr_split_and_smooth);
+	RUN_TEST(test_source_hash);
+	RUN_TEST(test_least_conn);
+	RUN_TEST(test_all_skip_unusable);
+	RUN_TEST(test_sched_change_hitless);
+	fx_teardown(&fx);
+	return xt_finish();
+}
