@@ -12,6 +12,7 @@
 #include "bench_macswap.skel.h"
 #include "bench_pass.skel.h"
 #include "fixture.h"
+#include "schedule.h"
 #include "xlb.skel.h"
 
 /*
@@ -52,7 +53,14 @@ static struct row rows[] = {
 	 .baseline = "xdp_pass baseline, distinct"},
 	{"xlb new flow, full flow table (evict)", DISTINCT,
 	 .baseline = "xdp_pass baseline, distinct"},
+	/* One new-flow row per scheduler, 20k flows each, beside maglev timed the same way. */
+	{"new flow, sched maglev (20k)", DISTINCT, .baseline = "xdp_pass baseline, distinct"},
+	{"new flow, sched source-hash (20k)", DISTINCT, .baseline = "xdp_pass baseline, distinct"},
+	{"new flow, sched rr (20k)", DISTINCT, .baseline = "xdp_pass baseline, distinct"},
+	{"new flow, sched wrr (20k)", DISTINCT, .baseline = "xdp_pass baseline, distinct"},
+	{"new flow, sched least-conn (20k)", DISTINCT, .baseline = "xdp_pass baseline, distinct"},
 };
+#define SCHED_ROW 9 /* first scheduler row */
 #define NROWS (sizeof(rows) / sizeof(rows[0]))
 
 struct frames {
@@ -158,6 +166,28 @@ static int write_json(const char *path)
 	return fclose(f) ? -errno : 0;
 }
 
+/* Switches vip 0 of the fixture to a scheduler, with the table that scheduler reads. */
+static int use_sched(struct fx *f, __u8 sched)
+{
+	struct xlb_vip v = {.id = f->vip[0].id, .sched = sched};
+	__u32 w[3] = {1, 2, 3}, ring[16];
+	int err = xlb_dp_set_vip(f->dp, &f->vip[0].key, &v), len;
+
+	if (err)
+		return err;
+	switch (sched) {
+	case XLB_SCHED_RR:
+	case XLB_SCHED_LEAST_CONN:
+		return xlb_dp_publish_table(f->dp, v.id, f->vip[0].be, 3, f->vip[0].be, 3);
+	case XLB_SCHED_WRR:
+		len = xlb_wrr_build(f->vip[0].be, w, 3, f->dp->ring_size, ring);
+		return len < 0 ? len
+			       : xlb_dp_publish_table(f->dp, v.id, f->vip[0].be, 3, ring, len);
+	default:
+		return fx_publish(f, 0);
+	}
+}
+
 int main(void)
 {
 	struct bench_pass_bpf *pass = bench_pass_bpf__open_and_load();
@@ -165,10 +195,14 @@ int main(void)
 	struct xlb_dp_opts opts = {.flow_entries = 1048576, .lb_mac = FX_LB_MAC};
 	struct xlb_dp_opts evict_opts = {.flow_entries = 16384, .lb_mac = FX_LB_MAC};
 	struct frames v4, v6, fresh, evict;
-	struct fx fx, small;
+	static const __u8 scheds[] = {XLB_SCHED_MAGLEV, XLB_SCHED_SOURCE_HASH, XLB_SCHED_RR,
+				      XLB_SCHED_WRR, XLB_SCHED_LEAST_CONN};
+	struct frames sfr;
+	struct fx fx, small, sch;
 	int xlb, xlb_small, err;
 
-	if (!pass || !swap || fx_setup(&fx, &opts) || fx_setup(&small, &evict_opts)) {
+	if (!pass || !swap || fx_setup(&fx, &opts) || fx_setup(&small, &evict_opts) ||
+	    fx_setup(&sch, NULL)) {
 		fprintf(stderr,
 			"xlb-bench: cannot load the programs (root and a BTF kernel needed)\n");
 		return 1;
@@ -179,6 +213,7 @@ int main(void)
 	err = err ?: build_frames(&v6, 1, 0, 6);
 	err = err ?: build_frames(&fresh, NDISTINCT, 1000000, 4);
 	err = err ?: build_frames(&evict, NDISTINCT, 2000000, 4);
+	err = err ?: build_frames(&sfr, 20000, 3000000, 4);
 	if (err) {
 		fprintf(stderr, "xlb-bench: cannot build frames: %s\n", strerror(-err));
 		return 1;
@@ -212,6 +247,11 @@ int main(void)
 		run_distinct(xlb_small, &evict, &rows[8].ns[t]);
 		for (__u32 i = 0; i < evict.n; i++) /* new flows again next trial */
 			evict.buf[(size_t)i * FRAME_CAP + 14 + 12] ^= 0x01;
+		for (size_t k = 0; k < sizeof(scheds); k++) {
+			use_sched(&sch, scheds[k]);
+			fx_flush_flows(&sch);
+			run_distinct(sch.dp->prog_fd, &sfr, &rows[SCHED_ROW + k].ns[t]);
+		}
 	}
 
 	printf("\n%-40s %-9s %9s %9s %9s %12s\n", "row", "method", "median", "min", "max",
@@ -239,6 +279,7 @@ int main(void)
 			strerror(-err));
 	else
 		printf("\nwrote build/bench/results.json\n");
+	fx_teardown(&sch);
 	fx_teardown(&small);
 	fx_teardown(&fx);
 	bench_macswap_bpf__destroy(swap);

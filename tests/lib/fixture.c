@@ -124,17 +124,44 @@ void fx_teardown(struct fx *fx)
 	memset(fx, 0, sizeof(*fx));
 }
 
+struct key_list {
+	struct xlb_flow_key *keys;
+	__u32 n, cap;
+};
+
+static int collect_key(const struct xlb_flow_key *k, const struct xlb_flow *f, void *arg)
+{
+	struct key_list *l = arg;
+
+	(void)f;
+	if (l->n == l->cap) {
+		__u32 cap = l->cap ? l->cap * 2 : 4096;
+		struct xlb_flow_key *keys = realloc(l->keys, cap * sizeof(*keys));
+
+		if (!keys)
+			return -ENOMEM;
+		l->keys = keys;
+		l->cap = cap;
+	}
+	l->keys[l->n++] = *k;
+	return 0;
+}
+
+/* Batched: walking with get_next_key from the start after every delete is quadratic. */
 int fx_flush_flows(struct fx *fx)
 {
-	int fd = bpf_map__fd(fx->dp->skel->maps.xlb_flows);
-	struct xlb_flow_key k, next;
+	int fd = bpf_map__fd(fx->dp->skel->maps.xlb_flows), err;
+	struct key_list l = {0};
+	__u32 count;
 
-	while (bpf_map_get_next_key(fd, NULL, &next) == 0) {
-		k = next;
-		if (bpf_map_delete_elem(fd, &k))
-			return -errno;
+	err = xlb_dp_for_each_flow(fx->dp, collect_key, &l);
+	if (!err && l.n) {
+		count = l.n;
+		if (bpf_map_delete_batch(fd, l.keys, &count, NULL))
+			err = -errno;
 	}
-	return 0;
+	free(l.keys);
+	return err;
 }
 
 int fx_run(struct fx *fx, const void *in, __u32 len, void *out, __u32 *out_len, __u32 *action)
