@@ -98,6 +98,15 @@ static void test_parse_requests(void)
 		{"vip add 10.0.0.10:80/tcp sched maglev fwd dsr-l2",
 		 "{\"cmd\":\"vip add\",\"vip\":\"10.0.0.10:80/tcp\",\"sched\":\"maglev\","
 		 "\"fwd\":\"dsr-l2\"}"},
+		{"vip add 10.0.0.10:80/tcp sched wrr",
+		 "{\"cmd\":\"vip add\",\"vip\":\"10.0.0.10:80/tcp\",\"sched\":\"wrr\"}"},
+		{"vip set 10.0.0.10:80/tcp sched least-conn",
+		 "{\"cmd\":\"vip set\",\"vip\":\"10.0.0.10:80/tcp\",\"sched\":\"least-conn\"}"},
+		{"vip add 10.0.0.10:80/tcp sched source-hash hash-dport on",
+		 "{\"cmd\":\"vip add\",\"vip\":\"10.0.0.10:80/tcp\",\"sched\":\"source-hash\","
+		 "\"hash_dport\":true}"},
+		{"vip set 10.0.0.10:80/tcp hash-dport off",
+		 "{\"cmd\":\"vip set\",\"vip\":\"10.0.0.10:80/tcp\",\"hash_dport\":false}"},
 		{"vip add 10.0.0.10:53/udp fwd dsr-l2 sched maglev",
 		 "{\"cmd\":\"vip add\",\"vip\":\"10.0.0.10:53/udp\",\"fwd\":\"dsr-l2\","
 		 "\"sched\":\"maglev\"}"},
@@ -393,7 +402,7 @@ static void test_parse_help(void)
 
 	/* The scheduler list comes from the table in cmd_vip.c. */
 	text = capture_usage(xlbctl_obj_vip.usage);
-	ASSERT_TRUE(text && strstr(text, "SCHED := { maglev }"), "SCHED alternatives");
+	ASSERT_TRUE(text && strstr(text, "SCHED := { maglev | source-hash | rr | wrr | least-conn }"), "SCHED alternatives");
 	ASSERT_TRUE(text && strstr(text, "FWD := { dsr-l2 }"), "FWD alternatives");
 	ASSERT_TRUE(text && strstr(text, "KIND := { none | tcp | http | udp }"),
 		    "KIND alternatives");
@@ -430,10 +439,10 @@ static void test_parse_errors(void)
 		{"-j vip s", {"ambiguous command 's'"}},
 		{"prog frob", {"unknown command 'frob' for 'prog'", "show, detach or help"}},
 		{"vip add 10.0.0.10:80/tcp color red",
-		 {"unknown keyword 'color' for 'vip add'", "sched, fwd, check, port"}},
+		 {"unknown keyword 'color' for 'vip add'", "sched, fwd, hash-dport, check, port"}},
 		{"vip add 10.0.0.10:80/tcp sched", {"missing value after 'sched'"}},
 		{"vip add 10.0.0.10:80/tcp fwd", {"missing value after 'fwd'"}},
-		{"vip add 10.0.0.10:80/tcp sched rr", {"unknown scheduler 'rr'", "maglev"}},
+		{"vip add 10.0.0.10:80/tcp sched random", {"unknown scheduler 'random'", "least-conn"}},
 		{"vip add 10.0.0.10:80/tcp sched mag", {"unknown scheduler 'mag'"}},
 		{"vip add 10.0.0.10:80/tcp fwd ipip", {"unknown forwarding mode 'ipip'", "dsr-l2"}},
 		{"vip add 10.0.0.10:80/tcp sched maglev sched maglev", {"'sched' given twice"}},

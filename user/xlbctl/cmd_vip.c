@@ -9,17 +9,20 @@
 /* Schedulers and forwarding modes the CLI lets through: adding one is one line here (xlbd
  * checks again, against what the data plane it drives can do). */
 static const char *const vip_scheds[] = {
-	"maglev",
+	"maglev", "source-hash", "rr", "wrr", "least-conn",
 };
+
+static const char *const on_off[] = {"on", "off"};
 
 static const char *const vip_fwds[] = {
 	"dsr-l2",
 };
 
-enum { KW_SCHED, KW_FWD, KW_NVIP };
+enum { KW_SCHED, KW_FWD, KW_HASH_DPORT, KW_NVIP };
 static const char *const vip_keywords[] = {
 	[KW_SCHED] = "sched",
 	[KW_FWD] = "fwd",
+	[KW_HASH_DPORT] = "hash-dport",
 };
 
 /* The keywords of vip add and set: the VIP's own, then the check settings (checkopts.c). */
@@ -53,6 +56,9 @@ static int parse_vip_options(struct xlbctl_args *a, json_t *req)
 			idx = xlbctl_next_name(a, names[kw], vip_scheds, ARRAY_SIZE(vip_scheds),
 					       "scheduler");
 			ret = idx < 0 ? idx : xlbctl_set_str(a, req, "sched", vip_scheds[idx]);
+		} else if (kw == KW_HASH_DPORT) {
+			idx = xlbctl_next_name(a, names[kw], on_off, ARRAY_SIZE(on_off), "setting");
+			ret = idx < 0 ? idx : xlbctl_set_new(a, req, "hash_dport", json_boolean(idx == 0));
 		} else if (kw == KW_FWD) {
 			idx = xlbctl_next_name(a, names[kw], vip_fwds, ARRAY_SIZE(vip_fwds),
 					       "forwarding mode");
@@ -163,9 +169,10 @@ static int print_vips(json_t *result, FILE *out, char *err, size_t errlen)
 
 static void vip_usage(FILE *out)
 {
-	fputs("Usage: xlbctl vip add VIP [ sched SCHED ] [ fwd FWD ] [ check KIND ]\n"
-	      "                          [ CHECKOPT ]...\n"
-	      "       xlbctl vip set VIP { sched SCHED | fwd FWD | check KIND | CHECKOPT } ...\n"
+	fputs("Usage: xlbctl vip add VIP [ sched SCHED ] [ hash-dport { on | off } ] [ fwd FWD ]\n"
+	      "                          [ check KIND ] [ CHECKOPT ]...\n"
+	      "       xlbctl vip set VIP { sched SCHED | hash-dport { on | off } | fwd FWD |\n"
+	      "                            check KIND | CHECKOPT } ...\n"
 	      "       xlbctl vip del VIP\n"
 	      "       xlbctl vip [ show [ VIP ] ]\n"
 	      "       xlbctl vip help\n"
@@ -179,7 +186,9 @@ static void vip_usage(FILE *out)
 	      "       FWD := { ",
 	      out);
 	xlbctl_print_alternatives(out, vip_fwds, ARRAY_SIZE(vip_fwds));
-	fputs(" }   (default dsr-l2)\n", out);
+	fputs(" }   (default dsr-l2)\n"
+	      "       hash-dport: source-hash hashes the client address and the VIP's port\n",
+	      out);
 	xlbctl_check_usage(out);
 	fputs("vip del removes the VIP's backends too.\n", out);
 }
