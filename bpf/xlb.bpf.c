@@ -21,6 +21,10 @@ const volatile __u64 udp_timeout_ns = 30ULL * 1000000000ULL;
  * the entry's cache line between CPUs. Must be well below udp_timeout_ns. */
 const volatile __u64 flow_touch_ns = 1000000000ULL;
 const volatile __u8 lb_mac_set = 0;
+/* An explain instance (xlbctl flow explain): shares the live maps, writes none of them, and
+ * records the packet's path in xlb_explain instead. 0 in the live program, where the verifier
+ * removes every explain branch. */
+const volatile __u8 explain_mode = 0;
 const volatile __u8 lb_mac[ETH_ALEN] = {};
 
 #include "lib/maps.h"
@@ -48,7 +52,7 @@ static __always_inline struct xlb_backend *flow_backend(struct xlb_flow *flow, _
 		return NULL;
 	}
 	count(XLB_C_FLOW_HIT);
-	if (now - flow->last_seen_ns > flow_touch_ns)
+	if (now - flow->last_seen_ns > flow_touch_ns && !explain_mode)
 		flow->last_seen_ns = now;
 	return be;
 }
@@ -78,8 +82,11 @@ static __always_inline int forward_dsr_l2(struct xdp_md *ctx, const struct xlb_b
 
 static __always_inline void active_add(__u32 be_id, __s64 delta)
 {
-	__s64 *n = bpf_map_lookup_elem(&xlb_be_active, &be_id);
+	__s64 *n;
 
+	if (explain_mode)
+		return;
+	n = bpf_map_lookup_elem(&xlb_be_active, &be_id);
 	if (n)
 		__sync_fetch_and_add(n, delta);
 }
@@ -98,6 +105,8 @@ static __always_inline int track_tcp(struct xlb_flow *flow, __u8 tcp_flags, __u3
 {
 	int syn = (tcp_flags & (TCP_SYN | TCP_ACK)) == TCP_SYN;
 
+	if (explain_mode)
+		return 0;
 	if (flow->flags & XLB_FLOW_F_CLOSED) {
 		if (syn) {
 			flow->flags &= ~XLB_FLOW_F_CLOSED;
@@ -125,6 +134,12 @@ static __always_inline int handle_vip(struct xdp_md *ctx, struct xlb_pkt *p,
 	struct xlb_table *table;
 
 	flow = bpf_map_lookup_elem(&xlb_flows, &p->key);
+	if (flow && explain_mode) {
+		struct xlb_explain *e = explain_trace();
+
+		if (e)
+			e->flow_backend = flow->backend_id;
+	}
 	if (flow) {
 		be = flow_backend(flow, vip_id, p->key.proto, now);
 		if (be) {
@@ -145,7 +160,9 @@ static __always_inline int handle_vip(struct xdp_md *ctx, struct xlb_pkt *p,
 			return drop(XLB_C_DROP_NO_BACKEND);
 		new_flow = 1;
 		active_add(be_id, 1);
-		if (flow) {
+		if (explain_mode) {
+			/* the flow table stays as it was */
+		} else if (flow) {
 			/* Re-steer in place: one aligned 32-bit store, readers see old or new. The
 			 * old backend's count was either ended (closed) or is corrected by xlbd's
 			 * recount. */
@@ -171,6 +188,12 @@ static __always_inline int handle_vip(struct xdp_md *ctx, struct xlb_pkt *p,
 
 	count_traffic(&xlb_vip_stats, vip_id, bytes, new_flow, syn_retry);
 	count_traffic(&xlb_be_stats, be_id, bytes, new_flow, syn_retry);
+	if (explain_mode) {
+		struct xlb_explain *e = explain_trace();
+
+		if (e)
+			e->backend = be_id;
+	}
 	return forward_dsr_l2(ctx, be);
 }
 

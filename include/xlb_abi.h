@@ -138,6 +138,17 @@ struct xlb_traffic {
  * xlb_rr_pos (PERCPU_ARRAY): VIP id -> __u32 position in the rr/wrr ring.
  */
 
+/*
+ * xlb_explain (ARRAY, 1 entry): what one packet did, written only by an explain instance of the
+ * program (rodata explain_mode = 1), which shares every other map with the live program but
+ * writes none of them: `xlbctl flow explain` runs a packet through it with BPF_PROG_TEST_RUN.
+ */
+struct xlb_explain {
+	__u64 counters;     /* bit n: enum xlb_counter n was counted */
+	__u32 flow_backend; /* backend named by the flow-table entry; 0: no entry */
+	__u32 backend;      /* backend the packet went to; 0: none */
+};
+
 /* xlb_meta (ARRAY, 1 entry): what the maps were created for. */
 struct xlb_meta {
 	__u32 abi_version;
@@ -157,6 +168,7 @@ _Static_assert(sizeof(struct xlb_flow_key) == 40, "xlb_flow_key");
 _Static_assert(sizeof(struct xlb_flow) == 16, "xlb_flow");
 _Static_assert(sizeof(struct xlb_traffic) == 32, "xlb_traffic");
 _Static_assert(sizeof(struct xlb_meta) == 16, "xlb_meta");
+_Static_assert(sizeof(struct xlb_explain) == 16, "xlb_explain");
 #endif
 
 #endif /* XLB_ABI_H */

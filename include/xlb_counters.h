@@ -43,6 +43,9 @@
 enum xlb_counter { XLB_COUNTERS(XLB_COUNTER_ENUM) XLB_C_MAX };
 #undef XLB_COUNTER_ENUM
 
+/* struct xlb_explain keeps one bit per counter. */
+_Static_assert(XLB_C_MAX <= 64, "xlb_explain.counters has 64 bits");
+
 /*
  * Meanings, for the docs and metrics help:
  * pass_unparsed     frame too short to read the destination address (runt Ethernet, VLAN tag,

@@ -93,4 +93,12 @@ struct {
 	__type(value, struct xlb_meta);
 } xlb_meta SEC(".maps");
 
+/* Only an explain instance writes it; never pinned, never shared. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct xlb_explain);
+} xlb_explain SEC(".maps");
+
 #endif /* XLB_BPF_MAPS_H */

@@ -129,7 +129,8 @@ static __always_inline __u32 pick_round_robin(const struct xlb_table *t, __u32 v
 		id = t->ring[slot];
 		*out = backend_usable_new(id, vip_id);
 		if (*out) {
-			*p = slot + 1 < len ? slot + 1 : 0;
+			if (!explain_mode)
+				*p = slot + 1 < len ? slot + 1 : 0;
 			if (i)
 				count(XLB_C_FAILOVER_REHASH);
 			return id;

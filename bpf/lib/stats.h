@@ -2,10 +2,25 @@
 #ifndef XLB_BPF_STATS_H
 #define XLB_BPF_STATS_H
 
+static __always_inline struct xlb_explain *explain_trace(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&xlb_explain, &zero);
+}
+
 static __always_inline void count(__u32 counter)
 {
-	__u64 *v = bpf_map_lookup_elem(&xlb_stats, &counter);
+	__u64 *v;
 
+	if (explain_mode) { /* record the path instead of counting it */
+		struct xlb_explain *e = explain_trace();
+
+		if (e && counter < 64)
+			e->counters |= 1ULL << counter;
+		return;
+	}
+	v = bpf_map_lookup_elem(&xlb_stats, &counter);
 	if (v)
 		*v += 1;
 }
@@ -32,8 +47,11 @@ static __always_inline int drop(__u32 reason)
 static __always_inline void count_traffic(void *map, __u32 id, __u64 bytes, int new_flow,
 					  int syn_retry)
 {
-	struct xlb_traffic *t = bpf_map_lookup_elem(map, &id);
+	struct xlb_traffic *t;
 
+	if (explain_mode)
+		return;
+	t = bpf_map_lookup_elem(map, &id);
 	if (!t) {
 		count(XLB_C_MAP_ERROR);
 		return;
