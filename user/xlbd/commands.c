@@ -170,6 +170,7 @@ static json_t *commit(struct xlbd *d, struct xlbd_config *next, json_t *result, 
 		return error_reply("cannot apply the change to the data plane: %s", strerror(-e));
 	}
 	xlbd_config_free(&old);
+	d->config_changes++; /* metrics: xlb_config_changes_total */
 	pr_info("config change", "change=%s uid=%u pid=%d", xlb_log_quote(what, q, sizeof(q)), uid,
 		pid);
 	xlbd_resolve_backends(d);

@@ -86,6 +86,7 @@ static void on_probe(void *arg, bool ok, const char *err, __u64 latency_us)
 	rt->probe = NULL;
 	if (!find(d, c->id, &v, &b))
 		return;
+	xlbd_metrics_check_result(d, v, b, ok, latency_us); /* before `checked` is set */
 	rt->checked = true;
 	rt->last_ok = ok;
 	snprintf(rt->last_err, sizeof(rt->last_err), "%s", ok ? "" : err);

@@ -32,6 +32,8 @@ static void usage(FILE *f)
 		"  -f, --state FILE        desired state (default " DEFAULT_STATE ")\n"
 		"  -s, --socket PATH       control socket (default " XLB_CTL_SOCK_DEFAULT ")\n"
 		"      --flows N           flow-table entries when maps are created (default %d)\n"
+		"      --metrics ADDR:PORT serve Prometheus metrics on http://ADDR:PORT/metrics\n"
+		"                          (127.0.0.1:9100 or [::1]:9100; default: no server)\n"
 		"  -l, --log-level LEVEL   debug, info (default), warn, error\n"
 		"  -h, --help\n"
 		"Maps are pinned under " PIN_ROOT "/IFACE/. On SIGTERM xlbd exits and leaves the\n"
@@ -47,6 +49,7 @@ static int parse_args(int argc, char **argv, struct xlbd *d)
 		{"state", required_argument, NULL, 'f'},
 		{"socket", required_argument, NULL, 's'},
 		{"flows", required_argument, NULL, 'F'},
+		{"metrics", required_argument, NULL, 'M'},
 		{"log-level", required_argument, NULL, 'l'},
 		{"help", no_argument, NULL, 'h'},
 		{},
@@ -95,6 +98,18 @@ static int parse_args(int argc, char **argv, struct xlbd *d)
 				return -EINVAL;
 			}
 			break;
+		case 'M': {
+			struct sockaddr_storage ss;
+			char merr[256];
+			socklen_t len;
+
+			if (xlbd_metrics_parse_addr(optarg, &ss, &len, merr, sizeof(merr))) {
+				fprintf(stderr, "xlbd: %s\n", merr);
+				return -EINVAL;
+			}
+			d->metrics_addr = optarg;
+			break;
+		}
 		case 'l':
 			if (xlb_log_parse_level(optarg, &level)) {
 				fprintf(stderr, "xlbd: bad --log-level %s: debug, info, warn, error\n",
@@ -411,6 +426,8 @@ int main(int argc, char **argv)
 	err = xlbd_attach(&d);
 	if (!err)
 		err = xlbd_control_open(&d);
+	if (!err && d.metrics_addr)
+		err = xlbd_metrics_open(&d, d.metrics_addr);
 	if (err)
 		goto out;
 	pr_info("ready", "interface=%s socket=%s state=%s vips=%zu", d.ifname, d.socket_path,
@@ -425,6 +442,7 @@ int main(int argc, char **argv)
 			pr_info("maps unpinned", "pin_dir=%s", d.pin_dir);
 	}
 out:
+	xlbd_metrics_close(&d); /* before the event base goes */
 	xlbd_control_close(&d);
 	xlbd_health_stop(&d);
 	teardown_loop(&d);

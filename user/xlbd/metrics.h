@@ -67,12 +67,12 @@ struct xlbd_metrics_be {
 	char labels[XLBD_METRICS_LABELS];
 	bool have_traffic;
 	struct xlb_traffic traffic;
-	__u8 state; /* enum xlb_backend_state: what the data plane uses */
-	__u32 weight;     /* configured */
+	__u8 state;	  /* enum xlb_backend_state: what the data plane uses */
+	__u32 weight;	  /* configured */
 	__u32 eff_weight; /* in the published table: 0 unless up; slow start ramps it */
 	bool have_active;
 	__s64 active_flows; /* the data plane's count (least-conn), never below 0 when printed */
-	bool checks;      /* health checks run: circuit, transitions, failures are printed */
+	bool checks;	    /* health checks run: circuit, transitions, failures are printed */
 	enum xlbd_circuit circuit;
 	__u64 transitions;
 	__u64 check_failures;
@@ -94,6 +94,9 @@ struct xlbd_metrics_snap {
  * (out is then ""). Returns the length written. */
 int xlbd_metrics_escape(const char *in, char *out, size_t outlen);
 
+/* xlb_flow_table_entries walks the flow table at most this often (ms); see metrics.c. */
+#define XLBD_FLOW_COUNT_MS 5000
+
 /* Read the maps and the controller's state into s (arrays allocated; free with _snap_free).
  * A map that cannot be read leaves its have_* false; -ENOMEM is the only error. */
 int xlbd_metrics_collect(struct xlbd *d, struct xlbd_metrics_snap *s);
@@ -104,8 +107,8 @@ int xlbd_metrics_format(const struct xlbd_metrics_snap *s, struct evbuffer *out)
 
 /* "127.0.0.1:9100" or "[::1]:9100" (literal addresses only) -> a socket address. 0 or -EINVAL
  * with a message in err. */
-int xlbd_metrics_parse_addr(const char *s, struct sockaddr_storage *ss, socklen_t *sslen,
-			    char *err, size_t errlen);
+int xlbd_metrics_parse_addr(const char *s, struct sockaddr_storage *ss, socklen_t *sslen, char *err,
+			    size_t errlen);
 
 /* The HTTP server on d->base: GET /metrics and /healthz. 0 or -errno (logged). */
 int xlbd_metrics_open(struct xlbd *d, const char *addr);

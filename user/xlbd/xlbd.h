@@ -72,7 +72,10 @@ struct xlbd {
 	const char *metrics_addr; /* --metrics ADDR:PORT; NULL: no HTTP server */
 	struct evhttp *http;
 	__u64 config_changes; /* changes committed since start (commands.c) */
-	struct xlbd_check_hist check_hist[XLB_MAX_VIPS]; /* health-check durations per VIP id */
+	__u64 flow_count;     /* flow-table entries at the last walk */
+	__u64 flow_count_ms;  /* when (xlbd_now_ms); 0: never */
+	/* health-check durations per VIP id */
+	struct xlbd_check_hist check_hist[XLB_MAX_VIPS];
 };
 
 /* apply.c: make the maps match d->cfg. full: also clear ids and VIPs the config lacks (start). */
