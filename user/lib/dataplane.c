@@ -516,3 +516,65 @@ done:
 	free(vals);
 	return err;
 }
+
+int xlb_dp_load_explain(const struct xlb_dp *live, struct xlb_dp **out)
+{
+	struct xlb_dp *ex = calloc(1, sizeof(*ex));
+	struct bpf_map *map;
+	int err;
+
+	if (!ex)
+		return -ENOMEM;
+	ex->skel = xlb_bpf__open();
+	if (!ex->skel) {
+		err = -errno;
+		free(ex);
+		return err;
+	}
+	/* The live program's knobs: picks must come out the same. */
+	*ex->skel->rodata = *live->skel->rodata;
+	ex->skel->rodata->explain_mode = 1;
+	ex->ring_size = live->ring_size;
+	ex->flow_entries = live->flow_entries;
+	bpf_object__for_each_map(map, ex->skel->obj)
+	{
+		const char *name = bpf_map__name(map);
+		struct bpf_map *lm;
+
+		if (strchr(name, '.') || !strcmp(name, "xlb_explain"))
+			continue;
+		lm = bpf_object__find_map_by_name(live->skel->obj, name);
+		err = lm ? bpf_map__reuse_fd(map, bpf_map__fd(lm)) : -ENOENT;
+		if (err)
+			goto fail;
+	}
+	err = xlb_bpf__load(ex->skel);
+	if (err)
+		goto fail;
+	ex->prog_fd = bpf_program__fd(ex->skel->progs.xlb_xdp);
+	*out = ex;
+	return 0;
+fail:
+	xlb_bpf__destroy(ex->skel);
+	free(ex);
+	return err < 0 ? err : -err;
+}
+
+int xlb_dp_explain(struct xlb_dp *ex, const void *frame, __u32 len, void *out, __u32 *out_len,
+		   __u32 *action, struct xlb_explain *trace)
+{
+	int fd = map_fd(ex->skel->maps.xlb_explain);
+	struct xlb_explain zero = {0};
+	__u32 key = 0;
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = frame, .data_size_in = len, .data_out = out,
+		    .data_size_out = *out_len, .repeat = 1);
+	int err = update(fd, &key, &zero, BPF_ANY);
+
+	if (err)
+		return err;
+	if (bpf_prog_test_run_opts(ex->prog_fd, &o))
+		return -errno;
+	*out_len = o.data_size_out;
+	*action = o.retval;
+	return bpf_map_lookup_elem(fd, &key, trace) ? -errno : 0;
+}

@@ -80,6 +80,15 @@ int xlb_dp_for_each_flow(struct xlb_dp *dp,
 			 int (*fn)(const struct xlb_flow_key *k, const struct xlb_flow *f, void *arg),
 			 void *arg);
 
+/*
+ * An explain instance of the program: the same knobs as live, every map shared with live except
+ * xlb_explain, and explain_mode set, so it changes nothing (docs/datapath.md). xlb_dp_explain
+ * runs one frame through it and returns the action, the output frame and the path taken.
+ */
+int xlb_dp_load_explain(const struct xlb_dp *live, struct xlb_dp **out);
+int xlb_dp_explain(struct xlb_dp *ex, const void *frame, __u32 len, void *out, __u32 *out_len,
+		   __u32 *action, struct xlb_explain *trace);
+
 const char *xlb_counter_name(enum xlb_counter c);
 
 #endif /* XLB_DATAPLANE_H */
