@@ -10,6 +10,7 @@ static const struct xlbctl_object *const objects[] = {
 	&xlbctl_obj_backend,
 	&xlbctl_obj_stats,
 	&xlbctl_obj_prog,
+	&xlbctl_obj_flow,
 };
 
 /* Verbs of one object, plus "help", fit in a names array of this size. */

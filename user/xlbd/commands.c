@@ -497,6 +497,21 @@ static json_t *do_prog(struct xlbd *d, json_t *req, const char *verb, unsigned i
 			 (json_int_t)d->prog_id, "pin_dir", d->pin_dir);
 }
 
+static json_t *do_flow_explain(struct xlbd *d, json_t *req)
+{
+	static const char *const allowed[] = {"client", "vip", "tcp_flags", NULL};
+	char err[ERRLEN];
+	json_t *r;
+
+	if (check_args(req, allowed, err))
+		return error_reply("%s", err);
+	if (!arg_str(req, "client") || !arg_str(req, "vip"))
+		return error_reply("flow explain needs \"client\" and \"vip\"");
+	r = xlbd_flow_explain(d, arg_str(req, "client"), arg_str(req, "vip"),
+			      arg_str(req, "tcp_flags"), err, sizeof(err));
+	return r ? r : error_reply("%s", err);
+}
+
 json_t *xlbd_handle(struct xlbd *d, json_t *req, unsigned int uid, int pid)
 {
 	const char *cmd = json_is_object(req) ? arg_str(req, "cmd") : NULL;
@@ -523,6 +538,9 @@ json_t *xlbd_handle(struct xlbd *d, json_t *req, unsigned int uid, int pid)
 	} else if (!strcmp(object, "stats")) {
 		if (!strcmp(verb, "show"))
 			return do_stats(d, req);
+	} else if (!strcmp(object, "flow")) {
+		if (!strcmp(verb, "explain"))
+			return do_flow_explain(d, req);
 	} else if (!strcmp(object, "prog")) {
 		if (!strcmp(verb, "show") || !strcmp(verb, "detach"))
 			return do_prog(d, req, verb, uid, pid);

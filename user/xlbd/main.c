@@ -447,6 +447,7 @@ out:
 	xlbd_health_stop(&d);
 	teardown_loop(&d);
 	xlbd_neigh_close(d.neigh);
+	xlb_dp_destroy(d.explain);
 	xlb_dp_destroy(d.dp);
 	xlbd_config_free(&d.cfg);
 	return err ? 1 : 0;

@@ -54,6 +54,7 @@ struct xlbd {
 	/* state */
 	struct xlbd_config cfg;   /* desired state, as in the state file */
 	struct xlb_dp *dp;        /* loaded program and maps */
+	struct xlb_dp *explain;   /* explain instance, loaded at the first `flow explain` */
 	enum xlbd_mode attached;  /* native or generic, once attached */
 	__u32 prog_id;
 	struct xlbd_be_rt be[XLB_MAX_BACKENDS];
@@ -105,6 +106,10 @@ json_t *xlbd_handle(struct xlbd *d, json_t *req, unsigned int uid, int pid);
 /* control.c */
 int xlbd_control_open(struct xlbd *d);
 void xlbd_control_close(struct xlbd *d);
+
+/* explain.c: the answer to `flow explain` (NULL and err on bad input). */
+json_t *xlbd_flow_explain(struct xlbd *d, const char *client, const char *vip, const char *flags,
+			  char *err, size_t errlen);
 
 /* flows.c: put the active-flow counts back to the live flow-table entries. */
 int xlbd_recount_active(struct xlbd *d);
