@@ -156,8 +156,10 @@ static __always_inline int handle_vip(struct xdp_md *ctx, struct xlb_pkt *p,
 		if (!table)
 			return drop(XLB_C_DROP_NO_TABLE);
 		be_id = pick_backend(table, vip, &p->key, &be);
-		if (!be_id || !be)
+		if (!be_id || !be) {
+			emit_event(XLB_EV_NO_BACKEND, vip_id, flow ? flow->backend_id : 0, 0, now);
 			return drop(XLB_C_DROP_NO_BACKEND);
+		}
 		new_flow = 1;
 		active_add(be_id, 1);
 		if (explain_mode) {
@@ -168,6 +170,7 @@ static __always_inline int handle_vip(struct xdp_md *ctx, struct xlb_pkt *p,
 			 * recount. */
 			if (!(flow->flags & XLB_FLOW_F_CLOSED) && flow->vip_id == vip_id)
 				active_add(flow->backend_id, -1);
+			emit_event(XLB_EV_REPICK, vip_id, flow->backend_id, be_id, now);
 			flow->backend_id = be_id;
 			flow->vip_id = vip_id;
 			flow->flags = 0;
@@ -179,8 +182,10 @@ static __always_inline int handle_vip(struct xdp_md *ctx, struct xlb_pkt *p,
 				.last_seen_ns = now,
 			};
 
-			if (bpf_map_update_elem(&xlb_flows, &p->key, &nf, BPF_ANY))
+			if (bpf_map_update_elem(&xlb_flows, &p->key, &nf, BPF_ANY)) {
 				count(XLB_C_FLOW_INSERT_FAIL);
+				emit_event(XLB_EV_FLOW_FULL, vip_id, 0, be_id, now);
+			}
 			else
 				count(XLB_C_FLOW_INSERT);
 		}

@@ -149,6 +149,26 @@ struct xlb_explain {
 	__u32 backend;      /* backend the packet went to; 0: none */
 };
 
+/*
+ * xlb_events (RINGBUF): rare data-plane events for xlbd's log, at most XLB_EVENTS_PER_SEC of
+ * each type per CPU per second (the rest are only counted).
+ */
+enum xlb_event_type {
+	XLB_EV_NO_BACKEND = 1, /* a VIP packet found no usable backend */
+	XLB_EV_REPICK = 2,     /* a flow left its backend (down or gone) for another */
+	XLB_EV_FLOW_FULL = 3,  /* a flow-table insert failed */
+	XLB_EV_MAX,
+};
+#define XLB_EVENTS_PER_SEC 10
+
+struct xlb_event {
+	__u32 type;        /* enum xlb_event_type */
+	__u32 vip_id;
+	__u32 from_backend; /* repick: the backend the flow left */
+	__u32 to_backend;   /* repick: where it went */
+	__u64 ts_ns;
+};
+
 /* xlb_meta (ARRAY, 1 entry): what the maps were created for. */
 struct xlb_meta {
 	__u32 abi_version;
@@ -169,6 +189,7 @@ _Static_assert(sizeof(struct xlb_flow) == 16, "xlb_flow");
 _Static_assert(sizeof(struct xlb_traffic) == 32, "xlb_traffic");
 _Static_assert(sizeof(struct xlb_meta) == 16, "xlb_meta");
 _Static_assert(sizeof(struct xlb_explain) == 16, "xlb_explain");
+_Static_assert(sizeof(struct xlb_event) == 24, "xlb_event");
 #endif
 
 #endif /* XLB_ABI_H */

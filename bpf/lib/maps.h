@@ -93,6 +93,24 @@ struct {
 	__type(value, struct xlb_meta);
 } xlb_meta SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 64 * 1024);
+} xlb_events SEC(".maps");
+
+/* Per CPU and event type: {second of the last event, events in that second}. */
+struct xlb_event_budget {
+	__u64 second;
+	__u64 sent;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, XLB_EV_MAX);
+	__type(key, __u32);
+	__type(value, struct xlb_event_budget);
+} xlb_ev_budget SEC(".maps");
+
 /* Only an explain instance writes it; never pinned, never shared. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);

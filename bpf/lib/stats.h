@@ -62,4 +62,34 @@ static __always_inline void count_traffic(void *map, __u32 id, __u64 bytes, int 
 	t->syn_retries += syn_retry;
 }
 
+/* A rare event for xlbd's log, rate-limited per CPU and type (the counters see them all). */
+static __always_inline void emit_event(__u32 type, __u32 vip_id, __u32 from, __u32 to, __u64 now)
+{
+	struct xlb_event_budget *b;
+	struct xlb_event *e;
+	__u64 second = now / 1000000000ULL;
+
+	if (explain_mode)
+		return;
+	b = bpf_map_lookup_elem(&xlb_ev_budget, &type);
+	if (!b)
+		return;
+	if (b->second != second) {
+		b->second = second;
+		b->sent = 0;
+	}
+	if (b->sent >= XLB_EVENTS_PER_SEC)
+		return;
+	e = bpf_ringbuf_reserve(&xlb_events, sizeof(*e), 0);
+	if (!e)
+		return;
+	b->sent++;
+	e->type = type;
+	e->vip_id = vip_id;
+	e->from_backend = from;
+	e->to_backend = to;
+	e->ts_ns = now;
+	bpf_ringbuf_submit(e, 0);
+}
+
 #endif /* XLB_BPF_STATS_H */

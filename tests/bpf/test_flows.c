@@ -353,6 +353,59 @@ static void test_syn_retries_counted(void)
 	ASSERT_EQ(v1.syn_retries - v0.syn_retries, 2, "vip syn retries");
 }
 
+static int count_event(void *ctx, void *data, size_t len)
+{
+	int *n = ctx;
+	const struct xlb_event *e = data;
+
+	if (len >= sizeof(*e) && e->type < XLB_EV_MAX)
+		n[e->type]++;
+	return 0;
+}
+
+/* Re-steered flows and dropped packets reach the ring buffer, at most XLB_EVENTS_PER_SEC per
+ * type per CPU per second (the counters see them all). */
+static void test_events_rate_limited(void)
+{
+	struct ring_buffer *rb;
+	int n[XLB_EV_MAX] = {0}, moved = 0, ncpu = libbpf_num_possible_cpus();
+	__u32 before[200], down = fx.vip[0].be[0];
+
+	struct timespec now;
+
+	restore();
+	/* Earlier tests spent this second's budget: start in a fresh second (the program's
+	 * clock is CLOCK_MONOTONIC_COARSE). */
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &now);
+	usleep((1000000000L - now.tv_nsec) / 1000 + 20000);
+	rb = ring_buffer__new(bpf_map__fd(fx.dp->skel->maps.xlb_events), count_event, n, NULL);
+	if (!ASSERT_TRUE(rb != NULL, "ring buffer"))
+		return;
+	ring_buffer__consume(rb);
+	memset(n, 0, sizeof(n));
+	for (__u32 i = 0; i < 200; i++)
+		before[i] = send_flow(&fx, 0, i, PKT_TCP_SYN, NULL);
+	fx_set_state(&fx, down, XLB_BE_DOWN);
+	for (__u32 i = 0; i < 200; i++) {
+		send_flow(&fx, 0, i, PKT_TCP_ACK, NULL);
+		moved += before[i] == down;
+	}
+	for (int j = 0; j < 3; j++)
+		fx_set_state(&fx, fx.vip[0].be[j], XLB_BE_DOWN);
+	for (__u32 i = 0; i < 50; i++)
+		send_flow(&fx, 0, 1000 + i, PKT_TCP_SYN, NULL);
+	ring_buffer__consume(rb);
+	ring_buffer__free(rb);
+	fprintf(stderr, "    %d flows moved: %d repick events; 50 drops: %d events\n", moved,
+		n[XLB_EV_REPICK], n[XLB_EV_NO_BACKEND]);
+	ASSERT_TRUE(moved > 2 * XLB_EVENTS_PER_SEC * ncpu, "more moves than the budget");
+	ASSERT_TRUE(n[XLB_EV_REPICK] >= 1, "re-steers reported");
+	/* A second boundary may fall inside the run: two seconds' budget at most. */
+	ASSERT_LE(n[XLB_EV_REPICK], 2 * XLB_EVENTS_PER_SEC * ncpu, "re-steer events rate-limited");
+	ASSERT_TRUE(n[XLB_EV_NO_BACKEND] >= 1, "drops reported");
+	ASSERT_LE(n[XLB_EV_NO_BACKEND], 2 * XLB_EVENTS_PER_SEC * ncpu, "drop events rate-limited");
+}
+
 /* A VIP without a table drops with drop_no_table. */
 static void test_no_table(void)
 {
@@ -485,6 +538,7 @@ int main(void)
 	RUN_TEST(test_two_instances_agree);
 	RUN_TEST(test_udp_timeout_and_stale);
 	RUN_TEST(test_syn_retries_counted);
+	RUN_TEST(test_events_rate_limited);
 	RUN_TEST(test_no_table);
 	RUN_TEST(test_table_invisible_until_swap);
 	RUN_TEST(test_concurrent_swaps_atomic);

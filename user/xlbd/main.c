@@ -425,6 +425,8 @@ int main(int argc, char **argv)
 	}
 	err = xlbd_attach(&d);
 	if (!err)
+		err = xlbd_events_open(&d);
+	if (!err)
 		err = xlbd_control_open(&d);
 	if (!err && d.metrics_addr)
 		err = xlbd_metrics_open(&d, d.metrics_addr);
@@ -444,6 +446,7 @@ int main(int argc, char **argv)
 out:
 	xlbd_metrics_close(&d); /* before the event base goes */
 	xlbd_control_close(&d);
+	xlbd_events_close(&d);
 	xlbd_health_stop(&d);
 	teardown_loop(&d);
 	xlbd_neigh_close(d.neigh);

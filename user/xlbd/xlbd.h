@@ -55,6 +55,8 @@ struct xlbd {
 	struct xlbd_config cfg;   /* desired state, as in the state file */
 	struct xlb_dp *dp;        /* loaded program and maps */
 	struct xlb_dp *explain;   /* explain instance, loaded at the first `flow explain` */
+	struct ring_buffer *events; /* data-plane events (events.c) */
+	struct event *events_ev;
 	enum xlbd_mode attached;  /* native or generic, once attached */
 	__u32 prog_id;
 	struct xlbd_be_rt be[XLB_MAX_BACKENDS];
@@ -106,6 +108,10 @@ json_t *xlbd_handle(struct xlbd *d, json_t *req, unsigned int uid, int pid);
 /* control.c */
 int xlbd_control_open(struct xlbd *d);
 void xlbd_control_close(struct xlbd *d);
+
+/* events.c: log the data plane's ring-buffer events. */
+int xlbd_events_open(struct xlbd *d);
+void xlbd_events_close(struct xlbd *d);
 
 /* explain.c: the answer to `flow explain` (NULL and err on bad input). */
 json_t *xlbd_flow_explain(struct xlbd *d, const char *client, const char *vip, const char *flags,

@@ -1,0 +1,80 @@
+/* events.c - log the data plane's rare events (BPF ring buffer, rate-limited in the program). */
+#include <errno.h>
+#include <string.h>
+
+#include <bpf/libbpf.h>
+
+#include "addr.h"
+#include "log.h"
+#include "xlb.skel.h"
+#include "xlbd.h"
+
+static void names(struct xlbd *d, __u32 vip_id, __u32 be_id, char *vs, char *as)
+{
+	strcpy(vs, "?");
+	strcpy(as, "-");
+	for (size_t i = 0; i < d->cfg.nvips; i++) {
+		struct xlbd_vip *v = &d->cfg.vips[i];
+
+		if (v->id == vip_id)
+			xlb_format_vip(&v->key, vs, XLB_ADDRSTRLEN);
+		for (size_t j = 0; be_id && j < v->nbe; j++)
+			if (v->be[j].id == be_id)
+				xlb_format_addr(&v->be[j].addr, v->be[j].family, as, XLB_ADDRSTRLEN);
+	}
+}
+
+static int on_event(void *ctx, void *data, size_t len)
+{
+	struct xlbd *d = ctx;
+	const struct xlb_event *e = data;
+	char vs[XLB_ADDRSTRLEN], from[XLB_ADDRSTRLEN], to[XLB_ADDRSTRLEN];
+
+	if (len < sizeof(*e))
+		return 0;
+	names(d, e->vip_id, e->from_backend, vs, from);
+	names(d, e->vip_id, e->to_backend, vs, to);
+	switch (e->type) {
+	case XLB_EV_NO_BACKEND:
+		pr_warn("no usable backend: packet dropped", "vip=%s flow_backend=%s", vs, from);
+		break;
+	case XLB_EV_REPICK:
+		pr_info("flow re-steered", "vip=%s from=%s to=%s", vs, from, to);
+		break;
+	case XLB_EV_FLOW_FULL:
+		pr_warn("flow table full: new flow not recorded", "vip=%s backend=%s", vs, to);
+		break;
+	default:
+		pr_debug("unknown data-plane event", "type=%u", e->type);
+	}
+	return 0;
+}
+
+static void on_readable(evutil_socket_t fd, short what, void *arg)
+{
+	struct xlbd *d = arg;
+
+	(void)fd, (void)what;
+	ring_buffer__consume(d->events);
+}
+
+int xlbd_events_open(struct xlbd *d)
+{
+	d->events = ring_buffer__new(bpf_map__fd(d->dp->skel->maps.xlb_events), on_event, d, NULL);
+	if (!d->events)
+		return -errno;
+	d->events_ev = event_new(d->base, ring_buffer__epoll_fd(d->events), EV_READ | EV_PERSIST,
+				 on_readable, d);
+	if (!d->events_ev)
+		return -ENOMEM;
+	return event_add(d->events_ev, NULL) ? -EIO : 0;
+}
+
+void xlbd_events_close(struct xlbd *d)
+{
+	if (d->events_ev)
+		event_free(d->events_ev);
+	ring_buffer__free(d->events);
+	d->events_ev = NULL;
+	d->events = NULL;
+}
