@@ -69,6 +69,29 @@ case_explain_failover() {
 	grep -q "not a configured VIP\|not a VIP" "$IT_TMP/nv" || die_case "no VIP not reported: $(cat "$IT_TMP/nv")"
 }
 
+# `xlbctl -j stats watch count 2`: two lines of per-second rates while a client loops; the
+# VIP and every backend show packets per second.
+case_stats_watch() {
+	xlbctl vip del "$V4" >/dev/null 2>&1 || true
+	setup_vip "$V4" 4 1 2 3
+	curl_loop_start "$VIP4" sw "$IT_TMP/sw.out"
+	sleep 0.5
+	xlbctl -j stats watch count 2 >"$IT_TMP/watch.json"
+	curl_loop_stop sw
+	[ "$(wc -l <"$IT_TMP/watch.json")" -eq 2 ] || die_case "want 2 lines: $(cat "$IT_TMP/watch.json")"
+	"$PY" - "$IT_TMP/watch.json" <<'PY' || die_case "rates missing: $(tail -n 1 "$IT_TMP/watch.json")"
+import json, sys
+for line in open(sys.argv[1]):
+    r = json.loads(line)
+    assert 0.5 < r["interval_s"] < 3, r
+    assert r["vips"] and all(v["pps"] > 0 for v in r["vips"]), r
+    assert len(r["backends"]) == 3, r
+    assert sum(b["pps"] for b in r["backends"]) > 0, r
+PY
+	note "$(tail -n 1 "$IT_TMP/watch.json")"
+}
+
 run_case explain_matches_traffic case_explain_matches_traffic
 run_case explain_failover case_explain_failover
+run_case stats_watch case_stats_watch
 it_finish

@@ -5,20 +5,49 @@
 #include "grammar.h"
 #include "output.h"
 
-static const char *const stats_keywords[] = {"vip"};
+enum { KW_VIP, KW_WATCH, KW_DASH_WATCH, KW_COUNT };
+static const char *const stats_keywords[] = {
+	[KW_VIP] = "vip", [KW_WATCH] = "watch", [KW_DASH_WATCH] = "--watch", [KW_COUNT] = "count"};
 
+/* [ vip VIP ] [ watch | --watch ] [ count N ], in any order. */
 static int do_show(struct xlbctl_args *a, struct xlbctl_cmd *cmd)
 {
-	int kw;
+	bool seen[ARRAY_SIZE(stats_keywords)] = {false};
+	const char *w;
+	unsigned long n;
+	int kw, ret;
 
-	if (!xlbctl_peek(a))
-		return 0;
-	kw = xlbctl_next_keyword(a, stats_keywords, ARRAY_SIZE(stats_keywords));
-	if (kw < 0)
-		return kw;
-	if (!xlbctl_peek(a))
-		return xlbctl_fail(a, "missing VIP after 'vip' for '%s'", a->ctx);
-	return xlbctl_next_vip(a, cmd->req, NULL);
+	while (xlbctl_peek(a)) {
+		kw = xlbctl_next_keyword(a, stats_keywords, ARRAY_SIZE(stats_keywords));
+		if (kw < 0)
+			return kw;
+		if (kw == KW_DASH_WATCH)
+			kw = KW_WATCH;
+		if (seen[kw])
+			return xlbctl_fail(a, "'%s' given twice for '%s'", stats_keywords[kw], a->ctx);
+		seen[kw] = true;
+		if (kw == KW_WATCH) {
+			cmd->watch = 1;
+			continue;
+		}
+		if (kw == KW_COUNT) {
+			ret = xlbctl_next_value(a, "count", &w);
+			if (!ret)
+				ret = xlbctl_parse_uint(w, "count", 1, 1000000, &n, a->err, a->errlen);
+			if (ret)
+				return ret;
+			cmd->count = n;
+			continue;
+		}
+		if (!xlbctl_peek(a))
+			return xlbctl_fail(a, "missing VIP after 'vip' for '%s'", a->ctx);
+		ret = xlbctl_next_vip(a, cmd->req, NULL);
+		if (ret)
+			return ret;
+	}
+	if (cmd->count && !cmd->watch)
+		return xlbctl_fail(a, "'count' goes with 'watch' for '%s'", a->ctx);
+	return 0;
 }
 
 /* Global counters that are not zero, "name value": a quiet data plane prints nothing here
@@ -103,12 +132,15 @@ static int print_stats(json_t *result, FILE *out, char *err, size_t errlen)
 
 static void stats_usage(FILE *out)
 {
-	fputs("Usage: xlbctl stats [ show ] [ vip VIP ]\n"
+	fputs("Usage: xlbctl stats [ show ] [ vip VIP ] [ watch | --watch ] [ count N ]\n"
 	      "       xlbctl stats help\n"
 	      "where  VIP := ADDR:PORT/PROTO, IPv6 in brackets: 10.0.0.10:80/tcp, "
 	      "[2001:db8::10]:443/udp\n"
 	      "Prints the data plane's global counters that are not zero (all of them with -j),\n"
-	      "then packets, bytes and new flows per VIP and per backend.\n",
+	      "then packets, bytes and new flows per VIP and per backend.\n"
+	      "watch: rates (packets/s, bits/s, new flows/s, drops/s) refreshed every second in\n"
+	      "place, like top, until interrupted or for count N refreshes; with -j one JSON line\n"
+	      "per second.\n",
 	      out);
 }
 

@@ -20,6 +20,8 @@ int xlbctl_run(const struct xlbctl_cmd *cmd, FILE *out, FILE *errf)
 		xlbctl_print_error(&cmd->opts, "nothing to do", out, errf);
 		return -EINVAL;
 	}
+	if (cmd->watch)
+		return xlbctl_watch(cmd, out, errf);
 	/* Compact: no newline can appear, and a newline ends a request. */
 	req = json_dumps(cmd->req, JSON_COMPACT);
 	if (!req) {

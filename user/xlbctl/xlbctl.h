@@ -36,6 +36,8 @@ struct xlbctl_cmd {
 	json_t *req;	       /* {"cmd": "<object> <verb>", ...}; NULL when help was asked for */
 	xlbctl_print_fn print; /* text form of the result; NULL: one "name value" line per member */
 	xlbctl_usage_fn usage; /* set when help was asked for: print it, send nothing */
+	unsigned int watch;    /* stats watch: refresh every second; 0: once */
+	unsigned int count;    /* stats watch count N: stop after N refreshes; 0: until killed */
 };
 
 /*
@@ -46,6 +48,9 @@ struct xlbctl_cmd {
  */
 int xlbctl_parse(int argc, char **argv, struct xlbctl_cmd *cmd, char *err, size_t errlen);
 void xlbctl_cmd_free(struct xlbctl_cmd *cmd);
+
+/* stats watch: rates every second until count refreshes (0: until killed). */
+int xlbctl_watch(const struct xlbctl_cmd *cmd, FILE *out, FILE *errf);
 
 /*
  * Does what cmd says: prints help, or sends the request to xlbd and prints the answer. Errors
