@@ -377,7 +377,7 @@ static void test_parse_help(void)
 		{"vip add help", "Usage: xlbctl vip add VIP"},
 		{"backend help", "Usage: xlbctl backend add VIP ADDRESS [ weight WEIGHT ]\n"},
 		{"b set help", "Usage: xlbctl backend add VIP ADDRESS"},
-		{"stats help", "Usage: xlbctl stats [ show ] [ vip VIP ]\n"},
+		{"stats help", "Usage: xlbctl stats [ show ] [ vip VIP ] [ watch | --watch ] [ count N ]\n"},
 		{"prog help", "Usage: xlbctl prog [ show ]\n"},
 	};
 	char err[XLBCTL_ERR_MAX], *text;
@@ -432,7 +432,7 @@ static void test_parse_errors(void)
 		{"vip del", {"missing VIP", "'vip del'"}},
 		{"vip set", {"missing VIP", "'vip set'"}},
 		/* objects, verbs, keywords */
-		{"frob", {"unknown object 'frob'", "vip, backend, stats, prog or help"}},
+		{"frob", {"unknown object 'frob'", "vip, backend, stats, prog, flow or help"}},
 		{"vip frob", {"unknown command 'frob' for 'vip'", "add, del, set, show or help"}},
 		{"vip 10.0.0.10:80/tcp", {"unknown command '10.0.0.10:80/tcp'"}},
 		{"vip s", {"ambiguous command 's' for 'vip'", "set or show"}},
@@ -580,7 +580,12 @@ static void test_parse_errors(void)
 		/* stats, prog */
 		{"stats frob", {"unknown keyword 'frob' for 'stats show'"}},
 		{"stats vip", {"missing VIP after 'vip'"}},
-		{"stats vip 10.0.0.10:80/tcp extra", {"extra argument 'extra' for 'stats show'"}},
+		{"stats vip 10.0.0.10:80/tcp extra", {"unknown keyword 'extra' for 'stats show'"}},
+		{"stats count 3", {"'count' goes with 'watch'"}},
+		{"stats watch watch", {"'watch' given twice"}},
+		{"flow explain 10.0.0.1 10.0.0.10:80/tcp", {"bad client '10.0.0.1'"}},
+		{"flow explain 10.0.0.1:5 [::1]:80/tcp", {"different address families"}},
+		{"flow explain 10.0.0.1:5 10.0.0.10:80/tcp fin", {"unknown packet 'fin'"}},
 		{"stats vip 10.0.0.10:80", {"missing protocol"}},
 		{"prog detach now", {"extra argument 'now' for 'prog detach'"}},
 		{"prog show eth0", {"extra argument 'eth0' for 'prog show'"}},
