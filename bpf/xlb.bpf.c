@@ -185,8 +185,7 @@ static __always_inline int handle_vip(struct xdp_md *ctx, struct xlb_pkt *p,
 			if (bpf_map_update_elem(&xlb_flows, &p->key, &nf, BPF_ANY)) {
 				count(XLB_C_FLOW_INSERT_FAIL);
 				emit_event(XLB_EV_FLOW_FULL, vip_id, 0, be_id, now);
-			}
-			else
+			} else
 				count(XLB_C_FLOW_INSERT);
 		}
 	}

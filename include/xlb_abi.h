@@ -44,11 +44,12 @@ struct xlb_vip_key {
 
 /* Per-VIP scheduler: how a new flow picks its backend (docs/datapath.md). */
 enum xlb_sched {
-	XLB_SCHED_MAGLEV = 0,      /* weighted Maglev over the 5-tuple */
+	XLB_SCHED_MAGLEV = 0,	   /* weighted Maglev over the 5-tuple */
 	XLB_SCHED_SOURCE_HASH = 1, /* the same ring over the client address (+ dport: flag) */
-	XLB_SCHED_RR = 2,          /* ring = usable members; per-CPU position */
-	XLB_SCHED_WRR = 3,         /* ring = smooth weighted round-robin schedule; per-CPU position */
-	XLB_SCHED_LEAST_CONN = 4,  /* ring = usable members; two random choices, fewer flows/weight */
+	XLB_SCHED_RR = 2,	   /* ring = usable members; per-CPU position */
+	XLB_SCHED_WRR = 3, /* ring = smooth weighted round-robin schedule; per-CPU position */
+	XLB_SCHED_LEAST_CONN =
+		4, /* ring = usable members; two random choices, fewer flows/weight */
 	XLB_SCHED_MAX,
 };
 
@@ -117,8 +118,8 @@ struct xlb_flow_key {
 struct xlb_flow {
 	__u32 backend_id;
 	__u16 vip_id;
-	__u16 flags;         /* XLB_FLOW_F_* */
-	__u64 last_seen_ns;  /* CLOCK_MONOTONIC_COARSE (bpf_ktime_get_coarse_ns) */
+	__u16 flags;	    /* XLB_FLOW_F_* */
+	__u64 last_seen_ns; /* CLOCK_MONOTONIC_COARSE (bpf_ktime_get_coarse_ns) */
 };
 
 #define XLB_FLOW_F_CLOSED 0x1 /* FIN or RST seen: no longer counted as active */
@@ -126,7 +127,7 @@ struct xlb_flow {
 /* xlb_vip_stats, xlb_be_stats (PERCPU_ARRAY): VIP id / backend id -> traffic counters. */
 struct xlb_traffic {
 	__u64 packets;
-	__u64 bytes;       /* whole frames, as received */
+	__u64 bytes;	   /* whole frames, as received */
 	__u64 new_flows;   /* flow-table inserts */
 	__u64 syn_retries; /* SYNs for a flow already in the table: the client got no answer */
 };
@@ -144,9 +145,9 @@ struct xlb_traffic {
  * writes none of them: `xlbctl flow explain` runs a packet through it with BPF_PROG_TEST_RUN.
  */
 struct xlb_explain {
-	__u64 counters;     /* bit n: enum xlb_counter n was counted */
+	__u64 counters;	    /* bit n: enum xlb_counter n was counted */
 	__u32 flow_backend; /* backend named by the flow-table entry; 0: no entry */
-	__u32 backend;      /* backend the packet went to; 0: none */
+	__u32 backend;	    /* backend the packet went to; 0: none */
 };
 
 /*
@@ -162,7 +163,7 @@ enum xlb_event_type {
 #define XLB_EVENTS_PER_SEC 10
 
 struct xlb_event {
-	__u32 type;        /* enum xlb_event_type */
+	__u32 type; /* enum xlb_event_type */
 	__u32 vip_id;
 	__u32 from_backend; /* repick: the backend the flow left */
 	__u32 to_backend;   /* repick: where it went */

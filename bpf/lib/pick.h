@@ -109,8 +109,8 @@ static __always_inline __u32 pick_hash(const struct xlb_table *t, __u32 vip_id, 
  * whole schedule in order, so over any whole number of cycles every CPU, and so all of them
  * together, hands out exactly the weights' proportions; the error is under one cycle per CPU.
  */
-static __always_inline __u32 pick_round_robin(const struct xlb_table *t, __u32 vip_id,
-					      __u32 hash, struct xlb_backend **out)
+static __always_inline __u32 pick_round_robin(const struct xlb_table *t, __u32 vip_id, __u32 hash,
+					      struct xlb_backend **out)
 {
 	__u32 len = ring_len(t), i, pos;
 	__u32 *p = bpf_map_lookup_elem(&xlb_rr_pos, &vip_id);
@@ -150,8 +150,8 @@ static __always_inline __s64 active_flows(__u32 id)
  * least-conn: two members drawn by the flow's hash (power of two choices); the one with fewer
  * active flows per unit of weight wins (ties: the first). Counts are local to this LB node.
  */
-static __always_inline __u32 pick_least_conn(const struct xlb_table *t, __u32 vip_id,
-					     __u32 hash, struct xlb_backend **out)
+static __always_inline __u32 pick_least_conn(const struct xlb_table *t, __u32 vip_id, __u32 hash,
+					     struct xlb_backend **out)
 {
 	__u32 len = ring_len(t), s1, s2, id1, id2;
 	struct xlb_backend *b1, *b2;
@@ -168,7 +168,8 @@ static __always_inline __u32 pick_least_conn(const struct xlb_table *t, __u32 vi
 	b2 = backend_usable_new(id2, vip_id);
 	if (b1 && b2) {
 		/* a1/w1 <= a2/w2, without division. */
-		if (active_flows(id1) * (b2->weight ?: 1) <= active_flows(id2) * (b1->weight ?: 1)) {
+		if (active_flows(id1) * (b2->weight ?: 1) <=
+		    active_flows(id2) * (b1->weight ?: 1)) {
 			*out = b1;
 			return id1;
 		}

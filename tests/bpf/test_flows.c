@@ -346,7 +346,7 @@ static void test_syn_retries_counted(void)
 	send_flow(&fx, 0, 5, PKT_TCP_ACK, NULL);
 	send_flow(&fx, 0, 5, PKT_TCP_SYN | PKT_TCP_ACK, NULL);
 	send_flow(&fx, 0, 6, PKT_TCP_SYN, NULL); /* another flow's first SYN */
-	send_flow(&fx, 1, 5, 0, NULL);           /* udp */
+	send_flow(&fx, 1, 5, 0, NULL);		 /* udp */
 	xlb_dp_read_backend_traffic(fx.dp, be, &b1);
 	xlb_dp_read_vip_traffic(fx.dp, fx.vip[0].id, &v1);
 	ASSERT_EQ(b1.syn_retries - b0.syn_retries, 2, "backend syn retries");

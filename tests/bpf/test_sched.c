@@ -157,7 +157,8 @@ static void test_source_hash(void)
 		be = send_spec(&s, NULL);
 		fx_spec_key(&s, &k);
 		h = xlb_flow_hash(&k, fx.dp->skel->rodata->hash_seed, 1);
-		if (!ASSERT_EQ(be, fx.vip[0].ring[h % fx.dp->ring_size], "ring slot of the address"))
+		if (!ASSERT_EQ(be, fx.vip[0].ring[h % fx.dp->ring_size],
+			       "ring slot of the address"))
 			break;
 		got[be]++;
 	}

@@ -2,9 +2,11 @@
 #include "breaker.h"
 #include "check.h"
 
-static const struct xlbd_breaker_policy pol = {
-	.rise = 2, .fall = 3, .backoff_initial_ms = 1000, .backoff_max_ms = 8000,
-	.slow_start_ms = 10000};
+static const struct xlbd_breaker_policy pol = {.rise = 2,
+					       .fall = 3,
+					       .backoff_initial_ms = 1000,
+					       .backoff_max_ms = 8000,
+					       .slow_start_ms = 10000};
 
 static void test_closed_opens_after_fall_failures(void)
 {
@@ -65,7 +67,7 @@ static void test_backoff_doubles_to_cap_and_resets(void)
 static void test_flapping_backoff_grows(void)
 {
 	struct xlbd_breaker b;
-	__u64 t, opens = 0, last_open = 0, gaps[32], ngaps = 0;
+	__u64 t, opens = 0, last_open = 0, gaps[32] = {0}, ngaps = 0;
 	enum xlbd_circuit prev;
 
 	xlbd_breaker_init(&b, true, 0);

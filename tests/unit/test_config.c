@@ -45,8 +45,8 @@ static bool same_config(const struct xlbd_config *a, const struct xlbd_config *b
 		const struct xlbd_vip *x = &a->vips[i], *y = &b->vips[i];
 
 		if (memcmp(&x->key, &y->key, sizeof(x->key)) || x->id != y->id ||
-		    memcmp(&x->check, &y->check, sizeof(x->check)) ||
-		    x->sched != y->sched || x->fwd != y->fwd || x->nbe != y->nbe)
+		    memcmp(&x->check, &y->check, sizeof(x->check)) || x->sched != y->sched ||
+		    x->fwd != y->fwd || x->nbe != y->nbe)
 			return false;
 		for (size_t j = 0; j < x->nbe; j++)
 			if (memcmp(&x->be[j], &y->be[j], sizeof(x->be[j])))
@@ -57,7 +57,7 @@ static bool same_config(const struct xlbd_config *a, const struct xlbd_config *b
 
 static void test_json_round_trip(void)
 {
-	struct xlbd_config c, back;
+	struct xlbd_config c, back = {0};
 	char err[256];
 	json_t *j;
 
@@ -130,7 +130,7 @@ static int write_file(const char *path, const char *text)
 static void test_state_file(void)
 {
 	char path[128], tmp[140], err[512];
-	struct xlbd_config c, back;
+	struct xlbd_config c, back = {0};
 
 	snprintf(path, sizeof(path), "%s/state.json", dir);
 	ASSERT_EQ(xlbd_config_load(path, &back, err, sizeof(err)), -ENOENT, "missing file");

@@ -92,7 +92,7 @@ static void run_for(struct event_base *base, unsigned ms)
 
 static bool err_has(const struct outcome *o, const char *want)
 {
-	if (strstr(o->err, want))
+	if (!want || strstr(o->err, want))
 		return true;
 	return xt_fail(__FILE__, __LINE__, "error '%s' lacks '%s'", o->err, want);
 }
@@ -356,7 +356,7 @@ static void tcp_listener_ok(__u8 family)
 	struct event_base *base = event_base_new();
 	struct srv s = {.mode = SRV_NO_ACCEPT};
 	struct xlbd_probe_spec spec;
-	struct outcome o;
+	struct outcome o = {0};
 
 	if (!srv_start(&s, base, family))
 		goto out;
@@ -376,7 +376,7 @@ static void tcp_closed_refused(__u8 family)
 	struct event_base *base = event_base_new();
 	struct xlbd_probe_spec spec =
 		spec_for(XLBD_CHECK_TCP, family, closed_port(family, SOCK_STREAM));
-	struct outcome o;
+	struct outcome o = {0};
 
 	if (ASSERT_TRUE(spec.port, "a free port") &&
 	    ASSERT_OK(run_probe(base, &spec, &o), "probe start"))
@@ -391,7 +391,7 @@ static void test_tcp_timeout(void)
 	struct srv s = {.mode = SRV_NO_ACCEPT};
 	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
 	struct xlbd_probe_spec spec;
-	struct outcome o;
+	struct outcome o = {0};
 	int filler = -1;
 
 	if (!srv_start(&s, base, XLB_AF_INET))
@@ -435,7 +435,7 @@ static void test_tcp_ipv6(void)
 static void test_http_200_ok(void)
 {
 	struct srv s = {.mode = SRV_REPLY, .reply = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"};
-	struct outcome o;
+	struct outcome o = {0};
 
 	http_run(&s, XLB_AF_INET, NULL, &o);
 	check_verdict(&o, true, NULL);
@@ -445,7 +445,7 @@ static void test_http_200_ok(void)
 static void test_http_500_fails(void)
 {
 	struct srv s = {.mode = SRV_REPLY, .reply = "HTTP/1.0 500 Internal Server Error\r\n\r\n"};
-	struct outcome o;
+	struct outcome o = {0};
 
 	http_run(&s, XLB_AF_INET, NULL, &o);
 	check_verdict(&o, false, "http status 500");
@@ -468,7 +468,7 @@ static void test_http_status_range(void)
 
 	for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct srv s = {.mode = SRV_REPLY, .reply = cases[i].reply};
-		struct outcome o;
+		struct outcome o = {0};
 		int before = xt_test_failures;
 
 		http_run(&s, XLB_AF_INET, NULL, &o);
@@ -482,7 +482,7 @@ static void test_http_garbage(void)
 {
 	struct srv s = {.mode = SRV_REPLY, .reply = "SSH-2.0-OpenSSH_9.2\r\n"};
 	char big[600];
-	struct outcome o;
+	struct outcome o = {0};
 
 	http_run(&s, XLB_AF_INET, NULL, &o);
 	check_verdict(&o, false, "not an HTTP response");
@@ -505,7 +505,7 @@ static void test_http_split_status_line(void)
 	/* The status line arrives in two pieces 20 ms apart. */
 	struct srv s = {
 		.mode = SRV_REPLY, .reply = "HTTP/1.1 2", .reply2 = "04 No Content\r\n\r\n"};
-	struct outcome o;
+	struct outcome o = {0};
 
 	http_run(&s, XLB_AF_INET, NULL, &o);
 	check_verdict(&o, true, NULL);
@@ -524,7 +524,7 @@ static void test_http_split_status_line(void)
 static void test_http_closed_without_reply(void)
 {
 	struct srv s = {.mode = SRV_CLOSE};
-	struct outcome o;
+	struct outcome o = {0};
 
 	http_run(&s, XLB_AF_INET, NULL, &o);
 	check_verdict(&o, false, "");
@@ -541,7 +541,7 @@ static void test_http_timeout(void)
 {
 	struct srv s = {.mode = SRV_SILENT};
 	struct xlbd_probe_spec spec = spec_for(XLBD_CHECK_HTTP, XLB_AF_INET, 0);
-	struct outcome o;
+	struct outcome o = {0};
 
 	spec.timeout_ms = TIMEOUT_MS;
 	http_run(&s, XLB_AF_INET, &spec, &o);
@@ -553,7 +553,7 @@ static void test_http_request_line(void)
 {
 	struct srv s = {.mode = SRV_REPLY, .reply = "HTTP/1.1 200 OK\r\n\r\n"};
 	struct xlbd_probe_spec spec = spec_for(XLBD_CHECK_HTTP, XLB_AF_INET, 0);
-	struct outcome o;
+	struct outcome o = {0};
 
 	snprintf(spec.path, sizeof(spec.path), "/healthz");
 	snprintf(spec.host, sizeof(spec.host), "example.test");
@@ -621,7 +621,7 @@ out:
 
 static void test_udp_echo_ok(void)
 {
-	struct outcome o;
+	struct outcome o = {0};
 
 	udp_run(XLB_AF_INET, true, &o);
 	check_verdict(&o, true, NULL);
@@ -637,7 +637,7 @@ static void test_udp_closed_port_unreachable(void)
 		struct event_base *base = event_base_new();
 		struct xlbd_probe_spec spec =
 			spec_for(XLBD_CHECK_UDP, families[i], closed_port(families[i], SOCK_DGRAM));
-		struct outcome o;
+		struct outcome o = {0};
 
 		snprintf(spec.payload, sizeof(spec.payload), "ping");
 		if (ASSERT_TRUE(spec.port, "a free port") &&
@@ -651,7 +651,7 @@ static void test_udp_closed_port_unreachable(void)
 
 static void test_udp_timeout(void)
 {
-	struct outcome o;
+	struct outcome o = {0};
 
 	udp_run(XLB_AF_INET, false, &o);
 	check_timed_out(&o);
@@ -700,7 +700,7 @@ static void test_cancel_in_flight(void)
 	struct event_base *base = event_base_new();
 	struct srv s = {.mode = SRV_SILENT};
 	struct xlbd_probe_spec spec;
-	struct outcome o;
+	struct outcome o = {0};
 	int udp;
 	__u16 port;
 

@@ -377,7 +377,8 @@ static void test_parse_help(void)
 		{"vip add help", "Usage: xlbctl vip add VIP"},
 		{"backend help", "Usage: xlbctl backend add VIP ADDRESS [ weight WEIGHT ]\n"},
 		{"b set help", "Usage: xlbctl backend add VIP ADDRESS"},
-		{"stats help", "Usage: xlbctl stats [ show ] [ vip VIP ] [ watch | --watch ] [ count N ]\n"},
+		{"stats help",
+		 "Usage: xlbctl stats [ show ] [ vip VIP ] [ watch | --watch ] [ count N ]\n"},
 		{"prog help", "Usage: xlbctl prog [ show ]\n"},
 	};
 	char err[XLBCTL_ERR_MAX], *text;
@@ -402,7 +403,9 @@ static void test_parse_help(void)
 
 	/* The scheduler list comes from the table in cmd_vip.c. */
 	text = capture_usage(xlbctl_obj_vip.usage);
-	ASSERT_TRUE(text && strstr(text, "SCHED := { maglev | source-hash | rr | wrr | least-conn }"), "SCHED alternatives");
+	ASSERT_TRUE(
+		text && strstr(text, "SCHED := { maglev | source-hash | rr | wrr | least-conn }"),
+		"SCHED alternatives");
 	ASSERT_TRUE(text && strstr(text, "FWD := { dsr-l2 }"), "FWD alternatives");
 	ASSERT_TRUE(text && strstr(text, "KIND := { none | tcp | http | udp }"),
 		    "KIND alternatives");
@@ -442,7 +445,8 @@ static void test_parse_errors(void)
 		 {"unknown keyword 'color' for 'vip add'", "sched, fwd, hash-dport, check, port"}},
 		{"vip add 10.0.0.10:80/tcp sched", {"missing value after 'sched'"}},
 		{"vip add 10.0.0.10:80/tcp fwd", {"missing value after 'fwd'"}},
-		{"vip add 10.0.0.10:80/tcp sched random", {"unknown scheduler 'random'", "least-conn"}},
+		{"vip add 10.0.0.10:80/tcp sched random",
+		 {"unknown scheduler 'random'", "least-conn"}},
 		{"vip add 10.0.0.10:80/tcp sched mag", {"unknown scheduler 'mag'"}},
 		{"vip add 10.0.0.10:80/tcp fwd ipip", {"unknown forwarding mode 'ipip'", "dsr-l2"}},
 		{"vip add 10.0.0.10:80/tcp sched maglev sched maglev", {"'sched' given twice"}},

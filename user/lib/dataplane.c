@@ -481,7 +481,8 @@ int xlb_dp_set_backend_active(struct xlb_dp *dp, __u32 id, __s64 n)
 #define FLOW_BATCH 4096
 
 int xlb_dp_for_each_flow(struct xlb_dp *dp,
-			 int (*fn)(const struct xlb_flow_key *k, const struct xlb_flow *f, void *arg),
+			 int (*fn)(const struct xlb_flow_key *k, const struct xlb_flow *f,
+				   void *arg),
 			 void *arg)
 {
 	int fd = map_fd(dp->skel->maps.xlb_flows), err = 0;

@@ -24,7 +24,7 @@ struct xlb_dp {
 	__u32 ring_size;
 	__u32 flow_entries;
 	int prog_fd;
-	int reused;        /* maps came from pin_dir (a previous instance) */
+	int reused;	   /* maps came from pin_dir (a previous instance) */
 	char pin_dir[256]; /* empty: not pinned */
 };
 
@@ -77,7 +77,8 @@ int xlb_dp_set_backend_active(struct xlb_dp *dp, __u32 id, __s64 n);
  * fn returns non-zero. Entries may come and go meanwhile: a snapshot, not a transaction.
  */
 int xlb_dp_for_each_flow(struct xlb_dp *dp,
-			 int (*fn)(const struct xlb_flow_key *k, const struct xlb_flow *f, void *arg),
+			 int (*fn)(const struct xlb_flow_key *k, const struct xlb_flow *f,
+				   void *arg),
 			 void *arg);
 
 /*

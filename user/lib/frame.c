@@ -11,8 +11,8 @@
 
 #include "frame.h"
 
-int xlb_frame_build(const struct xlb_flow_key *k, const __u8 dst_mac[6], __u8 tcp_flags,
-		    __u8 *buf, size_t cap)
+int xlb_frame_build(const struct xlb_flow_key *k, const __u8 dst_mac[6], __u8 tcp_flags, __u8 *buf,
+		    size_t cap)
 {
 	size_t l3 = k->family == XLB_AF_INET ? sizeof(struct iphdr) : sizeof(struct ipv6hdr);
 	size_t l4 = k->proto == IPPROTO_TCP ? sizeof(struct tcphdr) : sizeof(struct udphdr);

@@ -14,7 +14,7 @@
  * no payload. Checksums are left zero: the XDP program never reads them. Returns the length or
  * -EINVAL / -ENOSPC.
  */
-int xlb_frame_build(const struct xlb_flow_key *k, const __u8 dst_mac[6], __u8 tcp_flags,
-		    __u8 *buf, size_t cap);
+int xlb_frame_build(const struct xlb_flow_key *k, const __u8 dst_mac[6], __u8 tcp_flags, __u8 *buf,
+		    size_t cap);
 
 #endif /* XLB_FRAME_H */

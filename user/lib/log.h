@@ -22,8 +22,8 @@ const char *xlb_log_quote(const char *s, char *buf, unsigned int len);
 void xlb_log_libbpf(void);
 
 #define pr_debug(msg, ...) xlb_log(XLB_LOG_DEBUG, msg, __VA_ARGS__)
-#define pr_info(msg, ...) xlb_log(XLB_LOG_INFO, msg, __VA_ARGS__)
-#define pr_warn(msg, ...) xlb_log(XLB_LOG_WARN, msg, __VA_ARGS__)
-#define pr_err(msg, ...) xlb_log(XLB_LOG_ERROR, msg, __VA_ARGS__)
+#define pr_info(msg, ...)  xlb_log(XLB_LOG_INFO, msg, __VA_ARGS__)
+#define pr_warn(msg, ...)  xlb_log(XLB_LOG_WARN, msg, __VA_ARGS__)
+#define pr_err(msg, ...)   xlb_log(XLB_LOG_ERROR, msg, __VA_ARGS__)
 
 #endif /* XLB_LOG_H */

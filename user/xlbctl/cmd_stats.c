@@ -24,7 +24,8 @@ static int do_show(struct xlbctl_args *a, struct xlbctl_cmd *cmd)
 		if (kw == KW_DASH_WATCH)
 			kw = KW_WATCH;
 		if (seen[kw])
-			return xlbctl_fail(a, "'%s' given twice for '%s'", stats_keywords[kw], a->ctx);
+			return xlbctl_fail(a, "'%s' given twice for '%s'", stats_keywords[kw],
+					   a->ctx);
 		seen[kw] = true;
 		if (kw == KW_WATCH) {
 			cmd->watch = 1;
@@ -33,7 +34,8 @@ static int do_show(struct xlbctl_args *a, struct xlbctl_cmd *cmd)
 		if (kw == KW_COUNT) {
 			ret = xlbctl_next_value(a, "count", &w);
 			if (!ret)
-				ret = xlbctl_parse_uint(w, "count", 1, 1000000, &n, a->err, a->errlen);
+				ret = xlbctl_parse_uint(w, "count", 1, 1000000, &n, a->err,
+							a->errlen);
 			if (ret)
 				return ret;
 			cmd->count = n;

@@ -58,7 +58,9 @@ static int parse_vip_options(struct xlbctl_args *a, json_t *req)
 			ret = idx < 0 ? idx : xlbctl_set_str(a, req, "sched", vip_scheds[idx]);
 		} else if (kw == KW_HASH_DPORT) {
 			idx = xlbctl_next_name(a, names[kw], on_off, ARRAY_SIZE(on_off), "setting");
-			ret = idx < 0 ? idx : xlbctl_set_new(a, req, "hash_dport", json_boolean(idx == 0));
+			ret = idx < 0 ? idx
+				      : xlbctl_set_new(a, req, "hash_dport",
+						       json_boolean(idx == 0));
 		} else if (kw == KW_FWD) {
 			idx = xlbctl_next_name(a, names[kw], vip_fwds, ARRAY_SIZE(vip_fwds),
 					       "forwarding mode");

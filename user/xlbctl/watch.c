@@ -38,7 +38,8 @@ static json_t *same_entry(json_t *list, json_t *e)
 		const char *pv = json_string_value(json_object_get(p, "vip"));
 		const char *pa = json_string_value(json_object_get(p, "address"));
 
-		if (pv && vip && !strcmp(pv, vip) && ((!pa && !addr) || (pa && addr && !strcmp(pa, addr))))
+		if (pv && vip && !strcmp(pv, vip) &&
+		    ((!pa && !addr) || (pa && addr && !strcmp(pa, addr))))
 			return p;
 	}
 	return NULL;
@@ -66,8 +67,8 @@ static json_t *rates(json_t *cur, json_t *prev, double dt)
 
 static double drops_per_s(json_t *cur, json_t *prev, double dt)
 {
-	return delta(json_object_get(cur, "counters"), json_object_get(prev, "counters"), "xdp_drop",
-		     dt);
+	return delta(json_object_get(cur, "counters"), json_object_get(prev, "counters"),
+		     "xdp_drop", dt);
 }
 
 static void print_text(json_t *r, FILE *out)
@@ -93,9 +94,11 @@ static void print_text(json_t *r, FILE *out)
 
 			xlbctl_table_cell(&t, json_string_value(json_object_get(e, "vip")));
 			xlbctl_table_cell(&t, addr ? addr : "(all)");
-			snprintf(num, sizeof(num), "%.0f", json_real_value(json_object_get(e, "pps")));
+			snprintf(num, sizeof(num), "%.0f",
+				 json_real_value(json_object_get(e, "pps")));
 			xlbctl_table_cell(&t, num);
-			snprintf(num, sizeof(num), "%.0f", json_real_value(json_object_get(e, "bps")));
+			snprintf(num, sizeof(num), "%.0f",
+				 json_real_value(json_object_get(e, "bps")));
 			xlbctl_table_cell(&t, num);
 			snprintf(num, sizeof(num), "%.1f",
 				 json_real_value(json_object_get(e, "new_flows_per_s")));
@@ -139,7 +142,8 @@ int xlbctl_watch(const struct xlbctl_cmd *cmd, FILE *out, FILE *errf)
 		if (!cur || !json_is_true(json_object_get(cur, "ok"))) {
 			const char *e = json_string_value(json_object_get(cur, "error"));
 
-			snprintf(err, sizeof(err), "%s", e ? e : "xlbd sent an answer that is not JSON");
+			snprintf(err, sizeof(err), "%s",
+				 e ? e : "xlbd sent an answer that is not JSON");
 			json_decref(cur);
 			ret = -EPROTO;
 			break;
@@ -149,8 +153,8 @@ int xlbctl_watch(const struct xlbctl_cmd *cmd, FILE *out, FILE *errf)
 
 			r = json_pack("{s:f, s:f, s:o, s:o}", "interval_s", dt, "drops_per_s",
 				      drops_per_s(cur, prev, dt), "vips",
-				      rates(json_object_get(cur, "vips"), json_object_get(prev, "vips"),
-					    dt),
+				      rates(json_object_get(cur, "vips"),
+					    json_object_get(prev, "vips"), dt),
 				      "backends",
 				      rates(json_object_get(cur, "backends"),
 					    json_object_get(prev, "backends"), dt));

@@ -54,8 +54,8 @@ static __u64 fnv(__u64 h, const void *p, size_t n)
 }
 
 /* The ring for the VIP's scheduler over its n usable backends (mb[]). 0 or -errno; *len set. */
-static int build_ring(struct xlbd *d, const struct xlbd_vip *v,
-		      const struct xlb_maglev_backend *mb, __u32 n, __u32 *ring, __u32 *len)
+static int build_ring(struct xlbd *d, const struct xlbd_vip *v, const struct xlb_maglev_backend *mb,
+		      __u32 n, __u32 *ring, __u32 *len)
 {
 	__u32 ids[XLB_MAX_VIP_BACKENDS], weights[XLB_MAX_VIP_BACKENDS];
 	int r;
@@ -220,7 +220,8 @@ int xlbd_apply(struct xlbd *d, const struct xlbd_config *old, bool full)
 		for (__u32 id = 1; id < XLB_MAX_BACKENDS; id++) {
 			struct xlb_backend cur;
 
-			if (config_has_backend(&d->cfg, id) || xlb_dp_get_backend(d->dp, id, &cur) ||
+			if (config_has_backend(&d->cfg, id) ||
+			    xlb_dp_get_backend(d->dp, id, &cur) ||
 			    !memcmp(&cur, &gone, sizeof(cur)))
 				continue;
 			err = xlb_dp_set_backend(d->dp, id, &gone);

@@ -80,8 +80,8 @@ static int replace_legacy(struct xlbd *d, struct xdp_multiprog *mp, int *replace
 		       d->ifname, strerror(-err));
 		return err;
 	}
-	pr_info("replaced the program of an earlier xlbd", "interface=%s old_prog_id=%u",
-		d->ifname, xdp_program__id(old));
+	pr_info("replaced the program of an earlier xlbd", "interface=%s old_prog_id=%u", d->ifname,
+		xdp_program__id(old));
 	note_attached(d, mode == XDP_MODE_SKB ? XLBD_MODE_GENERIC : XLBD_MODE_NATIVE);
 	*replaced = 1;
 	return 0;

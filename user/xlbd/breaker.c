@@ -33,8 +33,8 @@ void xlbd_breaker_init(struct xlbd_breaker *b, bool trusted, __u64 now)
 	};
 }
 
-static void open_circuit(struct xlbd_breaker *b, const struct xlbd_breaker_policy *p,
-			 __u64 backoff, __u64 now)
+static void open_circuit(struct xlbd_breaker *b, const struct xlbd_breaker_policy *p, __u64 backoff,
+			 __u64 now)
 {
 	if (backoff > p->backoff_max_ms)
 		backoff = p->backoff_max_ms;
@@ -59,7 +59,8 @@ bool xlbd_breaker_result(struct xlbd_breaker *b, const struct xlbd_breaker_polic
 			/* Closed only briefly since the last open: flapping, wait longer. */
 			bool flapping = b->backoff_ms && now - b->since_ms < p->backoff_max_ms;
 
-			open_circuit(b, p, flapping ? b->backoff_ms * 2 : p->backoff_initial_ms, now);
+			open_circuit(b, p, flapping ? b->backoff_ms * 2 : p->backoff_initial_ms,
+				     now);
 			return true;
 		}
 		return false;
@@ -67,7 +68,8 @@ bool xlbd_breaker_result(struct xlbd_breaker *b, const struct xlbd_breaker_polic
 		if (!ok) {
 			/* The trial failed: wait twice as long (first trial of a new backend:
 			 * the initial back-off). */
-			open_circuit(b, p, b->backoff_ms ? b->backoff_ms * 2 : p->backoff_initial_ms,
+			open_circuit(b, p,
+				     b->backoff_ms ? b->backoff_ms * 2 : p->backoff_initial_ms,
 				     now);
 			return true;
 		}

@@ -21,22 +21,22 @@
 enum xlbd_circuit { XLBD_CIRCUIT_CLOSED, XLBD_CIRCUIT_OPEN, XLBD_CIRCUIT_HALF_OPEN };
 
 struct xlbd_breaker_policy {
-	__u32 rise;               /* successes that close a half-open circuit */
-	__u32 fall;               /* failures that open a closed circuit */
+	__u32 rise;		  /* successes that close a half-open circuit */
+	__u32 fall;		  /* failures that open a closed circuit */
 	__u64 backoff_initial_ms; /* first open period */
-	__u64 backoff_max_ms;     /* cap of the doubling */
-	__u64 slow_start_ms;      /* ramp after closing; 0: full weight at once */
+	__u64 backoff_max_ms;	  /* cap of the doubling */
+	__u64 slow_start_ms;	  /* ramp after closing; 0: full weight at once */
 };
 
 struct xlbd_breaker {
 	enum xlbd_circuit state;
-	__u32 fails;       /* consecutive failures */
-	__u32 oks;         /* consecutive successes */
-	__u64 since_ms;    /* when the current state began */
+	__u32 fails;	   /* consecutive failures */
+	__u32 oks;	   /* consecutive successes */
+	__u64 since_ms;	   /* when the current state began */
 	__u64 open_until;  /* open: when half-open starts */
 	__u64 backoff_ms;  /* the open period now in force */
 	__u64 closed_at;   /* start of the slow-start ramp */
-	bool ramp;         /* closed_at is in force (not for a trusted start) */
+	bool ramp;	   /* closed_at is in force (not for a trusted start) */
 	__u32 transitions; /* count of state changes */
 };
 

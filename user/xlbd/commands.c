@@ -122,15 +122,16 @@ static json_t *backend_json(struct xlbd *d, const struct xlbd_vip *v, const stru
 
 		json_object_set_new(j, "circuit", json_string(xlbd_circuit_name(rt->br.state)));
 		json_object_set_new(j, "circuit_for_ms", json_integer(now - rt->br.since_ms));
-		json_object_set_new(j, "health", json_string(!rt->checked ? "unknown"
-							     : rt->last_ok   ? "pass"
-									     : "fail"));
+		json_object_set_new(j, "health",
+				    json_string(!rt->checked  ? "unknown"
+						: rt->last_ok ? "pass"
+							      : "fail"));
 		if (rt->checked)
-			json_object_set_new(
-				j, "last_check",
-				json_pack("{s:b, s:s, s:I, s:I}", "ok", rt->last_ok, "error",
-					  rt->last_err, "latency_us", (json_int_t)rt->last_latency_us,
-					  "age_ms", (json_int_t)(now - rt->last_ms)));
+			json_object_set_new(j, "last_check",
+					    json_pack("{s:b, s:s, s:I, s:I}", "ok", rt->last_ok,
+						      "error", rt->last_err, "latency_us",
+						      (json_int_t)rt->last_latency_us, "age_ms",
+						      (json_int_t)(now - rt->last_ms)));
 	}
 	return j;
 }
@@ -244,9 +245,10 @@ static json_t *do_vip_add_set(struct xlbd *d, json_t *req, bool add, unsigned in
 	    (fwd && xlbd_parse_fwd(fwd, &v->fwd))) {
 		xlbd_config_free(&next);
 		return sched && xlbd_parse_sched(sched, &v->sched)
-			       ? error_reply("unknown scheduler \"%s\" (known: maglev, source-hash, "
-					     "rr, wrr, least-conn)",
-					     sched)
+			       ? error_reply(
+					 "unknown scheduler \"%s\" (known: maglev, source-hash, "
+					 "rr, wrr, least-conn)",
+					 sched)
 			       : error_reply("unknown forwarding mode \"%s\" (known: dsr-l2)", fwd);
 	}
 	snprintf(what, sizeof(what), "vip %s %s sched=%s fwd=%s check=%s", add ? "add" : "set", s,
@@ -291,8 +293,7 @@ static int parse_weight(json_t *w, __u32 *out, char *err)
 	return 0;
 }
 
-static json_t *do_backend(struct xlbd *d, json_t *req, const char *verb, unsigned int uid,
-			  int pid)
+static json_t *do_backend(struct xlbd *d, json_t *req, const char *verb, unsigned int uid, int pid)
 {
 	static const char *const allowed[] = {"vip", "address", "weight", "admin", NULL};
 	const char *as = arg_str(req, "address"), *admin = arg_str(req, "admin");
@@ -327,8 +328,9 @@ static json_t *do_backend(struct xlbd *d, json_t *req, const char *verb, unsigne
 			goto fail;
 		}
 		if (nb.family != v->key.family) {
-			snprintf(err, ERRLEN, "backend %s and vip %s are of different address families",
-				 as, arg_str(req, "vip"));
+			snprintf(err, ERRLEN,
+				 "backend %s and vip %s are of different address families", as,
+				 arg_str(req, "vip"));
 			goto fail;
 		}
 		grown = realloc(v->be, (v->nbe + 1) * sizeof(*grown));

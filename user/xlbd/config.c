@@ -11,10 +11,11 @@
 #include "addr.h"
 #include "config.h"
 
-static const char *const sched_names[] = {
-	[XLB_SCHED_MAGLEV] = "maglev", [XLB_SCHED_SOURCE_HASH] = "source-hash",
-	[XLB_SCHED_RR] = "rr",         [XLB_SCHED_WRR] = "wrr",
-	[XLB_SCHED_LEAST_CONN] = "least-conn"};
+static const char *const sched_names[] = {[XLB_SCHED_MAGLEV] = "maglev",
+					  [XLB_SCHED_SOURCE_HASH] = "source-hash",
+					  [XLB_SCHED_RR] = "rr",
+					  [XLB_SCHED_WRR] = "wrr",
+					  [XLB_SCHED_LEAST_CONN] = "least-conn"};
 static const char *const fwd_names[] = {[XLB_FWD_DSR_L2] = "dsr-l2"};
 static const char *const admin_names[] = {
 	[XLBD_ADMIN_UP] = "up", [XLBD_ADMIN_DRAIN] = "drain", [XLBD_ADMIN_DISABLED] = "disabled"};
@@ -169,7 +170,8 @@ int xlbd_config_validate(const struct xlbd_config *c, char *err, size_t errlen)
 
 		xlb_format_vip(&v->key, vs, sizeof(vs));
 		if (v->id == 0 || v->id >= XLB_MAX_VIPS || vip_used[v->id]) {
-			snprintf(err, errlen, "vip %s: id %u is out of range or used twice", vs, v->id);
+			snprintf(err, errlen, "vip %s: id %u is out of range or used twice", vs,
+				 v->id);
 			return -EINVAL;
 		}
 		vip_used[v->id] = 1;
@@ -190,8 +192,8 @@ int xlbd_config_validate(const struct xlbd_config *c, char *err, size_t errlen)
 			return -EINVAL;
 		}
 		if (v->hash_dport && v->sched != XLB_SCHED_SOURCE_HASH) {
-			snprintf(err, errlen, "vip %s: hash-dport applies to the source-hash scheduler",
-				 vs);
+			snprintf(err, errlen,
+				 "vip %s: hash-dport applies to the source-hash scheduler", vs);
 			return -EINVAL;
 		}
 		if (v->nbe > XLB_MAX_VIP_BACKENDS) {
@@ -205,20 +207,23 @@ int xlbd_config_validate(const struct xlbd_config *c, char *err, size_t errlen)
 			xlb_format_addr(&b->addr, b->family, as, sizeof(as));
 			if (b->family != v->key.family) {
 				snprintf(err, errlen,
-					 "backend %s of vip %s: address family differs from the vip's",
+					 "backend %s of vip %s: address family differs from the "
+					 "vip's",
 					 as, vs);
 				return -EINVAL;
 			}
 			if (b->id == 0 || b->id >= XLB_MAX_BACKENDS || be_used[b->id]) {
-				snprintf(err, errlen,
-					 "backend %s of vip %s: id %u is out of range or used twice",
-					 as, vs, b->id);
+				snprintf(
+					err, errlen,
+					"backend %s of vip %s: id %u is out of range or used twice",
+					as, vs, b->id);
 				return -EINVAL;
 			}
 			be_used[b->id] = 1;
 			if (b->weight < 1 || b->weight > XLBD_MAX_WEIGHT) {
-				snprintf(err, errlen, "backend %s of vip %s: weight %u not in 1..%d",
-					 as, vs, b->weight, XLBD_MAX_WEIGHT);
+				snprintf(err, errlen,
+					 "backend %s of vip %s: weight %u not in 1..%d", as, vs,
+					 b->weight, XLBD_MAX_WEIGHT);
 				return -EINVAL;
 			}
 			if ((unsigned)b->admin >= NAMES(admin_names)) {
@@ -290,8 +295,9 @@ static int check_str(json_t *j, const char *name, char *out, char *err, size_t e
 		return 0;
 	s = json_string_value(v);
 	if (!s || strlen(s) >= XLBD_CHECK_STR || strpbrk(s, "\r\n")) {
-		snprintf(err, errlen, "check %s must be a string of at most %d characters, one line",
-			 name, XLBD_CHECK_STR - 1);
+		snprintf(err, errlen,
+			 "check %s must be a string of at most %d characters, one line", name,
+			 XLBD_CHECK_STR - 1);
 		return -EINVAL;
 	}
 	strcpy(out, s);
@@ -315,11 +321,11 @@ static int check_num(json_t *j, const char *name, __u32 lo, __u32 hi, __u32 *out
 
 int xlbd_check_from_json(json_t *j, struct xlbd_check *c, char *err, size_t errlen)
 {
-	static const char *const known[] = {"kind",      "port",       "interval_ms", "timeout_ms",
-					    "rise",      "fall",       "path",        "host",
-					    "status_lo", "status_hi",  "payload",     "backoff_ms",
-					    "backoff_max_ms", "slow_start_ms", "outlier",
-					    "outlier_rate", NULL};
+	static const char *const known[] = {
+		"kind",		"port",	      "interval_ms",	"timeout_ms",	 "rise",
+		"fall",		"path",	      "host",		"status_lo",	 "status_hi",
+		"payload",	"backoff_ms", "backoff_max_ms", "slow_start_ms", "outlier",
+		"outlier_rate", NULL};
 	struct xlbd_check n = *c;
 	__u32 port = n.port, lo = n.status_lo, hi = n.status_hi;
 	const char *name;
@@ -370,8 +376,9 @@ int xlbd_check_from_json(json_t *j, struct xlbd_check *c, char *err, size_t errl
 	if (v)
 		n.outlier = json_is_true(v);
 	if (n.outlier && n.kind == XLBD_CHECK_NONE) {
-		snprintf(err, errlen, "outlier detection needs a health check (kind tcp, http or udp) "
-				      "to bring the backend back");
+		snprintf(err, errlen,
+			 "outlier detection needs a health check (kind tcp, http or udp) "
+			 "to bring the backend back");
 		return -EINVAL;
 	}
 	n.port = port;
@@ -383,12 +390,14 @@ int xlbd_check_from_json(json_t *j, struct xlbd_check *c, char *err, size_t errl
 	    n.timeout_ms >= n.interval_ms)
 		n.timeout_ms = n.interval_ms / 2 ?: 1;
 	if (n.timeout_ms >= n.interval_ms) {
-		snprintf(err, errlen, "check timeout (%u ms) must be shorter than its interval (%u ms)",
+		snprintf(err, errlen,
+			 "check timeout (%u ms) must be shorter than its interval (%u ms)",
 			 n.timeout_ms, n.interval_ms);
 		return -EINVAL;
 	}
 	if (n.status_lo > n.status_hi) {
-		snprintf(err, errlen, "check status range %u-%u is empty", n.status_lo, n.status_hi);
+		snprintf(err, errlen, "check status range %u-%u is empty", n.status_lo,
+			 n.status_hi);
 		return -EINVAL;
 	}
 	if (n.backoff_ms > n.backoff_max_ms) {

@@ -10,7 +10,7 @@
 #include "probe.h"
 #include "xlb_abi.h"
 
-#define XLBD_MAX_WEIGHT 1000
+#define XLBD_MAX_WEIGHT	   1000
 #define XLBD_STATE_VERSION 1
 
 /* Operator states: up; drain (existing flows only); disabled (no traffic, no checks). */
@@ -19,20 +19,20 @@ enum xlbd_admin { XLBD_ADMIN_UP, XLBD_ADMIN_DRAIN, XLBD_ADMIN_DISABLED };
 /* Health check and circuit-breaker policy of a VIP's backends. */
 struct xlbd_check {
 	enum xlbd_check_kind kind; /* none: backends are up while their MAC is known */
-	__u16 port;                /* 0: the VIP's port */
+	__u16 port;		   /* 0: the VIP's port */
 	__u32 interval_ms;
 	__u32 timeout_ms; /* < interval_ms */
 	__u32 rise;
 	__u32 fall;
-	char path[XLBD_CHECK_STR]; /* http */
-	char host[XLBD_CHECK_STR]; /* http; empty: the backend's address */
-	__u16 status_lo, status_hi; /* http */
+	char path[XLBD_CHECK_STR];    /* http */
+	char host[XLBD_CHECK_STR];    /* http; empty: the backend's address */
+	__u16 status_lo, status_hi;   /* http */
 	char payload[XLBD_CHECK_STR]; /* udp */
-	__u32 backoff_ms;     /* first open period of the circuit breaker */
-	__u32 backoff_max_ms; /* cap of its doubling */
-	__u32 slow_start_ms;  /* weight ramp after the circuit closes; 0: off */
-	bool outlier;         /* passive outlier detection: SYN retries open the circuit */
-	__u32 outlier_rate;   /* SYN retries per second that count as a failure */
+	__u32 backoff_ms;	      /* first open period of the circuit breaker */
+	__u32 backoff_max_ms;	      /* cap of its doubling */
+	__u32 slow_start_ms;	      /* weight ramp after the circuit closes; 0: off */
+	bool outlier;		      /* passive outlier detection: SYN retries open the circuit */
+	__u32 outlier_rate;	      /* SYN retries per second that count as a failure */
 };
 
 void xlbd_check_defaults(struct xlbd_check *c);

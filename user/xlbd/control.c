@@ -59,8 +59,8 @@ static void on_read(struct bufferevent *bev, void *arg)
 		req = json_loadb(line, n, 0, &je);
 		free(line);
 		if (!req)
-			resp = json_pack("{s:b, s:s+}", "ok", 0, "error", "request is not JSON: ",
-					 je.text);
+			resp = json_pack("{s:b, s:s+}", "ok", 0, "error",
+					 "request is not JSON: ", je.text);
 		else
 			resp = xlbd_handle(c->d, req, c->uid, c->pid);
 		json_decref(req);
@@ -70,22 +70,21 @@ static void on_read(struct bufferevent *bev, void *arg)
 	if (evbuffer_get_length(in) > MAX_LINE)
 		goto too_long;
 	return;
-too_long:
-	{
-		json_t *resp = json_pack("{s:b, s:s}", "ok", 0, "error",
-					 "request longer than 64 KiB: closing the connection");
+too_long : {
+	json_t *resp = json_pack("{s:b, s:s}", "ok", 0, "error",
+				 "request longer than 64 KiB: closing the connection");
 
-		send_json(bev, resp);
-		json_decref(resp);
-		evbuffer_drain(in, evbuffer_get_length(in));
-		/* Close once the reply has been written. */
-		bufferevent_disable(bev, EV_READ);
-		bufferevent_setwatermark(bev, EV_WRITE, 0, 0);
-		bufferevent_setcb(bev, NULL, NULL, NULL, NULL);
-		bufferevent_flush(bev, EV_WRITE, BEV_FINISHED);
-		shutdown(bufferevent_getfd(bev), SHUT_RDWR);
-		conn_free(bev, c);
-	}
+	send_json(bev, resp);
+	json_decref(resp);
+	evbuffer_drain(in, evbuffer_get_length(in));
+	/* Close once the reply has been written. */
+	bufferevent_disable(bev, EV_READ);
+	bufferevent_setwatermark(bev, EV_WRITE, 0, 0);
+	bufferevent_setcb(bev, NULL, NULL, NULL, NULL);
+	bufferevent_flush(bev, EV_WRITE, BEV_FINISHED);
+	shutdown(bufferevent_getfd(bev), SHUT_RDWR);
+	conn_free(bev, c);
+}
 }
 
 static void on_event(struct bufferevent *bev, short what, void *arg)

@@ -20,7 +20,8 @@ static void names(struct xlbd *d, __u32 vip_id, __u32 be_id, char *vs, char *as)
 			xlb_format_vip(&v->key, vs, XLB_ADDRSTRLEN);
 		for (size_t j = 0; be_id && j < v->nbe; j++)
 			if (v->be[j].id == be_id)
-				xlb_format_addr(&v->be[j].addr, v->be[j].family, as, XLB_ADDRSTRLEN);
+				xlb_format_addr(&v->be[j].addr, v->be[j].family, as,
+						XLB_ADDRSTRLEN);
 	}
 }
 

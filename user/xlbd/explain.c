@@ -145,8 +145,8 @@ json_t *xlbd_flow_explain(struct xlbd *d, const char *client, const char *vip, c
 	if (xlb_parse_vip(vip, &vk, err, errlen) || parse_client(client, &k, err, errlen))
 		return NULL;
 	if (k.family != vk.family) {
-		snprintf(err, errlen, "client %s and vip %s are of different address families", client,
-			 vip);
+		snprintf(err, errlen, "client %s and vip %s are of different address families",
+			 client, vip);
 		return NULL;
 	}
 	if (flags && strcmp(flags, "syn") && strcmp(flags, "ack")) {

@@ -56,7 +56,7 @@ static void log_transition(struct xlbd *d, const struct xlbd_vip *v, const struc
 	xlb_format_addr(&b->addr, b->family, as, sizeof(as));
 	d->transitions++;
 	xlb_log(rt->br.state == XLBD_CIRCUIT_OPEN ? XLB_LOG_WARN : XLB_LOG_INFO,
-		rt->br.state == XLBD_CIRCUIT_OPEN	 ? "backend down: circuit open"
+		rt->br.state == XLBD_CIRCUIT_OPEN     ? "backend down: circuit open"
 		: rt->br.state == XLBD_CIRCUIT_CLOSED ? "backend up: circuit closed"
 						      : "backend on trial: circuit half-open",
 		"vip=%s backend=%s from=%s to=%s reason=%s backoff_ms=%llu", vs, as,
@@ -208,7 +208,8 @@ void xlbd_health_sync(struct xlbd *d, const struct xlbd_config *old)
 			/* A backend that was already serving (restart, or checks switched on for
 			 * it) starts closed; a new one must pass `rise` checks first. */
 			if (!rt->active)
-				xlbd_breaker_init(&rt->br, d->starting || had_backend(old, b->id), now);
+				xlbd_breaker_init(&rt->br, d->starting || had_backend(old, b->id),
+						  now);
 			if (rt->timer)
 				event_free(rt->timer);
 			ctxs[b->id] = (struct probe_ctx){d, b->id};
@@ -220,7 +221,8 @@ void xlbd_health_sync(struct xlbd *d, const struct xlbd_config *old)
 			rt->vip_id = v->id;
 			rt->interval_ms = v->check.interval_ms;
 			if (!rt->probe)
-				start_probe(d, v, b); /* first check now, not an interval from now */
+				start_probe(d, v,
+					    b); /* first check now, not an interval from now */
 		}
 	}
 	for (__u32 id = 1; id < XLB_MAX_BACKENDS; id++)
@@ -260,11 +262,13 @@ void xlbd_outlier_scan(struct xlbd *d)
 				continue;
 			delta = t.syn_retries - rt->syn_retries;
 			rt->syn_retries = t.syn_retries;
-			if (!v->check.outlier || !rt->active || rt->br.state != XLBD_CIRCUIT_CLOSED) {
+			if (!v->check.outlier || !rt->active ||
+			    rt->br.state != XLBD_CIRCUIT_CLOSED) {
 				rt->outlier_strikes = 0;
 				continue;
 			}
-			rt->outlier_strikes = delta >= v->check.outlier_rate ? rt->outlier_strikes + 1 : 0;
+			rt->outlier_strikes =
+				delta >= v->check.outlier_rate ? rt->outlier_strikes + 1 : 0;
 			if (rt->outlier_strikes < v->check.fall)
 				continue;
 			rt->outlier_strikes = 0;

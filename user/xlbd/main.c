@@ -21,14 +21,15 @@
 #include "xlbd.h"
 
 #define DEFAULT_STATE "/var/lib/xlb/state.json"
-#define PIN_ROOT "/sys/fs/bpf/xlb"
+#define PIN_ROOT      "/sys/fs/bpf/xlb"
 
 static void usage(FILE *f)
 {
 	fprintf(f,
 		"Usage: xlbd --interface IFACE [OPTIONS]\n"
 		"  -i, --interface IFACE   attach the XDP load balancer here (required)\n"
-		"  -m, --mode MODE         native (default), generic, or auto (native, else generic)\n"
+		"  -m, --mode MODE         native (default), generic, or auto (native, else "
+		"generic)\n"
 		"  -f, --state FILE        desired state (default " DEFAULT_STATE ")\n"
 		"  -s, --socket PATH       control socket (default " XLB_CTL_SOCK_DEFAULT ")\n"
 		"      --flows N           flow-table entries when maps are created (default %d)\n"
@@ -112,7 +113,8 @@ static int parse_args(int argc, char **argv, struct xlbd *d)
 		}
 		case 'l':
 			if (xlb_log_parse_level(optarg, &level)) {
-				fprintf(stderr, "xlbd: bad --log-level %s: debug, info, warn, error\n",
+				fprintf(stderr,
+					"xlbd: bad --log-level %s: debug, info, warn, error\n",
 					optarg);
 				return -EINVAL;
 			}
@@ -298,7 +300,8 @@ static void seed_macs_from_maps(struct xlbd *d)
 			struct xlb_backend cur;
 
 			if (xlb_dp_get_backend(d->dp, b->id, &cur) || cur.vip_id != v->id ||
-			    cur.family != b->family || memcmp(&cur.addr, &b->addr, sizeof(b->addr)) ||
+			    cur.family != b->family ||
+			    memcmp(&cur.addr, &b->addr, sizeof(b->addr)) ||
 			    !memcmp(cur.mac, zero, 6))
 				continue;
 			memcpy(d->be[b->id].mac, cur.mac, 6);
@@ -310,7 +313,7 @@ static void seed_macs_from_maps(struct xlbd *d)
 static void on_neigh_readable(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd, (void)what;
-	xlbd_neigh_read(arg == NULL ? NULL : ((struct xlbd *)arg)->neigh);
+	xlbd_neigh_read(((struct xlbd *)arg)->neigh);
 }
 
 static void on_timer(evutil_socket_t fd, short what, void *arg)
@@ -399,9 +402,8 @@ int main(int argc, char **argv)
 		       strerror(-err));
 		goto out;
 	}
-	pr_info("program loaded", "interface=%s pin_dir=%s maps=%s ring_size=%u flows=%u",
-		d.ifname, d.pin_dir, d.dp->reused ? "reused" : "new", d.dp->ring_size,
-		d.dp->flow_entries);
+	pr_info("program loaded", "interface=%s pin_dir=%s maps=%s ring_size=%u flows=%u", d.ifname,
+		d.pin_dir, d.dp->reused ? "reused" : "new", d.dp->ring_size, d.dp->flow_entries);
 	if (d.dp->reused)
 		seed_macs_from_maps(&d);
 	err = xlbd_neigh_open(&d.neigh, d.ifindex, on_neigh, &d);

@@ -130,8 +130,7 @@ void xlbd_neigh_read(struct xlbd_neigh *n)
 	}
 }
 
-int xlbd_neigh_lookup(struct xlbd_neigh *n, const struct xlb_addr *addr, __u8 family,
-		      __u8 mac[6])
+int xlbd_neigh_lookup(struct xlbd_neigh *n, const struct xlb_addr *addr, __u8 family, __u8 mac[6])
 {
 	struct {
 		struct nlmsghdr h;
@@ -166,8 +165,7 @@ int xlbd_neigh_lookup(struct xlbd_neigh *n, const struct xlb_addr *addr, __u8 fa
 			}
 			if (h->nlmsg_type != RTM_NEWNEIGH || parse_neigh(h, &e) ||
 			    e.ifindex != n->ifindex || e.family != family || !e.has_mac ||
-			    !(e.state & NUD_USABLE) ||
-			    memcmp(&e.addr, addr, sizeof(*addr)))
+			    !(e.state & NUD_USABLE) || memcmp(&e.addr, addr, sizeof(*addr)))
 				continue;
 			memcpy(mac, e.mac, 6);
 			found = 0;

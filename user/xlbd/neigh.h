@@ -10,8 +10,7 @@
 struct xlbd_neigh;
 
 /* Called for every neighbour update seen on the monitor socket (mac NULL: gone or failed). */
-typedef void (*xlbd_neigh_cb)(const struct xlb_addr *addr, __u8 family, const __u8 *mac,
-			      void *arg);
+typedef void (*xlbd_neigh_cb)(const struct xlb_addr *addr, __u8 family, const __u8 *mac, void *arg);
 
 /* Opens a dump socket and a monitor socket (RTNLGRP_NEIGH, RTNLGRP_NEIGH6... via groups). */
 int xlbd_neigh_open(struct xlbd_neigh **out, int ifindex, xlbd_neigh_cb cb, void *arg);
@@ -21,8 +20,7 @@ int xlbd_neigh_fd(const struct xlbd_neigh *n);
 void xlbd_neigh_read(struct xlbd_neigh *n);
 
 /* Current MAC of addr on the interface: 0 and mac filled, -ENOENT if unknown. */
-int xlbd_neigh_lookup(struct xlbd_neigh *n, const struct xlb_addr *addr, __u8 family,
-		      __u8 mac[6]);
+int xlbd_neigh_lookup(struct xlbd_neigh *n, const struct xlb_addr *addr, __u8 family, __u8 mac[6]);
 /* Makes the kernel resolve addr: a datagram to the discard port forces ARP / ND. */
 void xlbd_neigh_solicit(const struct xlb_addr *addr, __u8 family);
 

@@ -143,8 +143,9 @@ static void on_io(evutil_socket_t fd, short what, void *arg)
 		return; /* status line not complete yet */
 	int status = http_status(p->resp, p->resp_len);
 	if (status < 0)
-		return finish(p, false, n == 0 ? "connection closed before a status line"
-					       : "not an HTTP response");
+		return finish(p, false,
+			      n == 0 ? "connection closed before a status line"
+				     : "not an HTTP response");
 	if (status < p->spec.status_lo || status > p->spec.status_hi) {
 		snprintf(err, sizeof(err), "http status %d", status);
 		return finish(p, false, err);

@@ -16,7 +16,7 @@ struct xlbd_probe_spec {
 	enum xlbd_check_kind kind;
 	struct xlb_addr addr;
 	__u8 family;
-	__u16 port;      /* host order */
+	__u16 port; /* host order */
 	__u32 timeout_ms;
 	char path[XLBD_CHECK_STR];    /* http */
 	char host[XLBD_CHECK_STR];    /* http Host header; empty: the address */

@@ -22,20 +22,20 @@ struct xlbd_be_rt {
 	bool mac_known;
 
 	/* health (health.c) */
-	bool active;              /* timer running, breaker initialised */
+	bool active; /* timer running, breaker initialised */
 	struct xlbd_breaker br;
-	struct event *timer;      /* one per backend: its check interval */
+	struct event *timer;	  /* one per backend: its check interval */
 	struct xlbd_probe *probe; /* in flight */
-	__u32 vip_id;             /* what the timer was set up for */
+	__u32 vip_id;		  /* what the timer was set up for */
 	__u32 interval_ms;
-	bool checked;             /* last_* below are valid */
+	bool checked; /* last_* below are valid */
 	bool last_ok;
 	char last_err[96];
 	__u64 last_latency_us;
-	__u64 last_ms;            /* when the last result came */
-	__u32 eff_weight;         /* weight in the published table (slow start) */
-	__u64 syn_retries;        /* outlier detection: counter at the last look */
-	__u32 outlier_strikes;    /* consecutive seconds above the rate */
+	__u64 last_ms;	       /* when the last result came */
+	__u32 eff_weight;      /* weight in the published table (slow start) */
+	__u64 syn_retries;     /* outlier detection: counter at the last look */
+	__u32 outlier_strikes; /* consecutive seconds above the rate */
 
 	/* metrics (metrics.c) */
 	__u64 check_failures; /* failed checks since the checks (re)started */
@@ -52,12 +52,12 @@ struct xlbd {
 	__u32 flow_entries;
 
 	/* state */
-	struct xlbd_config cfg;   /* desired state, as in the state file */
-	struct xlb_dp *dp;        /* loaded program and maps */
-	struct xlb_dp *explain;   /* explain instance, loaded at the first `flow explain` */
+	struct xlbd_config cfg;	    /* desired state, as in the state file */
+	struct xlb_dp *dp;	    /* loaded program and maps */
+	struct xlb_dp *explain;	    /* explain instance, loaded at the first `flow explain` */
 	struct ring_buffer *events; /* data-plane events (events.c) */
 	struct event *events_ev;
-	enum xlbd_mode attached;  /* native or generic, once attached */
+	enum xlbd_mode attached; /* native or generic, once attached */
 	__u32 prog_id;
 	struct xlbd_be_rt be[XLB_MAX_BACKENDS];
 	__u64 table_sig[XLB_MAX_VIPS]; /* inputs of the published table; 0 = none published */
@@ -68,7 +68,7 @@ struct xlbd {
 	struct event *neigh_ev, *timer_ev, *sigterm_ev, *sigint_ev;
 	struct evconnlistener *listener;
 	bool detach_and_exit; /* set by `prog detach` */
-	bool starting;        /* backends met now served before: trust them (closed circuit) */
+	bool starting;	      /* backends met now served before: trust them (closed circuit) */
 	__u64 transitions;    /* circuit transitions since start */
 
 	/* metrics (metrics.c) */
