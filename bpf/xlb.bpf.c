@@ -96,24 +96,23 @@ static __always_inline void active_add(__u32 be_id, __s64 delta)
 #define TCP_RST 0x04
 #define TCP_ACK 0x10
 
+/* A SYN without ACK: a client opening a connection (or retrying to). */
+static __always_inline int is_syn(const struct xlb_pkt *p)
+{
+	return p->key.proto == IPPROTO_TCP && (p->tcp_flags & (TCP_SYN | TCP_ACK)) == TCP_SYN;
+}
+
 /*
  * Active-flow accounting for a packet of a flow that stays on its backend: the first FIN or
- * RST ends the flow (-1); a new SYN on an ended flow (port reuse) starts it again (+1). Returns
- * 1 when the packet is a SYN retry (a SYN for a live flow: the client got no answer).
+ * RST ends the flow (-1). Returns 1 when the packet is a SYN retry (a SYN for a live flow: the
+ * client got no answer).
  */
 static __always_inline int track_tcp(struct xlb_flow *flow, __u8 tcp_flags, __u32 be_id)
 {
 	int syn = (tcp_flags & (TCP_SYN | TCP_ACK)) == TCP_SYN;
 
-	if (explain_mode)
+	if (explain_mode || (flow->flags & XLB_FLOW_F_CLOSED))
 		return 0;
-	if (flow->flags & XLB_FLOW_F_CLOSED) {
-		if (syn) {
-			flow->flags &= ~XLB_FLOW_F_CLOSED;
-			active_add(be_id, 1);
-		}
-		return 0;
-	}
 	if (tcp_flags & (TCP_FIN | TCP_RST)) {
 		flow->flags |= XLB_FLOW_F_CLOSED;
 		active_add(be_id, -1);
@@ -130,7 +129,7 @@ static __always_inline int handle_vip(struct xdp_md *ctx, struct xlb_pkt *p,
 	struct xlb_flow *flow;
 	__u32 vip_id = vip->id;
 	__u32 be_id = 0;
-	int new_flow = 0, syn_retry = 0;
+	int new_flow = 0, syn_retry = 0, reused = 0;
 	struct xlb_table *table;
 
 	flow = bpf_map_lookup_elem(&xlb_flows, &p->key);
@@ -140,7 +139,12 @@ static __always_inline int handle_vip(struct xdp_md *ctx, struct xlb_pkt *p,
 		if (e)
 			e->flow_backend = flow->backend_id;
 	}
-	if (flow) {
+	/* A SYN on the 5-tuple of an ended connection (client port reuse) opens a new one: it is
+	 * scheduled afresh, so a draining or reweighted backend gets no new connection this way. */
+	if (flow && (flow->flags & XLB_FLOW_F_CLOSED) && is_syn(p)) {
+		count(XLB_C_FLOW_MISS);
+		reused = 1;
+	} else if (flow) {
 		be = flow_backend(flow, vip_id, p->key.proto, now);
 		if (be) {
 			be_id = flow->backend_id;
@@ -170,7 +174,8 @@ static __always_inline int handle_vip(struct xdp_md *ctx, struct xlb_pkt *p,
 			 * recount. */
 			if (!(flow->flags & XLB_FLOW_F_CLOSED) && flow->vip_id == vip_id)
 				active_add(flow->backend_id, -1);
-			emit_event(XLB_EV_REPICK, vip_id, flow->backend_id, be_id, now);
+			if (!reused)
+				emit_event(XLB_EV_REPICK, vip_id, flow->backend_id, be_id, now);
 			flow->backend_id = be_id;
 			flow->vip_id = vip_id;
 			flow->flags = 0;

@@ -205,6 +205,38 @@ static void test_draining(void)
 	}
 }
 
+/* A client reusing the 5-tuple of an ended connection opens a new one: scheduled afresh, so a
+ * draining backend gets no new connection through an old flow entry; a live flow stays. */
+static void test_port_reuse_is_a_new_flow(void)
+{
+	__u32 drain, moved = 0, n = 100;
+	__u32 before[100];
+	__u64 m0;
+
+	restore();
+	for (__u32 i = 0; i < n; i++)
+		before[i] = send_flow(&fx, 0, 5000 + i, PKT_TCP_SYN, NULL);
+	drain = before[0];
+	for (__u32 i = 0; i < n; i++) /* half end with FIN, half stay open */
+		if (i % 2 == 0)
+			send_flow(&fx, 0, 5000 + i, PKT_TCP_FIN | PKT_TCP_ACK, NULL);
+	fx_set_state(&fx, drain, XLB_BE_DRAINING);
+	m0 = counter(&fx, XLB_C_FLOW_MISS);
+	for (__u32 i = 0; i < n; i++) {
+		__u32 be = send_flow(&fx, 0, 5000 + i, PKT_TCP_SYN, NULL);
+
+		if (i % 2 == 0 && before[i] == drain) {
+			ASSERT_NEQ(be, drain,
+				   "reused port: no new connection to a draining backend");
+			moved++;
+		} else if (i % 2) {
+			ASSERT_EQ(be, before[i], "a live flow's SYN retry stays");
+		}
+	}
+	ASSERT_EQ(counter(&fx, XLB_C_FLOW_MISS) - m0, n / 2, "every reuse counted as a new flow");
+	ASSERT_TRUE(moved > 0, "some reused flows were on the draining backend");
+}
+
 /* All down: no_backend; draining only: existing flows go on, new ones are dropped. */
 static void test_no_usable_backend(void)
 {
@@ -533,6 +565,7 @@ int main(void)
 	RUN_TEST(test_sticky_across_table_change);
 	RUN_TEST(test_down_backend_failover);
 	RUN_TEST(test_draining);
+	RUN_TEST(test_port_reuse_is_a_new_flow);
 	RUN_TEST(test_no_usable_backend);
 	RUN_TEST(test_member_walk);
 	RUN_TEST(test_two_instances_agree);
