@@ -16,6 +16,8 @@
 #   | VIPs via the LB  |  | xlbd, XDP here   |  |     fd00:211::10/128 (no ARP/ND)   |
 #   +------------------+  +------------------+  +------------------------------------+
 #
+#   nginx on a backend answers every path with "beI\n" (header X-Backend: beI), except /status500
+#   (status 500, for failing health checks).
 #   client -> VIP: routed to the LB's MAC; XDP rewrites the destination MAC to a backend's and
 #   sends the frame back out (XDP_TX); the backend owns the VIP on lo and answers the client
 #   directly (direct server return), never through the LB.
@@ -146,6 +148,8 @@ http {
 		default_type text/plain;
 		add_header X-Backend be$i always;
 		location / { return 200 "be$i\n"; }
+		# A failing health endpoint, for checks that must see an HTTP error status.
+		location = /status500 { return 500 "be$i status 500\n"; }
 	}
 }
 EOF
