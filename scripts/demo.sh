@@ -150,7 +150,7 @@ echo "== xlbd on $LB_IF in namespace $LB_NS"
 # nsenter, not `ip netns exec`: xlbd pins maps in bpffs, which `ip netns exec` hides. Mode auto:
 # native XDP, or generic where the driver cannot (prog show tells which).
 nsenter --net="/run/netns/$LB_NS" "$XLBD" --interface "$LB_IF" --mode auto --state "$TMP/state.json" \
-	--socket "$TMP/xlbd.sock" >"$TMP/xlbd.log" 2>&1 &
+	--socket "$TMP/xlbd.sock" --metrics 127.0.0.1:9100 >"$TMP/xlbd.log" 2>&1 &
 XLBD_PID=$!
 for _ in $(seq 100); do
 	"$XLBCTL" -s "$TMP/xlbd.sock" vip show >/dev/null 2>&1 && break
@@ -226,3 +226,12 @@ traffic
 echo
 echo "== counters"
 ctl stats
+
+echo
+echo "== a few Prometheus metrics (xlbd --metrics 127.0.0.1:9100, GET /metrics in the LB namespace)"
+ip netns exec "$LB_NS" curl -s http://127.0.0.1:9100/metrics |
+	grep -E '^xlb_(backend_packets_total|backend_circuit_state\{.*state="closed"|xdp_actions_total\{action="tx"|flow_table_entries|config_changes_total)' |
+	sed 's/^/  /'
+echo
+echo "== where would a flow go, and why (xlbctl flow explain)"
+ctl flow explain "$CL_IP4:40000" "$VIP"
