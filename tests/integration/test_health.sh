@@ -442,6 +442,30 @@ case_http_500() {
 	done
 }
 
+# Per-backend check settings: be2 alone checks a path that answers 500 (its own settings
+# override the VIP's): only be2's circuit opens; check-default puts it back on the VIP's path.
+case_backend_own_check() {
+	local mark i j
+	reset_vip check http path / interval "${INTERVAL_MS}ms" timeout 100ms rise $RISE fall $FALL \
+		backoff 1s backoff-max 4s slow-start 0
+	mark=$(log_mark)
+	xlbctl_ok backend set "$V4" "${BE_IP4[2]}" path /status500
+	wait_for 5 has_transition "$mark" "$V4" "${BE_IP4[2]}" open ||
+		die_case "be2's circuit did not open on its own check: $(be_summary 2)"
+	j=$(be_json "$V4" "${BE_IP4[2]}")
+	[ "$(jf "$j" "j['check']['path']")" = /status500 ] || die_case "be2 shows no own check: $j"
+	[ "$(jf "$j" "j['check']['interval_ms']")" = "$INTERVAL_MS" ] || die_case "VIP's interval not inherited: $j"
+	sleep 1
+	for i in 1 3; do
+		j=$(be_json "$V4" "${BE_IP4[$i]}")
+		[ "$(jf "$j" "j['circuit']")" = closed ] || die_case "${BE_NAME[$i]} affected by be2's check: $(summary "$j")"
+	done
+	xlbctl_ok backend set "$V4" "${BE_IP4[2]}" check-default
+	wait_for 8 all_backends_up "$V4" || die_case "be2 not back on the VIP's check: $(be_summary 2)"
+	j=$(be_json "$V4" "${BE_IP4[2]}")
+	[ "$(jf "$j" "'check' in j")" = False ] || die_case "be2 still has its own check: $j"
+}
+
 # The UDP responder for udp_closed_port: answers every datagram to ADDR:53 with "pong NAME".
 it_write_udp_responder() {
 	cat >"$IT_TMP/udpd.py" <<'EOF'
@@ -631,6 +655,7 @@ run_case kill_backend_under_load case_kill_backend_under_load
 run_case link_down case_link_down
 run_case flapping case_flapping
 run_case http_500 case_http_500
+run_case backend_own_check case_backend_own_check
 run_case udp_closed_port case_udp_closed_port
 run_case drain_keeps_existing case_drain_keeps_existing
 run_case outlier_syn_drop case_outlier_syn_drop

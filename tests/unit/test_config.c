@@ -25,6 +25,12 @@ static void make_config(struct xlbd_config *c)
 	be4[0].id = 1, be4[0].weight = 3, be4[0].admin = XLBD_ADMIN_UP;
 	xlb_parse_addr("10.0.1.3", &be4[1].addr, &be4[1].family, NULL, 0);
 	be4[1].id = 2, be4[1].weight = 1, be4[1].admin = XLBD_ADMIN_DRAIN;
+	/* its own check settings: the VIP's with a port and an interval changed */
+	be4[1].has_check = true;
+	xlbd_check_defaults(&be4[1].check);
+	be4[1].check.kind = XLBD_CHECK_TCP;
+	be4[1].check.port = 8443;
+	be4[1].check.interval_ms = 2000;
 	vips[0].be = be4, vips[0].nbe = 2;
 	xlb_parse_vip("[2001:db8::10]:443/udp", &vips[1].key, NULL, 0);
 	vips[1].id = 7;

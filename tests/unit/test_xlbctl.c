@@ -98,6 +98,12 @@ static void test_parse_requests(void)
 		{"vip add 10.0.0.10:80/tcp sched maglev fwd dsr-l2",
 		 "{\"cmd\":\"vip add\",\"vip\":\"10.0.0.10:80/tcp\",\"sched\":\"maglev\","
 		 "\"fwd\":\"dsr-l2\"}"},
+		{"backend set 10.0.0.10:80/tcp 10.0.1.2 check tcp port 8443 interval 2s",
+		 "{\"cmd\":\"backend set\",\"vip\":\"10.0.0.10:80/tcp\",\"address\":\"10.0.1.2\","
+		 "\"check\":{\"kind\":\"tcp\",\"port\":8443,\"interval_ms\":2000}}"},
+		{"backend set 10.0.0.10:80/tcp 10.0.1.2 check-default",
+		 "{\"cmd\":\"backend set\",\"vip\":\"10.0.0.10:80/tcp\",\"address\":\"10.0.1.2\","
+		 "\"check\":null}"},
 		{"vip add 10.0.0.10:80/tcp sched wrr",
 		 "{\"cmd\":\"vip add\",\"vip\":\"10.0.0.10:80/tcp\",\"sched\":\"wrr\"}"},
 		{"vip set 10.0.0.10:80/tcp sched least-conn",
@@ -578,7 +584,8 @@ static void test_parse_errors(void)
 		 {"ambiguous keyword 'd'", "drain or disable"}},
 		{"backend set 10.0.0.10:80/tcp 10.0.1.2 disabled", {"unknown keyword 'disabled'"}},
 		{"backend add 10.0.0.10:80/tcp 10.0.1.2 disable", {"unknown keyword 'disable'"}},
-		{"backend set 10.0.0.10:80/tcp 10.0.1.2", {"nothing to set", "disable or enable"}},
+		{"backend set 10.0.0.10:80/tcp 10.0.1.2",
+		 {"nothing to set", "enable or check settings"}},
 		{"backend del 10.0.0.10:80/tcp 10.0.1.2 weight 3", {"extra argument 'weight'"}},
 		{"backend show 10.0.1.2", {"'10.0.1.2'"}},
 		/* stats, prog */

@@ -3,6 +3,7 @@
 #include <stdbool.h>
 #include <string.h>
 
+#include "checkopts.h"
 #include "grammar.h"
 #include "output.h"
 
@@ -51,15 +52,47 @@ static int parse_weight_value(struct xlbctl_args *a, json_t *req)
  * disable and enable set the admin state: one of them at most. Returns how many were given,
  * or -errno.
  */
-static int parse_backend_options(struct xlbctl_args *a, json_t *req, size_t nkeywords)
+static int parse_backend_options(struct xlbctl_args *a, json_t *req, size_t nkeywords, bool checks)
 {
+	const char *names[ARRAY_SIZE(backend_keywords) + 24];
+	size_t nbk = nkeywords, n = nkeywords, i;
 	int kw, ret, admin = -1, count = 0;
-	bool weight = false;
+	bool weight = false, reset = false;
+	json_t *check = NULL;
 
+	/* set: the backend's own check settings too (cmd_vip.c's CHECKOPTs), or check-default. */
+	if (checks) {
+		for (i = 0; i < xlbctl_check_nkeywords() && n < ARRAY_SIZE(names) - 1; i++)
+			names[n++] = xlbctl_check_keyword(i);
+		names[n++] = "check-default";
+	}
+	for (i = 0; i < nbk; i++)
+		names[i] = backend_keywords[i];
 	while (xlbctl_peek(a)) {
-		kw = xlbctl_next_keyword(a, backend_keywords, nkeywords);
+		kw = xlbctl_next_keyword(a, names, n);
 		if (kw < 0)
 			return kw;
+		count++;
+		if ((size_t)kw >= nbk) {
+			if (!strcmp(names[kw], "check-default")) {
+				reset = true;
+				ret = xlbctl_set_new(a, req, "check", json_null());
+			} else {
+				if (!check) {
+					check = json_object();
+					ret = xlbctl_set_new(a, req, "check", check);
+					if (ret)
+						return ret;
+				}
+				ret = xlbctl_check_parse(a, kw - nbk, check);
+			}
+			if (ret)
+				return ret;
+			if (reset && check)
+				return xlbctl_fail(a, "'check-default' and check settings exclude "
+						      "each other");
+			continue;
+		}
 		if ((kw == KW_WEIGHT && weight) || kw == admin)
 			return xlbctl_fail(a, "'%s' given twice for '%s'", backend_keywords[kw],
 					   a->ctx);
@@ -76,7 +109,11 @@ static int parse_backend_options(struct xlbctl_args *a, json_t *req, size_t nkey
 		}
 		if (ret)
 			return ret;
-		count++;
+	}
+	if (check) {
+		ret = xlbctl_check_validate(a, check);
+		if (ret)
+			return ret;
 	}
 	return count;
 }
@@ -88,7 +125,7 @@ static int do_add(struct xlbctl_args *a, struct xlbctl_cmd *cmd)
 	ret = parse_vip_address(a, cmd->req);
 	if (ret)
 		return ret;
-	ret = parse_backend_options(a, cmd->req, KW_WEIGHT + 1);
+	ret = parse_backend_options(a, cmd->req, KW_WEIGHT + 1, false);
 	return ret < 0 ? ret : 0;
 }
 
@@ -99,10 +136,10 @@ static int do_set(struct xlbctl_args *a, struct xlbctl_cmd *cmd)
 	ret = parse_vip_address(a, cmd->req);
 	if (ret)
 		return ret;
-	ret = parse_backend_options(a, cmd->req, ARRAY_SIZE(backend_keywords));
+	ret = parse_backend_options(a, cmd->req, ARRAY_SIZE(backend_keywords), true);
 	if (ret == 0)
 		return xlbctl_fail(a, "nothing to set for 'backend set': give weight N, drain, "
-				      "undrain, disable or enable");
+				      "undrain, disable, enable or check settings");
 	return ret < 0 ? ret : 0;
 }
 
@@ -271,7 +308,8 @@ static int print_backends(json_t *result, FILE *out, char *err, size_t errlen)
 static void backend_usage(FILE *out)
 {
 	fputs("Usage: xlbctl backend add VIP ADDRESS [ weight WEIGHT ]\n"
-	      "       xlbctl backend set VIP ADDRESS { weight WEIGHT | ADMIN } ...\n"
+	      "       xlbctl backend set VIP ADDRESS { weight WEIGHT | ADMIN | CHECKOPT |\n"
+	      "                                        check KIND | check-default } ...\n"
 	      "       xlbctl backend del VIP ADDRESS\n"
 	      "       xlbctl backend [ show [ VIP ] ]\n"
 	      "       xlbctl backend help\n"
@@ -281,6 +319,9 @@ static void backend_usage(FILE *out)
 	      "VIP's port)\n"
 	      "       WEIGHT := 1..1000   (default 1)\n"
 	      "       ADMIN := { drain | undrain | disable | enable }\n"
+	      "       CHECKOPT, KIND: as for `xlbctl vip` (see xlbctl vip help)\n"
+	      "Check settings on a backend override its VIP's for that backend (the VIP's\n"
+	      "settings at that moment, with these changed); check-default returns to the VIP's.\n"
 	      "drain: keep the backend's flows, send it no new ones; disable: no traffic at\n"
 	      "all and no health checks; undrain or enable: back in service.\n"
 	      "show: EFF.WEIGHT is the weight in force (lower during slow start, 0 when not\n"

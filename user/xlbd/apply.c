@@ -16,17 +16,18 @@ __u8 xlbd_backend_dp_state(const struct xlbd *d, const struct xlbd_vip *v,
 			   const struct xlbd_backend *b, const char **why)
 {
 	const struct xlbd_be_rt *rt = &d->be[b->id];
+	const struct xlbd_check *c = xlbd_backend_check(v, b);
 
 	*why = NULL;
 	if (!rt->mac_known)
 		*why = "mac unknown";
 	else if (b->admin == XLBD_ADMIN_DISABLED)
 		*why = "disabled";
-	else if (v->check.kind != XLBD_CHECK_NONE && !rt->active)
+	else if (c->kind != XLBD_CHECK_NONE && !rt->active)
 		*why = "not checked yet";
-	else if (v->check.kind != XLBD_CHECK_NONE && rt->br.state == XLBD_CIRCUIT_OPEN)
+	else if (c->kind != XLBD_CHECK_NONE && rt->br.state == XLBD_CIRCUIT_OPEN)
 		*why = "circuit open";
-	else if (v->check.kind != XLBD_CHECK_NONE && rt->br.state == XLBD_CIRCUIT_HALF_OPEN)
+	else if (c->kind != XLBD_CHECK_NONE && rt->br.state == XLBD_CIRCUIT_HALF_OPEN)
 		*why = "circuit half-open";
 	if (*why)
 		return XLB_BE_DOWN;
@@ -36,11 +37,12 @@ __u8 xlbd_backend_dp_state(const struct xlbd *d, const struct xlbd_vip *v,
 __u32 xlbd_backend_weight(const struct xlbd *d, const struct xlbd_vip *v,
 			  const struct xlbd_backend *b)
 {
+	const struct xlbd_check *c = xlbd_backend_check(v, b);
 	struct xlbd_breaker_policy pol;
 
-	if (v->check.kind == XLBD_CHECK_NONE)
+	if (c->kind == XLBD_CHECK_NONE)
 		return b->weight;
-	pol = xlbd_check_policy(&v->check);
+	pol = xlbd_check_policy(c);
 	return xlbd_breaker_weight(&d->be[b->id].br, &pol, b->weight, xlbd_now_ms());
 }
 

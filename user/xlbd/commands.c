@@ -117,7 +117,9 @@ static json_t *backend_json(struct xlbd *d, const struct xlbd_vip *v, const stru
 	json_object_set_new(j, "active_flows", json_integer(active > 0 ? active : 0));
 	json_object_set_new(j, "effective_weight",
 			    json_integer(st == XLB_BE_UP ? xlbd_backend_weight(d, v, b) : 0));
-	if (v->check.kind != XLBD_CHECK_NONE && rt->active) {
+	if (b->has_check)
+		json_object_set_new(j, "check", xlbd_check_to_json(&b->check));
+	if (xlbd_backend_check(v, b)->kind != XLBD_CHECK_NONE && rt->active) {
 		__u64 now = xlbd_now_ms();
 
 		json_object_set_new(j, "circuit", json_string(xlbd_circuit_name(rt->br.state)));
@@ -295,9 +297,9 @@ static int parse_weight(json_t *w, __u32 *out, char *err)
 
 static json_t *do_backend(struct xlbd *d, json_t *req, const char *verb, unsigned int uid, int pid)
 {
-	static const char *const allowed[] = {"vip", "address", "weight", "admin", NULL};
+	static const char *const allowed[] = {"vip", "address", "weight", "admin", "check", NULL};
 	const char *as = arg_str(req, "address"), *admin = arg_str(req, "admin");
-	json_t *weight = json_object_get(req, "weight");
+	json_t *weight = json_object_get(req, "weight"), *check = json_object_get(req, "check");
 	char err[ERRLEN], what[ERRLEN];
 	struct xlbd_backend *b, nb = {0};
 	struct xlbd_config next;
@@ -309,10 +311,10 @@ static json_t *do_backend(struct xlbd *d, json_t *req, const char *verb, unsigne
 		return error_reply("missing \"address\"");
 	if (xlb_parse_addr(as, &nb.addr, &nb.family, err, sizeof(err)))
 		return error_reply("%s", err);
-	if (!strcmp(verb, "del") && (weight || admin))
-		return error_reply("backend del takes no weight or admin");
-	if (!strcmp(verb, "set") && !weight && !admin)
-		return error_reply("nothing to set: give weight or admin");
+	if (!strcmp(verb, "del") && (weight || admin || check))
+		return error_reply("backend del takes no weight, admin or check");
+	if (!strcmp(verb, "set") && !weight && !admin && !check)
+		return error_reply("nothing to set: give weight, admin or check");
 	if (xlbd_config_clone(&d->cfg, &next))
 		return error_reply("out of memory");
 	v = find_vip_arg(&next, req, err);
@@ -356,6 +358,17 @@ static json_t *do_backend(struct xlbd *d, json_t *req, const char *verb, unsigne
 	}
 	if (weight && parse_weight(weight, &b->weight, err))
 		goto fail;
+	/* Its own check settings: the ones in force with these merged in; null: the VIP's again. */
+	if (check && json_is_null(check)) {
+		b->has_check = false;
+	} else if (check) {
+		struct xlbd_check c = *xlbd_backend_check(v, b);
+
+		if (xlbd_check_from_json(check, &c, err, sizeof(err)))
+			goto fail;
+		b->check = c;
+		b->has_check = true;
+	}
 	if (admin && xlbd_parse_admin(admin, &b->admin)) {
 		snprintf(err, ERRLEN, "admin must be \"up\", \"drain\" or \"disabled\", not \"%s\"",
 			 admin);

@@ -113,6 +113,11 @@ int xlbd_config_clone(const struct xlbd_config *src, struct xlbd_config *dst)
 	return 0;
 }
 
+const struct xlbd_check *xlbd_backend_check(const struct xlbd_vip *v, const struct xlbd_backend *b)
+{
+	return b->has_check ? &b->check : &v->check;
+}
+
 struct xlbd_vip *xlbd_config_find_vip(struct xlbd_config *c, const struct xlb_vip_key *key)
 {
 	for (size_t i = 0; i < c->nvips; i++)
@@ -441,6 +446,8 @@ json_t *xlbd_config_to_json(const struct xlbd_config *c)
 			json_object_set_new(jb, "id", json_integer(b->id));
 			json_object_set_new(jb, "weight", json_integer(b->weight));
 			json_object_set_new(jb, "admin", json_string(xlbd_admin_name(b->admin)));
+			if (b->has_check)
+				json_object_set_new(jb, "check", xlbd_check_to_json(&b->check));
 			json_array_append_new(bes, jb);
 		}
 		json_object_set_new(jv, "backends", bes);
@@ -472,8 +479,8 @@ static const char *get_str(json_t *obj, const char *name, const char *def)
 	return json_is_string(v) ? json_string_value(v) : (v ? NULL : def);
 }
 
-static int backend_from_json(json_t *jb, struct xlbd_backend *b, const char *vs, char *err,
-			     size_t errlen)
+static int backend_from_json(json_t *jb, struct xlbd_backend *b, const char *vs,
+			     const struct xlbd_check *vcheck, char *err, size_t errlen)
 {
 	char where[128], perr[160];
 	const char *s;
@@ -494,6 +501,18 @@ static int backend_from_json(json_t *jb, struct xlbd_backend *b, const char *vs,
 		e = get_uint(jb, "weight", 1, XLBD_MAX_WEIGHT, &b->weight, where, err, errlen);
 	if (e)
 		return e;
+	if (json_object_get(jb, "check")) {
+		char cerr[160];
+
+		b->check = *vcheck;
+		e = xlbd_check_from_json(json_object_get(jb, "check"), &b->check, cerr,
+					 sizeof(cerr));
+		if (e) {
+			snprintf(err, errlen, "%s %s: %s", where, s, cerr);
+			return e;
+		}
+		b->has_check = true;
+	}
 	s = get_str(jb, "admin", "up");
 	if (!s || xlbd_parse_admin(s, &b->admin)) {
 		snprintf(err, errlen, "%s: \"admin\" must be \"up\", \"drain\" or \"disabled\"",
@@ -567,7 +586,7 @@ static int vip_from_json(json_t *jv, struct xlbd_vip *v, char *err, size_t errle
 		return -ENOMEM;
 	json_array_foreach(bes, j, jb)
 	{
-		e = backend_from_json(jb, &v->be[j], vs, err, errlen);
+		e = backend_from_json(jb, &v->be[j], vs, &v->check, err, errlen);
 		if (e)
 			return e;
 		v->nbe++;

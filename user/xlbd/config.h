@@ -41,6 +41,8 @@ int xlbd_check_from_json(json_t *j, struct xlbd_check *c, char *err, size_t errl
 json_t *xlbd_check_to_json(const struct xlbd_check *c);
 
 struct xlbd_backend {
+	bool has_check;		 /* its own check settings below, else the VIP's */
+	struct xlbd_check check; /* the VIP's settings with this backend's changes merged in */
 	struct xlb_addr addr;
 	__u8 family;
 	__u32 id;     /* data-plane backend id: persisted so flows survive restarts */
@@ -82,6 +84,9 @@ int xlbd_config_from_json(json_t *j, struct xlbd_config *c, char *err, size_t er
  */
 int xlbd_config_load(const char *path, struct xlbd_config *c, char *err, size_t errlen);
 int xlbd_config_save(const char *path, const struct xlbd_config *c, char *err, size_t errlen);
+
+/* The check settings in force for a backend: its own, else its VIP's. */
+const struct xlbd_check *xlbd_backend_check(const struct xlbd_vip *v, const struct xlbd_backend *b);
 
 /* Lookups (NULL if absent). */
 struct xlbd_vip *xlbd_config_find_vip(struct xlbd_config *c, const struct xlb_vip_key *key);

@@ -92,7 +92,7 @@ static void on_probe(void *arg, bool ok, const char *err, __u64 latency_us)
 	snprintf(rt->last_err, sizeof(rt->last_err), "%s", ok ? "" : err);
 	rt->last_latency_us = latency_us;
 	rt->last_ms = xlbd_now_ms();
-	pol = xlbd_check_policy(&v->check);
+	pol = xlbd_check_policy(xlbd_backend_check(v, b));
 	if (!ok && rt->br.state == XLBD_CIRCUIT_CLOSED && rt->br.fails == 0) {
 		char vs[XLB_ADDRSTRLEN], as[XLB_ADDRSTRLEN], q[128];
 
@@ -111,20 +111,21 @@ static void on_probe(void *arg, bool ok, const char *err, __u64 latency_us)
 static void start_probe(struct xlbd *d, const struct xlbd_vip *v, const struct xlbd_backend *b)
 {
 	struct xlbd_be_rt *rt = &d->be[b->id];
+	const struct xlbd_check *c = xlbd_backend_check(v, b);
 	struct xlbd_probe_spec s = {
-		.kind = v->check.kind,
+		.kind = c->kind,
 		.addr = b->addr,
 		.family = b->family,
-		.port = v->check.port ? v->check.port : ntohs(v->key.port),
-		.timeout_ms = v->check.timeout_ms,
-		.status_lo = v->check.status_lo,
-		.status_hi = v->check.status_hi,
+		.port = c->port ? c->port : ntohs(v->key.port),
+		.timeout_ms = c->timeout_ms,
+		.status_lo = c->status_lo,
+		.status_hi = c->status_hi,
 	};
 	int err;
 
-	memcpy(s.path, v->check.path, sizeof(s.path));
-	memcpy(s.host, v->check.host, sizeof(s.host));
-	memcpy(s.payload, v->check.payload, sizeof(s.payload));
+	memcpy(s.path, c->path, sizeof(s.path));
+	memcpy(s.host, c->host, sizeof(s.host));
+	memcpy(s.payload, c->payload, sizeof(s.payload));
 	ctxs[b->id] = (struct probe_ctx){d, b->id};
 	err = xlbd_probe_start(d->base, &s, on_probe, &ctxs[b->id], &rt->probe);
 	if (err) {
@@ -147,7 +148,7 @@ static void on_interval(evutil_socket_t fd, short what, void *arg)
 	(void)fd, (void)what;
 	if (!find(d, c->id, &v, &b))
 		return;
-	pol = xlbd_check_policy(&v->check);
+	pol = xlbd_check_policy(xlbd_backend_check(v, b));
 	if (xlbd_breaker_tick(&rt->br, &pol, xlbd_now_ms())) {
 		log_transition(d, v, b, from, "back-off elapsed");
 		changed = true;
@@ -196,14 +197,13 @@ void xlbd_health_sync(struct xlbd *d, const struct xlbd_config *old)
 		for (size_t j = 0; j < v->nbe; j++) {
 			struct xlbd_backend *b = &v->be[j];
 			struct xlbd_be_rt *rt = &d->be[b->id];
-			struct timeval tv = {v->check.interval_ms / 1000,
-					     (v->check.interval_ms % 1000) * 1000};
+			const struct xlbd_check *c = xlbd_backend_check(v, b);
+			struct timeval tv = {c->interval_ms / 1000, (c->interval_ms % 1000) * 1000};
 
-			if (v->check.kind == XLBD_CHECK_NONE || b->admin == XLBD_ADMIN_DISABLED)
+			if (c->kind == XLBD_CHECK_NONE || b->admin == XLBD_ADMIN_DISABLED)
 				continue;
 			wanted[b->id] = true;
-			if (rt->active && rt->vip_id == v->id &&
-			    rt->interval_ms == v->check.interval_ms)
+			if (rt->active && rt->vip_id == v->id && rt->interval_ms == c->interval_ms)
 				continue;
 			/* A backend that was already serving (restart, or checks switched on for
 			 * it) starts closed; a new one must pass `rise` checks first. */
@@ -219,7 +219,7 @@ void xlbd_health_sync(struct xlbd *d, const struct xlbd_config *old)
 			event_add(rt->timer, &tv);
 			rt->active = true;
 			rt->vip_id = v->id;
-			rt->interval_ms = v->check.interval_ms;
+			rt->interval_ms = c->interval_ms;
 			if (!rt->probe)
 				start_probe(d, v,
 					    b); /* first check now, not an interval from now */
@@ -250,11 +250,12 @@ void xlbd_outlier_scan(struct xlbd *d)
 
 	for (size_t i = 0; i < d->cfg.nvips; i++) {
 		struct xlbd_vip *v = &d->cfg.vips[i];
-		struct xlbd_breaker_policy pol = xlbd_check_policy(&v->check);
 
 		for (size_t j = 0; j < v->nbe; j++) {
 			struct xlbd_backend *b = &v->be[j];
 			struct xlbd_be_rt *rt = &d->be[b->id];
+			const struct xlbd_check *c = xlbd_backend_check(v, b);
+			struct xlbd_breaker_policy pol = xlbd_check_policy(c);
 			struct xlb_traffic t;
 			__u64 delta;
 
@@ -262,14 +263,13 @@ void xlbd_outlier_scan(struct xlbd *d)
 				continue;
 			delta = t.syn_retries - rt->syn_retries;
 			rt->syn_retries = t.syn_retries;
-			if (!v->check.outlier || !rt->active ||
-			    rt->br.state != XLBD_CIRCUIT_CLOSED) {
+			if (!c->outlier || !rt->active || rt->br.state != XLBD_CIRCUIT_CLOSED) {
 				rt->outlier_strikes = 0;
 				continue;
 			}
 			rt->outlier_strikes =
-				delta >= v->check.outlier_rate ? rt->outlier_strikes + 1 : 0;
-			if (rt->outlier_strikes < v->check.fall)
+				delta >= c->outlier_rate ? rt->outlier_strikes + 1 : 0;
+			if (rt->outlier_strikes < c->fall)
 				continue;
 			rt->outlier_strikes = 0;
 			if (xlbd_breaker_trip(&rt->br, &pol, xlbd_now_ms())) {

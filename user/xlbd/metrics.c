@@ -155,7 +155,8 @@ int xlbd_metrics_collect(struct xlbd *d, struct xlbd_metrics_snap *s)
 			mb->state = xlbd_backend_dp_state(d, v, b, &why);
 			mb->weight = b->weight;
 			mb->eff_weight = mb->state == XLB_BE_UP ? xlbd_backend_weight(d, v, b) : 0;
-			mb->checks = v->check.kind != XLBD_CHECK_NONE && rt->active;
+			mb->checks =
+				xlbd_backend_check(v, b)->kind != XLBD_CHECK_NONE && rt->active;
 			mb->circuit = rt->br.state;
 			mb->transitions = rt->br.transitions;
 			mb->check_failures = rt->check_failures;
