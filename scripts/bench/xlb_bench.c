@@ -9,9 +9,12 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "xlb_abi.h" /* before bench_cost.skel.h, whose .bss holds a VIP key and a flow key */
+#include "bench_cost.skel.h"
 #include "bench_macswap.skel.h"
 #include "bench_pass.skel.h"
 #include "fixture.h"
+#include "rows.h"
 #include "schedule.h"
 #include "xlb.skel.h"
 
@@ -23,7 +26,11 @@
  * - "distinct": repeat=1 over N different frames, summing the kernel's per-run durations; used
  *   for rows where every packet must be new (new flows, evictions) or a different flow. Its own
  *   XDP_PASS baseline is timed the same way, since per-call timer overhead differs.
+ * - "cost" rows: programs of bpf/bench_cost.bpf.c, each one part of xlb's established path, on
+ *   the established frame with the repeat method (none changes the flow), beside XDP_PASS;
+ *   the flow insert over the new-flow frames with the distinct method (its table emptied first).
  * Trials are interleaved (every row once per trial) so machine noise hits all rows alike.
+ * Usage: xlb-bench [OUT.json]   (default build/bench/dataplane.json; `make bench` merges it)
  */
 
 #define TRIALS	  5
@@ -34,6 +41,7 @@
 enum method { REPEAT_ONE, DISTINCT };
 
 struct row {
+	const char *group;
 	const char *name;
 	enum method method;
 	double ns[TRIALS];
@@ -41,27 +49,52 @@ struct row {
 	const char *baseline; /* row this one is compared with */
 };
 
+#define DP(...)                          \
+	{                                \
+		"dataplane", __VA_ARGS__ \
+	}
+#define COST(...)                   \
+	{                           \
+		"cost", __VA_ARGS__ \
+	}
+
 static struct row rows[] = {
-	{"xdp_pass baseline", REPEAT_ONE, .baseline = NULL},
-	{"macswap XDP_TX baseline", REPEAT_ONE, .baseline = "xdp_pass baseline"},
-	{"xlb non-VIP packet", REPEAT_ONE, .baseline = "xdp_pass baseline"},
-	{"xlb hot established flow (ipv4 tcp)", REPEAT_ONE, .baseline = "xdp_pass baseline"},
-	{"xlb hot established flow (ipv6 tcp)", REPEAT_ONE, .baseline = "xdp_pass baseline"},
-	{"xdp_pass baseline, distinct", DISTINCT, .baseline = NULL},
-	{"xlb new tcp flow (syn, insert)", DISTINCT, .baseline = "xdp_pass baseline, distinct"},
-	{"xlb 100k distinct established flows", DISTINCT,
-	 .baseline = "xdp_pass baseline, distinct"},
-	{"xlb new flow, full flow table (evict)", DISTINCT,
-	 .baseline = "xdp_pass baseline, distinct"},
+	DP("xdp_pass baseline", REPEAT_ONE, .baseline = NULL),
+	DP("macswap XDP_TX baseline", REPEAT_ONE, .baseline = "xdp_pass baseline"),
+	DP("xlb non-VIP packet", REPEAT_ONE, .baseline = "xdp_pass baseline"),
+	DP("xlb hot established flow (ipv4 tcp)", REPEAT_ONE, .baseline = "xdp_pass baseline"),
+	DP("xlb hot established flow (ipv6 tcp)", REPEAT_ONE, .baseline = "xdp_pass baseline"),
+	DP("xdp_pass baseline, distinct", DISTINCT, .baseline = NULL),
+	DP("xlb new tcp flow (syn, insert)", DISTINCT, .baseline = "xdp_pass baseline, distinct"),
+	DP("xlb 100k distinct established flows", DISTINCT,
+	   .baseline = "xdp_pass baseline, distinct"),
+	DP("xlb new flow, full flow table (evict)", DISTINCT,
+	   .baseline = "xdp_pass baseline, distinct"),
 	/* One new-flow row per scheduler, 20k flows each, beside maglev timed the same way. */
-	{"new flow, sched maglev (20k)", DISTINCT, .baseline = "xdp_pass baseline, distinct"},
-	{"new flow, sched source-hash (20k)", DISTINCT, .baseline = "xdp_pass baseline, distinct"},
-	{"new flow, sched rr (20k)", DISTINCT, .baseline = "xdp_pass baseline, distinct"},
-	{"new flow, sched wrr (20k)", DISTINCT, .baseline = "xdp_pass baseline, distinct"},
-	{"new flow, sched least-conn (20k)", DISTINCT, .baseline = "xdp_pass baseline, distinct"},
+	DP("new flow, sched maglev (20k)", DISTINCT, .baseline = "xdp_pass baseline, distinct"),
+	DP("new flow, sched source-hash (20k)", DISTINCT,
+	   .baseline = "xdp_pass baseline, distinct"),
+	DP("new flow, sched rr (20k)", DISTINCT, .baseline = "xdp_pass baseline, distinct"),
+	DP("new flow, sched wrr (20k)", DISTINCT, .baseline = "xdp_pass baseline, distinct"),
+	DP("new flow, sched least-conn (20k)", DISTINCT, .baseline = "xdp_pass baseline, distinct"),
+	/* Parts of the established path (bench_cost.bpf.c), in the order of cost_progs(). */
+	COST("cost: parse (xlb's parse_packet)", REPEAT_ONE, .baseline = "xdp_pass baseline"),
+	COST("cost: VIP lookup (hash, 20-byte key)", REPEAT_ONE, .baseline = "xdp_pass baseline"),
+	COST("cost: flow lookup (LRU hash, 40-byte key)", REPEAT_ONE,
+	     .baseline = "xdp_pass baseline"),
+	COST("cost: backend lookup (array)", REPEAT_ONE, .baseline = "xdp_pass baseline"),
+	COST("cost: bpf_ktime_get_coarse_ns", REPEAT_ONE, .baseline = "xdp_pass baseline"),
+	COST("cost: 4 per-CPU counter updates", REPEAT_ONE, .baseline = "xdp_pass baseline"),
+	COST("cost: all parts + MAC rewrite, XDP_TX", REPEAT_ONE, .baseline = "xdp_pass baseline"),
+	/* A new flow's insert needs a new key every run: distinct frames. */
+	COST("cost: parse + flow insert (new key, LRU hash)", DISTINCT,
+	     .baseline = "xdp_pass baseline, distinct"),
 };
-#define SCHED_ROW 9 /* first scheduler row */
-#define NROWS (sizeof(rows) / sizeof(rows[0]))
+#define SCHED_ROW  9  /* first scheduler row */
+#define COST_ROW   14 /* first cost row */
+#define NCOST	   7  /* cost rows with the repeat method */
+#define INSERT_ROW (COST_ROW + NCOST)
+#define NROWS	   (sizeof(rows) / sizeof(rows[0]))
 
 struct frames {
 	__u8 *buf;
@@ -120,13 +153,6 @@ static int run_distinct(int prog, const struct frames *f, double *ns)
 	return 0;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 static struct row *find_row(const char *name)
 {
 	for (size_t i = 0; i < NROWS; i++)
@@ -148,22 +174,81 @@ static void print_prog_info(const char *name, int fd)
 
 static int write_json(const char *path)
 {
-	FILE *f = fopen(path, "w");
+	struct bench_row out[NROWS];
 
-	if (!f)
-		return -errno;
-	fprintf(f, "{\n  \"trials\": %d,\n  \"rows\": [\n", TRIALS);
 	for (size_t i = 0; i < NROWS; i++) {
 		struct row *r = &rows[i], *b = find_row(r->baseline);
 
-		fprintf(f,
-			"    {\"name\": \"%s\", \"method\": \"%s\", \"ns_median\": %.1f, "
-			"\"ns_min\": %.1f, \"ns_max\": %.1f, \"ns_above_baseline\": %.1f}%s\n",
-			r->name, r->method == REPEAT_ONE ? "repeat" : "distinct", r->med, r->min,
-			r->max, b ? r->med - b->med : 0.0, i + 1 < NROWS ? "," : "");
+		out[i] = (struct bench_row){
+			.group = r->group,
+			.name = r->name,
+			.method = r->method == REPEAT_ONE
+					  ? "BPF_PROG_TEST_RUN repeat=1000000, one frame"
+					  : "BPF_PROG_TEST_RUN repeat=1 over distinct frames",
+			.unit = "ns",
+			.median = r->med,
+			.min = r->min,
+			.max = r->max,
+			.n = TRIALS,
+			.baseline = r->baseline,
+			.above_baseline = b ? r->med - b->med : 0,
+		};
 	}
-	fprintf(f, "  ]\n}\n");
-	return fclose(f) ? -errno : 0;
+	return bench_write_rows(path, out, NROWS);
+}
+
+/* Fills the cost programs' maps as xlb's are for the established frame f (VIP 0, backend 1). */
+static int cost_setup(struct bench_cost_bpf *c, struct fx *fx, const __u8 *f, __u32 len)
+{
+	struct xlb_vip vip = {.id = fx->vip[0].id};
+	struct xlb_flow flow = {.backend_id = fx->vip[0].be[0], .vip_id = vip.id};
+	struct xlb_backend be;
+	struct pkt_layout lo;
+	struct pkt_spec s;
+	int err;
+
+	/* The frame is v4 flow 0: the same spec gives its flow key. */
+	if (pkt_parse(f, len, &lo))
+		return -EINVAL;
+	pkt_spec_init(&s, XLB_AF_INET, IPPROTO_TCP);
+	pkt_spec_flow(&s, 0);
+	c->bss->cost_vip_key = fx->vip[0].key;
+	fx_spec_key(&s, (struct xlb_flow_key *)&c->bss->cost_flow_key);
+	err = xlb_dp_get_backend(fx->dp, flow.backend_id, &be);
+	err = err ?: bpf_map_update_elem(bpf_map__fd(c->maps.cost_vips), &fx->vip[0].key, &vip, 0);
+	err = err
+		      ?: bpf_map_update_elem(bpf_map__fd(c->maps.cost_flows),
+					     (const void *)&c->bss->cost_flow_key, &flow, 0);
+	err = err
+		      ?: bpf_map_update_elem(bpf_map__fd(c->maps.cost_backends), &flow.backend_id,
+					     &be, 0);
+	return err ? -errno : 0;
+}
+
+/* Empties cost_insert's table so that the next trial inserts into the same empty table. Keys
+ * first, deletes after: get_next_key from the start after every delete is quadratic. */
+static void cost_flush(struct bench_cost_bpf *c)
+{
+	int fd = bpf_map__fd(c->maps.cost_new_flows);
+	static struct xlb_flow_key keys[XLB_DEFAULT_FLOWS];
+	__u32 n = 0;
+
+	while (n < XLB_DEFAULT_FLOWS &&
+	       !bpf_map_get_next_key(fd, n ? &keys[n - 1] : NULL, &keys[n]))
+		n++;
+	for (__u32 i = 0; i < n; i++)
+		bpf_map_delete_elem(fd, &keys[i]);
+}
+
+static void cost_progs(struct bench_cost_bpf *c, int fd[NCOST])
+{
+	fd[0] = bpf_program__fd(c->progs.cost_parse);
+	fd[1] = bpf_program__fd(c->progs.cost_vip_lookup);
+	fd[2] = bpf_program__fd(c->progs.cost_flow_lookup);
+	fd[3] = bpf_program__fd(c->progs.cost_backend_lookup);
+	fd[4] = bpf_program__fd(c->progs.cost_clock);
+	fd[5] = bpf_program__fd(c->progs.cost_counters);
+	fd[6] = bpf_program__fd(c->progs.cost_all);
 }
 
 /* Switches vip 0 of the fixture to a scheduler, with the table that scheduler reads. */
@@ -188,9 +273,11 @@ static int use_sched(struct fx *f, __u8 sched)
 	}
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	const char *out = argc > 1 ? argv[1] : "build/bench/dataplane.json";
 	struct bench_pass_bpf *pass = bench_pass_bpf__open_and_load();
+	struct bench_cost_bpf *cost = bench_cost_bpf__open_and_load();
 	struct bench_macswap_bpf *swap = bench_macswap_bpf__open_and_load();
 	struct xlb_dp_opts opts = {.flow_entries = 1048576, .lb_mac = FX_LB_MAC};
 	struct xlb_dp_opts evict_opts = {.flow_entries = 16384, .lb_mac = FX_LB_MAC};
@@ -199,9 +286,9 @@ int main(void)
 				      XLB_SCHED_WRR, XLB_SCHED_LEAST_CONN};
 	struct frames sfr;
 	struct fx fx, small, sch;
-	int xlb, xlb_small, err;
+	int xlb, xlb_small, err, cost_fd[NCOST];
 
-	if (!pass || !swap || fx_setup(&fx, &opts) || fx_setup(&small, &evict_opts) ||
+	if (!pass || !swap || !cost || fx_setup(&fx, &opts) || fx_setup(&small, &evict_opts) ||
 	    fx_setup(&sch, NULL)) {
 		fprintf(stderr,
 			"xlb-bench: cannot load the programs (root and a BTF kernel needed)\n");
@@ -222,6 +309,12 @@ int main(void)
 	__u8 other[FRAME_CAP];
 	memcpy(other, v4.buf, v4.len[0]);
 	other[14 + 19] ^= 0x40;
+
+	if (cost_setup(cost, &fx, v4.buf, v4.len[0])) {
+		fprintf(stderr, "xlb-bench: cannot fill the cost programs' maps\n");
+		return 1;
+	}
+	cost_progs(cost, cost_fd);
 
 	print_prog_info("xlb_xdp", xlb);
 	/* Establish the 100k flows (and the hot one: v4 flow 0, v6 flow 0). */
@@ -252,6 +345,12 @@ int main(void)
 			fx_flush_flows(&sch);
 			run_distinct(sch.dp->prog_fd, &sfr, &rows[SCHED_ROW + k].ns[t]);
 		}
+		for (int k = 0; k < NCOST; k++)
+			run_repeat(cost_fd[k], v4.buf, v4.len[0], REPEAT,
+				   &rows[COST_ROW + k].ns[t]);
+		cost_flush(cost);
+		run_distinct(bpf_program__fd(cost->progs.cost_insert), &fresh,
+			     &rows[INSERT_ROW].ns[t]);
 	}
 
 	printf("\n%-40s %-9s %9s %9s %9s %12s\n", "row", "method", "median", "min", "max",
@@ -261,7 +360,7 @@ int main(void)
 		double s[TRIALS];
 
 		memcpy(s, r->ns, sizeof(s));
-		qsort(s, TRIALS, sizeof(double), cmp_double);
+		qsort(s, TRIALS, sizeof(double), bench_cmp_double);
 		r->med = s[TRIALS / 2];
 		r->min = s[0];
 		r->max = s[TRIALS - 1];
@@ -272,17 +371,18 @@ int main(void)
 			printf(" %+9.1fns", r->med - b->med);
 		printf("\n");
 	}
-	mkdir("build/bench", 0755);
-	err = write_json("build/bench/results.json");
+	if (argc <= 1)
+		mkdir("build/bench", 0755);
+	err = write_json(out);
 	if (err)
-		fprintf(stderr, "xlb-bench: cannot write build/bench/results.json: %s\n",
-			strerror(-err));
+		fprintf(stderr, "xlb-bench: cannot write %s: %s\n", out, strerror(-err));
 	else
-		printf("\nwrote build/bench/results.json\n");
+		printf("\nwrote %s\n", out);
 	fx_teardown(&sch);
 	fx_teardown(&small);
 	fx_teardown(&fx);
+	bench_cost_bpf__destroy(cost);
 	bench_macswap_bpf__destroy(swap);
 	bench_pass_bpf__destroy(pass);
-	return 0;
+	return err ? 1 : 0;
 }

@@ -1,0 +1,225 @@
+/* bench_cost.bpf.c - `make bench` cost attribution: each program does one part of xlb's per-packet work. */
+#include <linux/bpf.h>
+#include <linux/if_ether.h>
+#include <linux/in.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <linux/tcp.h>
+#include <linux/udp.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+
+#include "xlb_abi.h"
+#include "xlb_counters.h"
+#include "lib/parse.h" /* xlb's own parser, used as is (read-only) */
+
+/*
+ * Run with BPF_PROG_TEST_RUN repeat=R on xlb's established-flow frame (xlb_bench.c), beside the
+ * XDP_PASS baseline: each row above that baseline is the cost of one part of xlb's established
+ * path (bpf/xlb.bpf.c: parse, VIP lookup, clock, flow lookup, backend lookup, four per-CPU
+ * counter updates, MAC rewrite), the last one all of them together. Maps have xlb's types,
+ * flags and key/value sizes; the lookups hit, as on xlb's path (xlb_bench.c fills them). None
+ * of them changes the frame except cost_all's MAC rewrite, which leaves the flow the same: the
+ * repeat method is valid for every program here but cost_insert (see there).
+ */
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, XLB_MAX_VIPS);
+	__type(key, struct xlb_vip_key); /* 20 bytes */
+	__type(value, struct xlb_vip);
+} cost_vips SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(map_flags, BPF_F_NO_COMMON_LRU);
+	__uint(max_entries, XLB_DEFAULT_FLOWS);
+	__type(key, struct xlb_flow_key); /* 40 bytes */
+	__type(value, struct xlb_flow);
+} cost_flows SEC(".maps");
+
+/* cost_insert's table, emptied by xlb_bench.c before every trial. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(map_flags, BPF_F_NO_COMMON_LRU);
+	__uint(max_entries, XLB_DEFAULT_FLOWS);
+	__type(key, struct xlb_flow_key);
+	__type(value, struct xlb_flow);
+} cost_new_flows SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, XLB_MAX_BACKENDS);
+	__type(key, __u32);
+	__type(value, struct xlb_backend);
+} cost_backends SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, XLB_C_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} cost_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, XLB_MAX_BACKENDS);
+	__type(key, __u32);
+	__type(value, struct xlb_traffic);
+} cost_traffic SEC(".maps");
+
+/* The keys the lookups use (set by xlb_bench.c to the frame's VIP and flow; present in the maps). */
+struct xlb_vip_key cost_vip_key = {};
+struct xlb_flow_key cost_flow_key = {};
+__u64 sink = 0; /* results go here, so that nothing is optimised away */
+
+static __always_inline int parse(struct xdp_md *ctx, struct xlb_pkt *p)
+{
+	__u32 reason = 0;
+
+	return parse_packet(ctx, p, &reason);
+}
+
+static __always_inline void *vip_lookup(void)
+{
+	struct xlb_vip_key k = cost_vip_key; /* on the stack, as in xlb */
+
+	return bpf_map_lookup_elem(&cost_vips, &k);
+}
+
+static __always_inline void *flow_lookup(void)
+{
+	struct xlb_flow_key k = cost_flow_key;
+
+	return bpf_map_lookup_elem(&cost_flows, &k);
+}
+
+static __always_inline void counter(__u32 c)
+{
+	__u64 *v = bpf_map_lookup_elem(&cost_stats, &c);
+
+	if (v)
+		*v += 1;
+}
+
+static __always_inline void traffic(__u32 id, __u64 bytes)
+{
+	struct xlb_traffic *t = bpf_map_lookup_elem(&cost_traffic, &id);
+
+	if (t) {
+		t->packets++;
+		t->bytes += bytes;
+		t->new_flows += 0;
+		t->syn_retries += 0;
+	}
+}
+
+/* The four per-CPU updates of an established packet: flow hit, VIP and backend traffic, action. */
+static __always_inline void counters4(__u64 bytes)
+{
+	counter(XLB_C_FLOW_HIT);
+	traffic(1, bytes);
+	traffic(2, bytes);
+	counter(XLB_C_ACT_ABORTED + XDP_TX);
+}
+
+SEC("xdp")
+int cost_parse(struct xdp_md *ctx)
+{
+	struct xlb_pkt p = {};
+
+	sink += parse(ctx, &p) + p.key.sport;
+	return XDP_PASS;
+}
+
+SEC("xdp")
+int cost_vip_lookup(struct xdp_md *ctx)
+{
+	(void)ctx;
+	sink += vip_lookup() != NULL;
+	return XDP_PASS;
+}
+
+SEC("xdp")
+int cost_flow_lookup(struct xdp_md *ctx)
+{
+	(void)ctx;
+	sink += flow_lookup() != NULL;
+	return XDP_PASS;
+}
+
+SEC("xdp")
+int cost_backend_lookup(struct xdp_md *ctx)
+{
+	__u32 id = 1;
+
+	(void)ctx;
+	sink += bpf_map_lookup_elem(&cost_backends, &id) != NULL;
+	return XDP_PASS;
+}
+
+SEC("xdp")
+int cost_clock(struct xdp_md *ctx)
+{
+	(void)ctx;
+	sink += bpf_ktime_get_coarse_ns();
+	return XDP_PASS;
+}
+
+SEC("xdp")
+int cost_counters(struct xdp_md *ctx)
+{
+	counters4((void *)(long)ctx->data_end - (void *)(long)ctx->data);
+	return XDP_PASS;
+}
+
+/*
+ * A new flow's insert: the frame's key (parsed, as xlb does) added to an LRU flow table. Every
+ * frame must be a new flow, so this one is timed with repeat=1 over distinct frames (repeat=N
+ * would insert once, then update N - 1 times), beside the distinct XDP_PASS baseline.
+ */
+SEC("xdp")
+int cost_insert(struct xdp_md *ctx)
+{
+	struct xlb_flow nf = {.backend_id = 1, .vip_id = 1};
+	struct xlb_pkt p = {};
+
+	if (parse(ctx, &p) != PARSE_OK)
+		return XDP_PASS;
+	sink += bpf_map_update_elem(&cost_new_flows, &p.key, &nf, BPF_ANY);
+	return XDP_PASS;
+}
+
+/* Everything above in xlb's order, then the dsr-l2 rewrite and XDP_TX. */
+SEC("xdp")
+int cost_all(struct xdp_md *ctx)
+{
+	__u64 bytes = (void *)(long)ctx->data_end - (void *)(long)ctx->data;
+	struct xlb_backend *be;
+	struct xlb_flow *flow;
+	struct xlb_pkt p = {};
+	struct ethhdr *eth;
+	__u32 id;
+	__u64 now;
+
+	if (parse(ctx, &p) != PARSE_OK || !vip_lookup())
+		return XDP_PASS;
+	now = bpf_ktime_get_coarse_ns();
+	flow = flow_lookup();
+	if (!flow)
+		return XDP_PASS;
+	id = flow->backend_id;
+	be = bpf_map_lookup_elem(&cost_backends, &id);
+	if (!be)
+		return XDP_PASS;
+	sink += now;
+	counters4(bytes);
+	eth = (void *)(long)ctx->data;
+	if ((void *)(eth + 1) > (void *)(long)ctx->data_end)
+		return XDP_DROP;
+	__builtin_memcpy(eth->h_source, eth->h_dest, ETH_ALEN);
+	__builtin_memcpy(eth->h_dest, be->mac, ETH_ALEN);
+	return XDP_TX;
+}
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
