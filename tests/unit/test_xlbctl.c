@@ -1568,10 +1568,24 @@ static void test_client_line_limit(void)
 	struct fake f = {0};
 	struct xlb_ctl *ctl = NULL;
 
-	/* The longest line allowed: XLB_CTL_LINE_MAX bytes with its '\n'. */
+	/* An answer longer than a request may be (backend show of many backends): 1 MiB. */
+	f.long_len = 1024 * 1024;
+	if (fake_start(&f, FAKE_LONG) &&
+	    ASSERT_OK(xlb_ctl_connect(f.t.path, 2000, &ctl, err, sizeof(err)), "connect")) {
+		if (ASSERT_OK(xlb_ctl_call(ctl, "{}", &answer, err, sizeof(err)), "1 MiB answer"))
+			ASSERT_EQ(strlen(answer), 1024 * 1024, "length");
+		free(answer);
+		answer = NULL;
+		xlb_ctl_close(ctl);
+	}
+	fake_stop(&f);
+
+	/* The longest line allowed under a limit of XLB_CTL_LINE_MAX bytes with its '\n'. */
+	memset(&f, 0, sizeof(f));
 	f.long_len = XLB_CTL_LINE_MAX - 1;
 	if (fake_start(&f, FAKE_LONG) &&
 	    ASSERT_OK(xlb_ctl_connect(f.t.path, 2000, &ctl, err, sizeof(err)), "connect")) {
+		xlb_ctl_set_max_answer(ctl, XLB_CTL_LINE_MAX);
 		if (ASSERT_OK(xlb_ctl_call(ctl, "{}", &answer, err, sizeof(err)), "longest line"))
 			ASSERT_EQ(strlen(answer), XLB_CTL_LINE_MAX - 1, "length");
 		free(answer);
@@ -1584,6 +1598,7 @@ static void test_client_line_limit(void)
 	f.long_len = XLB_CTL_LINE_MAX;
 	if (fake_start(&f, FAKE_LONG) &&
 	    ASSERT_OK(xlb_ctl_connect(f.t.path, 2000, &ctl, err, sizeof(err)), "connect")) {
+		xlb_ctl_set_max_answer(ctl, XLB_CTL_LINE_MAX);
 		ASSERT_EQ(xlb_ctl_call(ctl, "{}", &answer, err, sizeof(err)), -EMSGSIZE,
 			  "too long");
 		ASSERT_TRUE(answer == NULL, "no answer handed out");

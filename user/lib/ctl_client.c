@@ -19,9 +19,11 @@
 struct xlb_ctl {
 	int fd;
 	int timeout_ms;
-	bool broken;		    /* an earlier call failed half-way: the stream is out of step */
-	size_t len;		    /* bytes in buf received and not yet returned */
-	char buf[XLB_CTL_LINE_MAX]; /* answer bytes; a whole line with its '\n' fits */
+	bool broken;	   /* an earlier call failed half-way: the stream is out of step */
+	size_t len;	   /* bytes in buf received and not yet returned */
+	size_t cap;	   /* size of buf: grows up to max_answer */
+	size_t max_answer; /* longest answer line accepted, with its '\n' */
+	char *buf;	   /* answer bytes */
 	char path[SUN_PATH_SIZE];
 };
 
@@ -118,6 +120,15 @@ int xlb_ctl_connect(const char *path, int timeout_ms, struct xlb_ctl **out, char
 	memcpy(sun.sun_path, path, len + 1);
 
 	ctl = calloc(1, sizeof(*ctl));
+	if (ctl) {
+		ctl->cap = 64 * 1024;
+		ctl->max_answer = XLB_CTL_ANSWER_MAX;
+		ctl->buf = malloc(ctl->cap);
+		if (!ctl->buf) {
+			free(ctl);
+			ctl = NULL;
+		}
+	}
 	if (!ctl)
 		return fail(err, errlen, -ENOMEM, "cannot reach xlbd at %s: out of memory", path);
 	memcpy(ctl->path, path, len + 1);
@@ -162,6 +173,8 @@ int xlb_ctl_connect(const char *path, int timeout_ms, struct xlb_ctl **out, char
 err_close:
 	close(ctl->fd);
 err_free:
+	if (ctl)
+		free(ctl->buf);
 	free(ctl);
 	return ret;
 }
@@ -209,10 +222,23 @@ static int recv_line(struct xlb_ctl *ctl, char **response, const struct timespec
 		if (nl)
 			break;
 		scanned = ctl->len;
-		if (ctl->len == sizeof(ctl->buf))
-			return fail(err, errlen, -EMSGSIZE,
-				    "answer from xlbd at %s is longer than %d bytes: refused",
-				    ctl->path, XLB_CTL_LINE_MAX - 1);
+		if (ctl->len == ctl->cap) {
+			size_t cap =
+				ctl->cap * 2 < ctl->max_answer ? ctl->cap * 2 : ctl->max_answer;
+			char *grown;
+
+			if (ctl->len >= ctl->max_answer)
+				return fail(
+					err, errlen, -EMSGSIZE,
+					"answer from xlbd at %s is longer than %zu bytes: refused",
+					ctl->path, ctl->max_answer - 1);
+			grown = realloc(ctl->buf, cap);
+			if (!grown)
+				return fail(err, errlen, -ENOMEM,
+					    "out of memory reading an answer");
+			ctl->buf = grown;
+			ctl->cap = cap;
+		}
 		ret = wait_fd(ctl->fd, POLLIN, deadline);
 		if (ret == -ETIMEDOUT)
 			return fail(err, errlen, ret, "no answer from xlbd at %s within %d ms",
@@ -220,7 +246,7 @@ static int recv_line(struct xlb_ctl *ctl, char **response, const struct timespec
 		if (ret)
 			return fail(err, errlen, ret, "cannot read from xlbd at %s: poll: %s",
 				    ctl->path, strerror(-ret));
-		n = recv(ctl->fd, ctl->buf + ctl->len, sizeof(ctl->buf) - ctl->len, MSG_DONTWAIT);
+		n = recv(ctl->fd, ctl->buf + ctl->len, ctl->cap - ctl->len, MSG_DONTWAIT);
 		if (n < 0) {
 			if (errno == EAGAIN || errno == EINTR)
 				continue;
@@ -298,5 +324,11 @@ void xlb_ctl_close(struct xlb_ctl *ctl)
 	if (!ctl)
 		return;
 	close(ctl->fd);
+	free(ctl->buf);
 	free(ctl);
+}
+
+void xlb_ctl_set_max_answer(struct xlb_ctl *ctl, size_t max)
+{
+	ctl->max_answer = max;
 }

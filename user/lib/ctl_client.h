@@ -38,5 +38,7 @@ int xlb_ctl_call(struct xlb_ctl *ctl, const char *request, char **response, char
 
 /* Closes the connection and frees ctl (NULL is fine). */
 void xlb_ctl_close(struct xlb_ctl *ctl);
+/* The longest answer line accepted, with its '\n' (default XLB_CTL_ANSWER_MAX). */
+void xlb_ctl_set_max_answer(struct xlb_ctl *ctl, size_t max);
 
 #endif /* XLB_CTL_CLIENT_H */

@@ -34,11 +34,23 @@ struct xlbd_breaker_policy xlbd_check_policy(const struct xlbd_check *c)
 	};
 }
 
+/* The backend with this id and its VIP. Every check calls this: the position found last time is
+ * tried first (a configuration change may have moved it), so it is O(1) between changes. */
 static bool find(struct xlbd *d, __u32 id, struct xlbd_vip **vp, struct xlbd_backend **bp)
 {
+	struct xlbd_be_rt *rt = &d->be[id];
+
+	if (rt->vi < d->cfg.nvips && rt->bi < d->cfg.vips[rt->vi].nbe &&
+	    d->cfg.vips[rt->vi].be[rt->bi].id == id) {
+		*vp = &d->cfg.vips[rt->vi];
+		*bp = &(*vp)->be[rt->bi];
+		return true;
+	}
 	for (size_t i = 0; i < d->cfg.nvips; i++)
 		for (size_t j = 0; j < d->cfg.vips[i].nbe; j++)
 			if (d->cfg.vips[i].be[j].id == id) {
+				rt->vi = i;
+				rt->bi = j;
 				*vp = &d->cfg.vips[i];
 				*bp = &d->cfg.vips[i].be[j];
 				return true;

@@ -34,6 +34,7 @@ struct xlbd_be_rt {
 	__u64 last_latency_us;
 	__u64 last_ms;	       /* when the last result came */
 	__u32 eff_weight;      /* weight in the published table (slow start) */
+	__u32 vi, bi;	       /* where it was last found in cfg: vips[vi].be[bi] */
 	__u64 syn_retries;     /* outlier detection: counter at the last look */
 	__u32 outlier_strikes; /* consecutive seconds above the rate */
 
