@@ -159,6 +159,7 @@ static json_t *commit(struct xlbd *d, struct xlbd_config *next, json_t *result, 
 	}
 	d->cfg = *next;
 	xlbd_health_sync(d, &old); /* before apply: new backends' circuits exist */
+	xlbd_learn_macs(d);	   /* before apply too: one table publish per change, not two */
 	e = xlbd_apply(d, &old, false);
 	if (e) {
 		/* Put everything back: file, memory, maps. */
@@ -176,7 +177,6 @@ static json_t *commit(struct xlbd *d, struct xlbd_config *next, json_t *result, 
 	d->config_changes++; /* metrics: xlb_config_changes_total */
 	pr_info("config change", "change=%s uid=%u pid=%d", xlb_log_quote(what, q, sizeof(q)), uid,
 		pid);
-	xlbd_resolve_backends(d);
 	if (!result)
 		result = json_object();
 	json_object_set_new(result, "ok", json_true());

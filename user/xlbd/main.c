@@ -258,31 +258,58 @@ static void on_neigh(const struct xlb_addr *addr, __u8 family, const __u8 *mac, 
 		reapply(d);
 }
 
-void xlbd_resolve_backends(struct xlbd *d)
+/* Neighbour entries for backends whose MAC is unknown (one dump per family, not per backend). */
+static void learn_from_dump(const struct xlb_addr *addr, __u8 family, const __u8 *mac, void *arg)
 {
 	char vs[XLB_ADDRSTRLEN], as[XLB_ADDRSTRLEN];
-	bool changed = false;
-	__u8 mac[6];
+	struct xlbd *d = arg;
 
 	for (size_t i = 0; i < d->cfg.nvips; i++) {
 		struct xlbd_vip *v = &d->cfg.vips[i];
+		struct xlbd_backend *b = xlbd_vip_find_backend(v, addr, family);
 
-		for (size_t j = 0; j < v->nbe; j++) {
-			struct xlbd_backend *b = &v->be[j];
+		if (!b || d->be[b->id].mac_known)
+			continue;
+		xlb_format_vip(&v->key, vs, sizeof(vs));
+		xlb_format_addr(addr, family, as, sizeof(as));
+		set_backend_mac(d, b->id, mac, vs, as);
+	}
+}
 
-			if (d->be[b->id].mac_known)
-				continue;
-			if (xlbd_neigh_lookup(d->neigh, &b->addr, b->family, mac)) {
-				xlbd_neigh_solicit(&b->addr, b->family);
-				continue;
+bool xlbd_learn_macs(struct xlbd *d)
+{
+	bool want[2] = {false, false};
+	size_t unknown = 0, still = 0;
+
+	for (size_t i = 0; i < d->cfg.nvips; i++)
+		for (size_t j = 0; j < d->cfg.vips[i].nbe; j++)
+			if (!d->be[d->cfg.vips[i].be[j].id].mac_known) {
+				want[d->cfg.vips[i].key.family == XLB_AF_INET6] = true;
+				unknown++;
 			}
-			xlb_format_vip(&v->key, vs, sizeof(vs));
-			xlb_format_addr(&b->addr, b->family, as, sizeof(as));
-			set_backend_mac(d, b->id, mac, vs, as);
-			changed = true;
+	if (!unknown)
+		return false;
+	for (int f = 0; f < 2; f++)
+		if (want[f])
+			xlbd_neigh_dump(d->neigh, f ? XLB_AF_INET6 : XLB_AF_INET, learn_from_dump,
+					d);
+	/* Those still unknown: make the kernel ask (ARP / neighbour solicitation). */
+	for (size_t i = 0; i < d->cfg.nvips; i++) {
+		for (size_t j = 0; j < d->cfg.vips[i].nbe; j++) {
+			struct xlbd_backend *b = &d->cfg.vips[i].be[j];
+
+			if (!d->be[b->id].mac_known) {
+				xlbd_neigh_solicit(&b->addr, b->family);
+				still++;
+			}
 		}
 	}
-	if (changed)
+	return still < unknown;
+}
+
+void xlbd_resolve_backends(struct xlbd *d)
+{
+	if (xlbd_learn_macs(d))
 		reapply(d);
 }
 

@@ -130,7 +130,7 @@ void xlbd_neigh_read(struct xlbd_neigh *n)
 	}
 }
 
-int xlbd_neigh_lookup(struct xlbd_neigh *n, const struct xlb_addr *addr, __u8 family, __u8 mac[6])
+int xlbd_neigh_dump(struct xlbd_neigh *n, __u8 family, xlbd_neigh_cb cb, void *arg)
 {
 	struct {
 		struct nlmsghdr h;
@@ -143,12 +143,12 @@ int xlbd_neigh_lookup(struct xlbd_neigh *n, const struct xlb_addr *addr, __u8 fa
 		.nd = {.ndm_family = family == XLB_AF_INET ? AF_INET : AF_INET6},
 	};
 	char buf[32768];
-	int fd = nl_socket(0), found = -ENOENT, done = 0;
+	int fd = nl_socket(0), err = 0, done = 0;
 
 	if (fd < 0)
 		return fd;
 	if (send(fd, &req, req.h.nlmsg_len, 0) < 0) {
-		found = -errno;
+		err = -errno;
 		goto out;
 	}
 	while (!done) {
@@ -165,15 +165,41 @@ int xlbd_neigh_lookup(struct xlbd_neigh *n, const struct xlb_addr *addr, __u8 fa
 			}
 			if (h->nlmsg_type != RTM_NEWNEIGH || parse_neigh(h, &e) ||
 			    e.ifindex != n->ifindex || e.family != family || !e.has_mac ||
-			    !(e.state & NUD_USABLE) || memcmp(&e.addr, addr, sizeof(*addr)))
+			    !(e.state & NUD_USABLE))
 				continue;
-			memcpy(mac, e.mac, 6);
-			found = 0;
+			cb(&e.addr, e.family, e.mac, arg);
 		}
 	}
 out:
 	close(fd);
-	return found;
+	return err;
+}
+
+struct lookup {
+	const struct xlb_addr *addr;
+	__u8 *mac;
+	int found;
+};
+
+static void match_one(const struct xlb_addr *addr, __u8 family, const __u8 *mac, void *arg)
+{
+	struct lookup *l = arg;
+
+	(void)family;
+	if (!memcmp(addr, l->addr, sizeof(*addr))) {
+		memcpy(l->mac, mac, 6);
+		l->found = 1;
+	}
+}
+
+int xlbd_neigh_lookup(struct xlbd_neigh *n, const struct xlb_addr *addr, __u8 family, __u8 mac[6])
+{
+	struct lookup l = {.addr = addr, .mac = mac};
+	int err = xlbd_neigh_dump(n, family, match_one, &l);
+
+	if (err)
+		return err;
+	return l.found ? 0 : -ENOENT;
 }
 
 void xlbd_neigh_solicit(const struct xlb_addr *addr, __u8 family)

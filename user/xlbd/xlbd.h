@@ -121,7 +121,10 @@ json_t *xlbd_flow_explain(struct xlbd *d, const char *client, const char *vip, c
 /* flows.c: put the active-flow counts back to the live flow-table entries. */
 int xlbd_recount_active(struct xlbd *d);
 
-/* main.c: MAC learning for backends (neighbour callbacks and the resolve timer). */
+/* main.c: MAC learning for backends (neighbour callbacks and the resolve timer).
+ * xlbd_learn_macs only records MACs (true: something may have changed, apply it);
+ * xlbd_resolve_backends also applies. */
+bool xlbd_learn_macs(struct xlbd *d);
 void xlbd_resolve_backends(struct xlbd *d);
 
 #endif /* XLBD_H */
