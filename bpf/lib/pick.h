@@ -109,7 +109,8 @@ static __always_inline __u32 pick_hash(const struct xlb_table *t, __u32 vip_id, 
  * whole schedule in order, so over any whole number of cycles every CPU, and so all of them
  * together, hands out exactly the weights' proportions; the error is under one cycle per CPU.
  */
-static __always_inline __u32 pick_round_robin(const struct xlb_table *t, __u32 vip_id, __u32 hash,
+static __always_inline __u32 pick_round_robin(const struct xlb_table *t, __u32 vip_id,
+					      const struct xlb_flow_key *k,
 					      struct xlb_backend **out)
 {
 	__u32 len = ring_len(t), i, pos;
@@ -136,7 +137,8 @@ static __always_inline __u32 pick_round_robin(const struct xlb_table *t, __u32 v
 			return id;
 		}
 	}
-	return pick_walk(t, vip_id, hash, out);
+	/* Only the last resort needs the flow hash: not computed for every new flow. */
+	return pick_walk(t, vip_id, xlb_flow_hash(k, hash_seed, 0), out);
 }
 
 static __always_inline __s64 active_flows(__u32 id)
@@ -199,7 +201,7 @@ static __always_inline __u32 pick_backend(const struct xlb_table *t, const struc
 	}
 	case XLB_SCHED_RR:
 	case XLB_SCHED_WRR:
-		return pick_round_robin(t, vip_id, xlb_flow_hash(k, hash_seed, 0), out);
+		return pick_round_robin(t, vip_id, k, out);
 	case XLB_SCHED_LEAST_CONN:
 		return pick_least_conn(t, vip_id, xlb_flow_hash(k, hash_seed, 0), out);
 	default:

@@ -112,16 +112,6 @@ out:
 	return out;
 }
 
-static bool has_line(const char *text, const char *want)
-{
-	size_t n = strlen(want);
-
-	for (const char *p = text; (p = strstr(p, want)); p++)
-		if ((p == text || p[-1] == '\n') && p[n] == '\n')
-			return true;
-	return false;
-}
-
 /* Per-CPU values i+1 on CPU i: the scrape must print their sum. */
 static void test_per_cpu_sums(void)
 {
@@ -152,29 +142,31 @@ static void test_per_cpu_sums(void)
 		goto out;
 	snprintf(line, sizeof(line), "xlb_vip_packets_total{vip=\"10.200.0.1:80/tcp\"} %llu",
 		 (unsigned long long)sum);
-	ASSERT_TRUE(has_line(text, line), line);
+	ASSERT_TRUE(xt_has_line(text, line), line);
 	snprintf(line, sizeof(line), "xlb_vip_bytes_total{vip=\"10.200.0.1:80/tcp\"} %llu",
 		 (unsigned long long)sum * 100);
-	ASSERT_TRUE(has_line(text, line), line);
+	ASSERT_TRUE(xt_has_line(text, line), line);
 	/* Backend 5 is the first of the second VIP (4 backends each). */
 	snprintf(line, sizeof(line),
 		 "xlb_backend_syn_retries_total{vip=\"10.200.0.1:80/tcp\",backend=\"10.201.0.5\"} "
 		 "%llu",
 		 (unsigned long long)sum);
-	ASSERT_TRUE(has_line(text, line), line);
+	ASSERT_TRUE(xt_has_line(text, line), line);
 	snprintf(line, sizeof(line), "xlb_drops_total{reason=\"no_backend\"} %llu",
 		 (unsigned long long)sum);
-	ASSERT_TRUE(has_line(text, line), line);
-	ASSERT_TRUE(has_line(text,
-			     "xlb_backend_up{vip=\"10.200.0.0:80/tcp\",backend=\"10.201.0.1\"} 1"),
-		    "backend up");
+	ASSERT_TRUE(xt_has_line(text, line), line);
 	ASSERT_TRUE(
-		has_line(text,
-			 "xlb_backend_weight{vip=\"10.200.0.0:80/tcp\",backend=\"10.201.0.2\"} 2"),
+		xt_has_line(text,
+			    "xlb_backend_up{vip=\"10.200.0.0:80/tcp\",backend=\"10.201.0.1\"} 1"),
+		"backend up");
+	ASSERT_TRUE(
+		xt_has_line(
+			text,
+			"xlb_backend_weight{vip=\"10.200.0.0:80/tcp\",backend=\"10.201.0.2\"} 2"),
 		"weight");
 	ASSERT_TRUE(
-		has_line(text,
-			 "xlb_health_check_duration_seconds_count{vip=\"10.200.0.0:80/tcp\"} 4"),
+		xt_has_line(text,
+			    "xlb_health_check_duration_seconds_count{vip=\"10.200.0.0:80/tcp\"} 4"),
 		"check durations");
 	free(text);
 out:
@@ -203,18 +195,18 @@ static void test_flow_entries(void)
 	text = scrape(&len, NULL, NULL);
 	if (!ASSERT_TRUE(text != NULL, "scrape"))
 		return;
-	ASSERT_TRUE(has_line(text, "xlb_flow_table_entries 5000"), "5000 entries counted");
+	ASSERT_TRUE(xt_has_line(text, "xlb_flow_table_entries 5000"), "5000 entries counted");
 	free(text);
 	k.src.v4 = htonl(0x0a000000 | 5000);
 	ASSERT_OK(bpf_map_update_elem(fd, &k, &f, BPF_NOEXIST), "insert flow");
 	text = scrape(&len, NULL, NULL);
 	if (!ASSERT_TRUE(text != NULL, "scrape"))
 		return;
-	ASSERT_TRUE(has_line(text, "xlb_flow_table_entries 5000"),
+	ASSERT_TRUE(xt_has_line(text, "xlb_flow_table_entries 5000"),
 		    "within XLBD_FLOW_COUNT_MS of a walk: its count, no new walk");
 	bpf_map_delete_elem(fd, &k);
 	snprintf(line, sizeof(line), "xlb_flow_table_capacity %u", d.dp->flow_entries);
-	ASSERT_TRUE(has_line(text, line), line);
+	ASSERT_TRUE(xt_has_line(text, line), line);
 	free(text);
 	for (__u32 i = 0; i < 5000; i++) {
 		k.src.v4 = htonl(0x0a000000 | i);

@@ -57,3 +57,13 @@ int xt_finish(void)
 {
 	return failed ? 1 : 0;
 }
+
+bool xt_has_line(const char *text, const char *want)
+{
+	size_t n = strlen(want);
+
+	for (const char *p = text; (p = strstr(p, want)); p++)
+		if ((p == text || p[-1] == '\n') && p[n] == '\n')
+			return true;
+	return false;
+}

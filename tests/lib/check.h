@@ -21,6 +21,8 @@ extern const char *xt_skip_reason;
 void xt_run(const char *name, void (*fn)(void));
 int xt_finish(void); /* returns the process exit status */
 void xt_skip(const char *why);
+/* The whole line `want` occurs in text (metrics pages, logs). */
+bool xt_has_line(const char *text, const char *want);
 bool xt_fail(const char *file, int line, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 

@@ -36,20 +36,9 @@ static char *format(const struct xlbd_metrics_snap *s)
 	return out;
 }
 
-/* The whole line `want` occurs in text. */
-static bool has_line(const char *text, const char *want)
-{
-	size_t n = strlen(want);
-
-	for (const char *p = text; (p = strstr(p, want)); p++)
-		if ((p == text || p[-1] == '\n') && p[n] == '\n')
-			return true;
-	return false;
-}
-
 #define ASSERT_LINE(text, want)                                                  \
 	({                                                                       \
-		bool _ok = has_line((text), (want));                             \
+		bool _ok = xt_has_line((text), (want));                          \
 		if (!_ok)                                                        \
 			xt_fail(__FILE__, __LINE__, "missing line: %s", (want)); \
 		_ok;                                                             \

@@ -1,5 +1,7 @@
 /* addr.c - parsing and printing of addresses, ports, protocols and VIPs; address identities. */
 #include "addr.h"
+#include "mix.h"
+#include "text.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -35,19 +37,10 @@ static int fail(char *err, size_t errlen, const char *fmt, ...)
 	return -EINVAL;
 }
 
-/* s[0..len) made fit for a one-line message: control bytes as '?', long input cut with "...". */
+/* s[0..len) made fit for a one-line message. */
 static const char *echo(char dst[ECHO_SIZE], const char *s, size_t len)
 {
-	size_t i, n = len > ECHO_MAX ? ECHO_MAX : len;
-
-	for (i = 0; i < n; i++)
-		dst[i] = s[i] >= 0x20 && s[i] < 0x7f ? s[i] : '?';
-	if (n < len) {
-		memcpy(dst + n, "...", 3);
-		n += 3;
-	}
-	dst[n] = '\0';
-	return dst;
+	return xlb_printable(dst, s, len, ECHO_MAX);
 }
 
 /* " in '<whole input>'" when a part of a VIP is parsed, "" when the part is the whole input. */
@@ -342,16 +335,6 @@ static __u64 load_be64(const __u8 *p, size_t len)
 	return v;
 }
 
-static __u64 fmix64(__u64 x)
-{
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdULL;
-	x ^= x >> 33;
-	x *= 0xc4ceb9fe1a85ec53ULL;
-	x ^= x >> 33;
-	return x;
-}
-
 __u64 xlb_addr_key(const struct xlb_addr *addr, __u8 family)
 {
 	__u64 hi, lo = 0;
@@ -364,6 +347,6 @@ __u64 xlb_addr_key(const struct xlb_addr *addr, __u8 family)
 		hi = load_be64(addr->bytes, 8);
 		lo = load_be64(addr->bytes + 8, 8);
 	}
-	hi = fmix64(hi ^ (0x9e3779b97f4a7c15ULL * family));
-	return fmix64(hi ^ lo ^ (0xc2b2ae3d27d4eb4fULL * family));
+	hi = xlb_mix64_murmur(hi ^ (0x9e3779b97f4a7c15ULL * family));
+	return xlb_mix64_murmur(hi ^ lo ^ (0xc2b2ae3d27d4eb4fULL * family));
 }

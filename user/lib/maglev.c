@@ -1,5 +1,6 @@
 /* maglev.c - weighted Maglev lookup-table builder: permutations, weighted claims, slot filling. */
 #include "maglev.h"
+#include "mix.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -30,28 +31,6 @@ struct mg_event {
 	__u32 idx;
 	__u32 claims;
 };
-
-/* Two unrelated 64-bit finalizers (murmur3 fmix64 and Stafford's mix13), so that offset and
- * skip are independent. Pure integer arithmetic: the same ring on every machine. */
-static __u64 mix_murmur(__u64 x)
-{
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdULL;
-	x ^= x >> 33;
-	x *= 0xc4ceb9fe1a85ec53ULL;
-	x ^= x >> 33;
-	return x;
-}
-
-static __u64 mix_stafford(__u64 x)
-{
-	x ^= x >> 30;
-	x *= 0xbf58476d1ce4e5b9ULL;
-	x ^= x >> 27;
-	x *= 0x94d049bb133111ebULL;
-	x ^= x >> 31;
-	return x;
-}
 
 bool xlb_is_prime(__u32 n)
 {
@@ -272,14 +251,16 @@ int xlb_maglev_build(const struct xlb_maglev_backend *be, size_t n, __u32 m, __u
 
 	qsort(nodes, active, sizeof(*nodes), node_cmp);
 	/* The seed is mixed before the key so that seeds and keys differing in few bits still give
-	 * unrelated permutations; m is prime and >= 2, so skip is in 1..m-1. */
-	seed_offset = mix_murmur(seed ^ 0x9e3779b97f4a7c15ULL);
-	seed_skip = mix_stafford(seed ^ 0x6a09e667f3bcc908ULL);
+	 * unrelated permutations; two unrelated finalizers keep offset and skip independent; pure
+	 * integer arithmetic gives the same ring on every machine. m is prime and >= 2, so skip
+	 * is in 1..m-1. */
+	seed_offset = xlb_mix64_murmur(seed ^ 0x9e3779b97f4a7c15ULL);
+	seed_skip = xlb_mix64_stafford(seed ^ 0x6a09e667f3bcc908ULL);
 	for (i = 0; i < active; i++) {
 		struct mg_node *node = &nodes[i];
-		__u32 skip = mix_stafford(node->key ^ seed_skip) % (m - 1) + 1;
+		__u32 skip = xlb_mix64_stafford(node->key ^ seed_skip) % (m - 1) + 1;
 
-		node->pos = mix_murmur(node->key ^ seed_offset) % m;
+		node->pos = xlb_mix64_murmur(node->key ^ seed_offset) % m;
 		node->back = m - skip;
 		/* 2 * skip % m is 0 only for m = 2, where back2 = m makes step() stay put: right,
 		 * as two steps of 1 (mod 2) are none. */

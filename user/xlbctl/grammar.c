@@ -1,5 +1,6 @@
 /* grammar.c - xlbctl's grammar pieces: word cursor, prefix matching, value parsers. */
 #include "grammar.h"
+#include "text.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -42,17 +43,7 @@ int xlbctl_fail(struct xlbctl_args *a, const char *fmt, ...)
 
 const char *xlbctl_echo(char dst[XLBCTL_ECHO_SIZE], const char *s)
 {
-	size_t i, len = strlen(s), n = len > XLBCTL_ECHO_MAX ? XLBCTL_ECHO_MAX : len;
-
-	/* Messages also go out as JSON strings, which must be valid UTF-8: ASCII only. */
-	for (i = 0; i < n; i++)
-		dst[i] = s[i] >= 0x20 && s[i] < 0x7f ? s[i] : '?';
-	if (n < len) {
-		memcpy(dst + n, "...", 3);
-		n += 3;
-	}
-	dst[n] = '\0';
-	return dst;
+	return xlb_printable(dst, s, strlen(s), XLBCTL_ECHO_MAX);
 }
 
 const char *xlbctl_peek(const struct xlbctl_args *a)

@@ -1,5 +1,6 @@
 /* output.c - xlbctl output: answers as JSON or text, errors, and the table/record helpers. */
 #include "output.h"
+#include "text.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -284,21 +285,6 @@ int xlbctl_print_result(const struct xlbctl_cmd *cmd, json_t *result, FILE *out,
 	return xlbctl_print_members(result, out, err, errlen);
 }
 
-/* The start of an answer, printable, for a message about it. */
-static const char *echo_answer(char dst[ANSWER_ECHO_MAX + 4], const char *s)
-{
-	size_t i, len = strlen(s), n = len > ANSWER_ECHO_MAX ? ANSWER_ECHO_MAX : len;
-
-	for (i = 0; i < n; i++)
-		dst[i] = s[i] >= 0x20 && s[i] < 0x7f ? s[i] : '?';
-	if (n < len) {
-		memcpy(dst + n, "...", 3);
-		n += 3;
-	}
-	dst[n] = '\0';
-	return dst;
-}
-
 int xlbctl_print_answer(const struct xlbctl_cmd *cmd, const char *answer, FILE *out, FILE *errf)
 {
 	char msg[XLBCTL_ERR_MAX], e[ANSWER_ECHO_MAX + 4];
@@ -309,14 +295,14 @@ int xlbctl_print_answer(const struct xlbctl_cmd *cmd, const char *answer, FILE *
 	result = json_loads(answer, 0, &jerr);
 	if (!json_is_object(result)) {
 		snprintf(msg, sizeof(msg), "xlbd's answer is not a JSON object: '%s'",
-			 echo_answer(e, answer));
+			 xlb_printable(e, answer, strlen(answer), ANSWER_ECHO_MAX));
 		ret = -EPROTO;
 		goto out_error;
 	}
 	ok = json_object_get(result, "ok");
 	if (!json_is_boolean(ok)) {
 		snprintf(msg, sizeof(msg), "xlbd's answer has no \"ok\": '%s'",
-			 echo_answer(e, answer));
+			 xlb_printable(e, answer, strlen(answer), ANSWER_ECHO_MAX));
 		ret = -EPROTO;
 		goto out_error;
 	}

@@ -154,15 +154,6 @@ static int apply_backend(struct xlbd *d, const struct xlbd_vip *v, const struct 
 	return xlb_dp_set_backend(d->dp, b->id, &be);
 }
 
-static bool config_has_backend(const struct xlbd_config *c, __u32 id)
-{
-	for (size_t i = 0; i < c->nvips; i++)
-		for (size_t j = 0; j < c->vips[i].nbe; j++)
-			if (c->vips[i].be[j].id == id)
-				return true;
-	return false;
-}
-
 /* Deletes VIPs the maps have and the config does not (after a restart or a `vip del`). */
 static int remove_stale_vips(struct xlbd *d)
 {
@@ -222,7 +213,7 @@ int xlbd_apply(struct xlbd *d, const struct xlbd_config *old, bool full)
 		for (__u32 id = 1; id < XLB_MAX_BACKENDS; id++) {
 			struct xlb_backend cur;
 
-			if (config_has_backend(&d->cfg, id) ||
+			if (xlbd_config_backend_by_id(&d->cfg, id, NULL) ||
 			    xlb_dp_get_backend(d->dp, id, &cur) ||
 			    !memcmp(&cur, &gone, sizeof(cur)))
 				continue;
@@ -235,7 +226,7 @@ int xlbd_apply(struct xlbd *d, const struct xlbd_config *old, bool full)
 			for (size_t j = 0; j < old->vips[i].nbe; j++) {
 				__u32 id = old->vips[i].be[j].id;
 
-				if (config_has_backend(&d->cfg, id))
+				if (xlbd_config_backend_by_id(&d->cfg, id, NULL))
 					continue;
 				/* Flows still naming it see vip_id 0 and re-pick. */
 				err = xlb_dp_set_backend(d->dp, id, &gone);

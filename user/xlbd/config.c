@@ -135,6 +135,19 @@ struct xlbd_backend *xlbd_vip_find_backend(struct xlbd_vip *v, const struct xlb_
 	return NULL;
 }
 
+struct xlbd_backend *xlbd_config_backend_by_id(const struct xlbd_config *c, __u32 id,
+					       struct xlbd_vip **vip)
+{
+	for (size_t i = 0; c && i < c->nvips; i++)
+		for (size_t j = 0; j < c->vips[i].nbe; j++)
+			if (c->vips[i].be[j].id == id) {
+				if (vip)
+					*vip = &c->vips[i];
+				return &c->vips[i].be[j];
+			}
+	return NULL;
+}
+
 __u32 xlbd_config_new_vip_id(const struct xlbd_config *c)
 {
 	for (__u32 id = 1; id < XLB_MAX_VIPS; id++) {

@@ -93,6 +93,10 @@ struct xlbd_vip *xlbd_config_find_vip(struct xlbd_config *c, const struct xlb_vi
 struct xlbd_backend *xlbd_vip_find_backend(struct xlbd_vip *v, const struct xlb_addr *addr,
 					   __u8 family);
 
+/* The backend with data-plane id `id` and, in *vip, its VIP (c may be NULL): NULL if none. */
+struct xlbd_backend *xlbd_config_backend_by_id(const struct xlbd_config *c, __u32 id,
+					       struct xlbd_vip **vip);
+
 /* Smallest unused ids. 0 when all are taken. */
 __u32 xlbd_config_new_vip_id(const struct xlbd_config *c);
 __u32 xlbd_config_new_backend_id(const struct xlbd_config *c);

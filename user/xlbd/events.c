@@ -11,18 +11,15 @@
 
 static void names(struct xlbd *d, __u32 vip_id, __u32 be_id, char *vs, char *as)
 {
+	const struct xlbd_backend *b = xlbd_config_backend_by_id(&d->cfg, be_id, NULL);
+
 	strcpy(vs, "?");
 	strcpy(as, "-");
-	for (size_t i = 0; i < d->cfg.nvips; i++) {
-		struct xlbd_vip *v = &d->cfg.vips[i];
-
-		if (v->id == vip_id)
-			xlb_format_vip(&v->key, vs, XLB_ADDRSTRLEN);
-		for (size_t j = 0; be_id && j < v->nbe; j++)
-			if (v->be[j].id == be_id)
-				xlb_format_addr(&v->be[j].addr, v->be[j].family, as,
-						XLB_ADDRSTRLEN);
-	}
+	for (size_t i = 0; i < d->cfg.nvips; i++)
+		if (d->cfg.vips[i].id == vip_id)
+			xlb_format_vip(&d->cfg.vips[i].key, vs, XLB_ADDRSTRLEN);
+	if (b)
+		xlb_format_addr(&b->addr, b->family, as, XLB_ADDRSTRLEN);
 }
 
 static int on_event(void *ctx, void *data, size_t len)

@@ -48,14 +48,12 @@ static int parse_client(const char *s, struct xlb_flow_key *k, char *err, size_t
 
 static const char *backend_text(struct xlbd *d, __u32 id, char *buf, size_t len)
 {
-	for (size_t i = 0; i < d->cfg.nvips; i++)
-		for (size_t j = 0; j < d->cfg.vips[i].nbe; j++)
-			if (d->cfg.vips[i].be[j].id == id) {
-				xlb_format_addr(&d->cfg.vips[i].be[j].addr,
-						d->cfg.vips[i].be[j].family, buf, len);
-				return buf;
-			}
-	snprintf(buf, len, "backend id %u", id);
+	const struct xlbd_backend *b = xlbd_config_backend_by_id(&d->cfg, id, NULL);
+
+	if (b)
+		xlb_format_addr(&b->addr, b->family, buf, len);
+	else
+		snprintf(buf, len, "backend id %u", id);
 	return buf;
 }
 

@@ -46,16 +46,12 @@ static bool find(struct xlbd *d, __u32 id, struct xlbd_vip **vp, struct xlbd_bac
 		*bp = &(*vp)->be[rt->bi];
 		return true;
 	}
-	for (size_t i = 0; i < d->cfg.nvips; i++)
-		for (size_t j = 0; j < d->cfg.vips[i].nbe; j++)
-			if (d->cfg.vips[i].be[j].id == id) {
-				rt->vi = i;
-				rt->bi = j;
-				*vp = &d->cfg.vips[i];
-				*bp = &d->cfg.vips[i].be[j];
-				return true;
-			}
-	return false;
+	*bp = xlbd_config_backend_by_id(&d->cfg, id, vp);
+	if (!*bp)
+		return false;
+	rt->vi = *vp - d->cfg.vips;
+	rt->bi = *bp - (*vp)->be;
+	return true;
 }
 
 static void log_transition(struct xlbd *d, const struct xlbd_vip *v, const struct xlbd_backend *b,
@@ -66,7 +62,6 @@ static void log_transition(struct xlbd *d, const struct xlbd_vip *v, const struc
 
 	xlb_format_vip(&v->key, vs, sizeof(vs));
 	xlb_format_addr(&b->addr, b->family, as, sizeof(as));
-	d->transitions++;
 	xlb_log(rt->br.state == XLBD_CIRCUIT_OPEN ? XLB_LOG_WARN : XLB_LOG_INFO,
 		rt->br.state == XLBD_CIRCUIT_OPEN     ? "backend down: circuit open"
 		: rt->br.state == XLBD_CIRCUIT_CLOSED ? "backend up: circuit closed"
@@ -188,15 +183,6 @@ static void stop_backend(struct xlbd_be_rt *rt)
 	rt->checked = false;
 }
 
-static bool had_backend(const struct xlbd_config *c, __u32 id)
-{
-	for (size_t i = 0; c && i < c->nvips; i++)
-		for (size_t j = 0; j < c->vips[i].nbe; j++)
-			if (c->vips[i].be[j].id == id)
-				return true;
-	return false;
-}
-
 void xlbd_health_sync(struct xlbd *d, const struct xlbd_config *old)
 {
 	static bool wanted[XLB_MAX_BACKENDS];
@@ -220,8 +206,10 @@ void xlbd_health_sync(struct xlbd *d, const struct xlbd_config *old)
 			/* A backend that was already serving (restart, or checks switched on for
 			 * it) starts closed; a new one must pass `rise` checks first. */
 			if (!rt->active)
-				xlbd_breaker_init(&rt->br, d->starting || had_backend(old, b->id),
-						  now);
+				xlbd_breaker_init(
+					&rt->br,
+					d->starting || xlbd_config_backend_by_id(old, b->id, NULL),
+					now);
 			if (rt->timer)
 				event_free(rt->timer);
 			ctxs[b->id] = (struct probe_ctx){d, b->id};

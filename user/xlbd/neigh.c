@@ -175,33 +175,6 @@ out:
 	return err;
 }
 
-struct lookup {
-	const struct xlb_addr *addr;
-	__u8 *mac;
-	int found;
-};
-
-static void match_one(const struct xlb_addr *addr, __u8 family, const __u8 *mac, void *arg)
-{
-	struct lookup *l = arg;
-
-	(void)family;
-	if (!memcmp(addr, l->addr, sizeof(*addr))) {
-		memcpy(l->mac, mac, 6);
-		l->found = 1;
-	}
-}
-
-int xlbd_neigh_lookup(struct xlbd_neigh *n, const struct xlb_addr *addr, __u8 family, __u8 mac[6])
-{
-	struct lookup l = {.addr = addr, .mac = mac};
-	int err = xlbd_neigh_dump(n, family, match_one, &l);
-
-	if (err)
-		return err;
-	return l.found ? 0 : -ENOENT;
-}
-
 void xlbd_neigh_solicit(const struct xlb_addr *addr, __u8 family)
 {
 	struct sockaddr_in6 s6 = {.sin6_family = AF_INET6, .sin6_port = htons(9)};

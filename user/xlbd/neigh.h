@@ -21,8 +21,6 @@ void xlbd_neigh_read(struct xlbd_neigh *n);
 
 /* Calls cb for every entry of family on the interface with a usable MAC: one dump. */
 int xlbd_neigh_dump(struct xlbd_neigh *n, __u8 family, xlbd_neigh_cb cb, void *arg);
-/* Current MAC of addr on the interface: 0 and mac filled, -ENOENT if unknown. */
-int xlbd_neigh_lookup(struct xlbd_neigh *n, const struct xlb_addr *addr, __u8 family, __u8 mac[6]);
 /* Makes the kernel resolve addr: a datagram to the discard port forces ARP / ND. */
 void xlbd_neigh_solicit(const struct xlb_addr *addr, __u8 family);
 

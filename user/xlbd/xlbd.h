@@ -70,7 +70,6 @@ struct xlbd {
 	struct evconnlistener *listener;
 	bool detach_and_exit; /* set by `prog detach` */
 	bool starting;	      /* backends met now served before: trust them (closed circuit) */
-	__u64 transitions;    /* circuit transitions since start */
 
 	/* metrics (metrics.c) */
 	const char *metrics_addr; /* --metrics ADDR:PORT; NULL: no HTTP server */
