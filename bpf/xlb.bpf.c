@@ -32,9 +32,9 @@ const volatile __u8 lb_mac[ETH_ALEN] = {};
 #include "lib/parse.h"
 #include "lib/pick.h"
 
-/* The flow keeps its backend if the backend still belongs to the VIP and takes traffic. */
-static __always_inline struct xlb_backend *flow_backend(struct xlb_flow *flow, __u32 vip_id,
-							__u8 proto, __u64 now)
+/* The flow keeps its backend if the backend still belongs to the flow's VIP and takes traffic. */
+static __always_inline struct xlb_backend *flow_backend(struct xlb_flow *flow, __u8 proto,
+							__u64 now)
 {
 	struct xlb_backend *be;
 
@@ -43,7 +43,7 @@ static __always_inline struct xlb_backend *flow_backend(struct xlb_flow *flow, _
 		return NULL;
 	}
 	be = bpf_map_lookup_elem(&xlb_backends, &flow->backend_id);
-	if (!be || be->vip_id != vip_id) {
+	if (!be || be->vip_id != flow->vip_id) {
 		count(XLB_C_FLOW_STALE);
 		return NULL;
 	}
@@ -120,80 +120,11 @@ static __always_inline int track_tcp(struct xlb_flow *flow, __u8 tcp_flags, __u3
 	return syn;
 }
 
-static __always_inline int handle_vip(struct xdp_md *ctx, struct xlb_pkt *p,
-				      const struct xlb_vip *vip)
+/* The packet goes to be: per-VIP and per-backend traffic, then the dsr-l2 rewrite. */
+static __always_inline int forward(struct xdp_md *ctx, const struct xlb_backend *be, __u32 be_id,
+				   __u32 vip_id, int new_flow, int syn_retry)
 {
 	__u64 bytes = (void *)(long)ctx->data_end - (void *)(long)ctx->data;
-	__u64 now = bpf_ktime_get_coarse_ns();
-	struct xlb_backend *be = NULL;
-	struct xlb_flow *flow;
-	__u32 vip_id = vip->id;
-	__u32 be_id = 0;
-	int new_flow = 0, syn_retry = 0, reused = 0;
-	struct xlb_table *table;
-
-	flow = bpf_map_lookup_elem(&xlb_flows, &p->key);
-	if (flow && explain_mode) {
-		struct xlb_explain *e = explain_trace();
-
-		if (e)
-			e->flow_backend = flow->backend_id;
-	}
-	/* A SYN on the 5-tuple of an ended connection (client port reuse) opens a new one: it is
-	 * scheduled afresh, so a draining or reweighted backend gets no new connection this way. */
-	if (flow && (flow->flags & XLB_FLOW_F_CLOSED) && is_syn(p)) {
-		count(XLB_C_FLOW_MISS);
-		reused = 1;
-	} else if (flow) {
-		be = flow_backend(flow, vip_id, p->key.proto, now);
-		if (be) {
-			be_id = flow->backend_id;
-			if (p->key.proto == IPPROTO_TCP)
-				syn_retry = track_tcp(flow, p->tcp_flags, be_id);
-		}
-	} else {
-		count(XLB_C_FLOW_MISS);
-	}
-
-	if (!be) {
-		table = vip_table(vip_id);
-		if (!table)
-			return drop(XLB_C_DROP_NO_TABLE);
-		be_id = pick_backend(table, vip, &p->key, &be);
-		if (!be_id || !be) {
-			emit_event(XLB_EV_NO_BACKEND, vip_id, flow ? flow->backend_id : 0, 0, now);
-			return drop(XLB_C_DROP_NO_BACKEND);
-		}
-		new_flow = 1;
-		active_add(be_id, 1);
-		if (explain_mode) {
-			/* the flow table stays as it was */
-		} else if (flow) {
-			/* Re-steer in place: one aligned 32-bit store, readers see old or new. The
-			 * old backend's count was either ended (closed) or is corrected by xlbd's
-			 * recount. */
-			if (!(flow->flags & XLB_FLOW_F_CLOSED) && flow->vip_id == vip_id)
-				active_add(flow->backend_id, -1);
-			if (!reused)
-				emit_event(XLB_EV_REPICK, vip_id, flow->backend_id, be_id, now);
-			flow->backend_id = be_id;
-			flow->vip_id = vip_id;
-			flow->flags = 0;
-			flow->last_seen_ns = now;
-		} else {
-			struct xlb_flow nf = {
-				.backend_id = be_id,
-				.vip_id = vip_id,
-				.last_seen_ns = now,
-			};
-
-			if (bpf_map_update_elem(&xlb_flows, &p->key, &nf, BPF_ANY)) {
-				count(XLB_C_FLOW_INSERT_FAIL);
-				emit_event(XLB_EV_FLOW_FULL, vip_id, 0, be_id, now);
-			} else
-				count(XLB_C_FLOW_INSERT);
-		}
-	}
 
 	count_traffic(&xlb_vip_stats, vip_id, bytes, new_flow, syn_retry);
 	count_traffic(&xlb_be_stats, be_id, bytes, new_flow, syn_retry);
@@ -206,6 +137,67 @@ static __always_inline int handle_vip(struct xdp_md *ctx, struct xlb_pkt *p,
 	return forward_dsr_l2(ctx, be);
 }
 
+/*
+ * A packet of a VIP with no usable flow entry: the scheduler picks, and the flow table learns
+ * the pick (a new entry, or the old one re-steered in place). reused: the entry belongs to an
+ * ended connection whose 5-tuple a new SYN opens again.
+ */
+static __always_inline int schedule_flow(struct xdp_md *ctx, struct xlb_pkt *p,
+					 const struct xlb_vip *vip, struct xlb_flow *flow,
+					 int reused, __u64 now)
+{
+	struct xlb_backend *be = NULL;
+	struct xlb_table *table;
+	__u32 vip_id = vip->id;
+	__u32 be_id;
+
+	table = vip_table(vip_id);
+	if (!table)
+		return drop(XLB_C_DROP_NO_TABLE);
+	be_id = pick_backend(table, vip, &p->key, &be);
+	if (!be_id || !be) {
+		emit_event(XLB_EV_NO_BACKEND, vip_id, flow ? flow->backend_id : 0, 0, now);
+		return drop(XLB_C_DROP_NO_BACKEND);
+	}
+	active_add(be_id, 1);
+	if (explain_mode) {
+		/* the flow table stays as it was */
+	} else if (flow) {
+		/* Re-steer in place: one aligned 32-bit store, readers see old or new. The old
+		 * backend's count was either ended (closed) or is corrected by xlbd's recount. */
+		if (!(flow->flags & XLB_FLOW_F_CLOSED) && flow->vip_id == vip_id)
+			active_add(flow->backend_id, -1);
+		if (!reused)
+			emit_event(XLB_EV_REPICK, vip_id, flow->backend_id, be_id, now);
+		flow->backend_id = be_id;
+		flow->vip_id = vip_id;
+		flow->flags = 0;
+		flow->last_seen_ns = now;
+	} else {
+		struct xlb_flow nf = {
+			.backend_id = be_id,
+			.vip_id = vip_id,
+			.last_seen_ns = now,
+		};
+
+		if (bpf_map_update_elem(&xlb_flows, &p->key, &nf, BPF_ANY)) {
+			count(XLB_C_FLOW_INSERT_FAIL);
+			emit_event(XLB_EV_FLOW_FULL, vip_id, 0, be_id, now);
+		} else
+			count(XLB_C_FLOW_INSERT);
+	}
+	return forward(ctx, be, be_id, vip_id, 1, 0);
+}
+
+/* Can the destination be a VIP address at all? One inlined array read (xlb_vip_filter). */
+static __always_inline int maybe_vip_address(const struct xlb_flow_key *k)
+{
+	__u32 slot = xlb_vip_filter_slot(&k->dst);
+	__u32 *n = bpf_map_lookup_elem(&xlb_vip_filter, &slot);
+
+	return n && *n;
+}
+
 static __always_inline int is_vip_address(const struct xlb_flow_key *k)
 {
 	struct xlb_vip_addr_key ak = {};
@@ -215,23 +207,57 @@ static __always_inline int is_vip_address(const struct xlb_flow_key *k)
 	return bpf_map_lookup_elem(&xlb_vip_addrs, &ak) != NULL;
 }
 
+/*
+ * The flow table is looked up before the VIP map: an established packet needs no VIP lookup,
+ * because its entry names the VIP and its backend must still belong to that VIP (xlbd deletes
+ * the entries of a VIP it removes, so a VIP id given again never inherits them).
+ */
 SEC("xdp")
 int xlb_xdp(struct xdp_md *ctx)
 {
 	struct xlb_pkt p = {};
 	struct xlb_vip_key vk = {};
+	struct xlb_backend *be;
+	struct xlb_flow *flow;
 	struct xlb_vip *vip;
 	__u32 reason = 0;
-	int r;
+	int r, reused = 0;
+	__u64 now;
 
 	r = parse_packet(ctx, &p, &reason);
 	if (r == PARSE_PASS)
 		return pass(reason);
+	if (!maybe_vip_address(&p.key))
+		return pass(XLB_C_PASS_NOT_VIP);
 	if (r == PARSE_BAD) {
 		/* Malformed packets to a VIP address are ours to drop; anybody else's pass. */
 		if (is_vip_address(&p.key))
 			return drop(reason);
 		return pass(XLB_C_PASS_NOT_VIP);
+	}
+
+	now = bpf_ktime_get_coarse_ns();
+	flow = bpf_map_lookup_elem(&xlb_flows, &p.key);
+	if (flow && explain_mode) {
+		struct xlb_explain *e = explain_trace();
+
+		if (e)
+			e->flow_backend = flow->backend_id;
+	}
+	/* A SYN on the 5-tuple of an ended connection (client port reuse) opens a new one: it is
+	 * scheduled afresh, so a draining or reweighted backend gets no new connection this way. */
+	if (flow && (flow->flags & XLB_FLOW_F_CLOSED) && is_syn(&p)) {
+		reused = 1;
+	} else if (flow) {
+		be = flow_backend(flow, p.key.proto, now);
+		if (be) {
+			__u32 be_id = flow->backend_id;
+			int syn_retry = 0;
+
+			if (p.key.proto == IPPROTO_TCP)
+				syn_retry = track_tcp(flow, p.tcp_flags, be_id);
+			return forward(ctx, be, be_id, flow->vip_id, 0, syn_retry);
+		}
 	}
 
 	vk.addr = p.key.dst;
@@ -241,7 +267,9 @@ int xlb_xdp(struct xdp_md *ctx)
 	vip = bpf_map_lookup_elem(&xlb_vips, &vk);
 	if (!vip)
 		return pass(XLB_C_PASS_NOT_VIP);
-	return handle_vip(ctx, &p, vip);
+	if (!flow || reused)
+		count(XLB_C_FLOW_MISS);
+	return schedule_flow(ctx, &p, vip, flow, reused, now);
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -11,7 +11,7 @@
 
 /* Bump when any struct below, a map's type or the table layout changes: xlbd refuses to
  * reuse pinned maps whose ABI version differs. */
-#define XLB_ABI_VERSION 2
+#define XLB_ABI_VERSION 3
 
 /* Limits (map sizes; the flow table and ring size are set before load). */
 #define XLB_MAX_VIPS	      512   /* VIP ids 0..XLB_MAX_VIPS-1 */
@@ -73,6 +73,15 @@ struct xlb_vip_addr_key {
 	__u8 family;
 	__u8 pad[3];
 };
+
+/*
+ * xlb_vip_filter (ARRAY): slot xlb_vip_filter_slot(address) (xlb_hash.h) -> number of VIP addresses
+ * in that slot. A packet whose destination's slot is 0 is not for a VIP: it passes after one
+ * inlined array read, without a hash lookup. A slot shared with a VIP address only costs the
+ * exact lookups that follow.
+ */
+#define XLB_VIP_FILTER_BITS  12
+#define XLB_VIP_FILTER_SLOTS (1u << XLB_VIP_FILTER_BITS)
 
 /* xlb_backends (ARRAY): backend id -> struct xlb_backend. A backend is one real server of one VIP. */
 enum xlb_backend_state {

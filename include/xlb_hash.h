@@ -65,4 +65,13 @@ static inline __u32 xlb_rehash(__u32 h, __u32 n)
 	return xlb_hash_final(h ^ (n * 0x9e3779b9));
 }
 
+/* The xlb_vip_filter slot of an address: its words folded, then a multiplicative hash (an IPv4
+ * address has only its first word; the other three are 0). */
+static inline __u32 xlb_vip_filter_slot(const struct xlb_addr *a)
+{
+	__u32 x = a->v6[0] ^ a->v6[1] ^ a->v6[2] ^ a->v6[3];
+
+	return (x * 0x9e3779b1u) >> (32 - XLB_VIP_FILTER_BITS);
+}
+
 #endif /* XLB_HASH_H */

@@ -16,6 +16,14 @@ struct {
 	__type(value, __u32);
 } xlb_vip_addrs SEC(".maps");
 
+/* An array, so the verifier inlines the lookup: the non-VIP path costs no hash lookup. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, XLB_VIP_FILTER_SLOTS);
+	__type(key, __u32);
+	__type(value, __u32);
+} xlb_vip_filter SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, XLB_MAX_BACKENDS);

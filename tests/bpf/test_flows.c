@@ -555,6 +555,41 @@ static void test_concurrent_swaps_atomic(void)
 	free(sw.ring_b);
 }
 
+static int flow_of_vip(const struct xlb_flow_key *k, const struct xlb_flow *f, void *arg)
+{
+	(void)k;
+	return f->vip_id == *(const __u32 *)arg;
+}
+
+/*
+ * A flow hit is honoured without a VIP lookup when its backend still belongs to the entry's VIP
+ * id. So when a VIP goes and its id and backend ids are given to a new VIP, the old VIP's
+ * entries must go too (xlbd does this after removing a VIP): its packets then pass.
+ */
+static void test_flows_of_removed_vip(void)
+{
+	struct xlb_vip_key old = fx.vip[0].key, other = fx.vip[0].key;
+	struct xlb_vip vip = {.id = fx.vip[0].id};
+	__u32 action = 0, id = fx.vip[0].id;
+	size_t deleted = 0;
+
+	restore();
+	for (__u32 i = 0; i < 20; i++)
+		send_flow(&fx, 0, i, PKT_TCP_SYN, NULL);
+	send_flow(&fx, 1, 0, 0, NULL);	   /* another VIP's flow, which stays */
+	other.addr.v4 = htonl(0xc6336409); /* 198.51.100.9: a new VIP takes id and backends */
+	ASSERT_OK(xlb_dp_del_vip(fx.dp, &old), "del vip");
+	ASSERT_OK(xlb_dp_set_vip(fx.dp, &other, &vip), "new vip, same id");
+	ASSERT_OK(xlb_dp_delete_flows(fx.dp, flow_of_vip, &id, &deleted), "delete flows");
+	ASSERT_EQ(deleted, 20, "the removed VIP's flows deleted, no other");
+	ASSERT_EQ(send_flow(&fx, 0, 3, PKT_TCP_ACK, &action), 0, "old VIP's flow not forwarded");
+	ASSERT_EQ(action, XDP_PASS, "it passes: not a VIP any more");
+
+	ASSERT_OK(xlb_dp_del_vip(fx.dp, &other), "del new vip");
+	ASSERT_OK(xlb_dp_set_vip(fx.dp, &old, &vip), "restore vip");
+	restore();
+}
+
 int main(void)
 {
 	if (fx_setup(&fx, NULL)) {
@@ -570,6 +605,7 @@ int main(void)
 	RUN_TEST(test_member_walk);
 	RUN_TEST(test_two_instances_agree);
 	RUN_TEST(test_udp_timeout_and_stale);
+	RUN_TEST(test_flows_of_removed_vip);
 	RUN_TEST(test_syn_retries_counted);
 	RUN_TEST(test_events_rate_limited);
 	RUN_TEST(test_no_table);

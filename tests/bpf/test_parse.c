@@ -4,8 +4,13 @@
 #include <linux/in.h>
 #include <stdlib.h>
 
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
 #include "check.h"
 #include "fixture.h"
+#include "xlb_hash.h"
+#include "xlb.skel.h"
 
 /*
  * Each case: a frame described by a few fields on top of pkt_spec_init() (TCP or UDP to one of
@@ -376,6 +381,60 @@ static void test_traffic_counters(void)
 	ASSERT_EQ(nf, 10, "backend new flows");
 }
 
+/* An IPv4 address that is no VIP address but shares the xlb_vip_filter slot of addr. */
+static struct xlb_addr filter_twin(const struct xlb_addr *addr)
+{
+	struct xlb_addr a = {0};
+
+	for (__u32 i = 1;; i++) {
+		a.v4 = htonl(0x0a630000 + i); /* 10.99.x.x */
+		if (xlb_vip_filter_slot(&a) == xlb_vip_filter_slot(addr))
+			return a;
+	}
+}
+
+static __u32 filter_count(const struct xlb_addr *addr)
+{
+	__u32 slot = xlb_vip_filter_slot(addr), n = ~0u;
+
+	bpf_map_lookup_elem(bpf_map__fd(fx.dp->skel->maps.xlb_vip_filter), &slot, &n);
+	return n;
+}
+
+/*
+ * The filter in front of the lookups: it counts VIP addresses, not VIPs, and an address that
+ * shares a VIP address's slot still passes, well-formed or not (the exact lookups decide).
+ */
+static void test_vip_filter(void)
+{
+	const struct xlb_addr *vaddr = &fx.vip[0].key.addr;
+	struct xlb_vip_key k443 = fx.vip[0].key;
+	struct xlb_vip v443 = {.id = 40};
+	struct pkt_spec s;
+	__u8 frame[PKT_BUF_SIZE];
+	struct pcase pc = {.desc = "filter twin", .family = 4, .proto = IPPROTO_TCP};
+	struct cdelta pass_c[2] = {PASS(PASS_NOT_VIP)};
+	int len;
+
+	ASSERT_EQ(filter_count(vaddr), 1, "two VIPs on one address: one count");
+	k443.port = htons(443);
+	ASSERT_OK(xlb_dp_set_vip(fx.dp, &k443, &v443), "third VIP on the address");
+	ASSERT_EQ(filter_count(vaddr), 1, "still one address");
+	ASSERT_OK(xlb_dp_del_vip(fx.dp, &k443), "del third");
+	ASSERT_EQ(filter_count(vaddr), 1, "the address stays while VIPs use it");
+
+	make_spec(&pc, &s);
+	s.dst = filter_twin(vaddr);
+	len = pkt_build(&s, frame, sizeof(frame));
+	if (ASSERT_TRUE(len > 0, "build"))
+		check_frame(&pc, &s, frame, len, XDP_PASS, pass_c, 2);
+	pc.desc = "filter twin, bad ip length";
+	s.ovr = (struct pkt_override){.set = PKT_O_TOT_LEN, .tot_len = 9999};
+	len = pkt_build(&s, frame, sizeof(frame));
+	if (ASSERT_TRUE(len > 0, "build"))
+		check_frame(&pc, &s, frame, len, XDP_PASS, pass_c, 2);
+}
+
 int main(void)
 {
 	if (fx_setup(&fx, NULL)) {
@@ -386,6 +445,7 @@ int main(void)
 	RUN_TEST(test_truncated_everywhere);
 	RUN_TEST(test_l4_truncated_everywhere);
 	RUN_TEST(test_traffic_counters);
+	RUN_TEST(test_vip_filter);
 	fx_teardown(&fx);
 	return xt_finish();
 }

@@ -14,6 +14,7 @@
 #include "dataplane.h"
 #include "log.h"
 #include "xlb.skel.h"
+#include "xlb_hash.h"
 
 #define NS_PER_SEC 1000000000ULL
 
@@ -251,6 +252,19 @@ static void vip_addr_key(const struct xlb_vip_key *key, struct xlb_vip_addr_key 
 	ak->family = key->family;
 }
 
+/* Adds delta to the xlb_vip_filter slot of an address: +1 before its first VIP goes in, -1 after
+ * its last one went (a slot shared by several addresses counts them all). */
+static int vip_filter_add(struct xlb_dp *dp, const struct xlb_addr *addr, int delta)
+{
+	int fd = map_fd(dp->skel->maps.xlb_vip_filter);
+	__u32 slot = xlb_vip_filter_slot(addr), n = 0;
+
+	if (bpf_map_lookup_elem(fd, &slot, &n))
+		return -errno;
+	n += delta;
+	return update(fd, &slot, &n, BPF_ANY);
+}
+
 int xlb_dp_set_vip(struct xlb_dp *dp, const struct xlb_vip_key *key, const struct xlb_vip *vip)
 {
 	int vips = map_fd(dp->skel->maps.xlb_vips);
@@ -268,17 +282,23 @@ int xlb_dp_set_vip(struct xlb_dp *dp, const struct xlb_vip_key *key, const struc
 
 	vip_addr_key(key, &ak);
 	bpf_map_lookup_elem(addrs, &ak, &refs); /* absent: stays 0 */
+	if (refs == 0) {
+		err = vip_filter_add(dp, &key->addr, 1);
+		if (err)
+			return err;
+	}
 	refs++;
 	err = update(addrs, &ak, &refs, BPF_ANY);
-	if (err)
-		return err;
-	err = update(vips, key, vip, BPF_NOEXIST);
+	if (!err)
+		err = update(vips, key, vip, BPF_NOEXIST);
 	if (err) {
 		/* Undo the address count so a failed add leaves nothing behind. */
-		if (--refs)
+		if (--refs) {
 			update(addrs, &ak, &refs, BPF_ANY);
-		else
+		} else {
 			bpf_map_delete_elem(addrs, &ak);
+			vip_filter_add(dp, &key->addr, -1);
+		}
 	}
 	return err;
 }
@@ -296,7 +316,8 @@ int xlb_dp_del_vip(struct xlb_dp *dp, const struct xlb_vip_key *key)
 		refs--;
 		return update(addrs, &ak, &refs, BPF_EXIST);
 	}
-	bpf_map_delete_elem(addrs, &ak);
+	if (bpf_map_delete_elem(addrs, &ak) == 0)
+		return vip_filter_add(dp, &key->addr, -1);
 	return 0;
 }
 
@@ -515,6 +536,57 @@ int xlb_dp_for_each_flow(struct xlb_dp *dp,
 done:
 	free(keys);
 	free(vals);
+	return err;
+}
+
+struct doomed_flows {
+	int (*doomed)(const struct xlb_flow_key *k, const struct xlb_flow *f, void *arg);
+	void *arg;
+	struct xlb_flow_key *keys;
+	size_t n, cap;
+	int err;
+};
+
+static int collect_doomed(const struct xlb_flow_key *k, const struct xlb_flow *f, void *arg)
+{
+	struct doomed_flows *d = arg;
+
+	if (!d->doomed(k, f, d->arg))
+		return 0;
+	if (d->n == d->cap) {
+		size_t cap = d->cap ? 2 * d->cap : 1024;
+		struct xlb_flow_key *keys = realloc(d->keys, cap * sizeof(*keys));
+
+		if (!keys) {
+			d->err = -ENOMEM;
+			return 1;
+		}
+		d->keys = keys;
+		d->cap = cap;
+	}
+	d->keys[d->n++] = *k;
+	return 0;
+}
+
+int xlb_dp_delete_flows(struct xlb_dp *dp,
+			int (*doomed)(const struct xlb_flow_key *k, const struct xlb_flow *f,
+				      void *arg),
+			void *arg, size_t *deleted)
+{
+	int fd = map_fd(dp->skel->maps.xlb_flows);
+	struct doomed_flows d = {.doomed = doomed, .arg = arg};
+	int err = xlb_dp_for_each_flow(dp, collect_doomed, &d);
+
+	if (!err)
+		err = d.err;
+	*deleted = 0;
+	for (size_t i = 0; !err && i < d.n; i++) {
+		if (bpf_map_delete_elem(fd, &d.keys[i]) == 0)
+			(*deleted)++;
+		else if (errno != ENOENT) /* gone meanwhile (evicted): fine */
+			err = -errno;
+	}
+	free(d.keys);
 	return err;
 }
 

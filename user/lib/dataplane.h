@@ -39,7 +39,7 @@ int xlb_dp_load(const struct xlb_dp_opts *opts, struct xlb_dp **out);
 int xlb_dp_unpin(struct xlb_dp *dp);
 void xlb_dp_destroy(struct xlb_dp *dp);
 
-/* VIPs: also maintain the per-address refcount in xlb_vip_addrs. */
+/* VIPs: also maintain the per-address refcount in xlb_vip_addrs and the xlb_vip_filter slots. */
 int xlb_dp_set_vip(struct xlb_dp *dp, const struct xlb_vip_key *key, const struct xlb_vip *vip);
 int xlb_dp_del_vip(struct xlb_dp *dp, const struct xlb_vip_key *key);
 
@@ -80,6 +80,15 @@ int xlb_dp_for_each_flow(struct xlb_dp *dp,
 			 int (*fn)(const struct xlb_flow_key *k, const struct xlb_flow *f,
 				   void *arg),
 			 void *arg);
+
+/*
+ * Deletes every flow-table entry for which doomed returns non-zero (keys collected first, then
+ * deleted one by one; entries evicted meanwhile are skipped). *deleted: how many went.
+ */
+int xlb_dp_delete_flows(struct xlb_dp *dp,
+			int (*doomed)(const struct xlb_flow_key *k, const struct xlb_flow *f,
+				      void *arg),
+			void *arg, size_t *deleted);
 
 /*
  * An explain instance of the program: the same knobs as live, every map shared with live except

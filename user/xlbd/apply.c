@@ -154,8 +154,9 @@ static int apply_backend(struct xlbd *d, const struct xlbd_vip *v, const struct 
 	return xlb_dp_set_backend(d->dp, b->id, &be);
 }
 
-/* Deletes VIPs the maps have and the config does not (after a restart or a `vip del`). */
-static int remove_stale_vips(struct xlbd *d)
+/* Deletes VIPs the maps have and the config does not (after a restart or a `vip del`);
+ * *removed counts them. */
+static int remove_stale_vips(struct xlbd *d, int *removed)
 {
 	int fd = bpf_map__fd(d->dp->skel->maps.xlb_vips);
 	struct xlb_vip_key key, next, *prev = NULL;
@@ -173,6 +174,7 @@ static int remove_stale_vips(struct xlbd *d)
 			err = xlb_dp_del_vip(d->dp, &key);
 			if (err)
 				return err;
+			(*removed)++;
 			prev = NULL; /* restart the walk: the key is gone */
 			continue;
 		}
@@ -181,8 +183,39 @@ static int remove_stale_vips(struct xlbd *d)
 	return 0;
 }
 
+static int flow_of_no_vip(const struct xlb_flow_key *k, const struct xlb_flow *f, void *arg)
+{
+	const bool *live = arg;
+
+	(void)k;
+	return f->vip_id >= XLB_MAX_VIPS || !live[f->vip_id];
+}
+
+/*
+ * Deletes the flow entries of VIPs that are gone. The data plane honours an entry whose backend
+ * still belongs to the entry's VIP id without looking the VIP up, so a VIP id given to a new VIP
+ * must not find the old VIP's entries (docs/datapath.md).
+ */
+static int purge_flows_of_removed_vips(struct xlbd *d)
+{
+	bool live[XLB_MAX_VIPS] = {false};
+	size_t deleted;
+	int err;
+
+	for (size_t i = 0; i < d->cfg.nvips; i++)
+		if (d->cfg.vips[i].id < XLB_MAX_VIPS)
+			live[d->cfg.vips[i].id] = true;
+	err = xlb_dp_delete_flows(d->dp, flow_of_no_vip, live, &deleted);
+	if (err)
+		pr_warn("cannot delete the flows of removed VIPs", "err=\"%s\"", strerror(-err));
+	else if (deleted)
+		pr_info("deleted the flows of removed VIPs", "flows=%zu", deleted);
+	return err;
+}
+
 int xlbd_apply(struct xlbd *d, const struct xlbd_config *old, bool full)
 {
+	int removed = 0;
 	static const struct xlb_backend gone = {.state = XLB_BE_DOWN}; /* vip_id 0: no VIP */
 	int err;
 
@@ -206,7 +239,7 @@ int xlbd_apply(struct xlbd *d, const struct xlbd_config *old, bool full)
 		if (err)
 			return err;
 	}
-	err = remove_stale_vips(d);
+	err = remove_stale_vips(d, &removed);
 	if (err)
 		return err;
 	if (full) {
@@ -236,5 +269,5 @@ int xlbd_apply(struct xlbd *d, const struct xlbd_config *old, bool full)
 			}
 		}
 	}
-	return 0;
+	return removed || full ? purge_flows_of_removed_vips(d) : 0;
 }
