@@ -89,12 +89,18 @@ static struct row rows[] = {
 	/* A new flow's insert needs a new key every run: distinct frames. */
 	COST("cost: parse + flow insert (new key, LRU hash)", DISTINCT,
 	     .baseline = "xdp_pass baseline, distinct"),
+	COST("cost: parse + flow insert (new key, plain hash)", DISTINCT,
+	     .baseline = "xdp_pass baseline, distinct"),
+	COST("cost: parse + flow lookup, 100k distinct keys", DISTINCT,
+	     .baseline = "xdp_pass baseline, distinct"),
 };
-#define SCHED_ROW  9  /* first scheduler row */
-#define COST_ROW   14 /* first cost row */
-#define NCOST	   7  /* cost rows with the repeat method */
-#define INSERT_ROW (COST_ROW + NCOST)
-#define NROWS	   (sizeof(rows) / sizeof(rows[0]))
+#define SCHED_ROW	9  /* first scheduler row */
+#define COST_ROW	14 /* first cost row */
+#define NCOST		7  /* cost rows with the repeat method */
+#define INSERT_ROW	(COST_ROW + NCOST)
+#define INSERT_HASH_ROW (INSERT_ROW + 1)
+#define LOOKUP_100K_ROW (INSERT_ROW + 2)
+#define NROWS		(sizeof(rows) / sizeof(rows[0]))
 
 struct frames {
 	__u8 *buf;
@@ -225,11 +231,10 @@ static int cost_setup(struct bench_cost_bpf *c, struct fx *fx, const __u8 *f, __
 	return err ? -errno : 0;
 }
 
-/* Empties cost_insert's table so that the next trial inserts into the same empty table. Keys
- * first, deletes after: get_next_key from the start after every delete is quadratic. */
-static void cost_flush(struct bench_cost_bpf *c)
+/* Empties an insert program's table so that the next trial inserts into the same empty table.
+ * Keys first, deletes after: get_next_key from the start after every delete is quadratic. */
+static void cost_flush(int fd)
 {
-	int fd = bpf_map__fd(c->maps.cost_new_flows);
 	static struct xlb_flow_key keys[XLB_DEFAULT_FLOWS];
 	__u32 n = 0;
 
@@ -277,7 +282,7 @@ int main(int argc, char **argv)
 {
 	const char *out = argc > 1 ? argv[1] : "build/bench/dataplane.json";
 	struct bench_pass_bpf *pass = bench_pass_bpf__open_and_load();
-	struct bench_cost_bpf *cost = bench_cost_bpf__open_and_load();
+	struct bench_cost_bpf *cost = bench_cost_bpf__open();
 	struct bench_macswap_bpf *swap = bench_macswap_bpf__open_and_load();
 	struct xlb_dp_opts opts = {.flow_entries = 1048576, .lb_mac = FX_LB_MAC};
 	struct xlb_dp_opts evict_opts = {.flow_entries = 16384, .lb_mac = FX_LB_MAC};
@@ -288,6 +293,12 @@ int main(int argc, char **argv)
 	struct fx fx, small, sch;
 	int xlb, xlb_small, err, cost_fd[NCOST];
 
+	/* The 100k-lookup floor uses a table of the size xlb gets here. */
+	if (cost && (bpf_map__set_max_entries(cost->maps.cost_flows_100k, opts.flow_entries) ||
+		     bench_cost_bpf__load(cost))) {
+		bench_cost_bpf__destroy(cost);
+		cost = NULL;
+	}
 	if (!pass || !swap || !cost || fx_setup(&fx, &opts) || fx_setup(&small, &evict_opts) ||
 	    fx_setup(&sch, NULL)) {
 		fprintf(stderr,
@@ -348,9 +359,17 @@ int main(int argc, char **argv)
 		for (int k = 0; k < NCOST; k++)
 			run_repeat(cost_fd[k], v4.buf, v4.len[0], REPEAT,
 				   &rows[COST_ROW + k].ns[t]);
-		cost_flush(cost);
+		cost_flush(bpf_map__fd(cost->maps.cost_new_flows));
 		run_distinct(bpf_program__fd(cost->progs.cost_insert), &fresh,
 			     &rows[INSERT_ROW].ns[t]);
+		cost_flush(bpf_map__fd(cost->maps.cost_new_flows_hash));
+		run_distinct(bpf_program__fd(cost->progs.cost_insert_hash), &fresh,
+			     &rows[INSERT_HASH_ROW].ns[t]);
+		/* Emptied and refilled as xlb's table is above, so its entries are as scattered. */
+		cost_flush(bpf_map__fd(cost->maps.cost_flows_100k));
+		run_distinct(bpf_program__fd(cost->progs.cost_flow_lookup_100k), &v4, &d);
+		run_distinct(bpf_program__fd(cost->progs.cost_flow_lookup_100k), &v4,
+			     &rows[LOOKUP_100K_ROW].ns[t]);
 	}
 
 	printf("\n%-40s %-9s %9s %9s %9s %12s\n", "row", "method", "median", "min", "max",
