@@ -128,7 +128,31 @@ case_restart_under_load() {
 	done
 }
 
+# `vip del` deletes the VIP's flow entries (the data plane honours an entry by its VIP id
+# without a VIP lookup, so a VIP id given again must not inherit them); the VIP added again
+# (it gets the same id) serves new connections on every backend.
+case_vip_del_forgets_flows() {
+	local out=$IT_TMP/vd.out from n i
+	reset_vip 1 2 3
+	curl_many "$VIP4" 30 vd-before "$out"
+	[ "$(count_failed "$out")" -eq 0 ] || die_case "$(count_failed "$out") of 30 requests failed"
+	from=$(($(wc -l <"$IT_TMP/xlbd.log") + 1))
+	xlbctl_ok vip del "$V4"
+	n=$(tail -n "+$from" "$IT_TMP/xlbd.log" | grep -F "deleted the flows of removed VIPs" |
+		sed -n 's/.*flows=\([0-9]*\).*/\1/p' | tail -n 1)
+	note "flow entries deleted with the VIP: ${n:-none}"
+	[ "${n:-0}" -ge 30 ] || die_case "vip del deleted ${n:-no} flow entries, want >= 30 (one per request)"
+	reset_vip 1 2 3
+	curl_many "$VIP4" 150 vd-after "$out"
+	[ "$(count_failed "$out")" -eq 0 ] || die_case "$(count_failed "$out") of 150 requests failed after the VIP came back"
+	for i in 1 2 3; do
+		[ "$(count_backend "$out" "${BE_NAME[$i]}")" -gt 0 ] ||
+			die_case "${BE_NAME[$i]} gets no new connection after the VIP came back ($(spread "$out"))"
+	done
+}
+
 run_case add_remove_under_load case_add_remove_under_load
 run_case drain case_drain
 run_case restart_under_load case_restart_under_load
+run_case vip_del_forgets_flows case_vip_del_forgets_flows
 it_finish
