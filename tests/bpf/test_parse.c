@@ -423,7 +423,28 @@ static void test_vip_filter(void)
 	ASSERT_OK(xlb_dp_del_vip(fx.dp, &k443), "del third");
 	ASSERT_EQ(filter_count(vaddr), 1, "the address stays while VIPs use it");
 
+	/* The filter gates the lookups: with the slot cleared, a VIP's own packets pass. */
+	__u32 slot = xlb_vip_filter_slot(vaddr), zero = 0, one = 1;
+	int ffd = bpf_map__fd(fx.dp->skel->maps.xlb_vip_filter);
+
 	make_spec(&pc, &s);
+	len = pkt_build(&s, frame, sizeof(frame));
+	ASSERT_OK(bpf_map_update_elem(ffd, &slot, &zero, 0), "clear slot");
+	if (ASSERT_TRUE(len > 0, "build"))
+		check_frame(&pc, &s, frame, len, XDP_PASS, pass_c, 2);
+	ASSERT_OK(bpf_map_update_elem(ffd, &slot, &one, 0), "restore slot");
+
+	/* The last VIP of an address takes its count with it; adding one back restores it. */
+	for (int v = 2; v < 4; v++)
+		ASSERT_OK(xlb_dp_del_vip(fx.dp, &fx.vip[v].key), "del ipv6 vip");
+	ASSERT_EQ(filter_count(&fx.vip[2].key.addr), 0, "no VIP left on the address");
+	for (int v = 2; v < 4; v++) {
+		struct xlb_vip vip = {.id = fx.vip[v].id};
+
+		ASSERT_OK(xlb_dp_set_vip(fx.dp, &fx.vip[v].key, &vip), "add ipv6 vip back");
+	}
+	ASSERT_EQ(filter_count(&fx.vip[2].key.addr), 1, "the address is back");
+
 	s.dst = filter_twin(vaddr);
 	len = pkt_build(&s, frame, sizeof(frame));
 	if (ASSERT_TRUE(len > 0, "build"))

@@ -128,20 +128,30 @@ case_restart_under_load() {
 	done
 }
 
-# `vip del` deletes the VIP's flow entries (the data plane honours an entry by its VIP id
-# without a VIP lookup, so a VIP id given again must not inherit them); the VIP added again
-# (it gets the same id) serves new connections on every backend.
+# `vip del` deletes the VIP's flow entries: the data plane honours an entry by its VIP id
+# without a VIP lookup, so the VIP that takes the freed id (here port 8080 on the same address,
+# with the same backends in the same order, so the same backend ids) must not serve the deleted
+# VIP's established connections. The VIP added again then serves new connections everywhere.
 case_vip_del_forgets_flows() {
-	local out=$IT_TMP/vd.out from n i
+	local out=$IT_TMP/vd.out from n i b
 	reset_vip 1 2 3
+	long_start "$VIP4" 6 vd
 	curl_many "$VIP4" 30 vd-before "$out"
 	[ "$(count_failed "$out")" -eq 0 ] || die_case "$(count_failed "$out") of 30 requests failed"
 	from=$(($(wc -l <"$IT_TMP/xlbd.log") + 1))
 	xlbctl_ok vip del "$V4"
 	n=$(tail -n "+$from" "$IT_TMP/xlbd.log" | grep -F "deleted the flows of removed VIPs" |
-		sed -n 's/.*flows=\([0-9]*\).*/\1/p' | tail -n 1)
+		sed -n 's/.*flows=\([0-9]*\).*/\1/p' | tail -n 1 || true)
 	note "flow entries deleted with the VIP: ${n:-none}"
-	[ "${n:-0}" -ge 30 ] || die_case "vip del deleted ${n:-no} flow entries, want >= 30 (one per request)"
+	[ "${n:-0}" -ge 36 ] || die_case "vip del deleted ${n:-no} flow entries, want >= 36 (30 requests, 6 long connections)"
+	setup_vip "$VIP4:8080/tcp" 4 1 2 3
+	sleep 1
+	long_stop vd
+	for b in be1 be2 be3; do
+		[ "$(long_ok_on vd $b)" -eq 0 ] ||
+			die_case "$(long_ok_on vd $b) connection(s) of the deleted VIP on $b served through the VIP that took its id"
+	done
+	xlbctl_ok vip del "$VIP4:8080/tcp"
 	reset_vip 1 2 3
 	curl_many "$VIP4" 150 vd-after "$out"
 	[ "$(count_failed "$out")" -eq 0 ] || die_case "$(count_failed "$out") of 150 requests failed after the VIP came back"

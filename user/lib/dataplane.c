@@ -138,6 +138,35 @@ int xlb_dp_unpin(struct xlb_dp *dp)
 	return 0;
 }
 
+/*
+ * Recomputes every xlb_vip_filter slot from the VIP addresses in xlb_vip_addrs. With reused pins
+ * the two could disagree (a filter map created afresh beside pinned addresses); a slot too low
+ * would let that VIP's packets pass unseen.
+ */
+static int rebuild_vip_filter(struct xlb_dp *dp)
+{
+	int addrs = bpf_map__fd(dp->skel->maps.xlb_vip_addrs);
+	int filter = bpf_map__fd(dp->skel->maps.xlb_vip_filter);
+	static __u32 want[XLB_VIP_FILTER_SLOTS];
+	struct xlb_vip_addr_key key, next, *prev = NULL;
+
+	memset(want, 0, sizeof(want));
+	while (bpf_map_get_next_key(addrs, prev, &next) == 0) {
+		key = next;
+		want[xlb_vip_filter_slot(&key.addr)]++;
+		prev = &key;
+	}
+	for (__u32 slot = 0; slot < XLB_VIP_FILTER_SLOTS; slot++) {
+		__u32 have = 0;
+
+		if (bpf_map_lookup_elem(filter, &slot, &have))
+			return -errno;
+		if (have != want[slot] && bpf_map_update_elem(filter, &slot, &want[slot], 0))
+			return -errno;
+	}
+	return 0;
+}
+
 int xlb_dp_load(const struct xlb_dp_opts *opts, struct xlb_dp **out)
 {
 	struct xlb_dp_opts o = *opts;
@@ -215,6 +244,14 @@ int xlb_dp_load(const struct xlb_dp_opts *opts, struct xlb_dp **out)
 	if (err) {
 		err = -errno;
 		goto err_destroy;
+	}
+	if (dp->reused) {
+		err = rebuild_vip_filter(dp);
+		if (err) {
+			pr_err("cannot rebuild the VIP address filter", "err=\"%s\"",
+			       strerror(-err));
+			goto err_destroy;
+		}
 	}
 	dp->prog_fd = bpf_program__fd(dp->skel->progs.xlb_xdp);
 	*out = dp;
@@ -539,33 +576,27 @@ done:
 	return err;
 }
 
-struct doomed_flows {
+struct flow_deleter {
+	int fd;
 	int (*doomed)(const struct xlb_flow_key *k, const struct xlb_flow *f, void *arg);
 	void *arg;
-	struct xlb_flow_key *keys;
-	size_t n, cap;
+	size_t deleted;
 	int err;
 };
 
-static int collect_doomed(const struct xlb_flow_key *k, const struct xlb_flow *f, void *arg)
+/* Deleting during the walk is safe: the batch cursor is a bucket position, and the batch being
+ * visited has already been read. */
+static int delete_if_doomed(const struct xlb_flow_key *k, const struct xlb_flow *f, void *arg)
 {
-	struct doomed_flows *d = arg;
+	struct flow_deleter *d = arg;
 
 	if (!d->doomed(k, f, d->arg))
 		return 0;
-	if (d->n == d->cap) {
-		size_t cap = d->cap ? 2 * d->cap : 1024;
-		struct xlb_flow_key *keys = realloc(d->keys, cap * sizeof(*keys));
-
-		if (!keys) {
-			d->err = -ENOMEM;
-			return 1;
-		}
-		d->keys = keys;
-		d->cap = cap;
-	}
-	d->keys[d->n++] = *k;
-	return 0;
+	if (bpf_map_delete_elem(d->fd, k) == 0)
+		d->deleted++;
+	else if (errno != ENOENT) /* gone meanwhile (evicted): fine */
+		d->err = -errno;
+	return d->err != 0;
 }
 
 int xlb_dp_delete_flows(struct xlb_dp *dp,
@@ -573,21 +604,12 @@ int xlb_dp_delete_flows(struct xlb_dp *dp,
 				      void *arg),
 			void *arg, size_t *deleted)
 {
-	int fd = map_fd(dp->skel->maps.xlb_flows);
-	struct doomed_flows d = {.doomed = doomed, .arg = arg};
-	int err = xlb_dp_for_each_flow(dp, collect_doomed, &d);
+	struct flow_deleter d = {
+		.fd = map_fd(dp->skel->maps.xlb_flows), .doomed = doomed, .arg = arg};
+	int err = xlb_dp_for_each_flow(dp, delete_if_doomed, &d);
 
-	if (!err)
-		err = d.err;
-	*deleted = 0;
-	for (size_t i = 0; !err && i < d.n; i++) {
-		if (bpf_map_delete_elem(fd, &d.keys[i]) == 0)
-			(*deleted)++;
-		else if (errno != ENOENT) /* gone meanwhile (evicted): fine */
-			err = -errno;
-	}
-	free(d.keys);
-	return err;
+	*deleted = d.deleted;
+	return err ? err : d.err;
 }
 
 int xlb_dp_load_explain(const struct xlb_dp *live, struct xlb_dp **out)

@@ -82,8 +82,8 @@ int xlb_dp_for_each_flow(struct xlb_dp *dp,
 			 void *arg);
 
 /*
- * Deletes every flow-table entry for which doomed returns non-zero (keys collected first, then
- * deleted one by one; entries evicted meanwhile are skipped). *deleted: how many went.
+ * Deletes every flow-table entry for which doomed returns non-zero, batch by batch (memory: one
+ * batch; entries evicted meanwhile are skipped). *deleted: how many went.
  */
 int xlb_dp_delete_flows(struct xlb_dp *dp,
 			int (*doomed)(const struct xlb_flow_key *k, const struct xlb_flow *f,

@@ -183,36 +183,6 @@ static int remove_stale_vips(struct xlbd *d, int *removed)
 	return 0;
 }
 
-static int flow_of_no_vip(const struct xlb_flow_key *k, const struct xlb_flow *f, void *arg)
-{
-	const bool *live = arg;
-
-	(void)k;
-	return f->vip_id >= XLB_MAX_VIPS || !live[f->vip_id];
-}
-
-/*
- * Deletes the flow entries of VIPs that are gone. The data plane honours an entry whose backend
- * still belongs to the entry's VIP id without looking the VIP up, so a VIP id given to a new VIP
- * must not find the old VIP's entries (docs/datapath.md).
- */
-static int purge_flows_of_removed_vips(struct xlbd *d)
-{
-	bool live[XLB_MAX_VIPS] = {false};
-	size_t deleted;
-	int err;
-
-	for (size_t i = 0; i < d->cfg.nvips; i++)
-		if (d->cfg.vips[i].id < XLB_MAX_VIPS)
-			live[d->cfg.vips[i].id] = true;
-	err = xlb_dp_delete_flows(d->dp, flow_of_no_vip, live, &deleted);
-	if (err)
-		pr_warn("cannot delete the flows of removed VIPs", "err=\"%s\"", strerror(-err));
-	else if (deleted)
-		pr_info("deleted the flows of removed VIPs", "flows=%zu", deleted);
-	return err;
-}
-
 int xlbd_apply(struct xlbd *d, const struct xlbd_config *old, bool full)
 {
 	int removed = 0;
@@ -269,5 +239,9 @@ int xlbd_apply(struct xlbd *d, const struct xlbd_config *old, bool full)
 			}
 		}
 	}
-	return removed || full ? purge_flows_of_removed_vips(d) : 0;
+	/* The data plane honours a flow entry by its VIP id without a VIP lookup: a removed VIP's
+	 * entries must go before its id can be given again (flows.c). A failure is retried. */
+	if (removed || full)
+		xlbd_purge_stale_flows(d);
+	return 0;
 }

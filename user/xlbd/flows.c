@@ -1,5 +1,7 @@
-/* flows.c - recount active flows per backend from the flow table (least-conn's correction). */
+/* flows.c - flow-table upkeep: recount active flows per backend (least-conn's correction), delete
+ * the entries of removed VIPs. */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -39,6 +41,8 @@ int xlbd_recount_active(struct xlbd *d)
 	struct recount rc = {.n = n};
 	int err;
 
+	if (d->purge_pending)
+		xlbd_purge_stale_flows(d);
 	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
 	rc.now = ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 	memset(n, 0, sizeof(n));
@@ -54,4 +58,61 @@ int xlbd_recount_active(struct xlbd *d)
 			xlb_dp_set_backend_active(d->dp, id, n[id]);
 		}
 	return 0;
+}
+
+/* A configured VIP by key: sorted, one binary search per flow entry. */
+struct vip_ref {
+	struct xlb_vip_key key;
+	__u32 id;
+};
+
+static int vip_ref_cmp(const void *a, const void *b)
+{
+	const struct vip_ref *x = a, *y = b;
+
+	return memcmp(&x->key, &y->key, sizeof(x->key));
+}
+
+struct live_vips {
+	struct vip_ref v[XLB_MAX_VIPS];
+	size_t n;
+};
+
+/* An entry is stale unless the VIP of its destination is configured under the entry's VIP id. */
+static int flow_is_stale(const struct xlb_flow_key *k, const struct xlb_flow *f, void *arg)
+{
+	const struct live_vips *lv = arg;
+	struct vip_ref want = {
+		.key = {.addr = k->dst, .port = k->dport, .proto = k->proto, .family = k->family}};
+	const struct vip_ref *hit = bsearch(&want, lv->v, lv->n, sizeof(want), vip_ref_cmp);
+
+	return !hit || hit->id != f->vip_id;
+}
+
+/*
+ * Deletes the flow entries whose VIP is gone or now has another id. The data plane forwards an
+ * established packet by its entry's VIP id and the backend's vip_id alone, so a VIP id given to
+ * a new VIP must not find the old VIP's entries (docs/datapath.md). Walks the whole table.
+ */
+int xlbd_purge_stale_flows(struct xlbd *d)
+{
+	static struct live_vips lv;
+	size_t deleted = 0;
+	int err;
+
+	lv.n = 0;
+	for (size_t i = 0; i < d->cfg.nvips && lv.n < XLB_MAX_VIPS; i++) {
+		lv.v[lv.n].key = d->cfg.vips[i].key;
+		lv.v[lv.n].id = d->cfg.vips[i].id;
+		lv.n++;
+	}
+	qsort(lv.v, lv.n, sizeof(lv.v[0]), vip_ref_cmp);
+	err = xlb_dp_delete_flows(d->dp, flow_is_stale, &lv, &deleted);
+	d->purge_pending = err != 0;
+	if (err)
+		pr_warn("cannot delete the flows of removed VIPs: retrying in 10 s", "err=\"%s\"",
+			strerror(-err));
+	else if (deleted)
+		pr_info("deleted the flows of removed VIPs", "flows=%zu", deleted);
+	return err;
 }

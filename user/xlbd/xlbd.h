@@ -62,6 +62,7 @@ struct xlbd {
 	__u32 prog_id;
 	struct xlbd_be_rt be[XLB_MAX_BACKENDS];
 	__u64 table_sig[XLB_MAX_VIPS]; /* inputs of the published table; 0 = none published */
+	bool purge_pending;	       /* removed VIPs' flow entries not deleted yet (flows.c) */
 	struct xlbd_neigh *neigh;
 
 	/* event loop */
@@ -119,6 +120,8 @@ json_t *xlbd_flow_explain(struct xlbd *d, const char *client, const char *vip, c
 
 /* flows.c: put the active-flow counts back to the live flow-table entries. */
 int xlbd_recount_active(struct xlbd *d);
+/* Delete flow entries of VIPs no longer configured (under that id); retried by the recount. */
+int xlbd_purge_stale_flows(struct xlbd *d);
 
 /* main.c: MAC learning for backends (neighbour callbacks and the resolve timer).
  * xlbd_learn_macs only records MACs (true: something may have changed, apply it);
