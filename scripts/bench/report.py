@@ -58,9 +58,12 @@ def fmt(v, unit):
 def verdict(r):
     """Target status, or the difference to the baseline."""
     if "target_op" in r:
-        ok = r["median"] >= r["target"] if r["target_op"] == ">=" else r["median"] <= r["target"]
-        return "%s target %s %s" % ("MET   " if ok else "MISSED", r["target_op"],
-                                    fmt(r["target"], r["unit"]))
+        above = r.get("target_on") == "above_baseline"
+        v = r["above_baseline"] if above else r["median"]
+        ok = v >= r["target"] if r["target_op"] == ">=" else v <= r["target"]
+        return "%s target %s %s%s" % ("MET   " if ok else "MISSED", r["target_op"],
+                                      fmt(r["target"], r["unit"]),
+                                      " above %s (%+.1f)" % (r["baseline"], v) if above else "")
     if "baseline" in r:
         return "%+.1f vs %s" % (r["above_baseline"], r["baseline"])
     return ""

@@ -19,6 +19,7 @@
  *   median, min, max, n   over n samples (trials or runs)
  *   baseline, above_baseline   the row it is compared with and median - that row's median
  *   target, target_op          a goal (">=" or "<="): reported, never asserted
+ *   target_on                  "above_baseline" when the goal is for above_baseline, not median
  *   note       free text
  */
 struct bench_row {
@@ -32,7 +33,8 @@ struct bench_row {
 	double above_baseline;
 	const char *target_op; /* NULL: no target */
 	double target;
-	const char *note; /* NULL: none */
+	int target_above_baseline; /* the target is for above_baseline, not median */
+	const char *note;	   /* NULL: none */
 };
 
 static inline int bench_cmp_double(const void *a, const void *b)
@@ -97,6 +99,8 @@ static inline void bench_write_row(FILE *f, const struct bench_row *r, int last)
 		fprintf(f, ", \"target_op\": ");
 		bench_json_str(f, r->target_op);
 		fprintf(f, ", \"target\": %.4g", r->target);
+		if (r->target_above_baseline)
+			fprintf(f, ", \"target_on\": \"above_baseline\"");
 	}
 	if (r->note) {
 		fprintf(f, ", \"note\": ");
