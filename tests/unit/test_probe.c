@@ -213,6 +213,7 @@ struct srv {
 	char got[1024]; /* the request as received */
 	size_t got_len;
 	int accepted;
+	bool eof, reset; /* a read saw the end of the stream, or failed with ECONNRESET */
 	__u64 reply2_us; /* when reply2 went out */
 	/* private */
 	struct event_base *base;
@@ -259,6 +260,8 @@ static void srv_on_client(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	n = recv(fd, s->got + s->got_len, sizeof(s->got) - 1 - s->got_len, 0);
 	if (n <= 0) {
+		s->eof |= n == 0;
+		s->reset |= n < 0 && errno == ECONNRESET;
 		if (n == 0 || errno != EAGAIN)
 			srv_drop_client(s);
 		return;
@@ -382,6 +385,60 @@ static void tcp_closed_refused(__u8 family)
 	    ASSERT_OK(run_probe(base, &spec, &o), "probe start"))
 		check_verdict(&o, false, "refused");
 	event_base_free(base);
+}
+
+/* TIME_WAIT sockets of family to or from port on the loopback address: this namespace's
+ * /proc/net/tcp[6] (state 06; the port is the hex field after the address). */
+static int time_wait_count(__u8 family, __u16 port)
+{
+	FILE *f = fopen(family == XLB_AF_INET ? "/proc/net/tcp" : "/proc/net/tcp6", "r");
+	char line[512];
+	int n = 0;
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned lport, rport, st;
+
+		if (sscanf(line, " %*d: %*[0-9A-Fa-f]:%x %*[0-9A-Fa-f]:%x %x", &lport, &rport,
+			   &st) == 3 &&
+		    st == 6 && (lport == port || rport == port))
+			n++;
+	}
+	fclose(f);
+	return n;
+}
+
+/*
+ * A tcp check against a server that accepts and closes at once (ctl-bench listen does this):
+ * the server's application gets the connection, and the probe ends it with a reset, so neither
+ * side keeps a TIME_WAIT socket (with FIN closes, one of them does, for 60 s).
+ */
+static void tcp_no_time_wait(__u8 family)
+{
+	struct event_base *base = event_base_new();
+	struct srv s = {.mode = SRV_CLOSE};
+	struct xlbd_probe_spec spec;
+	struct outcome o = {0};
+
+	if (!srv_start(&s, base, family))
+		goto out;
+	spec = spec_for(XLBD_CHECK_TCP, family, s.port);
+	if (ASSERT_OK(run_probe(base, &spec, &o), "probe start")) {
+		check_verdict(&o, true, NULL);
+		/* The loop ran SETTLE_MS after the verdict: the server has accepted and closed. */
+		ASSERT_EQ(s.accepted, 1, "the server accepted the check's connection");
+		ASSERT_EQ(time_wait_count(family, s.port), 0, "no TIME_WAIT socket on either side");
+	}
+	srv_stop(&s);
+out:
+	event_base_free(base);
+}
+
+static void test_tcp_closes_without_time_wait(void)
+{
+	tcp_no_time_wait(XLB_AF_INET);
+	tcp_no_time_wait(XLB_AF_INET6);
 }
 
 /* A listener whose accept queue is full drops the SYN: no answer at all, so a timeout. */
@@ -519,6 +576,27 @@ static void test_http_split_status_line(void)
 	s = (struct srv){.mode = SRV_REPLY, .reply = "HTTP/1.1 200 OK"};
 	http_run(&s, XLB_AF_INET, NULL, &o);
 	check_verdict(&o, true, NULL);
+}
+
+/*
+ * An http check resets the connection only once the server has closed its side (it has sent
+ * all it meant to): then no TIME_WAIT is left on the server. A server that keeps the
+ * connection open gets an ordinary FIN.
+ */
+static void test_http_reset_after_server_closed(void)
+{
+	struct srv s = {.mode = SRV_REPLY, .reply = "HTTP/1.1 200 OK"}; /* then it closes */
+	struct outcome o = {0};
+
+	http_run(&s, XLB_AF_INET, NULL, &o);
+	check_verdict(&o, true, NULL);
+	ASSERT_EQ(time_wait_count(XLB_AF_INET, s.port), 0, "server closed first: no TIME_WAIT");
+
+	s = (struct srv){.mode = SRV_BANNER, .reply = "HTTP/1.1 200 OK\r\n\r\n"}; /* stays open */
+	http_run(&s, XLB_AF_INET, NULL, &o);
+	check_verdict(&o, true, NULL);
+	ASSERT_TRUE(strstr(s.got, "GET /healthz HTTP/1.0\r\n"), "request was read");
+	ASSERT_TRUE(s.eof && !s.reset, "a server that has not closed gets a FIN, not a reset");
 }
 
 static void test_http_closed_without_reply(void)
@@ -780,12 +858,14 @@ int main(void)
 	RUN_TEST(test_tcp_closed_port_refused);
 	RUN_TEST(test_tcp_ipv6);
 	RUN_TEST(test_tcp_timeout);
+	RUN_TEST(test_tcp_closes_without_time_wait);
 	RUN_TEST(test_http_200_ok);
 	RUN_TEST(test_http_500_fails);
 	RUN_TEST(test_http_status_range);
 	RUN_TEST(test_http_garbage);
 	RUN_TEST(test_http_split_status_line);
 	RUN_TEST(test_http_closed_without_reply);
+	RUN_TEST(test_http_reset_after_server_closed);
 	RUN_TEST(test_http_timeout);
 	RUN_TEST(test_http_request_line);
 	RUN_TEST(test_udp_echo_ok);

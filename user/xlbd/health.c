@@ -12,8 +12,27 @@
 struct probe_ctx {
 	struct xlbd *d;
 	__u32 id;
+	bool offset; /* the timer runs its first, shorter period (spread_ms) */
 };
 static struct probe_ctx ctxs[XLB_MAX_BACKENDS];
+/* Outlier detection has a syn_retries reading of this backend to take a difference from. */
+static bool syn_baseline[XLB_MAX_BACKENDS];
+
+static struct timeval ms_tv(__u32 ms)
+{
+	return (struct timeval){ms / 1000, (ms % 1000) * 1000};
+}
+
+/*
+ * Where in its interval a backend's checks run: 1..interval_ms after its timer starts, fixed
+ * per id (multiplicative hash). Timers set up together (start, a config change of many
+ * backends) would otherwise all fire in the same loop turn: thousands of connects in a burst,
+ * queued behind each other and against the listeners' backlogs, then nothing.
+ */
+static __u32 spread_ms(__u32 id, __u32 interval_ms)
+{
+	return interval_ms ? 1 + (__u32)(id * 2654435761u) % interval_ms : 0;
+}
 
 __u64 xlbd_now_ms(void)
 {
@@ -133,7 +152,6 @@ static void start_probe(struct xlbd *d, const struct xlbd_vip *v, const struct x
 	memcpy(s.path, c->path, sizeof(s.path));
 	memcpy(s.host, c->host, sizeof(s.host));
 	memcpy(s.payload, c->payload, sizeof(s.payload));
-	ctxs[b->id] = (struct probe_ctx){d, b->id};
 	err = xlbd_probe_start(d->base, &s, on_probe, &ctxs[b->id], &rt->probe);
 	if (err) {
 		rt->probe = NULL;
@@ -153,6 +171,12 @@ static void on_interval(evutil_socket_t fd, short what, void *arg)
 	bool changed = false;
 
 	(void)fd, (void)what;
+	if (c->offset) { /* from now on, every interval */
+		struct timeval tv = ms_tv(rt->interval_ms);
+
+		c->offset = false;
+		event_add(rt->timer, &tv);
+	}
 	if (!find(d, c->id, &v, &b))
 		return;
 	pol = xlbd_check_policy(xlbd_backend_check(v, b));
@@ -171,8 +195,10 @@ static void on_interval(evutil_socket_t fd, short what, void *arg)
 		start_probe(d, v, b);
 }
 
-static void stop_backend(struct xlbd_be_rt *rt)
+static void stop_backend(struct xlbd *d, __u32 id)
 {
+	struct xlbd_be_rt *rt = &d->be[id];
+
 	if (rt->probe)
 		xlbd_probe_cancel(rt->probe);
 	if (rt->timer)
@@ -181,6 +207,7 @@ static void stop_backend(struct xlbd_be_rt *rt)
 	rt->timer = NULL;
 	rt->active = false;
 	rt->checked = false;
+	syn_baseline[id] = false;
 }
 
 void xlbd_health_sync(struct xlbd *d, const struct xlbd_config *old)
@@ -196,7 +223,7 @@ void xlbd_health_sync(struct xlbd *d, const struct xlbd_config *old)
 			struct xlbd_backend *b = &v->be[j];
 			struct xlbd_be_rt *rt = &d->be[b->id];
 			const struct xlbd_check *c = xlbd_backend_check(v, b);
-			struct timeval tv = {c->interval_ms / 1000, (c->interval_ms % 1000) * 1000};
+			struct timeval tv = ms_tv(spread_ms(b->id, c->interval_ms));
 
 			if (c->kind == XLBD_CHECK_NONE || b->admin == XLBD_ADMIN_DISABLED)
 				continue;
@@ -212,7 +239,7 @@ void xlbd_health_sync(struct xlbd *d, const struct xlbd_config *old)
 					now);
 			if (rt->timer)
 				event_free(rt->timer);
-			ctxs[b->id] = (struct probe_ctx){d, b->id};
+			ctxs[b->id] = (struct probe_ctx){d, b->id, true};
 			rt->timer = event_new(d->base, -1, EV_PERSIST, on_interval, &ctxs[b->id]);
 			if (!rt->timer)
 				continue;
@@ -227,14 +254,14 @@ void xlbd_health_sync(struct xlbd *d, const struct xlbd_config *old)
 	}
 	for (__u32 id = 1; id < XLB_MAX_BACKENDS; id++)
 		if (d->be[id].active && !wanted[id])
-			stop_backend(&d->be[id]);
+			stop_backend(d, id);
 }
 
 void xlbd_health_stop(struct xlbd *d)
 {
 	for (__u32 id = 1; id < XLB_MAX_BACKENDS; id++)
 		if (d->be[id].active || d->be[id].probe)
-			stop_backend(&d->be[id]);
+			stop_backend(d, id);
 }
 
 /*
@@ -259,11 +286,21 @@ void xlbd_outlier_scan(struct xlbd *d)
 			struct xlb_traffic t;
 			__u64 delta;
 
+			/* Read only where detection is on: a map lookup per backend and second
+			 * otherwise (8,000 syscalls a second for as many checked backends). */
+			if (!c->outlier || !rt->active) {
+				rt->outlier_strikes = 0;
+				syn_baseline[b->id] = false;
+				continue;
+			}
 			if (xlb_dp_read_backend_traffic(d->dp, b->id, &t))
 				continue;
 			delta = t.syn_retries - rt->syn_retries;
 			rt->syn_retries = t.syn_retries;
-			if (!c->outlier || !rt->active || rt->br.state != XLBD_CIRCUIT_CLOSED) {
+			if (!syn_baseline[b->id] || rt->br.state != XLBD_CIRCUIT_CLOSED) {
+				/* The first reading is only a baseline: the counter holds all retries
+				 * since the data plane started, not the last second's. */
+				syn_baseline[b->id] = true;
 				rt->outlier_strikes = 0;
 				continue;
 			}
