@@ -11,13 +11,14 @@
 
 #include "xlb_abi.h"
 #include "xlb_counters.h"
+#include "xlb_hash.h"
 #include "lib/parse.h" /* xlb's own parser, used as is (read-only) */
 
 /*
  * Run with BPF_PROG_TEST_RUN repeat=R on xlb's established-flow frame (xlb_bench.c), beside the
- * XDP_PASS baseline: each row above that baseline is the cost of one part of xlb's established
- * path (bpf/xlb.bpf.c: parse, VIP lookup, clock, flow lookup, backend lookup, four per-CPU
- * counter updates, MAC rewrite), the last one all of them together. Maps have xlb's types,
+ * XDP_PASS baseline: each row above that baseline is the cost of one part of xlb's per-packet
+ * work (bpf/xlb.bpf.c: parse, VIP lookup (on a flow miss), clock, flow lookup, backend lookup,
+ * four per-CPU counter updates, MAC rewrite); cost_all is the established path together. Maps have xlb's types,
  * flags and key/value sizes; the lookups hit, as on xlb's path (xlb_bench.c fills them). None
  * of them changes the frame except cost_all's MAC rewrite, which leaves the flow the same: the
  * repeat method is valid for every program here but cost_insert (see there).
@@ -71,6 +72,14 @@ struct {
 	__type(key, __u32);
 	__type(value, struct xlb_backend);
 } cost_backends SEC(".maps");
+
+/* xlb_vip_filter's type and size; xlb_bench.c marks the frame's VIP address. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, XLB_VIP_FILTER_SLOTS);
+	__type(key, __u32);
+	__type(value, __u32);
+} cost_filter SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -243,7 +252,8 @@ int cost_flow_lookup_100k(struct xdp_md *ctx)
 	return XDP_PASS;
 }
 
-/* Everything above in xlb's order, then the dsr-l2 rewrite and XDP_TX. */
+/* xlb's established path in its order: parse, VIP address filter, clock, flow lookup, backend
+ * lookup, counters, then the dsr-l2 rewrite and XDP_TX (the VIP lookup is for flow misses). */
 SEC("xdp")
 int cost_all(struct xdp_md *ctx)
 {
@@ -252,10 +262,14 @@ int cost_all(struct xdp_md *ctx)
 	struct xlb_flow *flow;
 	struct xlb_pkt p = {};
 	struct ethhdr *eth;
-	__u32 id;
+	__u32 id, slot, *in_filter;
 	__u64 now;
 
-	if (parse(ctx, &p) != PARSE_OK || !vip_lookup())
+	if (parse(ctx, &p) != PARSE_OK)
+		return XDP_PASS;
+	slot = xlb_vip_filter_slot(&p.key.dst);
+	in_filter = bpf_map_lookup_elem(&cost_filter, &slot);
+	if (!in_filter || !*in_filter)
 		return XDP_PASS;
 	now = bpf_ktime_get_coarse_ns();
 	flow = flow_lookup();

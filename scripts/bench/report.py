@@ -94,7 +94,7 @@ def plot(rows, out_dir, title):
         return
     dp = [r for r in rows if r["group"] == "dataplane"]
     est = [r for r in dp if r["name"] == "xlb hot established flow (ipv4 tcp)"]
-    # Kind: 0 xlb, 1 baseline, 2 part of the established path, 3 all parts together.
+    # Kind: 0 xlb, 1 baseline, 2 one part of the per-packet work, 3 the established path.
     panels = [
         ("repeat", "BPF_PROG_TEST_RUN repeat=10^6 on one frame: ns per packet (median, min-max)",
          [(r, 0) for r in dp if "distinct" not in r["method"]], False),
@@ -112,7 +112,7 @@ def plot(rows, out_dir, title):
               "set grid xtics", "set offsets 0,0,0.6,0.6",
               "set key outside top right horizontal", "set lmargin 46", "set rmargin 6"]
     colors = {0: "#2b6cb0", 1: "#9aa5b1", 2: "#dd8452", 3: "#c44e52"}
-    names = {0: "xlb", 1: "baseline", 2: "one part, alone", 3: "all parts together"}
+    names = {0: "xlb", 1: "baseline", 2: "one part, alone", 3: "the parts of the established path"}
     for tag, ptitle, sel, above in panels:
         if not sel:
             continue
@@ -123,7 +123,7 @@ def plot(rows, out_dir, title):
             for i, (r, kind) in enumerate(reversed(sel)):
                 if "baseline" in r["name"]:
                     kind = 1
-                elif r["name"].startswith("cost: all"):
+                elif r["name"].startswith("cost: established path"):
                     kind = 3
                 med, lo, hi = r["median"], r["min"], r["max"]
                 if above:
