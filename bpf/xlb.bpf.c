@@ -32,9 +32,10 @@ const volatile __u8 lb_mac[ETH_ALEN] = {};
 #include "lib/parse.h"
 #include "lib/pick.h"
 
-/* The flow keeps its backend if the backend still belongs to the flow's VIP and takes traffic. */
-static __always_inline struct xlb_backend *flow_backend(struct xlb_flow *flow, __u8 proto,
-							__u64 now)
+/* The flow keeps its backend if the backend still belongs to the flow's VIP and takes traffic.
+ * be_id and vip_id are the entry's, read once: another CPU may re-steer the entry meanwhile. */
+static __always_inline struct xlb_backend *flow_backend(struct xlb_flow *flow, __u32 be_id,
+							__u32 vip_id, __u8 proto, __u64 now)
 {
 	struct xlb_backend *be;
 
@@ -42,8 +43,8 @@ static __always_inline struct xlb_backend *flow_backend(struct xlb_flow *flow, _
 		count(XLB_C_FLOW_EXPIRED);
 		return NULL;
 	}
-	be = bpf_map_lookup_elem(&xlb_backends, &flow->backend_id);
-	if (!be || be->vip_id != flow->vip_id) {
+	be = bpf_map_lookup_elem(&xlb_backends, &be_id);
+	if (!be || be->vip_id != vip_id) {
 		count(XLB_C_FLOW_STALE);
 		return NULL;
 	}
@@ -249,14 +250,15 @@ int xlb_xdp(struct xdp_md *ctx)
 	if (flow && (flow->flags & XLB_FLOW_F_CLOSED) && is_syn(&p)) {
 		reused = 1;
 	} else if (flow) {
-		be = flow_backend(flow, p.key.proto, now);
+		__u32 be_id = flow->backend_id, vip_id = flow->vip_id;
+
+		be = flow_backend(flow, be_id, vip_id, p.key.proto, now);
 		if (be) {
-			__u32 be_id = flow->backend_id;
 			int syn_retry = 0;
 
 			if (p.key.proto == IPPROTO_TCP)
 				syn_retry = track_tcp(flow, p.tcp_flags, be_id);
-			return forward(ctx, be, be_id, flow->vip_id, 0, syn_retry);
+			return forward(ctx, be, be_id, vip_id, 0, syn_retry);
 		}
 	}
 
