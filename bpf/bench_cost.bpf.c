@@ -13,6 +13,7 @@
 #include "xlb_counters.h"
 #include "xlb_hash.h"
 #include "lib/parse.h" /* xlb's own parser, used as is (read-only) */
+#include "lib/map_shapes.h"
 
 /*
  * Run with BPF_PROG_TEST_RUN repeat=R on xlb's established-flow frame (xlb_bench.c), beside the
@@ -24,76 +25,24 @@
  * repeat method is valid for every program here but cost_insert (see there).
  */
 
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, XLB_MAX_VIPS);
-	__type(key, struct xlb_vip_key); /* 20 bytes */
-	__type(value, struct xlb_vip);
-} cost_vips SEC(".maps");
+XLB_VIPS_MAP(cost_vips);
+XLB_FLOWS_MAP(cost_flows);
+XLB_FLOWS_MAP(cost_new_flows); /* cost_insert's, emptied by xlb_bench.c before every trial */
+/* cost_flow_lookup_100k's: resized by xlb_bench.c to the size xlb has there */
+XLB_FLOWS_MAP(cost_flows_100k);
+XLB_BACKENDS_MAP(cost_backends);
+XLB_VIP_FILTER_MAP(cost_filter); /* xlb_bench.c marks the frame's VIP address */
+XLB_STATS_MAP(cost_stats);
+XLB_TRAFFIC_MAP(cost_traffic, XLB_MAX_BACKENDS);
 
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(map_flags, BPF_F_NO_COMMON_LRU);
-	__uint(max_entries, XLB_DEFAULT_FLOWS);
-	__type(key, struct xlb_flow_key); /* 40 bytes */
-	__type(value, struct xlb_flow);
-} cost_flows SEC(".maps");
-
-/* cost_insert's table, emptied by xlb_bench.c before every trial. */
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(map_flags, BPF_F_NO_COMMON_LRU);
-	__uint(max_entries, XLB_DEFAULT_FLOWS);
-	__type(key, struct xlb_flow_key);
-	__type(value, struct xlb_flow);
-} cost_new_flows SEC(".maps");
-
-/* cost_insert_hash's table: the same insert into a plain (preallocated, no LRU) hash. */
+/* cost_insert_hash's table: the flow table's key and value in a plain (preallocated, no LRU)
+ * hash, the one map here that is not shaped like one of xlb's. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, XLB_DEFAULT_FLOWS);
 	__type(key, struct xlb_flow_key);
 	__type(value, struct xlb_flow);
 } cost_new_flows_hash SEC(".maps");
-
-/* cost_flow_lookup_100k's table: xlb's flow table at the size xlb_bench.c gives xlb (set before
- * load), holding the 100,000 established flows. */
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(map_flags, BPF_F_NO_COMMON_LRU);
-	__uint(max_entries, XLB_DEFAULT_FLOWS);
-	__type(key, struct xlb_flow_key);
-	__type(value, struct xlb_flow);
-} cost_flows_100k SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, XLB_MAX_BACKENDS);
-	__type(key, __u32);
-	__type(value, struct xlb_backend);
-} cost_backends SEC(".maps");
-
-/* xlb_vip_filter's type and size; xlb_bench.c marks the frame's VIP address. */
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, XLB_VIP_FILTER_SLOTS);
-	__type(key, __u32);
-	__type(value, __u32);
-} cost_filter SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, XLB_C_MAX);
-	__type(key, __u32);
-	__type(value, __u64);
-} cost_stats SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, XLB_MAX_BACKENDS);
-	__type(key, __u32);
-	__type(value, struct xlb_traffic);
-} cost_traffic SEC(".maps");
 
 /* The keys the lookups use (set by xlb_bench.c to the frame's VIP and flow; present in the maps). */
 struct xlb_vip_key cost_vip_key = {};
@@ -200,34 +149,41 @@ int cost_counters(struct xdp_md *ctx)
 	return XDP_PASS;
 }
 
-/*
- * A new flow's insert: the frame's key (parsed, as xlb does) added to an LRU flow table. Every
- * frame must be a new flow, so this one is timed with repeat=1 over distinct frames (repeat=N
- * would insert once, then update N - 1 times), beside the distinct XDP_PASS baseline.
- */
-SEC("xdp")
-int cost_insert(struct xdp_md *ctx)
+/* The frame's flow key, parsed as xlb does, into map (unless lookup_first finds it there). */
+static __always_inline int insert_flow(struct xdp_md *ctx, void *map, int lookup_first)
 {
-	struct xlb_flow nf = {.backend_id = 1, .vip_id = 1};
+	struct xlb_flow nf = {.backend_id = 1, .vip_id = 1}, *f;
 	struct xlb_pkt p = {};
 
 	if (parse(ctx, &p) != PARSE_OK)
 		return XDP_PASS;
-	sink += bpf_map_update_elem(&cost_new_flows, &p.key, &nf, BPF_ANY);
+	if (lookup_first) {
+		f = bpf_map_lookup_elem(map, &p.key);
+		if (f) {
+			sink += f->backend_id;
+			return XDP_PASS;
+		}
+	}
+	sink += bpf_map_update_elem(map, &p.key, &nf, BPF_ANY);
 	return XDP_PASS;
+}
+
+/*
+ * A new flow's insert: the frame's key added to an LRU flow table. Every frame must be a new
+ * flow, so this one is timed with repeat=1 over distinct frames (repeat=N would insert once,
+ * then update N - 1 times), beside the distinct XDP_PASS baseline.
+ */
+SEC("xdp")
+int cost_insert(struct xdp_md *ctx)
+{
+	return insert_flow(ctx, &cost_new_flows, 0);
 }
 
 /* The same insert into a plain hash: what a flow table without LRU lists would pay. */
 SEC("xdp")
 int cost_insert_hash(struct xdp_md *ctx)
 {
-	struct xlb_flow nf = {.backend_id = 1, .vip_id = 1};
-	struct xlb_pkt p = {};
-
-	if (parse(ctx, &p) != PARSE_OK)
-		return XDP_PASS;
-	sink += bpf_map_update_elem(&cost_new_flows_hash, &p.key, &nf, BPF_ANY);
-	return XDP_PASS;
+	return insert_flow(ctx, &cost_new_flows_hash, 0);
 }
 
 /*
@@ -238,18 +194,7 @@ int cost_insert_hash(struct xdp_md *ctx)
 SEC("xdp")
 int cost_flow_lookup_100k(struct xdp_md *ctx)
 {
-	struct xlb_flow nf = {.backend_id = 1, .vip_id = 1};
-	struct xlb_pkt p = {};
-	struct xlb_flow *f;
-
-	if (parse(ctx, &p) != PARSE_OK)
-		return XDP_PASS;
-	f = bpf_map_lookup_elem(&cost_flows_100k, &p.key);
-	if (f)
-		sink += f->backend_id;
-	else
-		bpf_map_update_elem(&cost_flows_100k, &p.key, &nf, BPF_ANY);
-	return XDP_PASS;
+	return insert_flow(ctx, &cost_flows_100k, 1);
 }
 
 /* xlb's established path in its order: parse, VIP address filter, clock, flow lookup, backend

@@ -2,12 +2,9 @@
 #ifndef XLB_BPF_MAPS_H
 #define XLB_BPF_MAPS_H
 
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, XLB_MAX_VIPS);
-	__type(key, struct xlb_vip_key);
-	__type(value, struct xlb_vip);
-} xlb_vips SEC(".maps");
+#include "map_shapes.h"
+
+XLB_VIPS_MAP(xlb_vips);
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -16,20 +13,8 @@ struct {
 	__type(value, __u32);
 } xlb_vip_addrs SEC(".maps");
 
-/* An array, so the verifier inlines the lookup: the non-VIP path costs no hash lookup. */
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, XLB_VIP_FILTER_SLOTS);
-	__type(key, __u32);
-	__type(value, __u32);
-} xlb_vip_filter SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, XLB_MAX_BACKENDS);
-	__type(key, __u32);
-	__type(value, struct xlb_backend);
-} xlb_backends SEC(".maps");
+XLB_VIP_FILTER_MAP(xlb_vip_filter);
+XLB_BACKENDS_MAP(xlb_backends);
 
 /* Inner map template; userspace replaces it by one sized XLB_TBL_SIZE(ring size) before load. */
 struct xlb_table_map {
@@ -46,37 +31,10 @@ struct {
 	__array(values, struct xlb_table_map);
 } xlb_tables SEC(".maps");
 
-/* One hash table shared by all CPUs, so a flow keeps its backend whichever CPU its packets land
- * on; LRU lists per CPU (BPF_F_NO_COMMON_LRU) because the common list's lock made inserts
- * ~40% slower here. */
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(map_flags, BPF_F_NO_COMMON_LRU);
-	__uint(max_entries, XLB_DEFAULT_FLOWS);
-	__type(key, struct xlb_flow_key);
-	__type(value, struct xlb_flow);
-} xlb_flows SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, XLB_C_MAX);
-	__type(key, __u32);
-	__type(value, __u64);
-} xlb_stats SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, XLB_MAX_VIPS);
-	__type(key, __u32);
-	__type(value, struct xlb_traffic);
-} xlb_vip_stats SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, XLB_MAX_BACKENDS);
-	__type(key, __u32);
-	__type(value, struct xlb_traffic);
-} xlb_be_stats SEC(".maps");
+XLB_FLOWS_MAP(xlb_flows);
+XLB_STATS_MAP(xlb_stats);
+XLB_TRAFFIC_MAP(xlb_vip_stats, XLB_MAX_VIPS);
+XLB_TRAFFIC_MAP(xlb_be_stats, XLB_MAX_BACKENDS);
 
 /* Active flows per backend: atomic adds from every CPU, read by least-conn and xlbd. */
 struct {

@@ -124,44 +124,17 @@ void fx_teardown(struct fx *fx)
 	memset(fx, 0, sizeof(*fx));
 }
 
-struct key_list {
-	struct xlb_flow_key *keys;
-	__u32 n, cap;
-};
-
-static int collect_key(const struct xlb_flow_key *k, const struct xlb_flow *f, void *arg)
+static int any_flow(const struct xlb_flow_key *k, const struct xlb_flow *f, void *arg)
 {
-	struct key_list *l = arg;
-
-	(void)f;
-	if (l->n == l->cap) {
-		__u32 cap = l->cap ? l->cap * 2 : 4096;
-		struct xlb_flow_key *keys = realloc(l->keys, cap * sizeof(*keys));
-
-		if (!keys)
-			return -ENOMEM;
-		l->keys = keys;
-		l->cap = cap;
-	}
-	l->keys[l->n++] = *k;
-	return 0;
+	(void)k, (void)f, (void)arg;
+	return 1;
 }
 
-/* Batched: walking with get_next_key from the start after every delete is quadratic. */
 int fx_flush_flows(struct fx *fx)
 {
-	int fd = bpf_map__fd(fx->dp->skel->maps.xlb_flows), err;
-	struct key_list l = {0};
-	__u32 count;
+	size_t deleted;
 
-	err = xlb_dp_for_each_flow(fx->dp, collect_key, &l);
-	if (!err && l.n) {
-		count = l.n;
-		if (bpf_map_delete_batch(fd, l.keys, &count, NULL))
-			err = -errno;
-	}
-	free(l.keys);
-	return err;
+	return xlb_dp_delete_flows(fx->dp, any_flow, NULL, &deleted);
 }
 
 int fx_run(struct fx *fx, const void *in, __u32 len, void *out, __u32 *out_len, __u32 *action)

@@ -330,8 +330,9 @@ static void srv_stop(struct srv *s)
 	close(s->lfd);
 }
 
-/* One HTTP probe of family against s; the request lands in s->got. */
-static void http_run(struct srv *s, __u8 family, struct xlbd_probe_spec *tweak, struct outcome *o)
+/* One probe of family against s: the spec tweak (its port set to s's), by default an HTTP check of
+ * /healthz; what the server read lands in s->got. */
+static void probe_run(struct srv *s, __u8 family, struct xlbd_probe_spec *tweak, struct outcome *o)
 {
 	struct event_base *base = event_base_new();
 	struct xlbd_probe_spec spec;
@@ -356,22 +357,14 @@ out_base:
 
 static void tcp_listener_ok(__u8 family)
 {
-	struct event_base *base = event_base_new();
 	struct srv s = {.mode = SRV_NO_ACCEPT};
-	struct xlbd_probe_spec spec;
-	struct outcome o = {0};
+	struct xlbd_probe_spec spec = spec_for(XLBD_CHECK_TCP, family, 0);
+	struct outcome o;
 
-	if (!srv_start(&s, base, family))
-		goto out;
-	spec = spec_for(XLBD_CHECK_TCP, family, s.port);
-	if (ASSERT_OK(run_probe(base, &spec, &o), "probe start")) {
-		check_verdict(&o, true, NULL);
-		ASSERT_TRUE(o.latency_us > 0, "latency measured");
-		ASSERT_LE(o.latency_us, o.called_us - o.started_us, "latency within the wall time");
-	}
-	srv_stop(&s);
-out:
-	event_base_free(base);
+	probe_run(&s, family, &spec, &o);
+	check_verdict(&o, true, NULL);
+	ASSERT_TRUE(o.latency_us > 0, "latency measured");
+	ASSERT_LE(o.latency_us, o.called_us - o.started_us, "latency within the wall time");
 }
 
 static void tcp_closed_refused(__u8 family)
@@ -416,23 +409,15 @@ static int time_wait_count(__u8 family, __u16 port)
  */
 static void tcp_no_time_wait(__u8 family)
 {
-	struct event_base *base = event_base_new();
 	struct srv s = {.mode = SRV_CLOSE};
-	struct xlbd_probe_spec spec;
-	struct outcome o = {0};
+	struct xlbd_probe_spec spec = spec_for(XLBD_CHECK_TCP, family, 0);
+	struct outcome o;
 
-	if (!srv_start(&s, base, family))
-		goto out;
-	spec = spec_for(XLBD_CHECK_TCP, family, s.port);
-	if (ASSERT_OK(run_probe(base, &spec, &o), "probe start")) {
-		check_verdict(&o, true, NULL);
-		/* The loop ran SETTLE_MS after the verdict: the server has accepted and closed. */
-		ASSERT_EQ(s.accepted, 1, "the server accepted the check's connection");
-		ASSERT_EQ(time_wait_count(family, s.port), 0, "no TIME_WAIT socket on either side");
-	}
-	srv_stop(&s);
-out:
-	event_base_free(base);
+	probe_run(&s, family, &spec, &o);
+	check_verdict(&o, true, NULL);
+	/* The loop ran SETTLE_MS after the verdict: the server has accepted and closed. */
+	ASSERT_EQ(s.accepted, 1, "the server accepted the check's connection");
+	ASSERT_EQ(time_wait_count(family, s.port), 0, "no TIME_WAIT socket on either side");
 }
 
 static void test_tcp_closes_without_time_wait(void)
@@ -494,7 +479,7 @@ static void test_http_200_ok(void)
 	struct srv s = {.mode = SRV_REPLY, .reply = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"};
 	struct outcome o = {0};
 
-	http_run(&s, XLB_AF_INET, NULL, &o);
+	probe_run(&s, XLB_AF_INET, NULL, &o);
 	check_verdict(&o, true, NULL);
 	ASSERT_TRUE(o.latency_us > 0, "latency measured");
 }
@@ -504,7 +489,7 @@ static void test_http_500_fails(void)
 	struct srv s = {.mode = SRV_REPLY, .reply = "HTTP/1.0 500 Internal Server Error\r\n\r\n"};
 	struct outcome o = {0};
 
-	http_run(&s, XLB_AF_INET, NULL, &o);
+	probe_run(&s, XLB_AF_INET, NULL, &o);
 	check_verdict(&o, false, "http status 500");
 }
 
@@ -528,7 +513,7 @@ static void test_http_status_range(void)
 		struct outcome o = {0};
 		int before = xt_test_failures;
 
-		http_run(&s, XLB_AF_INET, NULL, &o);
+		probe_run(&s, XLB_AF_INET, NULL, &o);
 		check_verdict(&o, cases[i].ok, cases[i].why);
 		if (xt_test_failures != before)
 			fprintf(stderr, "    ^ reply: %.20s\n", cases[i].reply);
@@ -541,19 +526,19 @@ static void test_http_garbage(void)
 	char big[600];
 	struct outcome o = {0};
 
-	http_run(&s, XLB_AF_INET, NULL, &o);
+	probe_run(&s, XLB_AF_INET, NULL, &o);
 	check_verdict(&o, false, "not an HTTP response");
 
 	/* More than the probe buffers, with no line end at all. */
 	memset(big, 'x', sizeof(big) - 1);
 	big[sizeof(big) - 1] = '\0';
 	s = (struct srv){.mode = SRV_REPLY, .reply = big};
-	http_run(&s, XLB_AF_INET, NULL, &o);
+	probe_run(&s, XLB_AF_INET, NULL, &o);
 	check_verdict(&o, false, "not an HTTP response");
 
 	/* Another service on the port that speaks first and keeps the connection open. */
 	s = (struct srv){.mode = SRV_BANNER, .reply = "220 mail.example ESMTP\r\n"};
-	http_run(&s, XLB_AF_INET, NULL, &o);
+	probe_run(&s, XLB_AF_INET, NULL, &o);
 	check_verdict(&o, false, "not an HTTP response");
 }
 
@@ -564,17 +549,17 @@ static void test_http_split_status_line(void)
 		.mode = SRV_REPLY, .reply = "HTTP/1.1 2", .reply2 = "04 No Content\r\n\r\n"};
 	struct outcome o = {0};
 
-	http_run(&s, XLB_AF_INET, NULL, &o);
+	probe_run(&s, XLB_AF_INET, NULL, &o);
 	check_verdict(&o, true, NULL);
 	ASSERT_TRUE(s.reply2_us && o.called_us >= s.reply2_us, "waited for the rest of the line");
 
 	s = (struct srv){.mode = SRV_REPLY, .reply = "HTTP/1.1 5", .reply2 = "03 Busy\r\n\r\n"};
-	http_run(&s, XLB_AF_INET, NULL, &o);
+	probe_run(&s, XLB_AF_INET, NULL, &o);
 	check_verdict(&o, false, "http status 503");
 
 	/* A status line cut short by the end of the stream is still a status line. */
 	s = (struct srv){.mode = SRV_REPLY, .reply = "HTTP/1.1 200 OK"};
-	http_run(&s, XLB_AF_INET, NULL, &o);
+	probe_run(&s, XLB_AF_INET, NULL, &o);
 	check_verdict(&o, true, NULL);
 }
 
@@ -588,12 +573,12 @@ static void test_http_reset_after_server_closed(void)
 	struct srv s = {.mode = SRV_REPLY, .reply = "HTTP/1.1 200 OK"}; /* then it closes */
 	struct outcome o = {0};
 
-	http_run(&s, XLB_AF_INET, NULL, &o);
+	probe_run(&s, XLB_AF_INET, NULL, &o);
 	check_verdict(&o, true, NULL);
 	ASSERT_EQ(time_wait_count(XLB_AF_INET, s.port), 0, "server closed first: no TIME_WAIT");
 
 	s = (struct srv){.mode = SRV_BANNER, .reply = "HTTP/1.1 200 OK\r\n\r\n"}; /* stays open */
-	http_run(&s, XLB_AF_INET, NULL, &o);
+	probe_run(&s, XLB_AF_INET, NULL, &o);
 	check_verdict(&o, true, NULL);
 	ASSERT_TRUE(strstr(s.got, "GET /healthz HTTP/1.0\r\n"), "request was read");
 	ASSERT_TRUE(s.eof && !s.reset, "a server that has not closed gets a FIN, not a reset");
@@ -604,14 +589,14 @@ static void test_http_closed_without_reply(void)
 	struct srv s = {.mode = SRV_CLOSE};
 	struct outcome o = {0};
 
-	http_run(&s, XLB_AF_INET, NULL, &o);
+	probe_run(&s, XLB_AF_INET, NULL, &o);
 	check_verdict(&o, false, "");
 	ASSERT_EQ(s.accepted, 1, "server accepted");
 	ASSERT_TRUE(o.err[0], "a reason");
 
 	/* Reads the request, then closes without a word. */
 	s = (struct srv){.mode = SRV_REPLY, .reply = ""};
-	http_run(&s, XLB_AF_INET, NULL, &o);
+	probe_run(&s, XLB_AF_INET, NULL, &o);
 	check_verdict(&o, false, "closed before a status line");
 }
 
@@ -622,7 +607,7 @@ static void test_http_timeout(void)
 	struct outcome o = {0};
 
 	spec.timeout_ms = TIMEOUT_MS;
-	http_run(&s, XLB_AF_INET, &spec, &o);
+	probe_run(&s, XLB_AF_INET, &spec, &o);
 	check_timed_out(&o);
 	ASSERT_TRUE(strstr(s.got, "GET / HTTP/1.0\r\n"), "request was sent");
 }
@@ -635,7 +620,7 @@ static void test_http_request_line(void)
 
 	snprintf(spec.path, sizeof(spec.path), "/healthz");
 	snprintf(spec.host, sizeof(spec.host), "example.test");
-	http_run(&s, XLB_AF_INET, &spec, &o);
+	probe_run(&s, XLB_AF_INET, &spec, &o);
 	check_verdict(&o, true, NULL);
 	ASSERT_TRUE(!strncmp(s.got, "GET /healthz HTTP/1.0\r\n", 23), "request line first");
 	ASSERT_TRUE(strstr(s.got, "\r\nHost: example.test\r\n"), "Host header");
@@ -644,13 +629,13 @@ static void test_http_request_line(void)
 
 	/* No host configured: the address is the Host; no path: "/". */
 	s = (struct srv){.mode = SRV_REPLY, .reply = "HTTP/1.1 200 OK\r\n\r\n"};
-	http_run(&s, XLB_AF_INET, (spec = spec_for(XLBD_CHECK_HTTP, XLB_AF_INET, 0), &spec), &o);
+	probe_run(&s, XLB_AF_INET, (spec = spec_for(XLBD_CHECK_HTTP, XLB_AF_INET, 0), &spec), &o);
 	check_verdict(&o, true, NULL);
 	ASSERT_TRUE(!strncmp(s.got, "GET / HTTP/1.0\r\n", 16), "default path");
 	ASSERT_TRUE(strstr(s.got, "\r\nHost: 127.0.0.1\r\n"), "IPv4 address as Host");
 
 	s = (struct srv){.mode = SRV_REPLY, .reply = "HTTP/1.1 200 OK\r\n\r\n"};
-	http_run(&s, XLB_AF_INET6, (spec = spec_for(XLBD_CHECK_HTTP, XLB_AF_INET6, 0), &spec), &o);
+	probe_run(&s, XLB_AF_INET6, (spec = spec_for(XLBD_CHECK_HTTP, XLB_AF_INET6, 0), &spec), &o);
 	check_verdict(&o, true, NULL);
 	ASSERT_TRUE(strstr(s.got, "\r\nHost: [::1]\r\n"), "IPv6 address in brackets as Host");
 }

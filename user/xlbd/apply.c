@@ -185,9 +185,8 @@ static int remove_stale_vips(struct xlbd *d, int *removed)
 
 int xlbd_apply(struct xlbd *d, const struct xlbd_config *old, bool full)
 {
-	int removed = 0;
 	static const struct xlb_backend gone = {.state = XLB_BE_DOWN}; /* vip_id 0: no VIP */
-	int err;
+	int err, removed = 0;
 
 	/* Order keeps every step hitless: VIPs and backend entries first, then the tables that
 	 * name them; removals last, after the tables no longer name what goes. */

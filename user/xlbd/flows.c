@@ -94,18 +94,15 @@ static int flow_is_stale(const struct xlb_flow_key *k, const struct xlb_flow *f,
  * established packet by its entry's VIP id and the backend's vip_id alone, so a VIP id given to
  * a new VIP must not find the old VIP's entries (docs/datapath.md). Walks the whole table.
  */
-int xlbd_purge_stale_flows(struct xlbd *d)
+void xlbd_purge_stale_flows(struct xlbd *d)
 {
 	static struct live_vips lv;
 	size_t deleted = 0;
 	int err;
 
-	lv.n = 0;
-	for (size_t i = 0; i < d->cfg.nvips && lv.n < XLB_MAX_VIPS; i++) {
-		lv.v[lv.n].key = d->cfg.vips[i].key;
-		lv.v[lv.n].id = d->cfg.vips[i].id;
-		lv.n++;
-	}
+	lv.n = d->cfg.nvips; /* at most XLB_MAX_VIPS - 1: ids are 1.. */
+	for (size_t i = 0; i < lv.n; i++)
+		lv.v[i] = (struct vip_ref){.key = d->cfg.vips[i].key, .id = d->cfg.vips[i].id};
 	qsort(lv.v, lv.n, sizeof(lv.v[0]), vip_ref_cmp);
 	err = xlb_dp_delete_flows(d->dp, flow_is_stale, &lv, &deleted);
 	d->purge_pending = err != 0;
@@ -114,5 +111,4 @@ int xlbd_purge_stale_flows(struct xlbd *d)
 			strerror(-err));
 	else if (deleted)
 		pr_info("deleted the flows of removed VIPs", "flows=%zu", deleted);
-	return err;
 }

@@ -121,7 +121,7 @@ json_t *xlbd_flow_explain(struct xlbd *d, const char *client, const char *vip, c
 /* flows.c: put the active-flow counts back to the live flow-table entries. */
 int xlbd_recount_active(struct xlbd *d);
 /* Delete flow entries of VIPs no longer configured (under that id); retried by the recount. */
-int xlbd_purge_stale_flows(struct xlbd *d);
+void xlbd_purge_stale_flows(struct xlbd *d);
 
 /* main.c: MAC learning for backends (neighbour callbacks and the resolve timer).
  * xlbd_learn_macs only records MACs (true: something may have changed, apply it);
