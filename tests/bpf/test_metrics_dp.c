@@ -15,6 +15,7 @@
 
 #include "check.h"
 #include "xlb.skel.h"
+#include "clock.h"
 #include "xlbd.h"
 
 static struct xlbd d; /* large (per-backend runtime state): not on the stack */
@@ -35,8 +36,8 @@ static int configure(size_t nvips, size_t nbe)
 	__u32 next_be = 1;
 
 	xlbd_config_free(&d.cfg);
-	memset(d.be, 0, sizeof(d.be));
-	memset(d.check_hist, 0, sizeof(d.check_hist));
+	memset(&d.macs, 0, sizeof(d.macs));
+	memset(&d.health, 0, sizeof(d.health));
 	d.cfg.vips = calloc(nvips, sizeof(*d.cfg.vips));
 	if (!d.cfg.vips)
 		return -ENOMEM;
@@ -52,7 +53,7 @@ static int configure(size_t nvips, size_t nbe)
 		v->key.port = htons(80);
 		v->key.addr.v4 = htonl(0x0ac80000 | (__u32)i); /* 10.200.0.i */
 		xlbd_check_defaults(&v->check);
-		v->check.kind = XLBD_CHECK_TCP;
+		v->check.kind = XLB_CHECK_TCP;
 		err = xlb_dp_set_vip(d.dp, &v->key, &vip);
 		if (err)
 			return err;
@@ -73,10 +74,10 @@ static int configure(size_t nvips, size_t nbe)
 			err = xlb_dp_set_backend(d.dp, b->id, &be);
 			if (err)
 				return err;
-			d.be[b->id].mac_known = true;
-			d.be[b->id].active = true;
-			xlbd_breaker_init(&d.be[b->id].br, true, xlbd_now_ms());
-			xlbd_metrics_check_result(&d, v, b, true, 150 + 10 * j);
+			d.macs.known[b->id] = true;
+			d.health.be[b->id].active = true;
+			xlbd_breaker_init(&d.health.be[b->id].br, true, xlb_now_ms());
+			xlbd_health_record(&d.health, v, b, true, 150 + 10 * j);
 		}
 	}
 	return 0;
@@ -191,7 +192,7 @@ static void test_flow_entries(void)
 		if (!ASSERT_OK(bpf_map_update_elem(fd, &k, &f, BPF_NOEXIST), "insert flow"))
 			return;
 	}
-	d.flow_count_ms = 0; /* walk now, not the count of a scrape less than 5 s ago */
+	d.metrics.flow_count_ms = 0; /* walk now, not the count of a scrape less than 5 s ago */
 	text = scrape(&len, NULL, NULL);
 	if (!ASSERT_TRUE(text != NULL, "scrape"))
 		return;
@@ -256,7 +257,7 @@ static void time_scrapes(const char *what, bool walk)
 		char *text;
 
 		if (walk)
-			d.flow_count_ms = 0;
+			d.metrics.flow_count_ms = 0;
 		t0 = now_ms();
 		text = scrape(&len, &c, &fm);
 		dt = now_ms() - t0;
@@ -321,6 +322,7 @@ int main(void)
 	int err;
 
 	libbpf_set_print(NULL);
+	d.view = (struct xlbd_view){.macs = &d.macs, .health = &d.health};
 	err = xlb_dp_load(&opts, &d.dp);
 	if (err) {
 		printf("FAIL test_metrics_dp/setup: cannot load the XDP program (%s)\n",

@@ -22,20 +22,20 @@ static void make_config(struct xlbd_config *c)
 	vips[0].id = 1;
 	xlbd_check_defaults(&vips[0].check);
 	xlb_parse_addr("10.0.1.2", &be4[0].addr, &be4[0].family, NULL, 0);
-	be4[0].id = 1, be4[0].weight = 3, be4[0].admin = XLBD_ADMIN_UP;
+	be4[0].id = 1, be4[0].weight = 3, be4[0].admin = XLB_ADMIN_UP;
 	xlb_parse_addr("10.0.1.3", &be4[1].addr, &be4[1].family, NULL, 0);
-	be4[1].id = 2, be4[1].weight = 1, be4[1].admin = XLBD_ADMIN_DRAIN;
+	be4[1].id = 2, be4[1].weight = 1, be4[1].admin = XLB_ADMIN_DRAIN;
 	/* its own check settings: the VIP's with a port and an interval changed */
 	be4[1].has_check = true;
 	xlbd_check_defaults(&be4[1].check);
-	be4[1].check.kind = XLBD_CHECK_TCP;
+	be4[1].check.kind = XLB_CHECK_TCP;
 	be4[1].check.port = 8443;
 	be4[1].check.interval_ms = 2000;
 	vips[0].be = be4, vips[0].nbe = 2;
 	xlb_parse_vip("[2001:db8::10]:443/udp", &vips[1].key, NULL, 0);
 	vips[1].id = 7;
 	xlbd_check_defaults(&vips[1].check);
-	vips[1].check.kind = XLBD_CHECK_UDP;
+	vips[1].check.kind = XLB_CHECK_UDP;
 	strcpy(vips[1].check.payload, "ping");
 	xlb_parse_addr("2001:db8::2", &be6[0].addr, &be6[0].family, NULL, 0);
 	be6[0].id = 9, be6[0].weight = 1000;

@@ -329,7 +329,7 @@ static void test_check_hist_buckets(void)
 		ASSERT_TRUE(xlbd_check_bucket_us[i] > xlbd_check_bucket_us[i - 1], "bounds ascend");
 }
 
-/* What on_probe feeds in: failures per backend (reset when checks restart), durations per VIP
+/* What health.c records of every check result: failures per backend (reset when checks restart), durations per VIP
  * (reset when the VIP id is reused by another VIP), no duration for a probe that never started. */
 static void test_check_results(void)
 {
@@ -344,21 +344,21 @@ static void test_check_results(void)
 	w.key = v.key;
 	w.key.port = htons(81);
 
-	xlbd_metrics_check_result(&d, &v, &b, true, 300);
-	d.be[9].checked = true; /* as on_probe does after reporting */
-	xlbd_metrics_check_result(&d, &v, &b, false, 2000);
-	xlbd_metrics_check_result(&d, &v, &b, false, 0); /* could not start */
-	ASSERT_EQ(d.be[9].check_failures, 2, "two failures");
-	ASSERT_EQ(d.check_hist[3].count, 2, "durations of the checks that ran");
-	ASSERT_EQ(d.check_hist[3].sum_us, 2300, "sum");
+	xlbd_health_record(&d.health, &v, &b, true, 300);
+	d.health.be[9].checked = true; /* as on_probe does after reporting */
+	xlbd_health_record(&d.health, &v, &b, false, 2000);
+	xlbd_health_record(&d.health, &v, &b, false, 0); /* could not start */
+	ASSERT_EQ(d.health.be[9].check_failures, 2, "two failures");
+	ASSERT_EQ(d.health.hist[3].count, 2, "durations of the checks that ran");
+	ASSERT_EQ(d.health.hist[3].sum_us, 2300, "sum");
 
-	d.be[9].checked = false; /* stop_backend: checks restart later */
-	xlbd_metrics_check_result(&d, &v, &b, true, 100);
-	ASSERT_EQ(d.be[9].check_failures, 0, "failures start over with the checks");
+	d.health.be[9].checked = false; /* stop_backend: checks restart later */
+	xlbd_health_record(&d.health, &v, &b, true, 100);
+	ASSERT_EQ(d.health.be[9].check_failures, 0, "failures start over with the checks");
 
-	xlbd_metrics_check_result(&d, &w, &b, true, 100); /* VIP id 3 now names another VIP */
-	ASSERT_EQ(d.check_hist[3].count, 1, "histogram starts over for another VIP");
-	ASSERT_TRUE(!memcmp(&d.check_hist[3].key, &w.key, sizeof(w.key)), "key recorded");
+	xlbd_health_record(&d.health, &w, &b, true, 100); /* VIP id 3 now names another VIP */
+	ASSERT_EQ(d.health.hist[3].count, 1, "histogram starts over for another VIP");
+	ASSERT_TRUE(!memcmp(&d.health.hist[3].key, &w.key, sizeof(w.key)), "key recorded");
 }
 
 static void test_parse_addr(void)

@@ -118,7 +118,7 @@ static void check_timed_out(const struct outcome *o)
 	ASSERT_LE(o->cpu_us, TIMEOUT_MS * 1000 / 2, "waited idle, not spinning");
 }
 
-static struct xlbd_probe_spec spec_for(enum xlbd_check_kind kind, __u8 family, __u16 port)
+static struct xlbd_probe_spec spec_for(enum xlb_check_kind kind, __u8 family, __u16 port)
 {
 	struct xlbd_probe_spec s = {.kind = kind,
 				    .family = family,
@@ -344,7 +344,7 @@ static void probe_run(struct srv *s, __u8 family, struct xlbd_probe_spec *tweak,
 		spec = *tweak;
 		spec.port = s->port;
 	} else {
-		spec = spec_for(XLBD_CHECK_HTTP, family, s->port);
+		spec = spec_for(XLB_CHECK_HTTP, family, s->port);
 		snprintf(spec.path, sizeof(spec.path), "/healthz");
 	}
 	ASSERT_OK(run_probe(base, &spec, o), "probe start");
@@ -358,7 +358,7 @@ out_base:
 static void tcp_listener_ok(__u8 family)
 {
 	struct srv s = {.mode = SRV_NO_ACCEPT};
-	struct xlbd_probe_spec spec = spec_for(XLBD_CHECK_TCP, family, 0);
+	struct xlbd_probe_spec spec = spec_for(XLB_CHECK_TCP, family, 0);
 	struct outcome o;
 
 	probe_run(&s, family, &spec, &o);
@@ -371,7 +371,7 @@ static void tcp_closed_refused(__u8 family)
 {
 	struct event_base *base = event_base_new();
 	struct xlbd_probe_spec spec =
-		spec_for(XLBD_CHECK_TCP, family, closed_port(family, SOCK_STREAM));
+		spec_for(XLB_CHECK_TCP, family, closed_port(family, SOCK_STREAM));
 	struct outcome o = {0};
 
 	if (ASSERT_TRUE(spec.port, "a free port") &&
@@ -410,7 +410,7 @@ static int time_wait_count(__u8 family, __u16 port)
 static void tcp_no_time_wait(__u8 family)
 {
 	struct srv s = {.mode = SRV_CLOSE};
-	struct xlbd_probe_spec spec = spec_for(XLBD_CHECK_TCP, family, 0);
+	struct xlbd_probe_spec spec = spec_for(XLB_CHECK_TCP, family, 0);
 	struct outcome o;
 
 	probe_run(&s, family, &spec, &o);
@@ -444,7 +444,7 @@ static void test_tcp_timeout(void)
 	filler = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (!ASSERT_OK(connect(filler, (struct sockaddr *)&sin, sizeof(sin)), "filler connect"))
 		goto out_srv;
-	spec = spec_for(XLBD_CHECK_TCP, XLB_AF_INET, s.port);
+	spec = spec_for(XLB_CHECK_TCP, XLB_AF_INET, s.port);
 	spec.timeout_ms = TIMEOUT_MS;
 	if (ASSERT_OK(run_probe(base, &spec, &o), "probe start"))
 		check_timed_out(&o);
@@ -603,7 +603,7 @@ static void test_http_closed_without_reply(void)
 static void test_http_timeout(void)
 {
 	struct srv s = {.mode = SRV_SILENT};
-	struct xlbd_probe_spec spec = spec_for(XLBD_CHECK_HTTP, XLB_AF_INET, 0);
+	struct xlbd_probe_spec spec = spec_for(XLB_CHECK_HTTP, XLB_AF_INET, 0);
 	struct outcome o = {0};
 
 	spec.timeout_ms = TIMEOUT_MS;
@@ -615,7 +615,7 @@ static void test_http_timeout(void)
 static void test_http_request_line(void)
 {
 	struct srv s = {.mode = SRV_REPLY, .reply = "HTTP/1.1 200 OK\r\n\r\n"};
-	struct xlbd_probe_spec spec = spec_for(XLBD_CHECK_HTTP, XLB_AF_INET, 0);
+	struct xlbd_probe_spec spec = spec_for(XLB_CHECK_HTTP, XLB_AF_INET, 0);
 	struct outcome o = {0};
 
 	snprintf(spec.path, sizeof(spec.path), "/healthz");
@@ -629,13 +629,13 @@ static void test_http_request_line(void)
 
 	/* No host configured: the address is the Host; no path: "/". */
 	s = (struct srv){.mode = SRV_REPLY, .reply = "HTTP/1.1 200 OK\r\n\r\n"};
-	probe_run(&s, XLB_AF_INET, (spec = spec_for(XLBD_CHECK_HTTP, XLB_AF_INET, 0), &spec), &o);
+	probe_run(&s, XLB_AF_INET, (spec = spec_for(XLB_CHECK_HTTP, XLB_AF_INET, 0), &spec), &o);
 	check_verdict(&o, true, NULL);
 	ASSERT_TRUE(!strncmp(s.got, "GET / HTTP/1.0\r\n", 16), "default path");
 	ASSERT_TRUE(strstr(s.got, "\r\nHost: 127.0.0.1\r\n"), "IPv4 address as Host");
 
 	s = (struct srv){.mode = SRV_REPLY, .reply = "HTTP/1.1 200 OK\r\n\r\n"};
-	probe_run(&s, XLB_AF_INET6, (spec = spec_for(XLBD_CHECK_HTTP, XLB_AF_INET6, 0), &spec), &o);
+	probe_run(&s, XLB_AF_INET6, (spec = spec_for(XLB_CHECK_HTTP, XLB_AF_INET6, 0), &spec), &o);
 	check_verdict(&o, true, NULL);
 	ASSERT_TRUE(strstr(s.got, "\r\nHost: [::1]\r\n"), "IPv6 address in brackets as Host");
 }
@@ -671,7 +671,7 @@ static void udp_run(__u8 family, bool echo, struct outcome *o)
 		ev = event_new(base, fd, EV_READ | EV_PERSIST, udp_on_echo, NULL);
 		event_add(ev, NULL);
 	}
-	spec = spec_for(XLBD_CHECK_UDP, family, port);
+	spec = spec_for(XLB_CHECK_UDP, family, port);
 	spec.timeout_ms = TIMEOUT_MS;
 	snprintf(spec.payload, sizeof(spec.payload), "ping");
 	ASSERT_OK(run_probe(base, &spec, o), "probe start");
@@ -699,7 +699,7 @@ static void test_udp_closed_port_unreachable(void)
 	for (unsigned i = 0; i < 2; i++) {
 		struct event_base *base = event_base_new();
 		struct xlbd_probe_spec spec =
-			spec_for(XLBD_CHECK_UDP, families[i], closed_port(families[i], SOCK_DGRAM));
+			spec_for(XLB_CHECK_UDP, families[i], closed_port(families[i], SOCK_DGRAM));
 		struct outcome o = {0};
 
 		snprintf(spec.payload, sizeof(spec.payload), "ping");
@@ -769,7 +769,7 @@ static void test_cancel_in_flight(void)
 
 	if (!srv_start(&s, base, XLB_AF_INET))
 		goto out;
-	spec = spec_for(XLBD_CHECK_HTTP, XLB_AF_INET, s.port);
+	spec = spec_for(XLB_CHECK_HTTP, XLB_AF_INET, s.port);
 	spec.timeout_ms = TIMEOUT_MS;
 	/* Cancelled while connecting (the loop has not run yet). */
 	cancel_case(base, &spec, 0, &o);
@@ -782,7 +782,7 @@ static void test_cancel_in_flight(void)
 
 	udp = bind_loopback(XLB_AF_INET, SOCK_DGRAM, &port);
 	if (ASSERT_TRUE(udp >= 0, "udp server socket")) {
-		spec = spec_for(XLBD_CHECK_UDP, XLB_AF_INET, port);
+		spec = spec_for(XLB_CHECK_UDP, XLB_AF_INET, port);
 		spec.timeout_ms = TIMEOUT_MS;
 		cancel_case(base, &spec, 30, &o);
 		close(udp);
@@ -795,7 +795,7 @@ out:
 static void test_kind_none_rejected(void)
 {
 	struct event_base *base = event_base_new();
-	struct xlbd_probe_spec spec = spec_for(XLBD_CHECK_NONE, XLB_AF_INET, 80);
+	struct xlbd_probe_spec spec = spec_for(XLB_CHECK_NONE, XLB_AF_INET, 80);
 	struct xlbd_probe *p = NULL;
 	struct outcome o = {.base = base};
 	int fds = count_fds();
@@ -806,35 +806,6 @@ static void test_kind_none_rejected(void)
 	run_for(base, 10);
 	ASSERT_EQ(o.calls, 0, "no callback");
 	event_base_free(base);
-}
-
-static void test_parse_check_kind(void)
-{
-	static const struct {
-		const char *in;
-		enum xlbd_check_kind kind;
-	} good[] = {
-		{"none", XLBD_CHECK_NONE},
-		{"tcp", XLBD_CHECK_TCP},
-		{"http", XLBD_CHECK_HTTP},
-		{"udp", XLBD_CHECK_UDP},
-	};
-	static const char *const bad[] = {"", "TCP", "https", "tc", "tcp ", "icmp", "udp6"};
-	enum xlbd_check_kind k;
-
-	for (unsigned i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
-		k = (enum xlbd_check_kind)99; /* neither of the kinds */
-		ASSERT_OK(xlbd_parse_check_kind(good[i].in, &k), good[i].in);
-		ASSERT_EQ(k, good[i].kind, good[i].in);
-		ASSERT_TRUE(!strcmp(xlbd_check_kind_name(k), good[i].in), "name round-trips");
-	}
-	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		k = XLBD_CHECK_TCP;
-		ASSERT_EQ(xlbd_parse_check_kind(bad[i], &k), -EINVAL, bad[i]);
-		ASSERT_EQ(k, XLBD_CHECK_TCP, "untouched on error");
-	}
-	ASSERT_TRUE(!strcmp(xlbd_check_kind_name((enum xlbd_check_kind)7), "unknown"),
-		    "out-of-range kind name");
 }
 
 int main(void)
@@ -858,6 +829,5 @@ int main(void)
 	RUN_TEST(test_udp_timeout);
 	RUN_TEST(test_cancel_in_flight);
 	RUN_TEST(test_kind_none_rejected);
-	RUN_TEST(test_parse_check_kind);
 	return xt_finish();
 }

@@ -12,6 +12,7 @@
 #include <bpf/libbpf.h>
 
 #include "dataplane.h"
+#include "files.h"
 #include "log.h"
 #include "xlb.skel.h"
 #include "xlb_hash.h"
@@ -56,22 +57,6 @@ static void remove_pins(const char *dir)
 		unlink(path);
 	}
 	closedir(d);
-}
-
-static int mkdir_p(const char *dir)
-{
-	char buf[256];
-
-	snprintf(buf, sizeof(buf), "%s", dir);
-	for (char *p = buf + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(buf, 0700) && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
-	return mkdir(buf, 0700) && errno != EEXIST ? -errno : 0;
 }
 
 /*
@@ -189,7 +174,7 @@ int xlb_dp_load(const struct xlb_dp_opts *opts, struct xlb_dp **out)
 		return -ENOMEM;
 	if (o.pin_dir) {
 		snprintf(dp->pin_dir, sizeof(dp->pin_dir), "%s", o.pin_dir);
-		err = mkdir_p(o.pin_dir);
+		err = xlb_mkdir_p(o.pin_dir, 0700);
 		if (!err)
 			err = check_pins(o.pin_dir, &o, &dp->reused);
 		if (err) {

@@ -5,18 +5,19 @@
 #include <stdarg.h>
 #include <string.h>
 
-/*
- * xlbd's limits (user/xlbd/config.c, xlbd_check_from_json), checked here too so the message
- * names the word typed rather than a JSON member. xlbd checks again: it is the authority.
- */
-#define CHECK_STR_MAX 127	/* XLBD_CHECK_STR - 1 */
-#define CHECK_MS_MAX  3600000UL /* 60m */
+#include "names.h"
 
-static const char *const kinds[] = {"none", "tcp", "http", "udp"};
+/*
+ * The limits are xlbd's (user/lib/names.c), checked here too so the message names the word
+ * typed rather than a JSON member. xlbd checks again: it is the authority.
+ */
+#define CHECK_STR_MAX (XLB_CHECK_STR - 1)
+
+#define KINDS xlb_check_kind_names.names, xlb_check_kind_names.n
 static const char *const on_off[] = {"on", "off"};
 
 enum value_type {
-	V_KIND,	    /* one of kinds */
+	V_KIND,	    /* a check kind (names.h) */
 	V_NUMBER,   /* decimal lo..hi */
 	V_DURATION, /* lo..hi milliseconds, written with a unit */
 	V_STATUS,   /* CODE or CODE-CODE, into status_lo and status_hi */
@@ -26,29 +27,41 @@ enum value_type {
 	V_ON_OFF,   /* on | off, as true | false */
 };
 
+/* Numbers, durations and statuses take their range from names.c's table, by member. */
 static const struct check_setting {
 	const char *keyword;
 	const char *member; /* in "check"; status: status_lo, and status_hi besides */
 	enum value_type type;
-	unsigned long lo, hi;
 	const char *kind; /* the one kind of check it belongs to, or NULL for all */
 } settings[] = {
-	{"check", "kind", V_KIND, 0, 0, NULL},
-	{"port", "port", V_NUMBER, 1, 65535, NULL},
-	{"path", "path", V_PATH, 0, 0, "http"},
-	{"host", "host", V_HOST, 0, 0, "http"},
-	{"status", "status_lo", V_STATUS, 100, 599, "http"},
-	{"payload", "payload", V_TEXT, 0, 0, "udp"},
-	{"interval", "interval_ms", V_DURATION, 10, CHECK_MS_MAX, NULL},
-	{"timeout", "timeout_ms", V_DURATION, 5, CHECK_MS_MAX, NULL},
-	{"rise", "rise", V_NUMBER, 1, 100, NULL},
-	{"fall", "fall", V_NUMBER, 1, 100, NULL},
-	{"backoff", "backoff_ms", V_DURATION, 10, CHECK_MS_MAX, NULL},
-	{"backoff-max", "backoff_max_ms", V_DURATION, 10, CHECK_MS_MAX, NULL},
-	{"slow-start", "slow_start_ms", V_DURATION, 0, CHECK_MS_MAX, NULL},
-	{"outlier", "outlier", V_ON_OFF, 0, 0, NULL},
-	{"outlier-rate", "outlier_rate", V_NUMBER, 1, 1000000, NULL},
+	{"check", "kind", V_KIND, NULL},
+	{"port", "port", V_NUMBER, NULL},
+	{"path", "path", V_PATH, "http"},
+	{"host", "host", V_HOST, "http"},
+	{"status", "status_lo", V_STATUS, "http"},
+	{"payload", "payload", V_TEXT, "udp"},
+	{"interval", "interval_ms", V_DURATION, NULL},
+	{"timeout", "timeout_ms", V_DURATION, NULL},
+	{"rise", "rise", V_NUMBER, NULL},
+	{"fall", "fall", V_NUMBER, NULL},
+	{"backoff", "backoff_ms", V_DURATION, NULL},
+	{"backoff-max", "backoff_max_ms", V_DURATION, NULL},
+	{"slow-start", "slow_start_ms", V_DURATION, NULL},
+	{"outlier", "outlier", V_ON_OFF, NULL},
+	{"outlier-rate", "outlier_rate", V_NUMBER, NULL},
 };
+
+/* The range of a setting's value. Port 0 is xlbd's word for "the VIP's port", which a command
+ * line says by leaving port out: it is not written. */
+static void range_of(const struct check_setting *s, unsigned long *lo, unsigned long *hi)
+{
+	const struct xlb_check_range *r = xlb_check_range(s->member);
+
+	*lo = r ? r->lo : 0;
+	*hi = r ? r->hi : 0;
+	if (!strcmp(s->member, "port") && *lo < 1)
+		*lo = 1;
+}
 
 size_t xlbctl_check_nkeywords(void)
 {
@@ -66,19 +79,21 @@ static int parse_status(struct xlbctl_args *a, const struct check_setting *s, co
 {
 	const char *dash = strchr(word, '-');
 	char e[XLBCTL_ECHO_SIZE], part[16], scratch[128];
-	unsigned long lo, hi;
+	unsigned long lo, hi, min, max;
 	size_t len = dash ? (size_t)(dash - word) : strlen(word);
 	int ret;
+
+	range_of(s, &min, &max);
 
 	if (len >= sizeof(part))
 		goto bad;
 	memcpy(part, word, len);
 	part[len] = '\0';
-	if (xlbctl_parse_uint(part, s->keyword, s->lo, s->hi, &lo, scratch, sizeof(scratch)))
+	if (xlbctl_parse_uint(part, s->keyword, min, max, &lo, scratch, sizeof(scratch)))
 		goto bad;
 	hi = lo;
 	if (dash &&
-	    xlbctl_parse_uint(dash + 1, s->keyword, s->lo, s->hi, &hi, scratch, sizeof(scratch)))
+	    xlbctl_parse_uint(dash + 1, s->keyword, min, max, &hi, scratch, sizeof(scratch)))
 		goto bad;
 	if (lo > hi)
 		return xlbctl_fail(a, "bad %s '%s': the range is empty, write %lu-%lu", s->keyword,
@@ -89,7 +104,7 @@ bad:
 	return xlbctl_fail(a,
 			   "bad %s '%s': write an HTTP status code %lu-%lu or a range of them, "
 			   "e.g. 200 or 200-399",
-			   s->keyword, xlbctl_echo(e, word), s->lo, s->hi);
+			   s->keyword, xlbctl_echo(e, word), min, max);
 }
 
 /* Text that goes into a probe (an HTTP request line, a UDP datagram) as is: one line of
@@ -122,7 +137,7 @@ int xlbctl_check_parse(struct xlbctl_args *a, size_t i, json_t *check)
 {
 	const struct check_setting *s;
 	const char *word;
-	unsigned long v;
+	unsigned long v, lo, hi;
 	int idx, ret;
 
 	if (i >= ARRAY_SIZE(settings))
@@ -130,8 +145,10 @@ int xlbctl_check_parse(struct xlbctl_args *a, size_t i, json_t *check)
 	s = &settings[i];
 	/* Values that are names are data, matched whole: "outlier o" is no abbreviation. */
 	if (s->type == V_KIND) {
-		idx = xlbctl_next_name(a, s->keyword, kinds, ARRAY_SIZE(kinds), "check kind");
-		return idx < 0 ? idx : xlbctl_set_str(a, check, s->member, kinds[idx]);
+		idx = xlbctl_next_name(a, s->keyword, KINDS, "check kind");
+		return idx < 0 ? idx
+			       : xlbctl_set_str(a, check, s->member,
+						xlb_name(&xlb_check_kind_names, idx));
 	}
 	if (s->type == V_ON_OFF) {
 		idx = xlbctl_next_name(a, s->keyword, on_off, ARRAY_SIZE(on_off), "value");
@@ -140,13 +157,14 @@ int xlbctl_check_parse(struct xlbctl_args *a, size_t i, json_t *check)
 	ret = xlbctl_next_value(a, s->keyword, &word);
 	if (ret)
 		return ret;
+	range_of(s, &lo, &hi);
 	switch (s->type) {
 	case V_NUMBER:
-		if (xlbctl_parse_uint(word, s->keyword, s->lo, s->hi, &v, a->err, a->errlen))
+		if (xlbctl_parse_uint(word, s->keyword, lo, hi, &v, a->err, a->errlen))
 			return -EINVAL;
 		return xlbctl_set_int(a, check, s->member, v);
 	case V_DURATION:
-		if (xlbctl_parse_duration(word, s->keyword, s->lo, s->hi, &v, a->err, a->errlen))
+		if (xlbctl_parse_duration(word, s->keyword, lo, hi, &v, a->err, a->errlen))
 			return -EINVAL;
 		return xlbctl_set_int(a, check, s->member, v);
 	case V_STATUS:
@@ -257,7 +275,7 @@ const char *xlbctl_check_summary(const json_t *check, char *buf, size_t len)
 void xlbctl_check_usage(FILE *out)
 {
 	fputs("       KIND := { ", out);
-	xlbctl_print_alternatives(out, kinds, ARRAY_SIZE(kinds));
+	xlbctl_print_alternatives(out, KINDS);
 	fputs(" }   (default none)\n"
 	      "       CHECKOPT := { port PORT | path PATH | host HOST | status CODE[-CODE] |\n"
 	      "                     payload TEXT | interval DUR | timeout DUR | rise N | fall N |\n"

@@ -4,19 +4,14 @@
 
 #include "checkopts.h"
 #include "grammar.h"
+#include "names.h"
 #include "output.h"
 
-/* Schedulers and forwarding modes the CLI lets through: adding one is one line here (xlbd
- * checks again, against what the data plane it drives can do). */
-static const char *const vip_scheds[] = {
-	"maglev", "source-hash", "rr", "wrr", "least-conn",
-};
+/* Schedulers and forwarding modes: names.c's, which xlbd knows too. */
+#define SCHEDS xlb_sched_names.names, xlb_sched_names.n
+#define FWDS   xlb_fwd_names.names, xlb_fwd_names.n
 
 static const char *const on_off[] = {"on", "off"};
-
-static const char *const vip_fwds[] = {
-	"dsr-l2",
-};
 
 enum { KW_SCHED, KW_FWD, KW_HASH_DPORT, KW_NVIP };
 static const char *const vip_keywords[] = {
@@ -53,18 +48,20 @@ static int parse_vip_options(struct xlbctl_args *a, json_t *req)
 			return xlbctl_fail(a, "'%s' given twice for '%s'", names[kw], a->ctx);
 		seen[kw] = true;
 		if (kw == KW_SCHED) {
-			idx = xlbctl_next_name(a, names[kw], vip_scheds, ARRAY_SIZE(vip_scheds),
-					       "scheduler");
-			ret = idx < 0 ? idx : xlbctl_set_str(a, req, "sched", vip_scheds[idx]);
+			idx = xlbctl_next_name(a, names[kw], SCHEDS, "scheduler");
+			ret = idx < 0 ? idx
+				      : xlbctl_set_str(a, req, "sched",
+						       xlb_name(&xlb_sched_names, idx));
 		} else if (kw == KW_HASH_DPORT) {
 			idx = xlbctl_next_name(a, names[kw], on_off, ARRAY_SIZE(on_off), "setting");
 			ret = idx < 0 ? idx
 				      : xlbctl_set_new(a, req, "hash_dport",
 						       json_boolean(idx == 0));
 		} else if (kw == KW_FWD) {
-			idx = xlbctl_next_name(a, names[kw], vip_fwds, ARRAY_SIZE(vip_fwds),
-					       "forwarding mode");
-			ret = idx < 0 ? idx : xlbctl_set_str(a, req, "fwd", vip_fwds[idx]);
+			idx = xlbctl_next_name(a, names[kw], FWDS, "forwarding mode");
+			ret = idx < 0 ? idx
+				      : xlbctl_set_str(a, req, "fwd",
+						       xlb_name(&xlb_fwd_names, idx));
 		} else {
 			if (!check) {
 				check = json_object();
@@ -183,11 +180,11 @@ static void vip_usage(FILE *out)
 	      "       PROTO := { tcp | udp }\n"
 	      "       SCHED := { ",
 	      out);
-	xlbctl_print_alternatives(out, vip_scheds, ARRAY_SIZE(vip_scheds));
+	xlbctl_print_alternatives(out, SCHEDS);
 	fputs(" }   (default maglev)\n"
 	      "       FWD := { ",
 	      out);
-	xlbctl_print_alternatives(out, vip_fwds, ARRAY_SIZE(vip_fwds));
+	xlbctl_print_alternatives(out, FWDS);
 	fputs(" }   (default dsr-l2)\n"
 	      "       hash-dport: source-hash hashes the client address and the VIP's port\n",
 	      out);

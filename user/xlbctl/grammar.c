@@ -1,5 +1,6 @@
 /* grammar.c - xlbctl's grammar pieces: word cursor, prefix matching, value parsers. */
 #include "grammar.h"
+#include "names.h"
 #include "text.h"
 
 #include <errno.h>
@@ -7,9 +8,6 @@
 #include <string.h>
 
 #define VIP_FORM "write ADDR:PORT/PROTO, e.g. 10.0.0.10:80/tcp or [2001:db8::10]:443/tcp"
-
-#define WEIGHT_MIN 1
-#define WEIGHT_MAX 1000
 
 static int vfail(char *err, size_t errlen, int ret, const char *fmt, va_list ap)
 {
@@ -278,7 +276,7 @@ int xlbctl_parse_weight(const char *s, int *weight, char *err, size_t errlen)
 	unsigned long v;
 	int ret;
 
-	ret = xlbctl_parse_uint(s, "weight", WEIGHT_MIN, WEIGHT_MAX, &v, err, errlen);
+	ret = xlbctl_parse_uint(s, "weight", XLB_WEIGHT_MIN, XLB_WEIGHT_MAX, &v, err, errlen);
 	if (!ret)
 		*weight = v;
 	return ret;

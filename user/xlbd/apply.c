@@ -7,44 +7,11 @@
 #include <bpf/libbpf.h>
 
 #include "addr.h"
+#include "clock.h"
 #include "log.h"
 #include "schedule.h"
 #include "xlb.skel.h"
 #include "xlbd.h"
-
-__u8 xlbd_backend_dp_state(const struct xlbd *d, const struct xlbd_vip *v,
-			   const struct xlbd_backend *b, const char **why)
-{
-	const struct xlbd_be_rt *rt = &d->be[b->id];
-	const struct xlbd_check *c = xlbd_backend_check(v, b);
-
-	*why = NULL;
-	if (!rt->mac_known)
-		*why = "mac unknown";
-	else if (b->admin == XLBD_ADMIN_DISABLED)
-		*why = "disabled";
-	else if (c->kind != XLBD_CHECK_NONE && !rt->active)
-		*why = "not checked yet";
-	else if (c->kind != XLBD_CHECK_NONE && rt->br.state == XLBD_CIRCUIT_OPEN)
-		*why = "circuit open";
-	else if (c->kind != XLBD_CHECK_NONE && rt->br.state == XLBD_CIRCUIT_HALF_OPEN)
-		*why = "circuit half-open";
-	if (*why)
-		return XLB_BE_DOWN;
-	return b->admin == XLBD_ADMIN_DRAIN ? XLB_BE_DRAINING : XLB_BE_UP;
-}
-
-__u32 xlbd_backend_weight(const struct xlbd *d, const struct xlbd_vip *v,
-			  const struct xlbd_backend *b)
-{
-	const struct xlbd_check *c = xlbd_backend_check(v, b);
-	struct xlbd_breaker_policy pol;
-
-	if (c->kind == XLBD_CHECK_NONE)
-		return b->weight;
-	pol = xlbd_check_policy(c);
-	return xlbd_breaker_weight(&d->be[b->id].br, &pol, b->weight, xlbd_now_ms());
-}
 
 static __u64 fnv(__u64 h, const void *p, size_t n)
 {
@@ -106,17 +73,16 @@ static int apply_table(struct xlbd *d, struct xlbd_vip *v)
 
 		members[j] = b->id;
 		sig = fnv(sig, &b->id, sizeof(b->id));
-		if (xlbd_backend_dp_state(d, v, b, &why) != XLB_BE_UP)
+		if (xlbd_view_state(&d->view, v, b, &why) != XLB_BE_UP)
 			continue;
 		mb[n].key = xlb_addr_key(&b->addr, b->family);
-		mb[n].weight = xlbd_backend_weight(d, v, b);
+		mb[n].weight = xlbd_view_weight(&d->view, v, b);
 		mb[n].id = b->id;
-		d->be[b->id].eff_weight = mb[n].weight;
 		sig = fnv(sig, &mb[n], sizeof(mb[n]));
 		n++;
 	}
 	sig = fnv(sig, &n, sizeof(n)) | 1; /* never 0: 0 means "nothing published" */
-	if (d->table_sig[v->id] == sig)
+	if (d->apply.table_sig[v->id] == sig)
 		goto out;
 	if (n) {
 		ring = malloc(d->dp->ring_size * sizeof(*ring));
@@ -131,7 +97,7 @@ static int apply_table(struct xlbd *d, struct xlbd_vip *v)
 	if (!err)
 		err = xlb_dp_publish_table(d->dp, v->id, members, v->nbe, ring, n ? len : 0);
 	if (!err)
-		d->table_sig[v->id] = sig;
+		d->apply.table_sig[v->id] = sig;
 out:
 	free(ring);
 	free(members);
@@ -146,11 +112,13 @@ static int apply_backend(struct xlbd *d, const struct xlbd_vip *v, const struct 
 		.family = b->family,
 		.vip_id = v->id,
 	};
+	const __u8 *mac = xlbd_macs_get(&d->macs, b->id);
 	const char *why;
 
-	be.state = xlbd_backend_dp_state(d, v, b, &why);
-	be.weight = be.state == XLB_BE_UP ? xlbd_backend_weight(d, v, b) : b->weight;
-	memcpy(be.mac, d->be[b->id].mac, 6);
+	be.state = xlbd_view_state(&d->view, v, b, &why);
+	be.weight = be.state == XLB_BE_UP ? xlbd_view_weight(&d->view, v, b) : b->weight;
+	if (mac)
+		memcpy(be.mac, mac, 6);
 	return xlb_dp_set_backend(d->dp, b->id, &be);
 }
 
@@ -170,7 +138,7 @@ static int remove_stale_vips(struct xlbd *d, int *removed)
 			/* Table first, then the VIP: its packets then pass untouched. */
 			xlb_dp_clear_table(d->dp, vip.id);
 			if (vip.id < XLB_MAX_VIPS)
-				d->table_sig[vip.id] = 0;
+				d->apply.table_sig[vip.id] = 0;
 			err = xlb_dp_del_vip(d->dp, &key);
 			if (err)
 				return err;
@@ -188,6 +156,7 @@ int xlbd_apply(struct xlbd *d, const struct xlbd_config *old, bool full)
 	static const struct xlb_backend gone = {.state = XLB_BE_DOWN}; /* vip_id 0: no VIP */
 	int err, removed = 0;
 
+	d->apply.pending = false; /* whatever asked for an apply gets this one */
 	/* Order keeps every step hitless: VIPs and backend entries first, then the tables that
 	 * name them; removals last, after the tables no longer name what goes. */
 	for (size_t i = 0; i < d->cfg.nvips; i++) {
@@ -234,7 +203,7 @@ int xlbd_apply(struct xlbd *d, const struct xlbd_config *old, bool full)
 				err = xlb_dp_set_backend(d->dp, id, &gone);
 				if (err)
 					return err;
-				d->be[id].mac_known = false;
+				xlbd_macs_forget(&d->macs, id);
 			}
 		}
 	}
@@ -243,4 +212,41 @@ int xlbd_apply(struct xlbd *d, const struct xlbd_config *old, bool full)
 	if (removed || full)
 		xlbd_purge_stale_flows(d);
 	return 0;
+}
+
+static void on_pending(evutil_socket_t fd, short what, void *arg)
+{
+	struct xlbd *d = arg;
+	int err;
+
+	(void)fd, (void)what;
+	if (!d->apply.pending)
+		return;
+	err = xlbd_apply(d, NULL, false);
+	if (err)
+		pr_err("cannot update the maps", "err=\"%s\"", strerror(-err));
+}
+
+void xlbd_apply_soon(void *arg)
+{
+	struct xlbd *d = arg;
+
+	if (d->apply.pending)
+		return;
+	d->apply.pending = true;
+	if (d->apply.ev)
+		event_active(d->apply.ev, 0, 0);
+}
+
+int xlbd_apply_init(struct xlbd *d)
+{
+	d->apply.ev = event_new(d->base, -1, 0, on_pending, d);
+	return d->apply.ev ? 0 : -ENOMEM;
+}
+
+void xlbd_apply_free(struct xlbd *d)
+{
+	if (d->apply.ev)
+		event_free(d->apply.ev);
+	d->apply.ev = NULL;
 }

@@ -42,11 +42,11 @@ static void note_attached(struct xlbd *d, enum xlbd_mode m)
 	struct bpf_prog_info info = {};
 	__u32 len = sizeof(info);
 
-	d->attached = m;
+	d->attach.mode = m;
 	if (!bpf_obj_get_info_by_fd(d->dp->prog_fd, &info, &len))
-		d->prog_id = info.id;
+		d->attach.prog_id = info.id;
 	pr_info("attached", "interface=%s mode=%s prog_id=%u", d->ifname,
-		m == XLBD_MODE_GENERIC ? "generic" : "native", d->prog_id);
+		m == XLBD_MODE_GENERIC ? "generic" : "native", d->attach.prog_id);
 }
 
 /*
@@ -93,7 +93,8 @@ static void detach_old_from_dispatcher(struct xlbd *d, struct xdp_multiprog *mp)
 	struct xdp_program *p = NULL;
 
 	while ((p = xdp_multiprog__next_prog(p, mp))) {
-		if (strcmp(xdp_program__name(p), PROG_NAME) || xdp_program__id(p) == d->prog_id)
+		if (strcmp(xdp_program__name(p), PROG_NAME) ||
+		    xdp_program__id(p) == d->attach.prog_id)
 			continue;
 		if (xdp_program__detach(p, d->ifindex, xdp_multiprog__attach_mode(mp), 0))
 			pr_warn("cannot detach an earlier xlb program", "prog_id=%u",

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "addr.h"
+#include "clock.h"
 #include "log.h"
 #include "xlbd.h"
 
@@ -83,44 +84,44 @@ static json_t *vip_json(const struct xlbd_vip *v)
 
 	xlb_format_vip(&v->key, s, sizeof(s));
 	return json_pack("{s:s, s:i, s:s, s:b, s:s, s:i, s:o}", "vip", s, "id", (json_int_t)v->id,
-			 "sched", xlbd_sched_name(v->sched), "hash_dport", v->hash_dport, "fwd",
-			 xlbd_fwd_name(v->fwd), "backends", (json_int_t)v->nbe, "check",
-			 xlbd_check_to_json(&v->check));
+			 "sched", xlb_name(&xlb_sched_names, v->sched), "hash_dport", v->hash_dport,
+			 "fwd", xlb_name(&xlb_fwd_names, v->fwd), "backends", (json_int_t)v->nbe,
+			 "check", xlbd_check_to_json(&v->check));
 }
 
 static json_t *backend_json(struct xlbd *d, const struct xlbd_vip *v, const struct xlbd_backend *b)
 {
 	char vs[XLB_ADDRSTRLEN], as[XLB_ADDRSTRLEN], mac[18];
-	static const char *const states[] = {"down", "up", "draining"};
 	struct xlb_traffic t = {0};
 	const char *why;
-	__u8 st = xlbd_backend_dp_state(d, v, b, &why);
-	const struct xlbd_be_rt *rt = &d->be[b->id];
-	const __u8 *m = d->be[b->id].mac;
+	__u8 st = xlbd_view_state(&d->view, v, b, &why);
+	const struct xlbd_check_state *rt = xlbd_health_get(&d->health, b->id);
+	const __u8 *m = xlbd_macs_get(&d->macs, b->id);
 	json_t *j;
 
 	xlb_format_vip(&v->key, vs, sizeof(vs));
 	xlb_format_addr(&b->addr, b->family, as, sizeof(as));
-	snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4],
-		 m[5]);
+	if (m)
+		snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3],
+			 m[4], m[5]);
 	xlb_dp_read_backend_traffic(d->dp, b->id, &t);
 	j = json_pack("{s:s, s:s, s:i, s:i, s:s, s:o, s:s, s:I, s:I, s:I}", "vip", vs, "address",
 		      as, "id", (json_int_t)b->id, "weight", (json_int_t)b->weight, "admin",
-		      xlbd_admin_name(b->admin), "mac",
-		      d->be[b->id].mac_known ? json_string(mac) : json_null(), "state", states[st],
-		      "packets", (json_int_t)t.packets, "bytes", (json_int_t)t.bytes, "new_flows",
-		      (json_int_t)t.new_flows);
+		      xlb_name(&xlb_admin_names, b->admin), "mac",
+		      m ? json_string(mac) : json_null(), "state",
+		      xlb_name(&xlb_be_state_names, st), "packets", (json_int_t)t.packets, "bytes",
+		      (json_int_t)t.bytes, "new_flows", (json_int_t)t.new_flows);
 	if (why)
 		json_object_set_new(j, "reason", json_string(why));
 	__s64 active = 0;
 	xlb_dp_read_backend_active(d->dp, b->id, &active);
 	json_object_set_new(j, "active_flows", json_integer(active > 0 ? active : 0));
 	json_object_set_new(j, "effective_weight",
-			    json_integer(st == XLB_BE_UP ? xlbd_backend_weight(d, v, b) : 0));
+			    json_integer(st == XLB_BE_UP ? xlbd_view_weight(&d->view, v, b) : 0));
 	if (b->has_check)
 		json_object_set_new(j, "check", xlbd_check_to_json(&b->check));
-	if (xlbd_backend_check(v, b)->kind != XLBD_CHECK_NONE && rt->active) {
-		__u64 now = xlbd_now_ms();
+	if (xlbd_backend_check(v, b)->kind != XLB_CHECK_NONE && rt->active) {
+		__u64 now = xlb_now_ms();
 
 		json_object_set_new(j, "circuit", json_string(xlbd_circuit_name(rt->br.state)));
 		json_object_set_new(j, "circuit_for_ms", json_integer(now - rt->br.since_ms));
@@ -138,12 +139,18 @@ static json_t *backend_json(struct xlbd *d, const struct xlbd_vip *v, const stru
 	return j;
 }
 
+/* Who sent a request, for the logs. */
+struct caller {
+	unsigned int uid;
+	int pid;
+};
+
 /*
  * The one way a change happens: the caller edited a copy (next); it is validated whole, written
  * to the state file, then applied. Any failure leaves file, maps and memory as they were.
  */
 static json_t *commit(struct xlbd *d, struct xlbd_config *next, json_t *result, const char *what,
-		      unsigned int uid, int pid)
+		      const struct caller *who)
 {
 	struct xlbd_config old = d->cfg;
 	char err[ERRLEN], q[ERRLEN + 8];
@@ -158,8 +165,8 @@ static json_t *commit(struct xlbd *d, struct xlbd_config *next, json_t *result, 
 		return error_reply("%s", err);
 	}
 	d->cfg = *next;
-	xlbd_health_sync(d, &old); /* before apply: new backends' circuits exist */
-	xlbd_learn_macs(d);	   /* before apply too: one table publish per change, not two */
+	xlbd_health_sync(&d->health, &old, false); /* before apply: new backends' circuits exist */
+	xlbd_macs_learn(&d->macs); /* before apply too: one table publish per change, not two */
 	e = xlbd_apply(d, &old, false);
 	if (e) {
 		/* Put everything back: file, memory, maps. */
@@ -167,36 +174,44 @@ static json_t *commit(struct xlbd *d, struct xlbd_config *next, json_t *result, 
 		       xlb_log_quote(what, q, sizeof(q)), strerror(-e));
 		d->cfg = old;
 		xlbd_config_save(d->state_path, &old, err, sizeof(err));
-		xlbd_health_sync(d, next);
+		xlbd_health_sync(&d->health, next, false);
 		xlbd_apply(d, next, false);
 		xlbd_config_free(next);
 		json_decref(result);
 		return error_reply("cannot apply the change to the data plane: %s", strerror(-e));
 	}
 	xlbd_config_free(&old);
-	d->config_changes++; /* metrics: xlb_config_changes_total */
-	pr_info("config change", "change=%s uid=%u pid=%d", xlb_log_quote(what, q, sizeof(q)), uid,
-		pid);
+	d->commands.changes++;
+	pr_info("config change", "change=%s uid=%u pid=%d", xlb_log_quote(what, q, sizeof(q)),
+		who->uid, who->pid);
 	if (!result)
 		result = json_object();
 	json_object_set_new(result, "ok", json_true());
 	return result;
 }
 
-static json_t *do_vip_add_set(struct xlbd *d, json_t *req, bool add, unsigned int uid, int pid)
+/* "unknown scheduler "x" (known: maglev, source-hash, rr, wrr, least-conn)" */
+static json_t *unknown_name(const char *what, const char *given, const struct xlb_names *t)
 {
-	static const char *const allowed[] = {"vip", "sched", "fwd", "check", "hash_dport", NULL};
+	char known[128];
+
+	return error_reply("unknown %s \"%s\" (known: %s)", what, given,
+			   xlb_names_join(t, NULL, known, sizeof(known)));
+}
+
+static json_t *vip_add_set(struct xlbd *d, json_t *req, bool add, const struct caller *who)
+{
 	const char *s = arg_str(req, "vip"), *sched = arg_str(req, "sched"),
 		   *fwd = arg_str(req, "fwd");
 	json_t *check = json_object_get(req, "check");
 	json_t *hash_dport = json_object_get(req, "hash_dport");
+	int sched_v = sched ? xlb_name_value(&xlb_sched_names, sched) : 0;
+	int fwd_v = fwd ? xlb_name_value(&xlb_fwd_names, fwd) : 0;
 	char err[ERRLEN], what[ERRLEN];
 	struct xlbd_config next;
 	struct xlb_vip_key key;
 	struct xlbd_vip *v;
 
-	if (check_args(req, allowed, err))
-		return error_reply("%s", err);
 	if (!s)
 		return error_reply("missing \"vip\"");
 	if (xlb_parse_vip(s, &key, err, sizeof(err)))
@@ -243,32 +258,40 @@ static json_t *do_vip_add_set(struct xlbd *d, json_t *req, bool add, unsigned in
 		xlbd_config_free(&next);
 		return error_reply("%s", err);
 	}
-	if ((sched && xlbd_parse_sched(sched, &v->sched)) ||
-	    (fwd && xlbd_parse_fwd(fwd, &v->fwd))) {
+	/* The names were looked up before the copy was made: its memory is not needed to say
+	 * which one was wrong. */
+	if (sched_v < 0 || fwd_v < 0) {
 		xlbd_config_free(&next);
-		return sched && xlbd_parse_sched(sched, &v->sched)
-			       ? error_reply(
-					 "unknown scheduler \"%s\" (known: maglev, source-hash, "
-					 "rr, wrr, least-conn)",
-					 sched)
-			       : error_reply("unknown forwarding mode \"%s\" (known: dsr-l2)", fwd);
+		return sched_v < 0 ? unknown_name("scheduler", sched, &xlb_sched_names)
+				   : unknown_name("forwarding mode", fwd, &xlb_fwd_names);
 	}
+	if (sched)
+		v->sched = sched_v;
+	if (fwd)
+		v->fwd = fwd_v;
 	snprintf(what, sizeof(what), "vip %s %s sched=%s fwd=%s check=%s", add ? "add" : "set", s,
-		 xlbd_sched_name(v->sched), xlbd_fwd_name(v->fwd),
-		 xlbd_check_kind_name(v->check.kind));
-	return commit(d, &next, json_pack("{s:o}", "vip", vip_json(v)), what, uid, pid);
+		 xlb_name(&xlb_sched_names, v->sched), xlb_name(&xlb_fwd_names, v->fwd),
+		 xlb_name(&xlb_check_kind_names, v->check.kind));
+	return commit(d, &next, json_pack("{s:o}", "vip", vip_json(v)), what, who);
 }
 
-static json_t *do_vip_del(struct xlbd *d, json_t *req, unsigned int uid, int pid)
+static json_t *do_vip_add(struct xlbd *d, json_t *req, const struct caller *who)
 {
-	static const char *const allowed[] = {"vip", NULL};
+	return vip_add_set(d, req, true, who);
+}
+
+static json_t *do_vip_set(struct xlbd *d, json_t *req, const struct caller *who)
+{
+	return vip_add_set(d, req, false, who);
+}
+
+static json_t *do_vip_del(struct xlbd *d, json_t *req, const struct caller *who)
+{
 	struct xlbd_config next;
 	char err[ERRLEN], what[ERRLEN];
 	struct xlbd_vip *v;
 	size_t i;
 
-	if (check_args(req, allowed, err))
-		return error_reply("%s", err);
 	if (xlbd_config_clone(&d->cfg, &next))
 		return error_reply("out of memory");
 	v = find_vip_arg(&next, req, err);
@@ -281,39 +304,42 @@ static json_t *do_vip_del(struct xlbd *d, json_t *req, unsigned int uid, int pid
 	memmove(v, v + 1, (next.nvips - i - 1) * sizeof(*v));
 	next.nvips--;
 	snprintf(what, sizeof(what), "vip del %s", arg_str(req, "vip"));
-	return commit(d, &next, NULL, what, uid, pid);
+	return commit(d, &next, NULL, what, who);
 }
 
 static int parse_weight(json_t *w, __u32 *out, char *err)
 {
-	if (!json_is_integer(w) || json_integer_value(w) < 1 ||
-	    json_integer_value(w) > XLBD_MAX_WEIGHT) {
-		snprintf(err, ERRLEN, "weight must be an integer in 1..%d", XLBD_MAX_WEIGHT);
+	if (!json_is_integer(w) || json_integer_value(w) < XLB_WEIGHT_MIN ||
+	    json_integer_value(w) > XLB_WEIGHT_MAX) {
+		snprintf(err, ERRLEN, "weight must be an integer in %d..%d", XLB_WEIGHT_MIN,
+			 XLB_WEIGHT_MAX);
 		return -EINVAL;
 	}
 	*out = json_integer_value(w);
 	return 0;
 }
 
-static json_t *do_backend(struct xlbd *d, json_t *req, const char *verb, unsigned int uid, int pid)
+enum backend_verb { BE_ADD, BE_SET, BE_DEL };
+
+static json_t *backend_change(struct xlbd *d, json_t *req, enum backend_verb verb,
+			      const struct caller *who)
 {
-	static const char *const allowed[] = {"vip", "address", "weight", "admin", "check", NULL};
+	static const char *const verbs[] = {[BE_ADD] = "add", [BE_SET] = "set", [BE_DEL] = "del"};
 	const char *as = arg_str(req, "address"), *admin = arg_str(req, "admin");
 	json_t *weight = json_object_get(req, "weight"), *check = json_object_get(req, "check");
 	char err[ERRLEN], what[ERRLEN];
 	struct xlbd_backend *b, nb = {0};
 	struct xlbd_config next;
 	struct xlbd_vip *v;
+	int admin_v = admin ? xlb_name_value(&xlb_admin_names, admin) : 0;
 
-	if (check_args(req, allowed, err))
-		return error_reply("%s", err);
 	if (!as)
 		return error_reply("missing \"address\"");
 	if (xlb_parse_addr(as, &nb.addr, &nb.family, err, sizeof(err)))
 		return error_reply("%s", err);
-	if (!strcmp(verb, "del") && (weight || admin || check))
+	if (verb == BE_DEL && (weight || admin || check))
 		return error_reply("backend del takes no weight, admin or check");
-	if (!strcmp(verb, "set") && !weight && !admin && !check)
+	if (verb == BE_SET && !weight && !admin && !check)
 		return error_reply("nothing to set: give weight, admin or check");
 	if (xlbd_config_clone(&d->cfg, &next))
 		return error_reply("out of memory");
@@ -321,7 +347,7 @@ static json_t *do_backend(struct xlbd *d, json_t *req, const char *verb, unsigne
 	if (!v)
 		goto fail;
 	b = xlbd_vip_find_backend(v, &nb.addr, nb.family);
-	if (!strcmp(verb, "add")) {
+	if (verb == BE_ADD) {
 		struct xlbd_backend *grown;
 
 		if (b) {
@@ -342,7 +368,7 @@ static json_t *do_backend(struct xlbd *d, json_t *req, const char *verb, unsigne
 		}
 		v->be = grown;
 		nb.weight = 1;
-		nb.admin = XLBD_ADMIN_UP;
+		nb.admin = XLB_ADMIN_UP;
 		nb.id = xlbd_config_new_backend_id(&next);
 		if (!nb.id) {
 			snprintf(err, ERRLEN, "no room for another backend (limit %d)",
@@ -351,7 +377,7 @@ static json_t *do_backend(struct xlbd *d, json_t *req, const char *verb, unsigne
 		}
 		b = &v->be[v->nbe++];
 		*b = nb;
-		d->be[b->id].mac_known = false; /* a new id: learn its MAC */
+		xlbd_macs_forget(&d->macs, b->id); /* a new id: learn its MAC */
 	} else if (!b) {
 		snprintf(err, ERRLEN, "backend %s is not in vip %s", as, arg_str(req, "vip"));
 		goto fail;
@@ -369,22 +395,24 @@ static json_t *do_backend(struct xlbd *d, json_t *req, const char *verb, unsigne
 		b->check = c;
 		b->has_check = true;
 	}
-	if (admin && xlbd_parse_admin(admin, &b->admin)) {
+	if (admin_v < 0) {
 		snprintf(err, ERRLEN, "admin must be \"up\", \"drain\" or \"disabled\", not \"%s\"",
 			 admin);
 		goto fail;
 	}
-	snprintf(what, sizeof(what), "backend %s %s %s weight=%u admin=%s", verb,
-		 arg_str(req, "vip"), as, b->weight, xlbd_admin_name(b->admin));
-	if (!strcmp(verb, "del")) {
+	if (admin)
+		b->admin = admin_v;
+	snprintf(what, sizeof(what), "backend %s %s %s weight=%u admin=%s", verbs[verb],
+		 arg_str(req, "vip"), as, b->weight, xlb_name(&xlb_admin_names, b->admin));
+	if (verb == BE_DEL) {
 		size_t i = b - v->be;
 
 		memmove(b, b + 1, (v->nbe - i - 1) * sizeof(*b));
 		v->nbe--;
-		return commit(d, &next, NULL, what, uid, pid);
+		return commit(d, &next, NULL, what, who);
 	}
 	/* The reply is built after the commit, from the applied state. */
-	json_t *r = commit(d, &next, NULL, what, uid, pid);
+	json_t *r = commit(d, &next, NULL, what, who);
 	if (json_is_true(json_object_get(r, "ok"))) {
 		v = xlbd_config_find_vip(&d->cfg, &v->key);
 		b = v ? xlbd_vip_find_backend(v, &nb.addr, nb.family) : NULL;
@@ -397,16 +425,27 @@ fail:
 	return error_reply("%s", err);
 }
 
-static json_t *do_vip_show(struct xlbd *d, json_t *req)
+static json_t *do_backend_add(struct xlbd *d, json_t *req, const struct caller *who)
 {
-	static const char *const allowed[] = {"vip", NULL};
+	return backend_change(d, req, BE_ADD, who);
+}
+
+static json_t *do_backend_set(struct xlbd *d, json_t *req, const struct caller *who)
+{
+	return backend_change(d, req, BE_SET, who);
+}
+
+static json_t *do_backend_del(struct xlbd *d, json_t *req, const struct caller *who)
+{
+	return backend_change(d, req, BE_DEL, who);
+}
+
+static json_t *do_vip_show(struct xlbd *d, json_t *req, const struct caller *who)
+{
 	json_t *arr = json_array();
 	char err[ERRLEN];
 
-	if (check_args(req, allowed, err)) {
-		json_decref(arr);
-		return error_reply("%s", err);
-	}
+	(void)who;
 	if (arg_str(req, "vip")) {
 		struct xlbd_vip *v = find_vip_arg(&d->cfg, req, err);
 
@@ -422,18 +461,16 @@ static json_t *do_vip_show(struct xlbd *d, json_t *req)
 	return json_pack("{s:b, s:o}", "ok", 1, "vips", arr);
 }
 
-static json_t *do_backend_show(struct xlbd *d, json_t *req)
+static json_t *do_backend_show(struct xlbd *d, json_t *req, const struct caller *who)
 {
-	static const char *const allowed[] = {"vip", NULL};
 	struct xlbd_vip *only = NULL;
-	json_t *arr = json_array();
+	json_t *arr;
 	char err[ERRLEN];
 
-	if (check_args(req, allowed, err) ||
-	    (arg_str(req, "vip") && !(only = find_vip_arg(&d->cfg, req, err)))) {
-		json_decref(arr);
+	(void)who;
+	if (arg_str(req, "vip") && !(only = find_vip_arg(&d->cfg, req, err)))
 		return error_reply("%s", err);
-	}
+	arr = json_array();
 	for (size_t i = 0; i < d->cfg.nvips; i++) {
 		struct xlbd_vip *v = &d->cfg.vips[i];
 
@@ -455,22 +492,20 @@ static json_t *traffic_json(const char *vip, const char *addr, const struct xlb_
 	return j;
 }
 
-static json_t *do_stats(struct xlbd *d, json_t *req)
+static json_t *do_stats_show(struct xlbd *d, json_t *req, const struct caller *who)
 {
-	static const char *const allowed[] = {"vip", NULL};
-	json_t *counters = json_object(), *vips = json_array(), *bes = json_array();
+	json_t *counters, *vips, *bes;
 	struct xlbd_vip *only = NULL;
 	__u64 c[XLB_C_MAX];
-	char err[ERRLEN];
+	char err[ERRLEN] = "";
 
-	if (check_args(req, allowed, err) ||
-	    (arg_str(req, "vip") && !(only = find_vip_arg(&d->cfg, req, err))) ||
-	    xlb_dp_read_counters(d->dp, c)) {
-		json_decref(counters);
-		json_decref(vips);
-		json_decref(bes);
+	(void)who;
+	if ((arg_str(req, "vip") && !(only = find_vip_arg(&d->cfg, req, err))) ||
+	    xlb_dp_read_counters(d->dp, c))
 		return error_reply("%s", err[0] ? err : "cannot read the counters");
-	}
+	counters = json_object();
+	vips = json_array();
+	bes = json_array();
 	for (int i = 0; i < XLB_C_MAX; i++)
 		json_object_set_new(counters, xlb_counter_name(i), json_integer(c[i]));
 	for (size_t i = 0; i < d->cfg.nvips; i++) {
@@ -493,33 +528,30 @@ static json_t *do_stats(struct xlbd *d, json_t *req)
 			 "backends", bes);
 }
 
-static json_t *do_prog(struct xlbd *d, json_t *req, const char *verb, unsigned int uid, int pid)
+static json_t *do_prog_show(struct xlbd *d, json_t *req, const struct caller *who)
 {
-	static const char *const none[] = {NULL};
-	char err[ERRLEN];
-
-	if (check_args(req, none, err))
-		return error_reply("%s", err);
-	if (!strcmp(verb, "detach")) {
-		pr_info("detach requested", "uid=%u pid=%d", uid, pid);
-		d->detach_and_exit = true;
-		/* Not at once: let this reply reach the caller first. */
-		event_base_loopexit(d->base, &(struct timeval){0, 100000});
-		return ok_reply();
-	}
+	(void)req, (void)who;
 	return json_pack("{s:b, s:s, s:s, s:i, s:s}", "ok", 1, "interface", d->ifname, "mode",
-			 d->attached == XLBD_MODE_GENERIC ? "generic" : "native", "prog_id",
-			 (json_int_t)d->prog_id, "pin_dir", d->pin_dir);
+			 d->attach.mode == XLBD_MODE_GENERIC ? "generic" : "native", "prog_id",
+			 (json_int_t)d->attach.prog_id, "pin_dir", d->pin_dir);
 }
 
-static json_t *do_flow_explain(struct xlbd *d, json_t *req)
+static json_t *do_prog_detach(struct xlbd *d, json_t *req, const struct caller *who)
 {
-	static const char *const allowed[] = {"client", "vip", "tcp_flags", NULL};
+	(void)req;
+	pr_info("detach requested", "uid=%u pid=%d", who->uid, who->pid);
+	d->commands.detach_and_exit = true;
+	/* Not at once: let this reply reach the caller first. */
+	event_base_loopexit(d->base, &(struct timeval){0, 100000});
+	return ok_reply();
+}
+
+static json_t *do_flow_explain(struct xlbd *d, json_t *req, const struct caller *who)
+{
 	char err[ERRLEN];
 	json_t *r;
 
-	if (check_args(req, allowed, err))
-		return error_reply("%s", err);
+	(void)who;
 	if (!arg_str(req, "client") || !arg_str(req, "vip"))
 		return error_reply("flow explain needs \"client\" and \"vip\"");
 	r = xlbd_flow_explain(d, arg_str(req, "client"), arg_str(req, "vip"),
@@ -527,38 +559,44 @@ static json_t *do_flow_explain(struct xlbd *d, json_t *req)
 	return r ? r : error_reply("%s", err);
 }
 
+/* Every command: its name ("object verb"), the members it takes besides "cmd" (a NULL ends
+ * them), its handler. */
+static const struct command {
+	const char *name;
+	const char *const members[6];
+	json_t *(*run)(struct xlbd *d, json_t *req, const struct caller *who);
+} commands[] = {
+	{"vip add", {"vip", "sched", "fwd", "check", "hash_dport"}, do_vip_add},
+	{"vip set", {"vip", "sched", "fwd", "check", "hash_dport"}, do_vip_set},
+	{"vip del", {"vip"}, do_vip_del},
+	{"vip show", {"vip"}, do_vip_show},
+	{"backend add", {"vip", "address", "weight", "admin", "check"}, do_backend_add},
+	{"backend set", {"vip", "address", "weight", "admin", "check"}, do_backend_set},
+	{"backend del", {"vip", "address", "weight", "admin", "check"}, do_backend_del},
+	{"backend show", {"vip"}, do_backend_show},
+	{"stats show", {"vip"}, do_stats_show},
+	{"flow explain", {"client", "vip", "tcp_flags"}, do_flow_explain},
+	{"prog show", {NULL}, do_prog_show},
+	{"prog detach", {NULL}, do_prog_detach},
+};
+
 json_t *xlbd_handle(struct xlbd *d, json_t *req, unsigned int uid, int pid)
 {
 	const char *cmd = json_is_object(req) ? arg_str(req, "cmd") : NULL;
-	char object[16], verb[16];
+	const struct caller who = {uid, pid};
+	char object[16], verb[16], name[40], err[ERRLEN];
 
 	if (!cmd)
 		return error_reply("a request is a JSON object with a \"cmd\" string");
 	if (sscanf(cmd, "%15s %15s", object, verb) != 2)
 		return error_reply("\"cmd\" must be \"<object> <verb>\", got \"%s\"", cmd);
-	if (!strcmp(object, "vip")) {
-		if (!strcmp(verb, "add"))
-			return do_vip_add_set(d, req, true, uid, pid);
-		if (!strcmp(verb, "set"))
-			return do_vip_add_set(d, req, false, uid, pid);
-		if (!strcmp(verb, "del"))
-			return do_vip_del(d, req, uid, pid);
-		if (!strcmp(verb, "show"))
-			return do_vip_show(d, req);
-	} else if (!strcmp(object, "backend")) {
-		if (!strcmp(verb, "add") || !strcmp(verb, "set") || !strcmp(verb, "del"))
-			return do_backend(d, req, verb, uid, pid);
-		if (!strcmp(verb, "show"))
-			return do_backend_show(d, req);
-	} else if (!strcmp(object, "stats")) {
-		if (!strcmp(verb, "show"))
-			return do_stats(d, req);
-	} else if (!strcmp(object, "flow")) {
-		if (!strcmp(verb, "explain"))
-			return do_flow_explain(d, req);
-	} else if (!strcmp(object, "prog")) {
-		if (!strcmp(verb, "show") || !strcmp(verb, "detach"))
-			return do_prog(d, req, verb, uid, pid);
+	snprintf(name, sizeof(name), "%s %s", object, verb);
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		if (strcmp(commands[i].name, name))
+			continue;
+		if (check_args(req, commands[i].members, err))
+			return error_reply("%s", err);
+		return commands[i].run(d, req, &who);
 	}
 	return error_reply("unknown command \"%s\"", cmd);
 }

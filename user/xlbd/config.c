@@ -11,70 +11,6 @@
 #include "addr.h"
 #include "config.h"
 
-static const char *const sched_names[] = {[XLB_SCHED_MAGLEV] = "maglev",
-					  [XLB_SCHED_SOURCE_HASH] = "source-hash",
-					  [XLB_SCHED_RR] = "rr",
-					  [XLB_SCHED_WRR] = "wrr",
-					  [XLB_SCHED_LEAST_CONN] = "least-conn"};
-static const char *const fwd_names[] = {[XLB_FWD_DSR_L2] = "dsr-l2"};
-static const char *const admin_names[] = {
-	[XLBD_ADMIN_UP] = "up", [XLBD_ADMIN_DRAIN] = "drain", [XLBD_ADMIN_DISABLED] = "disabled"};
-
-#define NAMES(a) (sizeof(a) / sizeof(a[0]))
-
-static int parse_name(const char *const *names, size_t n, const char *s)
-{
-	for (size_t i = 0; i < n; i++)
-		if (names[i] && !strcmp(names[i], s))
-			return i;
-	return -EINVAL;
-}
-
-const char *xlbd_sched_name(__u8 sched)
-{
-	return sched < NAMES(sched_names) ? sched_names[sched] : "unknown";
-}
-
-const char *xlbd_fwd_name(__u8 fwd)
-{
-	return fwd < NAMES(fwd_names) ? fwd_names[fwd] : "unknown";
-}
-
-const char *xlbd_admin_name(enum xlbd_admin a)
-{
-	return (unsigned)a < NAMES(admin_names) ? admin_names[a] : "unknown";
-}
-
-int xlbd_parse_sched(const char *s, __u8 *sched)
-{
-	int r = parse_name(sched_names, NAMES(sched_names), s);
-
-	if (r < 0)
-		return r;
-	*sched = r;
-	return 0;
-}
-
-int xlbd_parse_fwd(const char *s, __u8 *fwd)
-{
-	int r = parse_name(fwd_names, NAMES(fwd_names), s);
-
-	if (r < 0)
-		return r;
-	*fwd = r;
-	return 0;
-}
-
-int xlbd_parse_admin(const char *s, enum xlbd_admin *a)
-{
-	int r = parse_name(admin_names, NAMES(admin_names), s);
-
-	if (r < 0)
-		return r;
-	*a = r;
-	return 0;
-}
-
 void xlbd_config_free(struct xlbd_config *c)
 {
 	for (size_t i = 0; i < c->nvips; i++)
@@ -205,7 +141,7 @@ int xlbd_config_validate(const struct xlbd_config *c, char *err, size_t errlen)
 				return -EINVAL;
 			}
 		}
-		if (v->sched >= NAMES(sched_names) || v->fwd >= NAMES(fwd_names)) {
+		if (v->sched >= xlb_sched_names.n || v->fwd >= xlb_fwd_names.n) {
 			snprintf(err, errlen, "vip %s: unknown scheduler or forwarding mode", vs);
 			return -EINVAL;
 		}
@@ -238,13 +174,13 @@ int xlbd_config_validate(const struct xlbd_config *c, char *err, size_t errlen)
 				return -EINVAL;
 			}
 			be_used[b->id] = 1;
-			if (b->weight < 1 || b->weight > XLBD_MAX_WEIGHT) {
+			if (b->weight < 1 || b->weight > XLB_WEIGHT_MAX) {
 				snprintf(err, errlen,
 					 "backend %s of vip %s: weight %u not in 1..%d", as, vs,
-					 b->weight, XLBD_MAX_WEIGHT);
+					 b->weight, XLB_WEIGHT_MAX);
 				return -EINVAL;
 			}
-			if ((unsigned)b->admin >= NAMES(admin_names)) {
+			if ((unsigned)b->admin >= xlb_admin_names.n) {
 				snprintf(err, errlen, "backend %s of vip %s: bad admin state", as,
 					 vs);
 				return -EINVAL;
@@ -265,7 +201,7 @@ int xlbd_config_validate(const struct xlbd_config *c, char *err, size_t errlen)
 void xlbd_check_defaults(struct xlbd_check *c)
 {
 	*c = (struct xlbd_check){
-		.kind = XLBD_CHECK_NONE,
+		.kind = XLB_CHECK_NONE,
 		.interval_ms = 1000,
 		.timeout_ms = 500,
 		.rise = 2,
@@ -281,10 +217,21 @@ void xlbd_check_defaults(struct xlbd_check *c)
 	};
 }
 
+struct xlbd_breaker_policy xlbd_check_policy(const struct xlbd_check *c)
+{
+	return (struct xlbd_breaker_policy){
+		.rise = c->rise,
+		.fall = c->fall,
+		.backoff_initial_ms = c->backoff_ms,
+		.backoff_max_ms = c->backoff_max_ms,
+		.slow_start_ms = c->slow_start_ms,
+	};
+}
+
 json_t *xlbd_check_to_json(const struct xlbd_check *c)
 {
 	json_t *j = json_pack("{s:s, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i}", "kind",
-			      xlbd_check_kind_name(c->kind), "port", (json_int_t)c->port,
+			      xlb_name(&xlb_check_kind_names, c->kind), "port", (json_int_t)c->port,
 			      "interval_ms", (json_int_t)c->interval_ms, "timeout_ms",
 			      (json_int_t)c->timeout_ms, "rise", (json_int_t)c->rise, "fall",
 			      (json_int_t)c->fall, "backoff_ms", (json_int_t)c->backoff_ms,
@@ -293,12 +240,12 @@ json_t *xlbd_check_to_json(const struct xlbd_check *c)
 
 	json_object_set_new(j, "outlier", json_boolean(c->outlier));
 	json_object_set_new(j, "outlier_rate", json_integer(c->outlier_rate));
-	if (c->kind == XLBD_CHECK_HTTP) {
+	if (c->kind == XLB_CHECK_HTTP) {
 		json_object_set_new(j, "path", json_string(c->path));
 		json_object_set_new(j, "host", json_string(c->host));
 		json_object_set_new(j, "status_lo", json_integer(c->status_lo));
 		json_object_set_new(j, "status_hi", json_integer(c->status_hi));
-	} else if (c->kind == XLBD_CHECK_UDP) {
+	} else if (c->kind == XLB_CHECK_UDP) {
 		json_object_set_new(j, "payload", json_string(c->payload));
 	}
 	return j;
@@ -312,19 +259,21 @@ static int check_str(json_t *j, const char *name, char *out, char *err, size_t e
 	if (!v)
 		return 0;
 	s = json_string_value(v);
-	if (!s || strlen(s) >= XLBD_CHECK_STR || strpbrk(s, "\r\n")) {
+	if (!s || strlen(s) >= XLB_CHECK_STR || strpbrk(s, "\r\n")) {
 		snprintf(err, errlen,
 			 "check %s must be a string of at most %d characters, one line", name,
-			 XLBD_CHECK_STR - 1);
+			 XLB_CHECK_STR - 1);
 		return -EINVAL;
 	}
 	strcpy(out, s);
 	return 0;
 }
 
-static int check_num(json_t *j, const char *name, __u32 lo, __u32 hi, __u32 *out, char *err,
-		     size_t errlen)
+/* A numeric setting, in the range names.c gives it. */
+static int check_num(json_t *j, const char *name, __u32 *out, char *err, size_t errlen)
 {
+	const struct xlb_check_range *r = xlb_check_range(name);
+	__u32 lo = r->lo, hi = r->hi;
 	json_t *v = json_object_get(j, name);
 
 	if (!v)
@@ -366,21 +315,29 @@ int xlbd_check_from_json(json_t *j, struct xlbd_check *c, char *err, size_t errl
 		}
 	}
 	v = json_object_get(j, "kind");
-	if (v && (!json_is_string(v) || xlbd_parse_check_kind(json_string_value(v), &n.kind))) {
-		snprintf(err, errlen, "check kind must be none, tcp, http or udp");
+	e = v && json_is_string(v) ? xlb_name_value(&xlb_check_kind_names, json_string_value(v))
+				   : 0;
+	if (v && (!json_is_string(v) || e < 0)) {
+		char kinds[64];
+
+		snprintf(err, errlen, "check kind must be %s",
+			 xlb_names_join(&xlb_check_kind_names, " or ", kinds, sizeof(kinds)));
 		return -EINVAL;
 	}
-	e = e ?: check_num(j, "port", 0, 65535, &port, err, errlen);
-	e = e ?: check_num(j, "interval_ms", 10, 3600000, &n.interval_ms, err, errlen);
-	e = e ?: check_num(j, "timeout_ms", 5, 3600000, &n.timeout_ms, err, errlen);
-	e = e ?: check_num(j, "rise", 1, 100, &n.rise, err, errlen);
-	e = e ?: check_num(j, "fall", 1, 100, &n.fall, err, errlen);
-	e = e ?: check_num(j, "status_lo", 100, 599, &lo, err, errlen);
-	e = e ?: check_num(j, "status_hi", 100, 599, &hi, err, errlen);
-	e = e ?: check_num(j, "backoff_ms", 10, 3600000, &n.backoff_ms, err, errlen);
-	e = e ?: check_num(j, "backoff_max_ms", 10, 3600000, &n.backoff_max_ms, err, errlen);
-	e = e ?: check_num(j, "slow_start_ms", 0, 3600000, &n.slow_start_ms, err, errlen);
-	e = e ?: check_num(j, "outlier_rate", 1, 1000000, &n.outlier_rate, err, errlen);
+	if (v)
+		n.kind = e;
+	e = 0;
+	e = e ?: check_num(j, "port", &port, err, errlen);
+	e = e ?: check_num(j, "interval_ms", &n.interval_ms, err, errlen);
+	e = e ?: check_num(j, "timeout_ms", &n.timeout_ms, err, errlen);
+	e = e ?: check_num(j, "rise", &n.rise, err, errlen);
+	e = e ?: check_num(j, "fall", &n.fall, err, errlen);
+	e = e ?: check_num(j, "status_lo", &lo, err, errlen);
+	e = e ?: check_num(j, "status_hi", &hi, err, errlen);
+	e = e ?: check_num(j, "backoff_ms", &n.backoff_ms, err, errlen);
+	e = e ?: check_num(j, "backoff_max_ms", &n.backoff_max_ms, err, errlen);
+	e = e ?: check_num(j, "slow_start_ms", &n.slow_start_ms, err, errlen);
+	e = e ?: check_num(j, "outlier_rate", &n.outlier_rate, err, errlen);
 	e = e ?: check_str(j, "path", n.path, err, errlen);
 	e = e ?: check_str(j, "host", n.host, err, errlen);
 	e = e ?: check_str(j, "payload", n.payload, err, errlen);
@@ -393,7 +350,7 @@ int xlbd_check_from_json(json_t *j, struct xlbd_check *c, char *err, size_t errl
 	}
 	if (v)
 		n.outlier = json_is_true(v);
-	if (n.outlier && n.kind == XLBD_CHECK_NONE) {
+	if (n.outlier && n.kind == XLB_CHECK_NONE) {
 		snprintf(err, errlen,
 			 "outlier detection needs a health check (kind tcp, http or udp) "
 			 "to bring the backend back");
@@ -445,8 +402,8 @@ json_t *xlbd_config_to_json(const struct xlbd_config *c)
 		xlb_format_vip(&v->key, s, sizeof(s));
 		json_object_set_new(jv, "vip", json_string(s));
 		json_object_set_new(jv, "id", json_integer(v->id));
-		json_object_set_new(jv, "sched", json_string(xlbd_sched_name(v->sched)));
-		json_object_set_new(jv, "fwd", json_string(xlbd_fwd_name(v->fwd)));
+		json_object_set_new(jv, "sched", json_string(xlb_name(&xlb_sched_names, v->sched)));
+		json_object_set_new(jv, "fwd", json_string(xlb_name(&xlb_fwd_names, v->fwd)));
 		if (v->hash_dport)
 			json_object_set_new(jv, "hash_dport", json_true());
 		json_object_set_new(jv, "check", xlbd_check_to_json(&v->check));
@@ -458,7 +415,8 @@ json_t *xlbd_config_to_json(const struct xlbd_config *c)
 			json_object_set_new(jb, "address", json_string(s));
 			json_object_set_new(jb, "id", json_integer(b->id));
 			json_object_set_new(jb, "weight", json_integer(b->weight));
-			json_object_set_new(jb, "admin", json_string(xlbd_admin_name(b->admin)));
+			json_object_set_new(jb, "admin",
+					    json_string(xlb_name(&xlb_admin_names, b->admin)));
 			if (b->has_check)
 				json_object_set_new(jb, "check", xlbd_check_to_json(&b->check));
 			json_array_append_new(bes, jb);
@@ -511,7 +469,8 @@ static int backend_from_json(json_t *jb, struct xlbd_backend *b, const char *vs,
 	}
 	e = get_uint(jb, "id", 1, XLB_MAX_BACKENDS - 1, &b->id, where, err, errlen);
 	if (!e)
-		e = get_uint(jb, "weight", 1, XLBD_MAX_WEIGHT, &b->weight, where, err, errlen);
+		e = get_uint(jb, "weight", XLB_WEIGHT_MIN, XLB_WEIGHT_MAX, &b->weight, where, err,
+			     errlen);
 	if (e)
 		return e;
 	if (json_object_get(jb, "check")) {
@@ -527,11 +486,13 @@ static int backend_from_json(json_t *jb, struct xlbd_backend *b, const char *vs,
 		b->has_check = true;
 	}
 	s = get_str(jb, "admin", "up");
-	if (!s || xlbd_parse_admin(s, &b->admin)) {
+	e = s ? xlb_name_value(&xlb_admin_names, s) : -EINVAL;
+	if (e < 0) {
 		snprintf(err, errlen, "%s: \"admin\" must be \"up\", \"drain\" or \"disabled\"",
 			 where);
 		return -EINVAL;
 	}
+	b->admin = e;
 	return 0;
 }
 
@@ -556,10 +517,12 @@ static int vip_from_json(json_t *jv, struct xlbd_vip *v, char *err, size_t errle
 	if (e)
 		return e;
 	s = get_str(jv, "sched", "maglev");
-	if (!s || xlbd_parse_sched(s, &v->sched)) {
+	e = s ? xlb_name_value(&xlb_sched_names, s) : -EINVAL;
+	if (e < 0) {
 		snprintf(err, errlen, "vip %s: unknown scheduler", vs);
 		return -EINVAL;
 	}
+	v->sched = e;
 	if (json_object_get(jv, "hash_dport")) {
 		if (!json_is_boolean(json_object_get(jv, "hash_dport"))) {
 			snprintf(err, errlen, "vip %s: \"hash_dport\" must be true or false", vs);
@@ -568,10 +531,12 @@ static int vip_from_json(json_t *jv, struct xlbd_vip *v, char *err, size_t errle
 		v->hash_dport = json_is_true(json_object_get(jv, "hash_dport"));
 	}
 	s = get_str(jv, "fwd", "dsr-l2");
-	if (!s || xlbd_parse_fwd(s, &v->fwd)) {
+	e = s ? xlb_name_value(&xlb_fwd_names, s) : -EINVAL;
+	if (e < 0) {
 		snprintf(err, errlen, "vip %s: unknown forwarding mode", vs);
 		return -EINVAL;
 	}
+	v->fwd = e;
 	xlbd_check_defaults(&v->check);
 	if (json_object_get(jv, "check")) {
 		char cerr[160];

@@ -7,32 +7,29 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "probe.h"
+#include "breaker.h"
+#include "names.h"
 #include "xlb_abi.h"
 
-#define XLBD_MAX_WEIGHT	   1000
 #define XLBD_STATE_VERSION 1
-
-/* Operator states: up; drain (existing flows only); disabled (no traffic, no checks). */
-enum xlbd_admin { XLBD_ADMIN_UP, XLBD_ADMIN_DRAIN, XLBD_ADMIN_DISABLED };
 
 /* Health check and circuit-breaker policy of a VIP's backends. */
 struct xlbd_check {
-	enum xlbd_check_kind kind; /* none: backends are up while their MAC is known */
-	__u16 port;		   /* 0: the VIP's port */
+	enum xlb_check_kind kind; /* none: backends are up while their MAC is known */
+	__u16 port;		  /* 0: the VIP's port */
 	__u32 interval_ms;
 	__u32 timeout_ms; /* < interval_ms */
 	__u32 rise;
 	__u32 fall;
-	char path[XLBD_CHECK_STR];    /* http */
-	char host[XLBD_CHECK_STR];    /* http; empty: the backend's address */
-	__u16 status_lo, status_hi;   /* http */
-	char payload[XLBD_CHECK_STR]; /* udp */
-	__u32 backoff_ms;	      /* first open period of the circuit breaker */
-	__u32 backoff_max_ms;	      /* cap of its doubling */
-	__u32 slow_start_ms;	      /* weight ramp after the circuit closes; 0: off */
-	bool outlier;		      /* passive outlier detection: SYN retries open the circuit */
-	__u32 outlier_rate;	      /* SYN retries per second that count as a failure */
+	char path[XLB_CHECK_STR];    /* http */
+	char host[XLB_CHECK_STR];    /* http; empty: the backend's address */
+	__u16 status_lo, status_hi;  /* http */
+	char payload[XLB_CHECK_STR]; /* udp */
+	__u32 backoff_ms;	     /* first open period of the circuit breaker */
+	__u32 backoff_max_ms;	     /* cap of its doubling */
+	__u32 slow_start_ms;	     /* weight ramp after the circuit closes; 0: off */
+	bool outlier;		     /* passive outlier detection: SYN retries open the circuit */
+	__u32 outlier_rate;	     /* SYN retries per second that count as a failure */
 };
 
 void xlbd_check_defaults(struct xlbd_check *c);
@@ -46,8 +43,8 @@ struct xlbd_backend {
 	struct xlb_addr addr;
 	__u8 family;
 	__u32 id;     /* data-plane backend id: persisted so flows survive restarts */
-	__u32 weight; /* 1..XLBD_MAX_WEIGHT */
-	enum xlbd_admin admin;
+	__u32 weight; /* 1..XLB_WEIGHT_MAX */
+	enum xlb_admin admin;
 };
 
 struct xlbd_vip {
@@ -101,12 +98,7 @@ struct xlbd_backend *xlbd_config_backend_by_id(const struct xlbd_config *c, __u3
 __u32 xlbd_config_new_vip_id(const struct xlbd_config *c);
 __u32 xlbd_config_new_backend_id(const struct xlbd_config *c);
 
-/* Names for JSON and text. */
-const char *xlbd_sched_name(__u8 sched);
-const char *xlbd_fwd_name(__u8 fwd);
-const char *xlbd_admin_name(enum xlbd_admin a);
-int xlbd_parse_sched(const char *s, __u8 *sched);
-int xlbd_parse_fwd(const char *s, __u8 *fwd);
-int xlbd_parse_admin(const char *s, enum xlbd_admin *a);
+/* The circuit-breaker policy a check's settings ask for. */
+struct xlbd_breaker_policy xlbd_check_policy(const struct xlbd_check *c);
 
 #endif /* XLBD_CONFIG_H */

@@ -13,6 +13,7 @@
 #include <event2/listener.h>
 
 #include "ctl_proto.h"
+#include "files.h"
 #include "log.h"
 #include "xlbd.h"
 
@@ -123,19 +124,6 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
 	bufferevent_enable(bev, EV_READ | EV_WRITE);
 }
 
-static int mkdir_parent(const char *path)
-{
-	char buf[sizeof(((struct sockaddr_un *)0)->sun_path)];
-	char *slash;
-
-	snprintf(buf, sizeof(buf), "%s", path);
-	slash = strrchr(buf, '/');
-	if (!slash || slash == buf)
-		return 0;
-	*slash = '\0';
-	return mkdir(buf, 0700) && errno != EEXIST ? -errno : 0;
-}
-
 int xlbd_control_open(struct xlbd *d)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
@@ -146,7 +134,7 @@ int xlbd_control_open(struct xlbd *d)
 		return -ENAMETOOLONG;
 	}
 	strcpy(sa.sun_path, d->socket_path);
-	err = mkdir_parent(d->socket_path);
+	err = xlb_mkdir_parent(d->socket_path, 0700);
 	if (err) {
 		pr_err("cannot create the socket directory", "socket=%s err=\"%s\"", d->socket_path,
 		       strerror(-err));
@@ -172,9 +160,9 @@ int xlbd_control_open(struct xlbd *d)
 		close(fd);
 		return err;
 	}
-	d->listener = evconnlistener_new(d->base, on_accept, d,
-					 LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 16, fd);
-	if (!d->listener) {
+	d->control.listener = evconnlistener_new(
+		d->base, on_accept, d, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 16, fd);
+	if (!d->control.listener) {
 		close(fd);
 		return -ENOMEM;
 	}
@@ -183,9 +171,9 @@ int xlbd_control_open(struct xlbd *d)
 
 void xlbd_control_close(struct xlbd *d)
 {
-	if (d->listener) {
-		evconnlistener_free(d->listener);
-		d->listener = NULL;
+	if (d->control.listener) {
+		evconnlistener_free(d->control.listener);
+		d->control.listener = NULL;
 		unlink(d->socket_path);
 	}
 }

@@ -53,26 +53,27 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
 	struct xlbd *d = arg;
 
 	(void)fd, (void)what;
-	ring_buffer__consume(d->events);
+	ring_buffer__consume(d->events.rb);
 }
 
 int xlbd_events_open(struct xlbd *d)
 {
-	d->events = ring_buffer__new(bpf_map__fd(d->dp->skel->maps.xlb_events), on_event, d, NULL);
-	if (!d->events)
+	d->events.rb =
+		ring_buffer__new(bpf_map__fd(d->dp->skel->maps.xlb_events), on_event, d, NULL);
+	if (!d->events.rb)
 		return -errno;
-	d->events_ev = event_new(d->base, ring_buffer__epoll_fd(d->events), EV_READ | EV_PERSIST,
+	d->events.ev = event_new(d->base, ring_buffer__epoll_fd(d->events.rb), EV_READ | EV_PERSIST,
 				 on_readable, d);
-	if (!d->events_ev)
+	if (!d->events.ev)
 		return -ENOMEM;
-	return event_add(d->events_ev, NULL) ? -EIO : 0;
+	return event_add(d->events.ev, NULL) ? -EIO : 0;
 }
 
 void xlbd_events_close(struct xlbd *d)
 {
-	if (d->events_ev)
-		event_free(d->events_ev);
-	ring_buffer__free(d->events);
-	d->events_ev = NULL;
-	d->events = NULL;
+	if (d->events.ev)
+		event_free(d->events.ev);
+	ring_buffer__free(d->events.rb);
+	d->events.ev = NULL;
+	d->events.rb = NULL;
 }

@@ -95,15 +95,15 @@ static json_t *reasons(struct xlbd *d, const struct xlbd_vip *v, const struct xl
 			snprintf(line, sizeof(line),
 				 "scheduler %s: no usable backend in %d re-hashes; the member walk "
 				 "found %s",
-				 xlbd_sched_name(v->sched), XLB_REHASH_TRIES, b);
+				 xlb_name(&xlb_sched_names, v->sched), XLB_REHASH_TRIES, b);
 		else if (c & BIT(XLB_C_FAILOVER_REHASH))
 			snprintf(line, sizeof(line),
 				 "scheduler %s: its first choice is not usable (down or draining); "
 				 "the next try gave %s",
-				 xlbd_sched_name(v->sched), b);
+				 xlb_name(&xlb_sched_names, v->sched), b);
 		else
 			snprintf(line, sizeof(line), "scheduler %s picked %s",
-				 xlbd_sched_name(v->sched), b);
+				 xlb_name(&xlb_sched_names, v->sched), b);
 		json_array_append_new(r, json_string(line));
 	}
 	for (int i = 0; i < XLB_C_MAX; i++) {
@@ -157,15 +157,15 @@ json_t *xlbd_flow_explain(struct xlbd *d, const char *client, const char *vip, c
 	k.dst = vk.addr;
 	k.dport = vk.port;
 	k.proto = vk.proto;
-	if (!d->explain) {
-		e = xlb_dp_load_explain(d->dp, &d->explain);
+	if (!d->explain.dp) {
+		e = xlb_dp_load_explain(d->dp, &d->explain.dp);
 		if (e) {
 			snprintf(err, errlen, "cannot load the explain program: %s", strerror(-e));
 			return NULL;
 		}
 	}
 	len = xlb_frame_build(&k, d->dp->skel->rodata->lb_mac, tcp_flags, frame, sizeof(frame));
-	e = len < 0 ? len : xlb_dp_explain(d->explain, frame, len, out, &out_len, &action, &t);
+	e = len < 0 ? len : xlb_dp_explain(d->explain.dp, frame, len, out, &out_len, &action, &t);
 	if (e) {
 		snprintf(err, errlen, "cannot run the packet: %s", strerror(-e));
 		return NULL;
@@ -185,4 +185,10 @@ json_t *xlbd_flow_explain(struct xlbd *d, const char *client, const char *vip, c
 				    ? json_string(backend_text(d, t.flow_backend, b, sizeof(b)))
 				    : json_null());
 	return j;
+}
+
+void xlbd_explain_close(struct xlbd *d)
+{
+	xlb_dp_destroy(d->explain.dp);
+	d->explain.dp = NULL;
 }

@@ -3,8 +3,9 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "clock.h"
+#include "flows.h"
 #include "log.h"
 #include "xlbd.h"
 
@@ -37,14 +38,12 @@ static int count_flow(const struct xlb_flow_key *k, const struct xlb_flow *f, vo
 int xlbd_recount_active(struct xlbd *d)
 {
 	static __s64 n[XLB_MAX_BACKENDS];
-	struct timespec ts;
 	struct recount rc = {.n = n};
 	int err;
 
-	if (d->purge_pending)
+	if (d->flows.purge_pending)
 		xlbd_purge_stale_flows(d);
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-	rc.now = ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+	rc.now = xlb_now_ns(); /* after the purge, which walks the whole table */
 	memset(n, 0, sizeof(n));
 	err = xlb_dp_for_each_flow(d->dp, count_flow, &rc);
 	if (err) {
@@ -105,7 +104,7 @@ void xlbd_purge_stale_flows(struct xlbd *d)
 		lv.v[i] = (struct vip_ref){.key = d->cfg.vips[i].key, .id = d->cfg.vips[i].id};
 	qsort(lv.v, lv.n, sizeof(lv.v[0]), vip_ref_cmp);
 	err = xlb_dp_delete_flows(d->dp, flow_is_stale, &lv, &deleted);
-	d->purge_pending = err != 0;
+	d->flows.purge_pending = err != 0;
 	if (err)
 		pr_warn("cannot delete the flows of removed VIPs: retrying in 10 s", "err=\"%s\"",
 			strerror(-err));

@@ -2,21 +2,59 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <string.h>
-#include <time.h>
 
 #include "addr.h"
+#include "clock.h"
+#include "config.h"
+#include "dataplane.h"
+#include "health.h"
 #include "log.h"
-#include "xlbd.h"
+#include "probe.h"
 
-/* A probe callback needs the daemon and the backend id; ids index d->be. */
-struct probe_ctx {
-	struct xlbd *d;
-	__u32 id;
-	bool offset; /* the timer runs its first, shorter period (spread_ms) */
+/* 0.1 ms .. 1 s in 1-2.5-5 steps: a loopback connect is ~0.05 ms, a check timeout ~1 s. */
+const __u64 xlbd_check_bucket_us[XLBD_CHECK_BUCKETS] = {
+	100, 250, 500, 1000, 2500, 5000, 10000, 25000, 50000, 100000, 250000, 500000, 1000000,
 };
-static struct probe_ctx ctxs[XLB_MAX_BACKENDS];
-/* Outlier detection has a syn_retries reading of this backend to take a difference from. */
-static bool syn_baseline[XLB_MAX_BACKENDS];
+
+void xlbd_check_hist_observe(struct xlbd_check_hist *h, __u64 us)
+{
+	int i = 0;
+
+	while (i < XLBD_CHECK_BUCKETS && us > xlbd_check_bucket_us[i])
+		i++;
+	h->bucket[i]++;
+	h->count++;
+	h->sum_us += us;
+}
+
+void xlbd_health_record(struct xlbd_health *h, const struct xlbd_vip *v,
+			const struct xlbd_backend *b, bool ok, __u64 latency_us)
+{
+	struct xlbd_check_state *st = &h->be[b->id];
+	struct xlbd_check_hist *hist = &h->hist[v->id];
+
+	/* checked is false before the first result since the checks (re)started: a backend id
+	 * reused by another backend starts from zero (a counter reset, which Prometheus expects). */
+	if (!st->checked)
+		st->check_failures = 0;
+	if (!ok)
+		st->check_failures++;
+	if (!ok && !latency_us)
+		return; /* the probe could not start: no duration to speak of */
+	if (memcmp(&hist->key, &v->key, sizeof(v->key))) {
+		memset(hist, 0, sizeof(*hist));
+		hist->key = v->key;
+	}
+	xlbd_check_hist_observe(hist, latency_us);
+}
+
+const struct xlbd_check_hist *xlbd_health_hist(const struct xlbd_health *h,
+					       const struct xlbd_vip *v)
+{
+	const struct xlbd_check_hist *hist = &h->hist[v->id];
+
+	return memcmp(&hist->key, &v->key, sizeof(v->key)) ? NULL : hist;
+}
 
 static struct timeval ms_tv(__u32 ms)
 {
@@ -34,92 +72,63 @@ static __u32 spread_ms(__u32 id, __u32 interval_ms)
 	return interval_ms ? 1 + (__u32)(id * 2654435761u) % interval_ms : 0;
 }
 
-__u64 xlbd_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000ULL + ts.tv_nsec / 1000000;
-}
-
-struct xlbd_breaker_policy xlbd_check_policy(const struct xlbd_check *c)
-{
-	return (struct xlbd_breaker_policy){
-		.rise = c->rise,
-		.fall = c->fall,
-		.backoff_initial_ms = c->backoff_ms,
-		.backoff_max_ms = c->backoff_max_ms,
-		.slow_start_ms = c->slow_start_ms,
-	};
-}
-
 /* The backend with this id and its VIP. Every check calls this: the position found last time is
  * tried first (a configuration change may have moved it), so it is O(1) between changes. */
-static bool find(struct xlbd *d, __u32 id, struct xlbd_vip **vp, struct xlbd_backend **bp)
+static bool find(struct xlbd_health *h, __u32 id, struct xlbd_vip **vp, struct xlbd_backend **bp)
 {
-	struct xlbd_be_rt *rt = &d->be[id];
+	struct xlbd_check_state *st = &h->be[id];
+	const struct xlbd_config *cfg = h->cfg;
 
-	if (rt->vi < d->cfg.nvips && rt->bi < d->cfg.vips[rt->vi].nbe &&
-	    d->cfg.vips[rt->vi].be[rt->bi].id == id) {
-		*vp = &d->cfg.vips[rt->vi];
-		*bp = &(*vp)->be[rt->bi];
+	if (st->vi < cfg->nvips && st->bi < cfg->vips[st->vi].nbe &&
+	    cfg->vips[st->vi].be[st->bi].id == id) {
+		*vp = &cfg->vips[st->vi];
+		*bp = &(*vp)->be[st->bi];
 		return true;
 	}
-	*bp = xlbd_config_backend_by_id(&d->cfg, id, vp);
+	*bp = xlbd_config_backend_by_id(cfg, id, vp);
 	if (!*bp)
 		return false;
-	rt->vi = *vp - d->cfg.vips;
-	rt->bi = *bp - (*vp)->be;
+	st->vi = *vp - cfg->vips;
+	st->bi = *bp - (*vp)->be;
 	return true;
 }
 
-static void log_transition(struct xlbd *d, const struct xlbd_vip *v, const struct xlbd_backend *b,
-			   enum xlbd_circuit from, const char *reason)
+static void log_transition(const struct xlbd_check_state *st, const struct xlbd_vip *v,
+			   const struct xlbd_backend *b, enum xlbd_circuit from, const char *reason)
 {
 	char vs[XLB_ADDRSTRLEN], as[XLB_ADDRSTRLEN], q[128];
-	struct xlbd_be_rt *rt = &d->be[b->id];
 
 	xlb_format_vip(&v->key, vs, sizeof(vs));
 	xlb_format_addr(&b->addr, b->family, as, sizeof(as));
-	xlb_log(rt->br.state == XLBD_CIRCUIT_OPEN ? XLB_LOG_WARN : XLB_LOG_INFO,
-		rt->br.state == XLBD_CIRCUIT_OPEN     ? "backend down: circuit open"
-		: rt->br.state == XLBD_CIRCUIT_CLOSED ? "backend up: circuit closed"
+	xlb_log(st->br.state == XLBD_CIRCUIT_OPEN ? XLB_LOG_WARN : XLB_LOG_INFO,
+		st->br.state == XLBD_CIRCUIT_OPEN     ? "backend down: circuit open"
+		: st->br.state == XLBD_CIRCUIT_CLOSED ? "backend up: circuit closed"
 						      : "backend on trial: circuit half-open",
 		"vip=%s backend=%s from=%s to=%s reason=%s backoff_ms=%llu", vs, as,
-		xlbd_circuit_name(from), xlbd_circuit_name(rt->br.state),
-		xlb_log_quote(reason, q, sizeof(q)), (unsigned long long)rt->br.backoff_ms);
-}
-
-/* Push what changed (state or slow-start weight) into the maps. */
-static void reapply(struct xlbd *d)
-{
-	int err = xlbd_apply(d, NULL, false);
-
-	if (err)
-		pr_err("cannot update the maps", "err=\"%s\"", strerror(-err));
+		xlbd_circuit_name(from), xlbd_circuit_name(st->br.state),
+		xlb_log_quote(reason, q, sizeof(q)), (unsigned long long)st->br.backoff_ms);
 }
 
 static void on_probe(void *arg, bool ok, const char *err, __u64 latency_us)
 {
-	struct probe_ctx *c = arg;
-	struct xlbd *d = c->d;
-	struct xlbd_be_rt *rt = &d->be[c->id];
+	struct xlbd_check_state *st = arg;
+	struct xlbd_health *h = st->h;
 	struct xlbd_breaker_policy pol;
 	struct xlbd_backend *b;
 	struct xlbd_vip *v;
-	enum xlbd_circuit from = rt->br.state;
+	enum xlbd_circuit from = st->br.state;
 
-	rt->probe = NULL;
-	if (!find(d, c->id, &v, &b))
+	st->probe = NULL;
+	if (!find(h, st->id, &v, &b))
 		return;
-	xlbd_metrics_check_result(d, v, b, ok, latency_us); /* before `checked` is set */
-	rt->checked = true;
-	rt->last_ok = ok;
-	snprintf(rt->last_err, sizeof(rt->last_err), "%s", ok ? "" : err);
-	rt->last_latency_us = latency_us;
-	rt->last_ms = xlbd_now_ms();
+	xlbd_health_record(h, v, b, ok, latency_us); /* before `checked` is set */
+	st->checked = true;
+	st->last_ok = ok;
+	snprintf(st->last_err, sizeof(st->last_err), "%s", ok ? "" : err);
+	st->last_latency_us = latency_us;
+	st->last_ms = xlb_now_ms();
 	pol = xlbd_check_policy(xlbd_backend_check(v, b));
-	if (!ok && rt->br.state == XLBD_CIRCUIT_CLOSED && rt->br.fails == 0) {
+	if (!ok && st->br.state == XLBD_CIRCUIT_CLOSED && st->br.fails == 0) {
 		char vs[XLB_ADDRSTRLEN], as[XLB_ADDRSTRLEN], q[128];
 
 		/* The first failure of a run, not every one: logs stay readable. */
@@ -128,15 +137,18 @@ static void on_probe(void *arg, bool ok, const char *err, __u64 latency_us)
 		pr_info("health check failed", "vip=%s backend=%s err=%s", vs, as,
 			xlb_log_quote(err, q, sizeof(q)));
 	}
-	if (xlbd_breaker_result(&rt->br, &pol, ok, rt->last_ms)) {
-		log_transition(d, v, b, from, ok ? "checks passed" : err);
-		reapply(d); /* at once: stateless failover re-steers its flows */
+	if (xlbd_breaker_result(&st->br, &pol, ok, st->last_ms)) {
+		log_transition(st, v, b, from, ok ? "checks passed" : err);
+		st->ramp_weight = xlbd_breaker_weight(&st->br, &pol, b->weight, st->last_ms);
+		h->changed(
+			h->arg); /* applied this loop turn: stateless failover re-steers its flows */
 	}
 }
 
-static void start_probe(struct xlbd *d, const struct xlbd_vip *v, const struct xlbd_backend *b)
+static void start_probe(struct xlbd_health *h, const struct xlbd_vip *v,
+			const struct xlbd_backend *b)
 {
-	struct xlbd_be_rt *rt = &d->be[b->id];
+	struct xlbd_check_state *st = &h->be[b->id];
 	const struct xlbd_check *c = xlbd_backend_check(v, b);
 	struct xlbd_probe_spec s = {
 		.kind = c->kind,
@@ -152,116 +164,131 @@ static void start_probe(struct xlbd *d, const struct xlbd_vip *v, const struct x
 	memcpy(s.path, c->path, sizeof(s.path));
 	memcpy(s.host, c->host, sizeof(s.host));
 	memcpy(s.payload, c->payload, sizeof(s.payload));
-	err = xlbd_probe_start(d->base, &s, on_probe, &ctxs[b->id], &rt->probe);
+	err = xlbd_probe_start(h->base, &s, on_probe, st, &st->probe);
 	if (err) {
-		rt->probe = NULL;
-		on_probe(&ctxs[b->id], false, strerror(-err), 0);
+		st->probe = NULL;
+		on_probe(st, false, strerror(-err), 0);
 	}
 }
 
 static void on_interval(evutil_socket_t fd, short what, void *arg)
 {
-	struct probe_ctx *c = arg;
-	struct xlbd *d = c->d;
-	struct xlbd_be_rt *rt = &d->be[c->id];
+	struct xlbd_check_state *st = arg;
+	struct xlbd_health *h = st->h;
 	struct xlbd_breaker_policy pol;
 	struct xlbd_backend *b;
 	struct xlbd_vip *v;
-	enum xlbd_circuit from = rt->br.state;
+	enum xlbd_circuit from = st->br.state;
 	bool changed = false;
+	__u64 now = xlb_now_ms();
+	__u32 w;
 
 	(void)fd, (void)what;
-	if (c->offset) { /* from now on, every interval */
-		struct timeval tv = ms_tv(rt->interval_ms);
+	if (st->offset) { /* from now on, every interval */
+		struct timeval tv = ms_tv(st->interval_ms);
 
-		c->offset = false;
-		event_add(rt->timer, &tv);
+		st->offset = false;
+		event_add(st->timer, &tv);
 	}
-	if (!find(d, c->id, &v, &b))
+	if (!find(h, st->id, &v, &b))
 		return;
 	pol = xlbd_check_policy(xlbd_backend_check(v, b));
-	if (xlbd_breaker_tick(&rt->br, &pol, xlbd_now_ms())) {
-		log_transition(d, v, b, from, "back-off elapsed");
+	if (xlbd_breaker_tick(&st->br, &pol, now)) {
+		log_transition(st, v, b, from, "back-off elapsed");
 		changed = true;
 	}
-	/* Slow start: the ramp moves in steps; republish when the step changes. */
-	const char *why;
-	if (xlbd_backend_dp_state(d, v, b, &why) == XLB_BE_UP &&
-	    xlbd_backend_weight(d, v, b) != rt->eff_weight)
-		changed = true;
+	/* Slow start: the ramp moves in steps; the table is rebuilt when the step changes. */
+	w = xlbd_breaker_weight(&st->br, &pol, b->weight, now);
+	changed |= w != st->ramp_weight;
+	st->ramp_weight = w;
 	if (changed)
-		reapply(d);
-	if (!rt->probe)
-		start_probe(d, v, b);
+		h->changed(h->arg);
+	if (!st->probe)
+		start_probe(h, v, b);
 }
 
-static void stop_backend(struct xlbd *d, __u32 id)
+static void stop_backend(struct xlbd_check_state *st)
 {
-	struct xlbd_be_rt *rt = &d->be[id];
-
-	if (rt->probe)
-		xlbd_probe_cancel(rt->probe);
-	if (rt->timer)
-		event_free(rt->timer);
-	rt->probe = NULL;
-	rt->timer = NULL;
-	rt->active = false;
-	rt->checked = false;
-	syn_baseline[id] = false;
+	if (st->probe)
+		xlbd_probe_cancel(st->probe);
+	if (st->timer)
+		event_free(st->timer);
+	st->probe = NULL;
+	st->timer = NULL;
+	st->active = false;
+	st->checked = false;
+	st->syn_baseline = false;
 }
 
-void xlbd_health_sync(struct xlbd *d, const struct xlbd_config *old)
+void xlbd_health_init(struct xlbd_health *h, struct event_base *base, struct xlb_dp *dp,
+		      const struct xlbd_config *cfg, void (*changed)(void *arg), void *arg)
+{
+	h->base = base;
+	h->dp = dp;
+	h->cfg = cfg;
+	h->changed = changed;
+	h->arg = arg;
+	for (__u32 id = 0; id < XLB_MAX_BACKENDS; id++) {
+		h->be[id].h = h;
+		h->be[id].id = id;
+	}
+}
+
+void xlbd_health_sync(struct xlbd_health *h, const struct xlbd_config *old, bool starting)
 {
 	static bool wanted[XLB_MAX_BACKENDS];
-	__u64 now = xlbd_now_ms();
+	__u64 now = xlb_now_ms();
 
 	memset(wanted, 0, sizeof(wanted));
-	for (size_t i = 0; i < d->cfg.nvips; i++) {
-		struct xlbd_vip *v = &d->cfg.vips[i];
+	for (size_t i = 0; i < h->cfg->nvips; i++) {
+		const struct xlbd_vip *v = &h->cfg->vips[i];
 
 		for (size_t j = 0; j < v->nbe; j++) {
-			struct xlbd_backend *b = &v->be[j];
-			struct xlbd_be_rt *rt = &d->be[b->id];
+			const struct xlbd_backend *b = &v->be[j];
+			struct xlbd_check_state *st = &h->be[b->id];
 			const struct xlbd_check *c = xlbd_backend_check(v, b);
+			struct xlbd_breaker_policy pol = xlbd_check_policy(c);
 			struct timeval tv = ms_tv(spread_ms(b->id, c->interval_ms));
 
-			if (c->kind == XLBD_CHECK_NONE || b->admin == XLBD_ADMIN_DISABLED)
+			if (c->kind == XLB_CHECK_NONE || b->admin == XLB_ADMIN_DISABLED)
 				continue;
 			wanted[b->id] = true;
-			if (rt->active && rt->vip_id == v->id && rt->interval_ms == c->interval_ms)
-				continue;
 			/* A backend that was already serving (restart, or checks switched on for
 			 * it) starts closed; a new one must pass `rise` checks first. */
-			if (!rt->active)
+			if (!st->active)
 				xlbd_breaker_init(
-					&rt->br,
-					d->starting || xlbd_config_backend_by_id(old, b->id, NULL),
+					&st->br,
+					starting || xlbd_config_backend_by_id(old, b->id, NULL),
 					now);
-			if (rt->timer)
-				event_free(rt->timer);
-			ctxs[b->id] = (struct probe_ctx){d, b->id, true};
-			rt->timer = event_new(d->base, -1, EV_PERSIST, on_interval, &ctxs[b->id]);
-			if (!rt->timer)
+			/* A weight given since the last look is no slow-start step. */
+			st->ramp_weight = xlbd_breaker_weight(&st->br, &pol, b->weight, now);
+			if (st->active && st->vip_id == v->id && st->interval_ms == c->interval_ms)
 				continue;
-			event_add(rt->timer, &tv);
-			rt->active = true;
-			rt->vip_id = v->id;
-			rt->interval_ms = c->interval_ms;
-			if (!rt->probe)
-				start_probe(d, v,
+			if (st->timer)
+				event_free(st->timer);
+			st->offset = true;
+			st->timer = event_new(h->base, -1, EV_PERSIST, on_interval, st);
+			if (!st->timer)
+				continue;
+			event_add(st->timer, &tv);
+			st->active = true;
+			st->vip_id = v->id;
+			st->interval_ms = c->interval_ms;
+			if (!st->probe)
+				start_probe(h, v,
 					    b); /* first check now, not an interval from now */
 		}
 	}
 	for (__u32 id = 1; id < XLB_MAX_BACKENDS; id++)
-		if (d->be[id].active && !wanted[id])
-			stop_backend(d, id);
+		if (h->be[id].active && !wanted[id])
+			stop_backend(&h->be[id]);
 }
 
-void xlbd_health_stop(struct xlbd *d)
+void xlbd_health_stop(struct xlbd_health *h)
 {
 	for (__u32 id = 1; id < XLB_MAX_BACKENDS; id++)
-		if (d->be[id].active || d->be[id].probe)
-			stop_backend(d, id);
+		if (h->be[id].active || h->be[id].probe)
+			stop_backend(&h->be[id]);
 }
 
 /*
@@ -271,16 +298,16 @@ void xlbd_health_stop(struct xlbd *d)
  * it may close again (a backend that answers checks but drops traffic flaps, and its back-off
  * grows).
  */
-void xlbd_outlier_scan(struct xlbd *d)
+void xlbd_health_outlier_scan(struct xlbd_health *h)
 {
 	bool changed = false;
 
-	for (size_t i = 0; i < d->cfg.nvips; i++) {
-		struct xlbd_vip *v = &d->cfg.vips[i];
+	for (size_t i = 0; i < h->cfg->nvips; i++) {
+		const struct xlbd_vip *v = &h->cfg->vips[i];
 
 		for (size_t j = 0; j < v->nbe; j++) {
-			struct xlbd_backend *b = &v->be[j];
-			struct xlbd_be_rt *rt = &d->be[b->id];
+			const struct xlbd_backend *b = &v->be[j];
+			struct xlbd_check_state *st = &h->be[b->id];
 			const struct xlbd_check *c = xlbd_backend_check(v, b);
 			struct xlbd_breaker_policy pol = xlbd_check_policy(c);
 			struct xlb_traffic t;
@@ -288,37 +315,38 @@ void xlbd_outlier_scan(struct xlbd *d)
 
 			/* Read only where detection is on: a map lookup per backend and second
 			 * otherwise (8,000 syscalls a second for as many checked backends). */
-			if (!c->outlier || !rt->active) {
-				rt->outlier_strikes = 0;
-				syn_baseline[b->id] = false;
+			if (!c->outlier || !st->active) {
+				st->outlier_strikes = 0;
+				st->syn_baseline = false;
 				continue;
 			}
-			if (xlb_dp_read_backend_traffic(d->dp, b->id, &t))
+			if (xlb_dp_read_backend_traffic(h->dp, b->id, &t))
 				continue;
-			delta = t.syn_retries - rt->syn_retries;
-			rt->syn_retries = t.syn_retries;
-			if (!syn_baseline[b->id] || rt->br.state != XLBD_CIRCUIT_CLOSED) {
+			delta = t.syn_retries - st->syn_retries;
+			st->syn_retries = t.syn_retries;
+			if (!st->syn_baseline || st->br.state != XLBD_CIRCUIT_CLOSED) {
 				/* The first reading is only a baseline: the counter holds all retries
 				 * since the data plane started, not the last second's. */
-				syn_baseline[b->id] = true;
-				rt->outlier_strikes = 0;
+				st->syn_baseline = true;
+				st->outlier_strikes = 0;
 				continue;
 			}
-			rt->outlier_strikes =
-				delta >= c->outlier_rate ? rt->outlier_strikes + 1 : 0;
-			if (rt->outlier_strikes < c->fall)
+			st->outlier_strikes =
+				delta >= c->outlier_rate ? st->outlier_strikes + 1 : 0;
+			if (st->outlier_strikes < c->fall)
 				continue;
-			rt->outlier_strikes = 0;
-			if (xlbd_breaker_trip(&rt->br, &pol, xlbd_now_ms())) {
+			st->outlier_strikes = 0;
+			if (xlbd_breaker_trip(&st->br, &pol, xlb_now_ms())) {
 				char reason[64];
 
 				snprintf(reason, sizeof(reason), "syn retries %llu/s",
 					 (unsigned long long)delta);
-				log_transition(d, v, b, XLBD_CIRCUIT_CLOSED, reason);
+				log_transition(st, v, b, XLBD_CIRCUIT_CLOSED, reason);
+				st->ramp_weight = b->weight; /* open: no ramp */
 				changed = true;
 			}
 		}
 	}
 	if (changed)
-		reapply(d);
+		h->changed(h->arg);
 }

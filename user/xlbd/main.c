@@ -17,6 +17,7 @@
 
 #include "addr.h"
 #include "ctl_proto.h"
+#include "files.h"
 #include "log.h"
 #include "xlbd.h"
 
@@ -156,26 +157,6 @@ static int interface_mac(const char *ifname, __u8 mac[6])
 	return err;
 }
 
-static int mkdir_parent(const char *path)
-{
-	char buf[4096];
-	char *slash;
-
-	snprintf(buf, sizeof(buf), "%s", path);
-	slash = strrchr(buf, '/');
-	if (!slash || slash == buf)
-		return 0;
-	*slash = '\0';
-	for (char *p = buf + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		mkdir(buf, 0755);
-		*p = '/';
-	}
-	return mkdir(buf, 0755) && errno != EEXIST ? -errno : 0;
-}
-
 /* The state file, or a new empty state with a fresh seed when there is none. */
 static int load_state(struct xlbd *d)
 {
@@ -186,7 +167,7 @@ static int load_state(struct xlbd *d)
 		memset(&d->cfg, 0, sizeof(d->cfg));
 		if (getrandom(&d->cfg.hash_seed, sizeof(d->cfg.hash_seed), 0) < 0)
 			d->cfg.hash_seed = (__u32)getpid() * 2654435761u;
-		e = mkdir_parent(d->state_path);
+		e = xlb_mkdir_parent(d->state_path, 0755);
 		if (!e)
 			e = xlbd_config_save(d->state_path, &d->cfg, err, sizeof(err));
 		else
@@ -202,155 +183,14 @@ static int load_state(struct xlbd *d)
 	return e;
 }
 
-static void set_backend_mac(struct xlbd *d, __u32 id, const __u8 *mac, const char *vip,
-			    const char *addr)
-{
-	struct xlbd_be_rt *rt = &d->be[id];
-	char ms[18] = "none";
-
-	if (mac && rt->mac_known && !memcmp(rt->mac, mac, 6))
-		return;
-	if (!mac && !rt->mac_known)
-		return;
-	if (mac)
-		snprintf(ms, sizeof(ms), "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2],
-			 mac[3], mac[4], mac[5]);
-	if (mac) {
-		memcpy(rt->mac, mac, 6);
-		rt->mac_known = true;
-		pr_info("backend mac learned", "vip=%s backend=%s mac=%s", vip, addr, ms);
-	} else {
-		rt->mac_known = false;
-		pr_warn("backend unreachable: neighbour resolution failed", "vip=%s backend=%s",
-			vip, addr);
-	}
-}
-
-/* Apply what MAC changes made different, logging (not failing) on error. */
-static void reapply(struct xlbd *d)
-{
-	int err = xlbd_apply(d, NULL, false);
-
-	if (err)
-		pr_err("cannot update the maps", "err=\"%s\"", strerror(-err));
-}
-
-static void on_neigh(const struct xlb_addr *addr, __u8 family, const __u8 *mac, void *arg)
-{
-	char vs[XLB_ADDRSTRLEN], as[XLB_ADDRSTRLEN];
-	struct xlbd *d = arg;
-	bool changed = false;
-
-	for (size_t i = 0; i < d->cfg.nvips; i++) {
-		struct xlbd_vip *v = &d->cfg.vips[i];
-		struct xlbd_backend *b = xlbd_vip_find_backend(v, addr, family);
-		struct xlbd_be_rt before;
-
-		if (!b)
-			continue;
-		before = d->be[b->id];
-		xlb_format_vip(&v->key, vs, sizeof(vs));
-		xlb_format_addr(addr, family, as, sizeof(as));
-		set_backend_mac(d, b->id, mac, vs, as);
-		changed |= memcmp(&before, &d->be[b->id], sizeof(before)) != 0;
-	}
-	if (changed)
-		reapply(d);
-}
-
-/* Neighbour entries for backends whose MAC is unknown (one dump per family, not per backend). */
-static void learn_from_dump(const struct xlb_addr *addr, __u8 family, const __u8 *mac, void *arg)
-{
-	char vs[XLB_ADDRSTRLEN], as[XLB_ADDRSTRLEN];
-	struct xlbd *d = arg;
-
-	for (size_t i = 0; i < d->cfg.nvips; i++) {
-		struct xlbd_vip *v = &d->cfg.vips[i];
-		struct xlbd_backend *b = xlbd_vip_find_backend(v, addr, family);
-
-		if (!b || d->be[b->id].mac_known)
-			continue;
-		xlb_format_vip(&v->key, vs, sizeof(vs));
-		xlb_format_addr(addr, family, as, sizeof(as));
-		set_backend_mac(d, b->id, mac, vs, as);
-	}
-}
-
-bool xlbd_learn_macs(struct xlbd *d)
-{
-	bool want[2] = {false, false};
-	size_t unknown = 0, still = 0;
-
-	for (size_t i = 0; i < d->cfg.nvips; i++)
-		for (size_t j = 0; j < d->cfg.vips[i].nbe; j++)
-			if (!d->be[d->cfg.vips[i].be[j].id].mac_known) {
-				want[d->cfg.vips[i].key.family == XLB_AF_INET6] = true;
-				unknown++;
-			}
-	if (!unknown)
-		return false;
-	for (int f = 0; f < 2; f++)
-		if (want[f])
-			xlbd_neigh_dump(d->neigh, f ? XLB_AF_INET6 : XLB_AF_INET, learn_from_dump,
-					d);
-	/* Those still unknown: make the kernel ask (ARP / neighbour solicitation). */
-	for (size_t i = 0; i < d->cfg.nvips; i++) {
-		for (size_t j = 0; j < d->cfg.vips[i].nbe; j++) {
-			struct xlbd_backend *b = &d->cfg.vips[i].be[j];
-
-			if (!d->be[b->id].mac_known) {
-				xlbd_neigh_solicit(&b->addr, b->family);
-				still++;
-			}
-		}
-	}
-	return still < unknown;
-}
-
-void xlbd_resolve_backends(struct xlbd *d)
-{
-	if (xlbd_learn_macs(d))
-		reapply(d);
-}
-
-/* After a restart the maps still hold the MACs the last xlbd used: start from those, so that
- * no backend looks down (and no flow moves) while the neighbour table is asked again. */
-static void seed_macs_from_maps(struct xlbd *d)
-{
-	static const __u8 zero[6];
-
-	for (size_t i = 0; i < d->cfg.nvips; i++) {
-		struct xlbd_vip *v = &d->cfg.vips[i];
-
-		for (size_t j = 0; j < v->nbe; j++) {
-			struct xlbd_backend *b = &v->be[j];
-			struct xlb_backend cur;
-
-			if (xlb_dp_get_backend(d->dp, b->id, &cur) || cur.vip_id != v->id ||
-			    cur.family != b->family ||
-			    memcmp(&cur.addr, &b->addr, sizeof(b->addr)) ||
-			    !memcmp(cur.mac, zero, 6))
-				continue;
-			memcpy(d->be[b->id].mac, cur.mac, 6);
-			d->be[b->id].mac_known = true;
-		}
-	}
-}
-
-static void on_neigh_readable(evutil_socket_t fd, short what, void *arg)
-{
-	(void)fd, (void)what;
-	xlbd_neigh_read(((struct xlbd *)arg)->neigh);
-}
-
 static void on_timer(evutil_socket_t fd, short what, void *arg)
 {
 	struct xlbd *d = arg;
 	static unsigned int ticks;
 
 	(void)fd, (void)what;
-	xlbd_resolve_backends(d);
-	xlbd_outlier_scan(d);
+	xlbd_macs_learn(&d->macs);
+	xlbd_health_outlier_scan(&d->health);
 	if (++ticks % 10 == 0) /* every 10 s */
 		xlbd_recount_active(d);
 }
@@ -364,6 +204,9 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 	event_base_loopexit(d->base, NULL);
 }
 
+/* main.c's own events: the one-second timer and the signals that stop xlbd. */
+static struct event *loop_evs[3];
+
 static int setup_loop(struct xlbd *d)
 {
 	struct timeval second = {1, 0};
@@ -371,27 +214,22 @@ static int setup_loop(struct xlbd *d)
 	d->base = event_base_new();
 	if (!d->base)
 		return -ENOMEM;
-	d->neigh_ev = event_new(d->base, xlbd_neigh_fd(d->neigh), EV_READ | EV_PERSIST,
-				on_neigh_readable, d);
-	d->timer_ev = event_new(d->base, -1, EV_PERSIST, on_timer, d);
-	d->sigterm_ev = evsignal_new(d->base, SIGTERM, on_signal, d);
-	d->sigint_ev = evsignal_new(d->base, SIGINT, on_signal, d);
-	if (!d->neigh_ev || !d->timer_ev || !d->sigterm_ev || !d->sigint_ev)
+	loop_evs[0] = event_new(d->base, -1, EV_PERSIST, on_timer, d);
+	loop_evs[1] = evsignal_new(d->base, SIGTERM, on_signal, d);
+	loop_evs[2] = evsignal_new(d->base, SIGINT, on_signal, d);
+	if (!loop_evs[0] || !loop_evs[1] || !loop_evs[2])
 		return -ENOMEM;
-	event_add(d->neigh_ev, NULL);
-	event_add(d->timer_ev, &second);
-	event_add(d->sigterm_ev, NULL);
-	event_add(d->sigint_ev, NULL);
+	event_add(loop_evs[0], &second);
+	event_add(loop_evs[1], NULL);
+	event_add(loop_evs[2], NULL);
 	return 0;
 }
 
 static void teardown_loop(struct xlbd *d)
 {
-	struct event *evs[] = {d->neigh_ev, d->timer_ev, d->sigterm_ev, d->sigint_ev};
-
-	for (size_t i = 0; i < sizeof(evs) / sizeof(evs[0]); i++)
-		if (evs[i])
-			event_free(evs[i]);
+	for (size_t i = 0; i < sizeof(loop_evs) / sizeof(loop_evs[0]); i++)
+		if (loop_evs[i])
+			event_free(loop_evs[i]);
 	if (d->base)
 		event_base_free(d->base);
 }
@@ -431,22 +269,26 @@ int main(int argc, char **argv)
 	}
 	pr_info("program loaded", "interface=%s pin_dir=%s maps=%s ring_size=%u flows=%u", d.ifname,
 		d.pin_dir, d.dp->reused ? "reused" : "new", d.dp->ring_size, d.dp->flow_entries);
+	err = setup_loop(&d);
+	if (!err)
+		err = xlbd_apply_init(&d);
+	if (err)
+		goto out;
+	/* What the data plane should see of a backend comes from its MAC and its circuit; when
+	 * either changes, the configuration is applied again (once per loop turn). */
+	d.view = (struct xlbd_view){.macs = &d.macs, .health = &d.health};
+	xlbd_health_init(&d.health, d.base, d.dp, &d.cfg, xlbd_apply_soon, &d);
 	if (d.dp->reused)
-		seed_macs_from_maps(&d);
-	err = xlbd_neigh_open(&d.neigh, d.ifindex, on_neigh, &d);
+		xlbd_macs_seed(&d.macs, d.dp);
+	err = xlbd_macs_open(&d.macs, d.base, d.ifindex, &d.cfg, xlbd_apply_soon, &d);
 	if (err) {
 		pr_err("cannot open the neighbour monitor", "err=\"%s\"", strerror(-err));
 		goto out;
 	}
-	err = setup_loop(&d);
-	if (err)
-		goto out;
 	/* Backends in the state file served before this start: their circuits begin closed, so
 	 * a restart moves no flow. */
-	d.starting = true;
-	xlbd_health_sync(&d, NULL);
-	d.starting = false;
-	xlbd_resolve_backends(&d);
+	xlbd_health_sync(&d.health, NULL, true);
+	xlbd_macs_learn(&d.macs);
 	err = xlbd_apply(&d, NULL, true);
 	if (err) {
 		pr_err("cannot write the configuration to the maps", "err=\"%s\"", strerror(-err));
@@ -465,7 +307,7 @@ int main(int argc, char **argv)
 		d.state_path, d.cfg.nvips);
 	event_base_dispatch(d.base);
 
-	if (d.detach_and_exit) {
+	if (d.commands.detach_and_exit) {
 		err = xlbd_detach(&d);
 		if (!err)
 			err = xlb_dp_unpin(d.dp);
@@ -476,10 +318,11 @@ out:
 	xlbd_metrics_close(&d); /* before the event base goes */
 	xlbd_control_close(&d);
 	xlbd_events_close(&d);
-	xlbd_health_stop(&d);
+	xlbd_health_stop(&d.health);
+	xlbd_macs_close(&d.macs);
+	xlbd_apply_free(&d);
 	teardown_loop(&d);
-	xlbd_neigh_close(d.neigh);
-	xlb_dp_destroy(d.explain);
+	xlbd_explain_close(&d);
 	xlb_dp_destroy(d.dp);
 	xlbd_config_free(&d.cfg);
 	return err ? 1 : 0;

@@ -7,9 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "probe.h"
 
 /*
@@ -39,7 +39,7 @@ struct xlbd_probe {
 	int conn_err;	  /* connect's outcome when known without waiting (0 or an errno), or -1 */
 	bool established; /* the handshake completed */
 	bool peer_closed; /* the server closed its side (read returned 0) */
-	char req[2 * XLBD_CHECK_STR + 128];
+	char req[2 * XLB_CHECK_STR + 128];
 	size_t req_len, sent;
 	char resp[256];
 	size_t resp_len;
@@ -49,39 +49,13 @@ struct xlbd_probe {
 	_Alignas(max_align_t) unsigned char ev[]; /* two struct event */
 };
 
-static const char *const kind_names[] = {"none", "tcp", "http", "udp"};
-
-const char *xlbd_check_kind_name(enum xlbd_check_kind k)
-{
-	return (unsigned)k < 4 ? kind_names[k] : "unknown";
-}
-
-int xlbd_parse_check_kind(const char *s, enum xlbd_check_kind *k)
-{
-	for (int i = 0; i < 4; i++) {
-		if (!strcmp(s, kind_names[i])) {
-			*k = i;
-			return 0;
-		}
-	}
-	return -EINVAL;
-}
-
-static __u64 now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000ULL + ts.tv_nsec / 1000;
-}
-
 static void probe_free(struct xlbd_probe *p)
 {
 	/* Both events are assigned before the socket exists (xlbd_probe_start). */
 	event_del(p->io);
 	event_del(p->timer);
 	if (p->fd >= 0) {
-		if (p->established && (p->spec.kind == XLBD_CHECK_TCP || p->peer_closed)) {
+		if (p->established && (p->spec.kind == XLB_CHECK_TCP || p->peer_closed)) {
 			static const struct linger rst = {.l_onoff = 1, .l_linger = 0};
 
 			setsockopt(p->fd, SOL_SOCKET, SO_LINGER, &rst, sizeof(rst));
@@ -95,7 +69,7 @@ static void finish(struct xlbd_probe *p, bool ok, const char *err)
 {
 	xlbd_probe_cb cb = p->cb;
 	void *arg = p->arg;
-	__u64 lat = now_us() - p->start_us;
+	__u64 lat = xlb_now_us() - p->start_us;
 	char why[96] = "";
 
 	if (!ok)
@@ -166,7 +140,7 @@ static void on_io(evutil_socket_t fd, short what, void *arg)
 			return finish(p, false, err);
 		}
 		p->established = true;
-		if (p->spec.kind == XLBD_CHECK_TCP)
+		if (p->spec.kind == XLB_CHECK_TCP)
 			return finish(p, true, NULL);
 		p->phase = SENDING;
 	}
@@ -192,7 +166,7 @@ static void on_io(evutil_socket_t fd, short what, void *arg)
 			 errno == ECONNREFUSED ? "port unreachable" : strerror(errno));
 		return finish(p, false, err);
 	}
-	if (p->spec.kind == XLBD_CHECK_UDP)
+	if (p->spec.kind == XLB_CHECK_UDP)
 		return finish(p, true, NULL);
 	p->resp_len += n;
 	p->peer_closed = n == 0;
@@ -222,7 +196,7 @@ static void build_request(struct xlbd_probe *p)
 	const struct xlbd_probe_spec *s = &p->spec;
 	char host[INET6_ADDRSTRLEN + 2] = "";
 
-	if (s->kind == XLBD_CHECK_UDP) {
+	if (s->kind == XLB_CHECK_UDP) {
 		p->req_len = snprintf(p->req, sizeof(p->req), "%s", s->payload);
 		return;
 	}
@@ -245,14 +219,14 @@ int xlbd_probe_start(struct event_base *base, const struct xlbd_probe_spec *spec
 	struct sockaddr_in6 s6 = {.sin6_family = AF_INET6, .sin6_port = htons(spec->port)};
 	struct sockaddr_in s4 = {.sin_family = AF_INET, .sin_port = htons(spec->port)};
 	struct timeval tv = {spec->timeout_ms / 1000, (spec->timeout_ms % 1000) * 1000};
-	int type = spec->kind == XLBD_CHECK_UDP ? SOCK_DGRAM : SOCK_STREAM;
+	int type = spec->kind == XLB_CHECK_UDP ? SOCK_DGRAM : SOCK_STREAM;
 	size_t evsz = event_get_struct_event_size();
 	struct sockaddr *sa;
 	socklen_t salen;
 	struct xlbd_probe *p;
 	int err;
 
-	if (spec->kind == XLBD_CHECK_NONE)
+	if (spec->kind == XLB_CHECK_NONE)
 		return -EINVAL;
 	p = calloc(1, sizeof(*p) + 2 * evsz);
 	if (!p)
@@ -267,14 +241,14 @@ int xlbd_probe_start(struct event_base *base, const struct xlbd_probe_spec *spec
 	p->timer = (struct event *)(p->ev + evsz);
 	event_assign(p->io, base, -1, 0, on_io, p);
 	evtimer_assign(p->timer, base, on_timeout, p);
-	p->start_us = now_us();
+	p->start_us = xlb_now_us();
 	p->fd = socket(spec->family == XLB_AF_INET ? AF_INET : AF_INET6,
 		       type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (p->fd < 0) {
 		err = -errno;
 		goto fail;
 	}
-	if (spec->kind != XLBD_CHECK_TCP)
+	if (spec->kind != XLB_CHECK_TCP)
 		build_request(p);
 	if (spec->family == XLB_AF_INET) {
 		s4.sin_addr.s_addr = spec->addr.v4;

@@ -6,22 +6,19 @@
 #include <linux/types.h>
 #include <stdbool.h>
 
+#include "names.h"
 #include "xlb_abi.h"
 
-enum xlbd_check_kind { XLBD_CHECK_NONE, XLBD_CHECK_TCP, XLBD_CHECK_HTTP, XLBD_CHECK_UDP };
-
-#define XLBD_CHECK_STR 128
-
 struct xlbd_probe_spec {
-	enum xlbd_check_kind kind;
+	enum xlb_check_kind kind;
 	struct xlb_addr addr;
 	__u8 family;
 	__u16 port; /* host order */
 	__u32 timeout_ms;
-	char path[XLBD_CHECK_STR];    /* http */
-	char host[XLBD_CHECK_STR];    /* http Host header; empty: the address */
-	__u16 status_lo, status_hi;   /* http: accepted status range */
-	char payload[XLBD_CHECK_STR]; /* udp: request; any reply is success */
+	char path[XLB_CHECK_STR];    /* http */
+	char host[XLB_CHECK_STR];    /* http Host header; empty: the address */
+	__u16 status_lo, status_hi;  /* http: accepted status range */
+	char payload[XLB_CHECK_STR]; /* udp: request; any reply is success */
 };
 
 struct xlbd_probe;
@@ -34,8 +31,5 @@ int xlbd_probe_start(struct event_base *base, const struct xlbd_probe_spec *spec
 		     void *arg, struct xlbd_probe **out);
 /* Stops a probe in flight without calling cb. */
 void xlbd_probe_cancel(struct xlbd_probe *p);
-
-const char *xlbd_check_kind_name(enum xlbd_check_kind k);
-int xlbd_parse_check_kind(const char *s, enum xlbd_check_kind *k);
 
 #endif /* XLBD_PROBE_H */
