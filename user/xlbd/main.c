@@ -278,13 +278,13 @@ int main(int argc, char **argv)
 	 * either changes, the configuration is applied again (once per loop turn). */
 	d.view = (struct xlbd_view){.macs = &d.macs, .health = &d.health};
 	xlbd_health_init(&d.health, d.base, d.dp, &d.cfg, xlbd_apply_soon, &d);
-	if (d.dp->reused)
-		xlbd_macs_seed(&d.macs, d.dp);
 	err = xlbd_macs_open(&d.macs, d.base, d.ifindex, &d.cfg, xlbd_apply_soon, &d);
 	if (err) {
 		pr_err("cannot open the neighbour monitor", "err=\"%s\"", strerror(-err));
 		goto out;
 	}
+	if (d.dp->reused)
+		xlbd_macs_seed(&d.macs, d.dp);
 	/* Backends in the state file served before this start: their circuits begin closed, so
 	 * a restart moves no flow. */
 	xlbd_health_sync(&d.health, NULL, true);
