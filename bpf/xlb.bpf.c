@@ -2,32 +2,16 @@
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
 #include <linux/in.h>
-#include <linux/ip.h>
-#include <linux/ipv6.h>
-#include <linux/tcp.h>
-#include <linux/udp.h>
 #include <bpf/bpf_helpers.h>
-#include <bpf/bpf_endian.h>
 
 #include "xlb_abi.h"
 #include "xlb_counters.h"
 #include "xlb_hash.h"
 
-/* Load-time knobs, set through the skeleton's rodata before load. */
-const volatile __u32 ring_size = XLB_DEFAULT_RING_SIZE; /* largest ring length accepted */
-const volatile __u32 hash_seed = 0;
-const volatile __u64 udp_timeout_ns = 30ULL * 1000000000ULL;
-/* Refresh a flow's last-seen time at most this often: writing it on every packet would bounce
- * the entry's cache line between CPUs. Must be well below udp_timeout_ns. */
-const volatile __u64 flow_touch_ns = 1000000000ULL;
-const volatile __u8 lb_mac_set = 0;
-/* An explain instance (xlbctl flow explain): shares the live maps, writes none of them, and
- * records the packet's path in xlb_explain instead. 0 in the live program, where the verifier
- * removes every explain branch. */
-const volatile __u8 explain_mode = 0;
-const volatile __u8 lb_mac[ETH_ALEN] = {};
-
+/* Each header includes what it needs. */
+#include "lib/knobs.h"
 #include "lib/maps.h"
+#include "lib/writes.h" /* every map write of the program, and the explain rule */
 #include "lib/stats.h"
 #include "lib/parse.h"
 #include "lib/pick.h"
@@ -53,8 +37,7 @@ static __always_inline struct xlb_backend *flow_backend(struct xlb_flow *flow, _
 		return NULL;
 	}
 	count(XLB_C_FLOW_HIT);
-	if (now - flow->last_seen_ns > flow_touch_ns && !explain_mode)
-		flow->last_seen_ns = now;
+	flow_touch(flow, now);
 	return be;
 }
 
@@ -81,44 +64,29 @@ static __always_inline int forward_dsr_l2(struct xdp_md *ctx, const struct xlb_b
 	return count_action(XDP_TX);
 }
 
-static __always_inline void active_add(__u32 be_id, __s64 delta)
-{
-	__s64 *n;
-
-	if (explain_mode)
-		return;
-	n = bpf_map_lookup_elem(&xlb_be_active, &be_id);
-	if (n)
-		__sync_fetch_and_add(n, delta);
-}
-
 #define TCP_FIN 0x01
 #define TCP_SYN 0x02
 #define TCP_RST 0x04
 #define TCP_ACK 0x10
 
 /* A SYN without ACK: a client opening a connection (or retrying to). */
-static __always_inline int is_syn(const struct xlb_pkt *p)
+static __always_inline int tcp_syn(__u8 tcp_flags)
 {
-	return p->key.proto == IPPROTO_TCP && (p->tcp_flags & (TCP_SYN | TCP_ACK)) == TCP_SYN;
+	return (tcp_flags & (TCP_SYN | TCP_ACK)) == TCP_SYN;
 }
 
 /*
- * Active-flow accounting for a packet of a flow that stays on its backend: the first FIN or
+ * Active-flow accounting for a TCP packet of a flow that stays on its backend: the first FIN or
  * RST ends the flow (-1). Returns 1 when the packet is a SYN retry (a SYN for a live flow: the
  * client got no answer).
  */
 static __always_inline int track_tcp(struct xlb_flow *flow, __u8 tcp_flags, __u32 be_id)
 {
-	int syn = (tcp_flags & (TCP_SYN | TCP_ACK)) == TCP_SYN;
-
-	if (explain_mode || (flow->flags & XLB_FLOW_F_CLOSED))
+	if (flow->flags & XLB_FLOW_F_CLOSED)
 		return 0;
-	if (tcp_flags & (TCP_FIN | TCP_RST)) {
-		flow->flags |= XLB_FLOW_F_CLOSED;
-		active_add(be_id, -1);
-	}
-	return syn;
+	if (tcp_flags & (TCP_FIN | TCP_RST))
+		flow_close(flow, be_id);
+	return tcp_syn(tcp_flags);
 }
 
 /* The packet goes to be: per-VIP and per-backend traffic, then the dsr-l2 rewrite. */
@@ -129,12 +97,7 @@ static __always_inline int forward(struct xdp_md *ctx, const struct xlb_backend 
 
 	count_traffic(&xlb_vip_stats, vip_id, bytes, new_flow, syn_retry);
 	count_traffic(&xlb_be_stats, be_id, bytes, new_flow, syn_retry);
-	if (explain_mode) {
-		struct xlb_explain *e = explain_trace();
-
-		if (e)
-			e->backend = be_id;
-	}
+	explain_note_backend(be_id);
 	return forward_dsr_l2(ctx, be);
 }
 
@@ -161,32 +124,7 @@ static __always_inline int schedule_flow(struct xdp_md *ctx, struct xlb_pkt *p,
 		return drop(XLB_C_DROP_NO_BACKEND);
 	}
 	active_add(be_id, 1);
-	if (explain_mode) {
-		/* the flow table stays as it was */
-	} else if (flow) {
-		/* Re-steer in place: one aligned 32-bit store, readers see old or new. The old
-		 * backend's count was either ended (closed) or is corrected by xlbd's recount. */
-		if (!(flow->flags & XLB_FLOW_F_CLOSED) && flow->vip_id == vip_id)
-			active_add(flow->backend_id, -1);
-		if (!reused)
-			emit_event(XLB_EV_REPICK, vip_id, flow->backend_id, be_id, now);
-		flow->backend_id = be_id;
-		flow->vip_id = vip_id;
-		flow->flags = 0;
-		flow->last_seen_ns = now;
-	} else {
-		struct xlb_flow nf = {
-			.backend_id = be_id,
-			.vip_id = vip_id,
-			.last_seen_ns = now,
-		};
-
-		if (bpf_map_update_elem(&xlb_flows, &p->key, &nf, BPF_ANY)) {
-			count(XLB_C_FLOW_INSERT_FAIL);
-			emit_event(XLB_EV_FLOW_FULL, vip_id, 0, be_id, now);
-		} else
-			count(XLB_C_FLOW_INSERT);
-	}
+	flow_learn(&p->key, flow, vip_id, be_id, reused, now);
 	return forward(ctx, be, be_id, vip_id, 1, 0);
 }
 
@@ -239,15 +177,11 @@ int xlb_xdp(struct xdp_md *ctx)
 
 	now = bpf_ktime_get_coarse_ns();
 	flow = bpf_map_lookup_elem(&xlb_flows, &p.key);
-	if (flow && explain_mode) {
-		struct xlb_explain *e = explain_trace();
-
-		if (e)
-			e->flow_backend = flow->backend_id;
-	}
+	explain_note_flow(flow);
 	/* A SYN on the 5-tuple of an ended connection (client port reuse) opens a new one: it is
 	 * scheduled afresh, so a draining or reweighted backend gets no new connection this way. */
-	if (flow && (flow->flags & XLB_FLOW_F_CLOSED) && is_syn(&p)) {
+	if (flow && (flow->flags & XLB_FLOW_F_CLOSED) && p.key.proto == IPPROTO_TCP &&
+	    tcp_syn(p.tcp_flags)) {
 		reused = 1;
 	} else if (flow) {
 		__u32 be_id = flow->backend_id, vip_id = flow->vip_id;

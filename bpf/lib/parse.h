@@ -2,6 +2,19 @@
 #ifndef XLB_BPF_PARSE_H
 #define XLB_BPF_PARSE_H
 
+#include <linux/bpf.h>
+#include <linux/if_ether.h>
+#include <linux/in.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <linux/tcp.h>
+#include <linux/udp.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+
+#include "xlb_abi.h"
+#include "xlb_counters.h"
+
 #define XLB_MAX_VLANS	 2
 #define XLB_MAX_IPV6_EXT 4 /* extension headers walked before giving up (drop_ipv6_ext_limit) */
 

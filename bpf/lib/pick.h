@@ -2,6 +2,16 @@
 #ifndef XLB_BPF_PICK_H
 #define XLB_BPF_PICK_H
 
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+
+#include "xlb_abi.h"
+#include "xlb_counters.h"
+#include "xlb_hash.h"
+#include "knobs.h"
+#include "maps.h"
+#include "writes.h"
+
 /*
  * Stateless failover: if the ring slot of a flow names a backend that is not usable, the flow
  * re-hashes (xlb_rehash, tries 1..XLB_REHASH_TRIES) into the same ring, which keeps the weights
@@ -130,8 +140,7 @@ static __always_inline __u32 pick_round_robin(const struct xlb_table *t, __u32 v
 		id = t->ring[slot];
 		*out = backend_usable_new(id, vip_id);
 		if (*out) {
-			if (!explain_mode)
-				*p = slot + 1 < len ? slot + 1 : 0;
+			rr_advance(p, slot + 1 < len ? slot + 1 : 0);
 			if (i)
 				count(XLB_C_FAILOVER_REHASH);
 			return id;

@@ -420,31 +420,6 @@ int xlb_dp_publish_table(struct xlb_dp *dp, __u32 vip_id, const __u32 *members, 
 	return xlb_dp_table_swap(dp, vip_id, fd, t);
 }
 
-int xlb_dp_publish_maglev(struct xlb_dp *dp, __u32 vip_id, const struct xlb_maglev_backend *be,
-			  __u32 n, __u64 seed)
-{
-	__u32 *ring, *members;
-	int err;
-
-	if (n == 0 || n > XLB_MAX_VIP_BACKENDS)
-		return -EINVAL;
-	ring = malloc(dp->ring_size * sizeof(*ring));
-	members = malloc(n * sizeof(*members));
-	if (!ring || !members) {
-		err = -ENOMEM;
-		goto out;
-	}
-	for (__u32 i = 0; i < n; i++)
-		members[i] = be[i].id;
-	err = xlb_maglev_build(be, n, dp->ring_size, seed, ring);
-	if (!err)
-		err = xlb_dp_publish_table(dp, vip_id, members, n, ring, dp->ring_size);
-out:
-	free(ring);
-	free(members);
-	return err;
-}
-
 int xlb_dp_clear_table(struct xlb_dp *dp, __u32 vip_id)
 {
 	if (bpf_map_delete_elem(map_fd(dp->skel->maps.xlb_tables), &vip_id) && errno != ENOENT)

@@ -58,9 +58,6 @@ int xlb_dp_publish_table(struct xlb_dp *dp, __u32 vip_id, const __u32 *members, 
  * which also unmaps and closes it. */
 int xlb_dp_table_new(struct xlb_dp *dp, struct xlb_table **table);
 int xlb_dp_table_swap(struct xlb_dp *dp, __u32 vip_id, int fd, struct xlb_table *table);
-/* Build a weighted Maglev ring of dp->ring_size slots over be[] (members: all of be[]) and publish. */
-int xlb_dp_publish_maglev(struct xlb_dp *dp, __u32 vip_id, const struct xlb_maglev_backend *be,
-			  __u32 n, __u64 seed);
 int xlb_dp_clear_table(struct xlb_dp *dp, __u32 vip_id);
 
 /* Per-CPU counters summed over CPUs. */

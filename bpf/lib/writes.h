@@ -1,0 +1,187 @@
+/* writes.h - every write of the XDP program to its maps, and the explain instance's rule. */
+#ifndef XLB_BPF_WRITES_H
+#define XLB_BPF_WRITES_H
+
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+
+#include "xlb_abi.h"
+#include "xlb_counters.h"
+#include "knobs.h"
+#include "maps.h"
+
+/*
+ * An explain instance (explain_mode, xlbctl flow explain) runs a frame through the program on
+ * the live maps and must change none of them. So every map write of the program is a helper
+ * here, which in that instance does nothing or records the packet's path in xlb_explain
+ * instead, and the rest of the program writes no map directly. explain_mode is a load-time
+ * knob: the live program's verifier sees it as 0 and removes each explain branch, which a map
+ * read in its place would not allow.
+ */
+
+static __always_inline struct xlb_explain *explain_trace(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&xlb_explain, &zero);
+}
+
+/* Explain only: the backend named by the flow entry the packet found (NULL: none found). */
+static __always_inline void explain_note_flow(const struct xlb_flow *flow)
+{
+	struct xlb_explain *e;
+
+	if (!flow || !explain_mode)
+		return;
+	e = explain_trace();
+	if (e)
+		e->flow_backend = flow->backend_id;
+}
+
+/* Explain only: the backend the packet is forwarded to. */
+static __always_inline void explain_note_backend(__u32 be_id)
+{
+	struct xlb_explain *e;
+
+	if (!explain_mode)
+		return;
+	e = explain_trace();
+	if (e)
+		e->backend = be_id;
+}
+
+static __always_inline void count(__u32 counter)
+{
+	__u64 *v;
+
+	if (explain_mode) { /* record the path instead of counting it */
+		struct xlb_explain *e = explain_trace();
+
+		if (e && counter < 64)
+			e->counters |= 1ULL << counter;
+		return;
+	}
+	v = bpf_map_lookup_elem(&xlb_stats, &counter);
+	if (v)
+		*v += 1;
+}
+
+static __always_inline void count_traffic(void *map, __u32 id, __u64 bytes, int new_flow,
+					  int syn_retry)
+{
+	struct xlb_traffic *t;
+
+	if (explain_mode)
+		return;
+	t = bpf_map_lookup_elem(map, &id);
+	if (!t) {
+		count(XLB_C_MAP_ERROR);
+		return;
+	}
+	t->packets++;
+	t->bytes += bytes;
+	t->new_flows += new_flow;
+	t->syn_retries += syn_retry;
+}
+
+/* A rare event for xlbd's log, rate-limited per CPU and type (the counters see them all). */
+static __always_inline void emit_event(__u32 type, __u32 vip_id, __u32 from, __u32 to, __u64 now)
+{
+	struct xlb_event_budget *b;
+	struct xlb_event *e;
+	__u64 second = now / 1000000000ULL;
+
+	if (explain_mode)
+		return;
+	b = bpf_map_lookup_elem(&xlb_ev_budget, &type);
+	if (!b)
+		return;
+	if (b->second != second) {
+		b->second = second;
+		b->sent = 0;
+	}
+	if (b->sent >= XLB_EVENTS_PER_SEC)
+		return;
+	e = bpf_ringbuf_reserve(&xlb_events, sizeof(*e), 0);
+	if (!e)
+		return;
+	b->sent++;
+	e->type = type;
+	e->vip_id = vip_id;
+	e->from_backend = from;
+	e->to_backend = to;
+	e->ts_ns = now;
+	bpf_ringbuf_submit(e, 0);
+}
+
+/* The backend's active-flow count (least-conn's, local to this LB node). */
+static __always_inline void active_add(__u32 be_id, __s64 delta)
+{
+	__s64 *n;
+
+	if (explain_mode)
+		return;
+	n = bpf_map_lookup_elem(&xlb_be_active, &be_id);
+	if (n)
+		__sync_fetch_and_add(n, delta);
+}
+
+/* A packet of the flow was seen: last_seen_ns, written at most every flow_touch_ns. */
+static __always_inline void flow_touch(struct xlb_flow *flow, __u64 now)
+{
+	if (now - flow->last_seen_ns > flow_touch_ns && !explain_mode)
+		flow->last_seen_ns = now;
+}
+
+/* The flow's connection ended (first FIN or RST): it no longer counts as active. */
+static __always_inline void flow_close(struct xlb_flow *flow, __u32 be_id)
+{
+	if (explain_mode)
+		return;
+	flow->flags |= XLB_FLOW_F_CLOSED;
+	active_add(be_id, -1);
+}
+
+/*
+ * The flow table learns a new flow's pick: a new entry, or the old one (flow) re-steered in
+ * place. reused: the old entry belongs to an ended connection whose 5-tuple a new SYN opens.
+ */
+static __always_inline void flow_learn(const struct xlb_flow_key *key, struct xlb_flow *flow,
+				       __u32 vip_id, __u32 be_id, int reused, __u64 now)
+{
+	if (explain_mode)
+		return;
+	if (flow) {
+		/* Re-steer in place: one aligned 32-bit store, readers see old or new. The old
+		 * backend's count was either ended (closed) or is corrected by xlbd's recount. */
+		if (!(flow->flags & XLB_FLOW_F_CLOSED) && flow->vip_id == vip_id)
+			active_add(flow->backend_id, -1);
+		if (!reused)
+			emit_event(XLB_EV_REPICK, vip_id, flow->backend_id, be_id, now);
+		flow->backend_id = be_id;
+		flow->vip_id = vip_id;
+		flow->flags = 0;
+		flow->last_seen_ns = now;
+	} else {
+		struct xlb_flow nf = {
+			.backend_id = be_id,
+			.vip_id = vip_id,
+			.last_seen_ns = now,
+		};
+
+		if (bpf_map_update_elem(&xlb_flows, key, &nf, BPF_ANY)) {
+			count(XLB_C_FLOW_INSERT_FAIL);
+			emit_event(XLB_EV_FLOW_FULL, vip_id, 0, be_id, now);
+		} else
+			count(XLB_C_FLOW_INSERT);
+	}
+}
+
+/* rr/wrr: this CPU's next position in the VIP's schedule. */
+static __always_inline void rr_advance(__u32 *pos, __u32 next)
+{
+	if (!explain_mode)
+		*pos = next;
+}
+
+#endif /* XLB_BPF_WRITES_H */
