@@ -11,9 +11,9 @@ CFLAGS   += -std=gnu11 -Wall -Wextra -Werror -Iinclude -Iuser/lib -Itests/lib -I
 LDLIBS   := -lbpf -lelf -lz -lxdp -levent -ljansson -lm -lpthread
 BPF_CFLAGS := -O2 -g --target=bpf -mcpu=v3 -Wall -Werror -Iinclude -Ibpf -I/usr/include/$(MULTIARCH)
 
-BPF_SRCS  := $(wildcard bpf/*.bpf.c)
-BPF_OBJS  := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS))
-SKELS     := $(patsubst bpf/%.bpf.c,$(BUILD)/%.skel.h,$(BPF_SRCS))
+BPF_SRCS  := $(wildcard bpf/*.bpf.c bench/bpf/*.bpf.c)
+BPF_OBJS  := $(patsubst %.bpf.c,$(BUILD)/bpf/%.bpf.o,$(notdir $(BPF_SRCS)))
+SKELS     := $(patsubst %.bpf.c,$(BUILD)/%.skel.h,$(notdir $(BPF_SRCS)))
 BPF_HDRS  := $(wildcard bpf/lib/*.h) $(wildcard include/*.h)
 
 LIB_SRCS  := $(wildcard user/lib/*.c)
@@ -42,6 +42,8 @@ deps:
 
 $(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c $(BPF_HDRS) | $(BUILD)/bpf
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+$(BUILD)/bpf/%.bpf.o: bench/bpf/%.bpf.c $(BPF_HDRS) | $(BUILD)/bpf
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
 $(BUILD)/%.skel.h: $(BUILD)/bpf/%.bpf.o
 	$(BPFTOOL) gen skeleton $< > $@.tmp && mv $@.tmp $@
@@ -68,14 +70,14 @@ $(BUILD)/tests/%: tests/%.c $(LIB) $(XLBD_LIB) $(XLBCTL_LIB) $(TLIB_OBJS) $(SKEL
 	$(CC) $(CFLAGS) -Iuser/xlbd -Iuser/xlbctl $< $(TLIB_OBJS) $(XLBD_LIB) $(XLBCTL_LIB) $(LIB) \
 		$(LDLIBS) -o $@
 
-$(BENCH): scripts/bench/xlb_bench.c scripts/bench/rows.h $(LIB) $(TLIB_OBJS) $(SKELS)
+$(BENCH): bench/xlb_bench.c bench/rows.h $(LIB) $(TLIB_OBJS) $(SKELS)
 	$(CC) $(CFLAGS) $< $(TLIB_OBJS) $(LIB) $(LDLIBS) -o $@
 
 # Bench-only tools (not in `all`: `make test` never builds them). See docs/benchmarks.md.
 BENCH_TOOLS := $(BUILD)/ctl-bench $(BUILD)/veth-pps
-$(BUILD)/ctl-bench: scripts/bench/ctl_bench.c scripts/bench/rows.h $(LIB) $(TLIB_OBJS) $(SKELS)
+$(BUILD)/ctl-bench: bench/ctl_bench.c bench/rows.h $(LIB) $(TLIB_OBJS) $(SKELS)
 	$(CC) $(CFLAGS) $< $(TLIB_OBJS) $(LIB) $(LDLIBS) -o $@
-$(BUILD)/veth-pps: scripts/bench/veth_pps.c scripts/bench/rows.h $(LIB) $(TLIB_OBJS) $(SKELS)
+$(BUILD)/veth-pps: bench/veth_pps.c bench/rows.h $(LIB) $(TLIB_OBJS) $(SKELS)
 	$(CC) $(CFLAGS) $< $(TLIB_OBJS) $(LIB) $(LDLIBS) -o $@
 
 $(BUILD)/bpf:
@@ -87,7 +89,7 @@ test: all
 
 # Everything, about 1.5 minutes, as root: one table, build/bench/results.json and dataplane.png.
 bench: all $(BENCH_TOOLS)
-	@./scripts/bench/run.sh $(BUILD)
+	@./bench/run.sh $(BUILD)
 
 # A namespace topology with a client, the LB and three backends; traffic, failover, stats.
 demo: all
@@ -100,7 +102,7 @@ check: $(SKELS)
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
 		--inline-suppr --suppress=missingIncludeSystem --suppress=unknownMacro \
 		-Iinclude -Iuser/lib -Itests/lib \
-		user tests scripts
+		user tests $(wildcard bench/*.c)
 
 format:
 	clang-format -i $(FORMAT_FILES)

@@ -27,9 +27,10 @@
  * - "distinct": repeat=1 over N different frames, summing the kernel's per-run durations; used
  *   for rows where every packet must be new (new flows, evictions) or a different flow. Its own
  *   XDP_PASS baseline is timed the same way, since per-call timer overhead differs.
- * - "cost" rows: programs of bpf/bench_cost.bpf.c, each one part of xlb's established path, on
- *   the established frame with the repeat method (none changes the flow), beside XDP_PASS;
- *   the flow insert over the new-flow frames with the distinct method (its table emptied first).
+ * - "cost" rows: programs of bench/bpf/bench_cost.bpf.c, each one part of xlb's established
+ *   path, on the established frame with the repeat method (none changes the flow), beside
+ *   XDP_PASS; the flow insert over the new-flow frames with the distinct method (its table
+ *   emptied first).
  * Trials are interleaved (every row once per trial) so machine noise hits all rows alike.
  * Usage: xlb-bench [OUT.json]   (default build/bench/dataplane.json; `make bench` merges it)
  */
