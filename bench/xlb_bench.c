@@ -272,6 +272,19 @@ static void cost_progs(struct bench_cost_bpf *c, int fd[NCOST])
 	fd[6] = bpf_program__fd(c->progs.cost_all);
 }
 
+/* bench_cost.bpf.c declares its maps with the types of xlb's (bpf/lib/maps.h), so xlb's own maps
+ * are in its object too: no cost program uses them, and none is created. */
+static int cost_skip_xlb_maps(struct bench_cost_bpf *c)
+{
+	struct bpf_map *m;
+	int err = 0;
+
+	for (m = bpf_object__next_map(c->obj, NULL); m; m = bpf_object__next_map(c->obj, m))
+		if (!strncmp(bpf_map__name(m), "xlb_", 4))
+			err = err ?: bpf_map__set_autocreate(m, false);
+	return err;
+}
+
 /* Switches vip 0 of the fixture to a scheduler, with the table that scheduler reads. */
 static int use_sched(struct fx *f, __u8 sched)
 {
@@ -310,7 +323,8 @@ int main(int argc, char **argv)
 	int xlb, xlb_small, err, cost_fd[NCOST];
 
 	/* The 100k-lookup floor uses a table of the size xlb gets here. */
-	if (cost && (bpf_map__set_max_entries(cost->maps.cost_flows_100k, opts.flow_entries) ||
+	if (cost && (cost_skip_xlb_maps(cost) ||
+		     bpf_map__set_max_entries(cost->maps.cost_flows_100k, opts.flow_entries) ||
 		     bench_cost_bpf__load(cost))) {
 		bench_cost_bpf__destroy(cost);
 		cost = NULL;
