@@ -20,7 +20,7 @@
 #include "xlb.skel.h"
 
 /*
- * Method (see the repeat pitfall in DESIGN.md):
+ * Method (see "The repeat pitfall" in docs/benchmarks.md):
  * - "repeat": one frame, BPF_PROG_TEST_RUN repeat=R; the kernel's average. Valid only where run
  *   2..R take the same path as run 1: the XDP_PASS baseline, a non-VIP frame, an established
  *   flow (dsr-l2 rewrites only MACs; the rewritten frame is still the same flow) and the MAC swap.

@@ -106,7 +106,8 @@ add_port() {
 }
 
 # The tiny XDP_PASS program for the bridge side of the LB's veth: native XDP_TX from a veth is
-# delivered only when the peer veth runs an XDP program itself (DESIGN.md, machine facts).
+# delivered only when the peer veth runs an XDP program itself (the kernel's veth drops frames
+# sent to a peer without NAPI, and an XDP program is what enables NAPI there).
 build_xdp_pass() {
 	cat >"$dir/xdp_pass.c" <<'EOF'
 /* XDP_PASS, so that the peer veth accepts frames sent with XDP_TX. */
