@@ -1,4 +1,10 @@
 # xlb - build, test, check. Outputs under build/; nothing generated is committed.
+#
+#   make         the product: xlb.bpf.o and its skeleton, libxlb, xlbd, xlbctl
+#   make test    installs what is missing (scripts/deps.sh), builds the tests, runs them all
+#   make demo    installs what is missing, builds, runs scripts/demo.sh
+#   make bench   installs what is missing, builds bench/ (its BPF programs and tools), runs it
+#   make check   installs what is missing, then clang-format (dry run), cppcheck, shellcheck
 
 BUILD    ?= build
 CC       ?= gcc
@@ -6,15 +12,16 @@ CLANG    ?= clang
 BPFTOOL  ?= bpftool
 MULTIARCH := $(shell $(CC) -dumpmachine 2>/dev/null || echo x86_64-linux-gnu)
 
+# Header dependencies: every compile writes a .d file next to its output (included at the end).
+DEPFLAGS := -MMD -MP
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=gnu11 -Wall -Wextra -Werror -Iinclude -Iuser/lib -Itests/lib -I$(BUILD)
 LDLIBS   := -lbpf -lelf -lz -lxdp -levent -ljansson -lm -lpthread
 BPF_CFLAGS := -O2 -g --target=bpf -mcpu=v3 -Wall -Werror -Iinclude -Ibpf -I/usr/include/$(MULTIARCH)
 
-BPF_SRCS  := $(wildcard bpf/*.bpf.c)
-BPF_OBJS  := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS))
-SKELS     := $(patsubst bpf/%.bpf.c,$(BUILD)/%.skel.h,$(BPF_SRCS))
-BPF_HDRS  := $(wildcard bpf/lib/*.h) $(wildcard include/*.h)
+# The product's XDP program and its skeleton (which libxlb, the tests and the bench include).
+XLB_BPF   := $(BUILD)/bpf/xlb.bpf.o
+XLB_SKEL  := $(BUILD)/xlb.skel.h
 
 LIB_SRCS  := $(wildcard user/lib/*.c)
 LIB_OBJS  := $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRCS))
@@ -28,27 +35,52 @@ XLBCTL_OBJS  := $(patsubst %.c,$(BUILD)/%.o,$(filter-out user/xlbctl/main.c,$(wi
 XLBD_LIB     := $(BUILD)/libxlbd.a
 XLBCTL_LIB   := $(BUILD)/libxlbctl.a
 BINS         := $(BUILD)/xlbd $(BUILD)/xlbctl
+OBJS         := $(LIB_OBJS) $(TLIB_OBJS) $(XLBD_OBJS) $(XLBCTL_OBJS) \
+		$(BUILD)/user/xlbd/main.o $(BUILD)/user/xlbctl/main.o
 
 UNIT_TESTS := $(patsubst %.c,$(BUILD)/%,$(wildcard tests/unit/test_*.c))
 BPF_TESTS  := $(patsubst %.c,$(BUILD)/%,$(wildcard tests/bpf/test_*.c))
-BENCH      := $(BUILD)/xlb-bench
+TESTS      := $(UNIT_TESTS) $(BPF_TESTS)
+
+# The bench (bench/, docs/benchmarks.md): its own BPF programs and tools, built by `make bench`
+# only, so that nothing in it can break `make` or `make test`.
+BENCH_BPF_SRCS := $(wildcard bench/bpf/*.bpf.c)
+BENCH_BPF      := $(patsubst bench/bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BENCH_BPF_SRCS))
+BENCH_SKELS    := $(patsubst bench/bpf/%.bpf.c,$(BUILD)/%.skel.h,$(BENCH_BPF_SRCS))
+BENCH_BINS     := $(BUILD)/xlb-bench $(BUILD)/ctl-bench $(BUILD)/veth-pps
+
+SHELL_FILES := .ci/run $(wildcard scripts/*.sh bench/*.sh tests/*.sh tests/integration/*.sh)
 
 .PHONY: all deps test check format bench demo clean
-all: deps $(BPF_OBJS) $(SKELS) $(LIB) $(BINS) $(UNIT_TESTS) $(BPF_TESTS) $(BENCH)
+.DELETE_ON_ERROR:
+# BPF objects are kept beside their skeletons (make would delete them as intermediate files).
+.SECONDARY: $(XLB_BPF) $(BENCH_BPF)
+
+all: $(XLB_BPF) $(XLB_SKEL) $(LIB) $(BINS)
 
 # Installs whatever Debian packages are missing (no-op when all are there) and mounts bpffs.
+# test, demo, bench and check run it first: every rule that runs a tool waits for it then
+# (order-only), so that a parallel build on a fresh machine starts once the tools are there.
+# `make` alone never runs it.
 deps:
 	@./scripts/deps.sh
+FIRST := $(if $(filter test demo bench check,$(MAKECMDGOALS)),deps)
 
-$(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c $(BPF_HDRS) | $(BUILD)/bpf
-	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+$(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c | $(FIRST)
+	@mkdir -p $(dir $@)
+	$(CLANG) $(BPF_CFLAGS) $(DEPFLAGS) -c $< -o $@
+$(BUILD)/bpf/%.bpf.o: bench/bpf/%.bpf.c | $(FIRST)
+	@mkdir -p $(dir $@)
+	$(CLANG) $(BPF_CFLAGS) $(DEPFLAGS) -c $< -o $@
 
-$(BUILD)/%.skel.h: $(BUILD)/bpf/%.bpf.o
+$(BUILD)/%.skel.h: $(BUILD)/bpf/%.bpf.o | $(FIRST)
 	$(BPFTOOL) gen skeleton $< > $@.tmp && mv $@.tmp $@
 
-$(BUILD)/%.o: %.c $(wildcard include/*.h user/*/*.h tests/lib/*.h) $(SKELS)
+# The skeleton is order-only: a first build makes it before any object, and from then on the
+# .d files name it for the objects that include it.
+$(BUILD)/%.o: %.c | $(XLB_SKEL) $(FIRST)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -c $< -o $@
+	$(CC) $(CFLAGS) $(DEPFLAGS) -c $< -o $@
 
 $(LIB): $(LIB_OBJS)
 	$(AR) rcs $@ $^
@@ -63,47 +95,48 @@ $(BUILD)/xlbd: $(BUILD)/user/xlbd/main.o $(XLBD_LIB) $(LIB)
 $(BUILD)/xlbctl: $(BUILD)/user/xlbctl/main.o $(XLBCTL_LIB) $(LIB)
 	$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
 
-$(BUILD)/tests/%: tests/%.c $(LIB) $(XLBD_LIB) $(XLBCTL_LIB) $(TLIB_OBJS) $(SKELS)
+# Test and bench programs are compiled and linked in one step; their .d is $@.d.
+$(BUILD)/tests/%: tests/%.c $(LIB) $(XLBD_LIB) $(XLBCTL_LIB) $(TLIB_OBJS) | $(XLB_SKEL) $(FIRST)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Iuser/xlbd -Iuser/xlbctl $< $(TLIB_OBJS) $(XLBD_LIB) $(XLBCTL_LIB) $(LIB) \
-		$(LDLIBS) -o $@
+	$(CC) $(CFLAGS) $(DEPFLAGS) -MF $@.d -MT $@ -Iuser/xlbd -Iuser/xlbctl $< $(TLIB_OBJS) \
+		$(XLBD_LIB) $(XLBCTL_LIB) $(LIB) $(LDLIBS) -o $@
 
-$(BENCH): scripts/bench/xlb_bench.c scripts/bench/rows.h $(LIB) $(TLIB_OBJS) $(SKELS)
-	$(CC) $(CFLAGS) $< $(TLIB_OBJS) $(LIB) $(LDLIBS) -o $@
+BENCH_LINK = $(CC) $(CFLAGS) $(DEPFLAGS) -MF $@.d -MT $@ $< $(TLIB_OBJS) $(LIB) $(LDLIBS) -o $@
+$(BUILD)/xlb-bench: bench/xlb_bench.c $(LIB) $(TLIB_OBJS) | $(XLB_SKEL) $(BENCH_SKELS) $(FIRST)
+	$(BENCH_LINK)
+$(BUILD)/ctl-bench: bench/ctl_bench.c $(LIB) $(TLIB_OBJS) | $(XLB_SKEL) $(BENCH_SKELS) $(FIRST)
+	$(BENCH_LINK)
+$(BUILD)/veth-pps: bench/veth_pps.c $(LIB) $(TLIB_OBJS) | $(XLB_SKEL) $(BENCH_SKELS) $(FIRST)
+	$(BENCH_LINK)
 
-# Bench-only tools (not in `all`: `make test` never builds them). See docs/benchmarks.md.
-BENCH_TOOLS := $(BUILD)/ctl-bench $(BUILD)/veth-pps
-$(BUILD)/ctl-bench: scripts/bench/ctl_bench.c scripts/bench/rows.h $(LIB) $(TLIB_OBJS) $(SKELS)
-	$(CC) $(CFLAGS) $< $(TLIB_OBJS) $(LIB) $(LDLIBS) -o $@
-$(BUILD)/veth-pps: scripts/bench/veth_pps.c scripts/bench/rows.h $(LIB) $(TLIB_OBJS) $(SKELS)
-	$(CC) $(CFLAGS) $< $(TLIB_OBJS) $(LIB) $(LDLIBS) -o $@
-
-$(BUILD)/bpf:
-	mkdir -p $@
-
-# One line per test, then "N passed, N failed[, N skipped]".
-test: all
+# One line per test, then "N passed, N failed[, N skipped]". The integration tests run xlbd
+# and xlbctl.
+test: deps $(TESTS) $(BINS)
 	@./tests/run.sh $(BUILD)
 
 # Everything, about 1.5 minutes, as root: one table, build/bench/results.json and dataplane.png.
-bench: all $(BENCH_TOOLS)
-	@./scripts/bench/run.sh $(BUILD)
+bench: deps $(BENCH_BINS) $(BINS)
+	@./bench/run.sh $(BUILD)
 
 # A namespace topology with a client, the LB and three backends; traffic, failover, stats.
-demo: all
+demo: deps $(BINS)
 	@./scripts/demo.sh $(BUILD)
 
 FORMAT_FILES := $(shell git ls-files '*.c' '*.h' 2>/dev/null)
 # cppcheck cannot expand libbpf's LIBBPF_OPTS without its headers: unknownMacro is suppressed.
-check: $(SKELS)
+# shellcheck -x follows the files the scripts source (run from the top of the repository).
+check: deps
 	clang-format --dry-run --Werror $(FORMAT_FILES)
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
 		--inline-suppr --suppress=missingIncludeSystem --suppress=unknownMacro \
 		-Iinclude -Iuser/lib -Itests/lib \
-		user tests scripts
+		user tests $(wildcard bench/*.c)
+	shellcheck -x $(SHELL_FILES)
 
 format:
 	clang-format -i $(FORMAT_FILES)
 
 clean:
 	rm -rf $(BUILD)
+
+-include $(patsubst %.o,%.d,$(OBJS) $(XLB_BPF) $(BENCH_BPF)) $(addsuffix .d,$(TESTS) $(BENCH_BINS))

@@ -23,7 +23,9 @@ die() {
 }
 
 [ "$(id -u)" -eq 0 ] || die "needs root (network namespaces, XDP)"
-[ -x "$XLBD" ] && [ -x "$XLBCTL" ] || die "$XLBD and $XLBCTL are not built (make)"
+if [ ! -x "$XLBD" ] || [ ! -x "$XLBCTL" ]; then
+	die "$XLBD and $XLBCTL are not built (make)"
+fi
 
 NAME=d$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n')
 TMP=$(mktemp -d /tmp/xlb-demo.XXXXXX)
@@ -78,7 +80,7 @@ traffic() {
 		echo 'connect-timeout = 2'
 		echo 'max-time = 5'
 		echo 'header = "Connection: close"'
-		echo 'write-out = "%{http_code} %header{x-backend}\n"'
+		printf '%s\n' 'write-out = "%{http_code} %header{x-backend}\n"' # the \n is curl's to expand
 		for i in $(seq $REQUESTS); do
 			echo "url = \"http://$VIP4/\""
 			echo 'output = "/dev/null"'

@@ -1,11 +1,12 @@
 #!/bin/sh
-# Installs every Debian package the build, tests and demo need (only what is missing) and mounts bpffs.
+# Installs every Debian package the build, tests, demo, bench and `make check` need (only what is
+# missing) and mounts bpffs.
 set -eu
 
 # prometheus (~100 MB installed): promtool and a real server for the metrics tests.
 PKGS="make gcc clang llvm pkg-config libbpf-dev libxdp-dev bpftool libelf-dev zlib1g-dev
 linux-libc-dev libevent-dev libjansson-dev iproute2 ethtool iputils-ping procps
-util-linux cppcheck clang-format curl wrk nginx-light python3 nftables gnuplot-nox
+util-linux cppcheck clang-format shellcheck curl wrk nginx-light python3 nftables gnuplot-nox
 prometheus"
 
 missing=""

@@ -106,7 +106,8 @@ add_port() {
 }
 
 # The tiny XDP_PASS program for the bridge side of the LB's veth: native XDP_TX from a veth is
-# delivered only when the peer veth runs an XDP program itself (DESIGN.md, machine facts).
+# delivered only when the peer veth runs an XDP program itself (the kernel's veth drops frames
+# sent to a peer without NAPI, and an XDP program is what enables NAPI there).
 build_xdp_pass() {
 	cat >"$dir/xdp_pass.c" <<'EOF'
 /* XDP_PASS, so that the peer veth accepts frames sent with XDP_TX. */
@@ -245,10 +246,12 @@ write_env() {
 
 do_up() {
 	local n=$1 i ns lb_ns cl_ns q
-	[[ $n =~ ^[0-9]+$ ]] && [ "$n" -ge 1 ] && [ "$n" -le $MAX_BACKENDS ] ||
+	if ! [[ $n =~ ^[0-9]+$ ]] || [ "$n" -lt 1 ] || [ "$n" -gt $MAX_BACKENDS ]; then
 		die "bad NBACKENDS '$n': 1..$MAX_BACKENDS"
-	[ ! -e "$dir" ] && [ ! -e "/run/netns/$sw_ns" ] ||
+	fi
+	if [ -e "$dir" ] || [ -e "/run/netns/$sw_ns" ]; then
 		die "topology $name exists (topo.sh down $name first)"
+	fi
 	mkdir -p "$TOPO_ROOT"
 	mkdir -m 0755 "$dir" || die "topology $name exists (topo.sh down $name first)"
 	# From here on, a failure (or an interrupt) tears the half-built topology down on exit.
@@ -353,7 +356,9 @@ do_down() {
 do_nginx() {
 	local i=$1 action=$2 pid
 	[ -f "$dir/env" ] || die "no topology $name"
-	[[ $i =~ ^[0-9]+$ ]] && [ -d "$dir/be$i" ] || die "no backend $i in topology $name"
+	if ! [[ $i =~ ^[0-9]+$ ]] || [ ! -d "$dir/be$i" ]; then
+		die "no backend $i in topology $name"
+	fi
 	case $action in
 	stop)
 		if pid=$(nginx_pid "$dir/be$i"); then stop_nginx "$pid"; fi

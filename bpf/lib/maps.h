@@ -1,10 +1,14 @@
-/* maps.h - the XDP program's maps (layouts in include/xlb_abi.h). Included once, by xlb.bpf.c. */
+/* maps.h - the XDP program's maps (layouts in include/xlb_abi.h). Included by xlb.bpf.c, and by
+ * bench/bpf/bench_cost.bpf.c, whose maps are declared with these maps' types (__typeof__). */
 #ifndef XLB_BPF_MAPS_H
 #define XLB_BPF_MAPS_H
 
-#include "map_shapes.h"
-
-XLB_VIPS_MAP(xlb_vips);
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, XLB_MAX_VIPS);
+	__type(key, struct xlb_vip_key);
+	__type(value, struct xlb_vip);
+} xlb_vips SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -13,8 +17,20 @@ struct {
 	__type(value, __u32);
 } xlb_vip_addrs SEC(".maps");
 
-XLB_VIP_FILTER_MAP(xlb_vip_filter);
-XLB_BACKENDS_MAP(xlb_backends);
+/* An array, so the verifier inlines the lookup: the non-VIP path costs no hash lookup. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, XLB_VIP_FILTER_SLOTS);
+	__type(key, __u32);
+	__type(value, __u32);
+} xlb_vip_filter SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, XLB_MAX_BACKENDS);
+	__type(key, __u32);
+	__type(value, struct xlb_backend);
+} xlb_backends SEC(".maps");
 
 /* Inner map template; userspace replaces it by one sized XLB_TBL_SIZE(ring size) before load. */
 struct xlb_table_map {
@@ -31,10 +47,41 @@ struct {
 	__array(values, struct xlb_table_map);
 } xlb_tables SEC(".maps");
 
-XLB_FLOWS_MAP(xlb_flows);
-XLB_STATS_MAP(xlb_stats);
-XLB_TRAFFIC_MAP(xlb_vip_stats, XLB_MAX_VIPS);
-XLB_TRAFFIC_MAP(xlb_be_stats, XLB_MAX_BACKENDS);
+/*
+ * One hash table shared by all CPUs, so a flow keeps its backend whichever CPU its packets land
+ * on; LRU lists per CPU (BPF_F_NO_COMMON_LRU): into a full table, where every insert evicts (a
+ * flow table's steady state), they were 20-25% cheaper than the common list (docs/benchmarks.md).
+ * Userspace sizes it before load.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(map_flags, BPF_F_NO_COMMON_LRU);
+	__uint(max_entries, XLB_DEFAULT_FLOWS);
+	__type(key, struct xlb_flow_key);
+	__type(value, struct xlb_flow);
+} xlb_flows SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, XLB_C_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} xlb_stats SEC(".maps");
+
+/* Per-VIP and per-backend traffic. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, XLB_MAX_VIPS);
+	__type(key, __u32);
+	__type(value, struct xlb_traffic);
+} xlb_vip_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, XLB_MAX_BACKENDS);
+	__type(key, __u32);
+	__type(value, struct xlb_traffic);
+} xlb_be_stats SEC(".maps");
 
 /* Active flows per backend: atomic adds from every CPU, read by least-conn and xlbd. */
 struct {

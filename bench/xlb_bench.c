@@ -20,16 +20,17 @@
 #include "xlb.skel.h"
 
 /*
- * Method (see the repeat pitfall in DESIGN.md):
+ * Method (see "The repeat pitfall" in docs/benchmarks.md):
  * - "repeat": one frame, BPF_PROG_TEST_RUN repeat=R; the kernel's average. Valid only where run
  *   2..R take the same path as run 1: the XDP_PASS baseline, a non-VIP frame, an established
  *   flow (dsr-l2 rewrites only MACs; the rewritten frame is still the same flow) and the MAC swap.
  * - "distinct": repeat=1 over N different frames, summing the kernel's per-run durations; used
  *   for rows where every packet must be new (new flows, evictions) or a different flow. Its own
  *   XDP_PASS baseline is timed the same way, since per-call timer overhead differs.
- * - "cost" rows: programs of bpf/bench_cost.bpf.c, each one part of xlb's established path, on
- *   the established frame with the repeat method (none changes the flow), beside XDP_PASS;
- *   the flow insert over the new-flow frames with the distinct method (its table emptied first).
+ * - "cost" rows: programs of bench/bpf/bench_cost.bpf.c, each one part of xlb's established
+ *   path, on the established frame with the repeat method (none changes the flow), beside
+ *   XDP_PASS; the flow insert over the new-flow frames with the distinct method (its table
+ *   emptied first).
  * Trials are interleaved (every row once per trial) so machine noise hits all rows alike.
  * Usage: xlb-bench [OUT.json]   (default build/bench/dataplane.json; `make bench` merges it)
  */
@@ -271,6 +272,19 @@ static void cost_progs(struct bench_cost_bpf *c, int fd[NCOST])
 	fd[6] = bpf_program__fd(c->progs.cost_all);
 }
 
+/* bench_cost.bpf.c declares its maps with the types of xlb's (bpf/lib/maps.h), so xlb's own maps
+ * are in its object too: no cost program uses them, and none is created. */
+static int cost_skip_xlb_maps(struct bench_cost_bpf *c)
+{
+	struct bpf_map *m;
+	int err = 0;
+
+	for (m = bpf_object__next_map(c->obj, NULL); m; m = bpf_object__next_map(c->obj, m))
+		if (!strncmp(bpf_map__name(m), "xlb_", 4))
+			err = err ?: bpf_map__set_autocreate(m, false);
+	return err;
+}
+
 /* Switches vip 0 of the fixture to a scheduler, with the table that scheduler reads. */
 static int use_sched(struct fx *f, __u8 sched)
 {
@@ -309,7 +323,8 @@ int main(int argc, char **argv)
 	int xlb, xlb_small, err, cost_fd[NCOST];
 
 	/* The 100k-lookup floor uses a table of the size xlb gets here. */
-	if (cost && (bpf_map__set_max_entries(cost->maps.cost_flows_100k, opts.flow_entries) ||
+	if (cost && (cost_skip_xlb_maps(cost) ||
+		     bpf_map__set_max_entries(cost->maps.cost_flows_100k, opts.flow_entries) ||
 		     bench_cost_bpf__load(cost))) {
 		bench_cost_bpf__destroy(cost);
 		cost = NULL;

@@ -12,8 +12,8 @@
 #include "xlb_abi.h"
 #include "xlb_counters.h"
 #include "xlb_hash.h"
+#include "lib/maps.h"  /* xlb's maps, for their types (xlb_bench.c does not create them) */
 #include "lib/parse.h" /* xlb's own parser, used as is (read-only) */
-#include "lib/map_shapes.h"
 
 /*
  * Run with BPF_PROG_TEST_RUN repeat=R on xlb's established-flow frame (xlb_bench.c), beside the
@@ -25,15 +25,17 @@
  * repeat method is valid for every program here but cost_insert (see there).
  */
 
-XLB_VIPS_MAP(cost_vips);
-XLB_FLOWS_MAP(cost_flows);
-XLB_FLOWS_MAP(cost_new_flows); /* cost_insert's, emptied by xlb_bench.c before every trial */
+/* Each map has the very type of one of xlb's (type, flags, size, key and value), declared once in
+ * bpf/lib/maps.h: a cost row cannot measure a map shaped differently from xlb's. */
+__typeof__(xlb_vips) cost_vips SEC(".maps");
+__typeof__(xlb_flows) cost_flows SEC(".maps");
+__typeof__(xlb_flows) cost_new_flows SEC(".maps"); /* cost_insert's, emptied before every trial */
 /* cost_flow_lookup_100k's: resized by xlb_bench.c to the size xlb has there */
-XLB_FLOWS_MAP(cost_flows_100k);
-XLB_BACKENDS_MAP(cost_backends);
-XLB_VIP_FILTER_MAP(cost_filter); /* xlb_bench.c marks the frame's VIP address */
-XLB_STATS_MAP(cost_stats);
-XLB_TRAFFIC_MAP(cost_traffic, XLB_MAX_BACKENDS);
+__typeof__(xlb_flows) cost_flows_100k SEC(".maps");
+__typeof__(xlb_backends) cost_backends SEC(".maps");
+__typeof__(xlb_vip_filter) cost_filter SEC(".maps"); /* xlb_bench.c marks the frame's VIP address */
+__typeof__(xlb_stats) cost_stats SEC(".maps");
+__typeof__(xlb_be_stats) cost_traffic SEC(".maps");
 
 /* cost_insert_hash's table: the flow table's key and value in a plain (preallocated, no LRU)
  * hash, the one map here that is not shaped like one of xlb's. */

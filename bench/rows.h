@@ -10,7 +10,7 @@
 
 /*
  * Every step of `make bench` (xlb-bench, ctl-bench, veth-pps, ctl_live.sh) writes a file
- * {"rows": [ROW, ...]} into build/bench/; scripts/bench/report.py merges them into
+ * {"rows": [ROW, ...]} into build/bench/; bench/report.py merges them into
  * build/bench/results.json and prints the table. A ROW:
  *   group      "dataplane", "cost", "controller", "veth"
  *   name       unique over all rows

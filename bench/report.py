@@ -2,7 +2,7 @@
 """report.py - `make bench`'s last step: one table, build/bench/results.json, dataplane.png.
 
 Usage: report.py BENCH_DIR
-Reads the row files the steps wrote into BENCH_DIR/parts (see scripts/bench/rows.h for a row),
+Reads the row files the steps wrote into BENCH_DIR/parts (see bench/rows.h for a row),
 adds the machine, writes BENCH_DIR/results.json, prints the table and plots the data-plane rows
 beside their baselines with gnuplot (BENCH_DIR/dataplane.png). Targets are reported, never
 asserted: the exit status is 0 unless a step left no rows at all.
