@@ -289,8 +289,7 @@ static int live_open(struct live *l)
 		return -EINVAL;
 	j = json_loads(out, 0, NULL);
 	vips = json_object_get(j, "vips");
-	json_array_foreach(vips, i, v)
-	{
+	json_array_foreach(vips, i, v) {
 		if (!strcmp(json_string_value(json_object_get(v, "vip")) ?: "", l->vip))
 			l->vip_id = json_integer_value(json_object_get(v, "id"));
 	}
@@ -502,13 +501,11 @@ static int do_seed(const char *dir, const char *state, const char *mac_s)
 	if (err)
 		goto out;
 	vips = json_object_get(j, "vips");
-	json_array_foreach(vips, i, v)
-	{
+	json_array_foreach(vips, i, v) {
 		__u32 vip_id = json_integer_value(json_object_get(v, "id"));
 
 		bes = json_object_get(v, "backends");
-		json_array_foreach(bes, k, b)
-		{
+		json_array_foreach(bes, k, b) {
 			struct xlb_backend be = {.state = XLB_BE_UP, .vip_id = vip_id};
 			__u32 id = json_integer_value(json_object_get(b, "id"));
 

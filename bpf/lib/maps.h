@@ -3,6 +3,12 @@
 #ifndef XLB_BPF_MAPS_H
 #define XLB_BPF_MAPS_H
 
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+
+#include "xlb_abi.h"
+#include "xlb_counters.h"
+
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, XLB_MAX_VIPS);

@@ -102,8 +102,7 @@ static int set_pin_paths(struct bpf_object *obj, const char *dir)
 	char path[512];
 	struct bpf_map *map;
 
-	bpf_object__for_each_map(map, obj)
-	{
+	bpf_object__for_each_map(map, obj) {
 		if (strchr(bpf_map__name(map), '.')) /* .rodata and friends */
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", dir, bpf_map__name(map));
@@ -591,8 +590,7 @@ int xlb_dp_load_explain(const struct xlb_dp *live, struct xlb_dp **out)
 	ex->skel->rodata->explain_mode = 1;
 	ex->ring_size = live->ring_size;
 	ex->flow_entries = live->flow_entries;
-	bpf_object__for_each_map(map, ex->skel->obj)
-	{
+	bpf_object__for_each_map(map, ex->skel->obj) {
 		const char *name = bpf_map__name(map);
 		struct bpf_map *lm;
 

@@ -33,8 +33,7 @@ static json_t *same_entry(json_t *list, json_t *e)
 	size_t i;
 	json_t *p;
 
-	json_array_foreach(list, i, p)
-	{
+	json_array_foreach(list, i, p) {
 		const char *pv = json_string_value(json_object_get(p, "vip"));
 		const char *pa = json_string_value(json_object_get(p, "address"));
 
@@ -51,8 +50,7 @@ static json_t *rates(json_t *cur, json_t *prev, double dt)
 	json_t *out = json_array(), *e;
 	size_t i;
 
-	json_array_foreach(cur, i, e)
-	{
+	json_array_foreach(cur, i, e) {
 		json_t *p = same_entry(prev, e), *r;
 
 		r = json_pack("{s:O, s:f, s:f, s:f}", "vip", json_object_get(e, "vip"), "pps",
@@ -88,8 +86,7 @@ static void print_text(json_t *r, FILE *out)
 		size_t i;
 		json_t *e;
 
-		json_array_foreach(lists[l], i, e)
-		{
+		json_array_foreach(lists[l], i, e) {
 			const char *addr = json_string_value(json_object_get(e, "address"));
 
 			xlbctl_table_cell(&t, json_string_value(json_object_get(e, "vip")));

@@ -36,8 +36,7 @@ static int check_args(json_t *req, const char *const *allowed, char *err)
 	const char *name;
 	json_t *v;
 
-	json_object_foreach(req, name, v)
-	{
+	json_object_foreach(req, name, v) {
 		int ok = !strcmp(name, "cmd");
 
 		for (int i = 0; !ok && allowed[i]; i++)

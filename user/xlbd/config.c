@@ -303,8 +303,7 @@ int xlbd_check_from_json(json_t *j, struct xlbd_check *c, char *err, size_t errl
 		snprintf(err, errlen, "check must be an object");
 		return -EINVAL;
 	}
-	json_object_foreach(j, name, v)
-	{
+	json_object_foreach(j, name, v) {
 		int ok = 0;
 
 		for (int i = 0; known[i] && !ok; i++)
@@ -562,8 +561,7 @@ static int vip_from_json(json_t *jv, struct xlbd_vip *v, char *err, size_t errle
 	v->be = calloc(json_array_size(bes), sizeof(*v->be));
 	if (!v->be)
 		return -ENOMEM;
-	json_array_foreach(bes, j, jb)
-	{
+	json_array_foreach(bes, j, jb) {
 		e = backend_from_json(jb, &v->be[j], vs, &v->check, err, errlen);
 		if (e)
 			return e;
@@ -600,8 +598,7 @@ int xlbd_config_from_json(json_t *j, struct xlbd_config *c, char *err, size_t er
 		if (!c->vips)
 			return -ENOMEM;
 	}
-	json_array_foreach(vips, i, jv)
-	{
+	json_array_foreach(vips, i, jv) {
 		c->nvips++;
 		e = vip_from_json(jv, &c->vips[i], err, errlen);
 		if (e)
