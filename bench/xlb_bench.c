@@ -49,7 +49,7 @@ struct row {
 	double ns[TRIALS];
 	double med, min, max;
 	const char *baseline; /* row this one is compared with */
-	double target;	      /* issue 7's goal for ns above the baseline; 0: none */
+	double target;	      /* the goal in ns above the baseline (docs/benchmarks.md); 0: none */
 	const char *note;
 };
 

@@ -18,7 +18,7 @@ void xlb_log(enum xlb_log_level level, const char *msg, const char *kvfmt, ...)
 /* Copies s into buf as a logfmt value: quoted and escaped when it needs to be. */
 const char *xlb_log_quote(const char *s, char *buf, unsigned int len);
 
-/* Routes libbpf's own messages here, one level lower than ours (STYLE.md). */
+/* Routes libbpf's own messages here, one level lower than ours (they explain ours). */
 void xlb_log_libbpf(void);
 
 #define pr_debug(msg, ...) xlb_log(XLB_LOG_DEBUG, msg, __VA_ARGS__)

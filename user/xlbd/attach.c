@@ -26,7 +26,7 @@ static int libxdp_print(enum libxdp_print_level level, const char *fmt, va_list 
 	n = strlen(line);
 	while (n && line[n - 1] == '\n')
 		line[--n] = '\0';
-	/* libxdp's own messages one level below ours (STYLE.md). */
+	/* libxdp's own messages one level below ours: they explain ours, they are not news. */
 	xlb_log(level == LIBXDP_WARN ? XLB_LOG_INFO : XLB_LOG_DEBUG, "libxdp", "detail=%s",
 		xlb_log_quote(line, q, sizeof(q)));
 	return 0;
