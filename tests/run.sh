@@ -1,7 +1,8 @@
 #!/bin/bash
 # Runs every test in order (unit, bpf, integration) and ends with "N passed, N failed[, N skipped]".
-# Each test binary/script prints PASS/FAIL/SKIP lines; a binary that dies without reporting counts
-# as one failure. Usage: tests/run.sh BUILD_DIR
+# Each test binary/script prints PASS/FAIL/SKIP lines (one per test, and one per row of a
+# table-driven test: tests/lib/check.h); a binary that dies without reporting counts as one
+# failure. Usage: tests/run.sh BUILD_DIR
 set -u
 build=${1:-build}
 passed=0 failed=0 skipped=0

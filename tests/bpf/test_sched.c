@@ -235,15 +235,27 @@ static void test_least_conn(void)
 /* Every scheduler skips down and draining backends (data-plane failover, table unchanged). */
 static void test_all_skip_unusable(void)
 {
-	static const __u8 scheds[] = {XLB_SCHED_MAGLEV, XLB_SCHED_SOURCE_HASH, XLB_SCHED_RR,
-				      XLB_SCHED_WRR, XLB_SCHED_LEAST_CONN};
+	static const struct {
+		__u8 sched;
+		const char *name;
+	} scheds[] = {
+		{XLB_SCHED_MAGLEV, "maglev"},
+		{XLB_SCHED_SOURCE_HASH, "source-hash"},
+		{XLB_SCHED_RR, "rr"},
+		{XLB_SCHED_WRR, "wrr"},
+		{XLB_SCHED_LEAST_CONN, "least-conn"},
+	};
 	__u32 b1 = fx.vip[0].be[0];
 
-	for (size_t s = 0; s < sizeof(scheds); s++) {
+	for (size_t s = 0; s < sizeof(scheds) / sizeof(scheds[0]); s++) {
+		__u8 sched = scheds[s].sched;
+
+		if (!xt_row("%s", scheds[s].name))
+			continue;
 		reset();
-		set_sched(0, scheds[s], 0);
-		if (scheds[s] == XLB_SCHED_RR || scheds[s] == XLB_SCHED_LEAST_CONN ||
-		    scheds[s] == XLB_SCHED_WRR)
+		set_sched(0, sched, 0);
+		if (sched == XLB_SCHED_RR || sched == XLB_SCHED_LEAST_CONN ||
+		    sched == XLB_SCHED_WRR)
 			publish_members(0);
 		fx_set_state(&fx, fx.vip[0].be[1], XLB_BE_DRAINING);
 		fx_set_state(&fx, fx.vip[0].be[2], XLB_BE_DOWN);

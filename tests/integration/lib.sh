@@ -32,6 +32,8 @@ VIP4="" VIP6="" CL_NS="" LB_NS="" LB_IF="" BE_COUNT=0
 # Debian's python3 (scripts/deps.sh installs it) starts in a tenth of the time of a pyenv shim.
 PY=/usr/bin/python3
 [ -x "$PY" ] || PY=python3
+# The Python programs the tests run with "$PY": one file each, tests/integration/py/NAME.py.
+IT_PY=$IT_ROOT/tests/integration/py
 IT_NAME=$(basename "$0" .sh)
 IT_NAME=${IT_NAME#test_}
 
@@ -234,10 +236,7 @@ xlbctl_ok() {
 # json_get EXPR: reads JSON on stdin, prints the Python expression EXPR over it (bound to `j`).
 # python3 rather than jq: python3 is among the packages scripts/deps.sh installs.
 json_get() {
-	"$PY" -c 'import json,sys
-j = json.load(sys.stdin)
-v = eval(sys.argv[1])
-print(json.dumps(v) if isinstance(v, (dict, list)) else v)' "$1"
+	"$PY" "$IT_PY/json_get.py" "$1"
 }
 
 # backend_field VIP ADDRESS FIELD: one field of a backend object from `backend show`.
@@ -288,7 +287,7 @@ curl_many() {
 		echo 'connect-timeout = 2'
 		echo 'max-time = 5'
 		echo 'header = "Connection: close"'
-		echo 'write-out = "%{http_code} %header{x-backend} %{local_port}\n"'
+		printf '%s\n' 'write-out = "%{http_code} %header{x-backend} %{local_port}\n"'
 		for n in $(seq "$count"); do
 			echo "url = \"$url/?t=$tag&n=$n\""
 			echo 'output = "/dev/null"'
@@ -330,6 +329,8 @@ curl_loop_start() {
 	url=$(vip_url "$1")
 	: >"$3"
 	rm -f "$IT_TMP/loop.$2.stop"
+	# Expanded by the inner bash:
+	# shellcheck disable=SC2016
 	in_client bash -c '
 		n=0
 		while [ ! -e "$1" ]; do
@@ -360,7 +361,7 @@ long_start() {
 	local addr=$1 count=$2 tag=$3 dir=$IT_TMP/long.$3
 	rm -rf "$dir"
 	mkdir -p "$dir"
-	in_client "$PY" "$IT_TMP/longconn.py" "$addr" "$count" "$dir" \
+	in_client "$PY" "$IT_PY/longconn.py" "$addr" "$count" "$dir" \
 		>"$dir/out" 2>"$dir/err" &
 	track $!
 	echo $! >"$dir/pid"
@@ -385,100 +386,6 @@ long_count_on() { awk -v b="$2" '$3 == b' "$IT_TMP/long.$1/ready" | wc -l; }
 long_ok_on() { awk -v b="$2" '$3 == b && $4 == "ok"' "$IT_TMP/long.$1/result" | wc -l; }
 long_bad_on() { awk -v b="$2" '$3 == b && $4 != "ok"' "$IT_TMP/long.$1/result" | wc -l; }
 
-# The client program for long_start. Raw sockets, not http.client: http.client reconnects
-# silently, which would hide exactly the failure we look for.
-it_write_longconn() {
-	cat >"$IT_TMP/longconn.py" <<'EOF'
-"""Holds COUNT keep-alive HTTP connections to ADDR:80 busy until DIR/stop exists.
-
-Each connection sends a request every 0.1 s and checks every answer: status 200 from the same
-backend (X-Backend) as its first answer. Writes DIR/ready ("conn port backend" per connection)
-once all have answered once, and DIR/done at the end: "conn port backend ok|FAIL requests [why]".
-"""
-import os, socket, sys, threading, time
-
-addr, count, out = sys.argv[1], int(sys.argv[2]), sys.argv[3]
-family = socket.AF_INET6 if ":" in addr else socket.AF_INET
-stop_file = os.path.join(out, "stop")
-first = [None] * count
-result = [None] * count
-ready = threading.Barrier(count + 1)
-
-
-def read_answer(sock, buf):
-    while b"\r\n\r\n" not in buf:
-        data = sock.recv(4096)
-        if not data:
-            raise ConnectionError("closed by peer")
-        buf += data
-    head, buf = buf.split(b"\r\n\r\n", 1)
-    lines = head.decode("latin-1").split("\r\n")
-    status = int(lines[0].split()[1])
-    hdrs = {k.strip().lower(): v.strip() for k, v in (l.split(":", 1) for l in lines[1:])}
-    length = int(hdrs.get("content-length", "0"))
-    while len(buf) < length:
-        data = sock.recv(4096)
-        if not data:
-            raise ConnectionError("closed by peer in body")
-        buf += data
-    return status, hdrs.get("x-backend", "-"), buf[length:]
-
-
-def conn(i):
-    port, backend, n, why = 0, "-", 0, ""
-    s = socket.socket(family, socket.SOCK_STREAM)
-    s.settimeout(5)
-    try:
-        s.connect((addr, 80))
-        port = s.getsockname()[1]
-        buf = b""
-        while True:
-            n += 1
-            req = "GET /?t=long&c=%d&r=%d HTTP/1.1\r\nHost: vip\r\n\r\n" % (i, n)
-            s.sendall(req.encode())
-            status, be, buf = read_answer(s, buf)
-            if status != 200:
-                raise ValueError("status %d" % status)
-            if n == 1:
-                backend = be
-                first[i] = (port, be)
-                ready.wait(timeout=20)
-            elif be != backend:
-                raise ValueError("moved from %s to %s" % (backend, be))
-            if os.path.exists(stop_file):
-                break
-            time.sleep(0.1)
-        result[i] = (port, backend, "ok", n, "")
-    except Exception as e:  # any failure is this connection's result
-        if first[i] is None:
-            first[i] = (port, "-")
-            try:
-                ready.wait(timeout=20)
-            except threading.BrokenBarrierError:
-                pass
-        why = "%s: %s" % (type(e).__name__, e)
-        result[i] = (port, backend, "FAIL", n, why)
-    finally:
-        s.close()
-
-
-threads = [threading.Thread(target=conn, args=(i,), daemon=True) for i in range(count)]
-for t in threads:
-    t.start()
-ready.wait(timeout=20)
-with open(os.path.join(out, "ready.tmp"), "w") as f:
-    for i, (port, be) in enumerate(first):
-        f.write("%d %d %s\n" % (i, port, be))
-os.rename(os.path.join(out, "ready.tmp"), os.path.join(out, "ready"))
-for t in threads:
-    t.join()
-with open(os.path.join(out, "done.tmp"), "w") as f:
-    for i, r in enumerate(result):
-        f.write("%d %d %s %s %d %s\n" % ((i,) + r))
-os.rename(os.path.join(out, "done.tmp"), os.path.join(out, "done"))
-EOF
-}
-
 # ---- setup and teardown ----------------------------------------------------------------------
 
 # it_init BUILD_DIR: resolves the binaries, makes the temp dir, installs the cleanup trap.
@@ -498,7 +405,6 @@ it_init() {
 	elif [ ! -x "$XLBD" ] || [ ! -x "$XLBCTL" ]; then
 		IT_SETUP_SKIP="$XLBD or $XLBCTL not built"
 	fi
-	it_write_longconn
 }
 
 # it_setup NBACKENDS: topology and a running xlbd. A failure is recorded, not fatal: every

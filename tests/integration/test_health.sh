@@ -79,7 +79,7 @@ log_mark() { wc -l <"$IT_TMP/xlbd.log"; }
 # transitions MARK VIP BACKEND: the circuit transitions of BACKEND of VIP logged after MARK, one
 # a line: "EPOCH_SECONDS TO FROM BACKOFF_MS REASON..." (logfmt parsed by transitions.py).
 transitions() {
-	tail -n "+$(($1 + 1))" "$IT_TMP/xlbd.log" | "$PY" "$IT_TMP/transitions.py" "$2" "$3"
+	tail -n "+$(($1 + 1))" "$IT_TMP/xlbd.log" | "$PY" "$IT_PY/transitions.py" "$2" "$3"
 }
 
 # has_transition MARK VIP BACKEND TO: BACKEND's circuit went to TO after MARK.
@@ -90,27 +90,6 @@ has_transition() {
 # first_transition MARK VIP BACKEND TO: the time (epoch seconds) of the first such transition.
 first_transition() {
 	transitions "$1" "$2" "$3" | awk -v to="$4" '$2 == to {print $1; exit}'
-}
-
-it_write_transitions() {
-	cat >"$IT_TMP/transitions.py" <<'EOF'
-"""Reads xlbd's log on stdin; prints the circuit transitions of backend argv[2] of VIP argv[1]:
-"epoch to from backoff_ms reason" per line (reason last: it may hold spaces)."""
-import datetime, re, sys
-
-vip, backend = sys.argv[1], sys.argv[2]
-field = re.compile(r'(\w+)=("(?:[^"\\]|\\.)*"|\S*)')
-for line in sys.stdin:
-    kv = {k: (v[1:-1].replace('\\"', '"').replace("\\\\", "\\") if v.startswith('"') else v)
-          for k, v in field.findall(line)}
-    if "circuit" not in kv.get("msg", "") or "to" not in kv or kv.get("vip") != vip \
-            or kv.get("backend") != backend:
-        continue
-    ts = datetime.datetime.strptime(kv["ts"], "%Y-%m-%dT%H:%M:%S.%fZ")
-    ts = ts.replace(tzinfo=datetime.timezone.utc).timestamp()
-    print("%.3f %s %s %s %s" % (ts, kv.get("to"), kv.get("from"), kv.get("backoff_ms"),
-                                kv.get("reason", "")))
-EOF
 }
 
 # be_json VIP ADDRESS: the backend's object from `backend show`: one snapshot, so that the
@@ -161,7 +140,7 @@ tloop_stop() {
 # lines as tloop's.
 oloop_start() {
 	rm -f "$IT_TMP/oloop.$1.stop" "$IT_TMP/oloop.$1.out"
-	in_client "$PY" "$IT_TMP/oloop.py" "$VIP4" "$2" "$3" "$IT_TMP/oloop.$1.stop" "$IT_TMP/oloop.$1.out" \
+	in_client "$PY" "$IT_PY/oloop.py" "$VIP4" "$2" "$3" "$IT_TMP/oloop.$1.stop" "$IT_TMP/oloop.$1.out" \
 		2>"$IT_TMP/oloop.$1.err" &
 	track $!
 	echo $! >"$IT_TMP/oloop.$1.pid"
@@ -173,66 +152,6 @@ oloop_stop() {
 	wait_for 15 test -e "$IT_TMP/oloop.$1.out" ||
 		die_case "open-loop client $1 did not finish: $(tail -n 2 "$IT_TMP/oloop.$1.err")"
 	wait_gone "$(cat "$IT_TMP/oloop.$1.pid")" 5 || true
-}
-
-# The open-loop client (oloop_start): starts RATE connections a second, each in its own thread so
-# that a stalled one holds nothing up, until STOP_FILE exists; then waits for all of them and
-# writes OUT: one line per connection, as tloop's.
-it_write_oloop() {
-	cat >"$IT_TMP/oloop.py" <<'EOF'
-import os, socket, sys, threading, time
-
-addr, rate, ct, stop, out = sys.argv[1], float(sys.argv[2]), float(sys.argv[3]), sys.argv[4], sys.argv[5]
-lock = threading.Lock()
-lines = []
-
-
-def one(n):
-    t0 = time.time()
-    code, be, port, tc = "000", "-", 0, 0.0
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    try:
-        s.settimeout(ct)
-        s.connect((addr, 80))
-        tc = time.time() - t0
-        port = s.getsockname()[1]
-        s.settimeout(3)
-        s.sendall(b"GET /?t=oloop&n=%d HTTP/1.0\r\nHost: vip\r\n\r\n" % n)
-        buf = b""
-        while True:
-            d = s.recv(4096)
-            if not d:
-                break
-            buf += d
-        head = buf.split(b"\r\n\r\n", 1)[0].decode("latin-1").split("\r\n")
-        code = head[0].split()[1]
-        for h in head[1:]:
-            k, v = h.split(":", 1)
-            if k.strip().lower() == "x-backend":
-                be = v.strip()
-    except Exception:
-        pass
-    finally:
-        s.close()
-    with lock:
-        lines.append("%.6f %.6f %s %s %d %.6f\n" % (t0, time.time(), code, be, port, tc))
-
-
-threads = []
-n = 0
-start = time.time()
-while not os.path.exists(stop):
-    n += 1
-    t = threading.Thread(target=one, args=(n,), daemon=True)
-    t.start()
-    threads.append(t)
-    time.sleep(max(0.0, start + n / rate - time.time()))
-for t in threads:
-    t.join()
-with open(out + ".tmp", "w") as f:
-    f.writelines(sorted(lines))
-os.rename(out + ".tmp", out)
-EOF
 }
 
 # Over a timed output (tloop or oloop): requests started in [FROM, TO) (epoch seconds)...
@@ -466,42 +385,10 @@ case_backend_own_check() {
 	[ "$(jf "$j" "'check' in j")" = False ] || die_case "be2 still has its own check: $j"
 }
 
-# The UDP responder for udp_closed_port: answers every datagram to ADDR:53 with "pong NAME".
-it_write_udp_responder() {
-	cat >"$IT_TMP/udpd.py" <<'EOF'
-"""UDP responder: argv[1] NAME, argv[2] READY_FILE, then addresses; answers on port 53 of each
-address from that address (one socket each, so DSR replies to the VIP come from the VIP)."""
-import select, socket, sys
-
-name, ready = sys.argv[1], sys.argv[2]
-socks = []
-for a in sys.argv[3:]:
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.bind((a, 53))
-    socks.append(s)
-open(ready, "w").close()
-while True:
-    for s in select.select(socks, [], [])[0]:
-        data, peer = s.recvfrom(2048)
-        s.sendto(b"pong " + name.encode(), peer)
-EOF
-}
-
 # The client asks VIP:53/udp COUNT times, each from a new socket (a new flow); prints the
 # answers one a line ("timeout" for none).
 udp_ask() {
-	in_client "$PY" -c '
-import socket, sys
-for i in range(int(sys.argv[2])):
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.settimeout(1)
-    s.connect((sys.argv[1], 53))
-    s.send(b"ping")
-    try:
-        print(s.recv(100).decode())
-    except OSError as e:
-        print("timeout" if isinstance(e, socket.timeout) else type(e).__name__)
-    s.close()' "$VIP4" "$1"
+	in_client "$PY" "$IT_PY/udp_ask.py" "$VIP4" "$1"
 }
 
 # A UDP VIP whose check port nobody listens on: each backend's kernel answers the check with an
@@ -517,8 +404,7 @@ case_udp_closed_port() {
 	for i in 1 2 3; do
 		in_ns "${BE_NS[$i]}" sysctl -qw net.ipv4.icmp_ratelimit=0
 	done
-	it_write_udp_responder
-	in_ns "${BE_NS[1]}" "$PY" "$IT_TMP/udpd.py" be1 "$IT_TMP/udpd.ready" "${BE_IP4[1]}" "$VIP4" \
+	in_ns "${BE_NS[1]}" "$PY" "$IT_PY/udpd.py" be1 "$IT_TMP/udpd.ready" "${BE_IP4[1]}" "$VIP4" \
 		>"$IT_TMP/udpd.log" 2>&1 &
 	track $!
 	wait_for 5 test -e "$IT_TMP/udpd.ready" || die_case "UDP responder on be1 did not start: $(cat "$IT_TMP/udpd.log")"
@@ -649,8 +535,6 @@ EOF
 	wait_for 12 all_backends_up "$V4" || die_case "be2 not back after the rule went: $(be_summary 2)"
 }
 
-it_write_transitions
-it_write_oloop
 run_case kill_backend_under_load case_kill_backend_under_load
 run_case link_down case_link_down
 run_case flapping case_flapping

@@ -115,7 +115,7 @@ case_scrape() {
 	for i in 1 2 3; do
 		pk_m=$(metric "$m" "xlb_backend_packets_total{$(bl "$i")}")
 		pk_c=$(xlbctl -j stats show vip "$V4" | json_get "[b for b in j['backends'] if b['address'] == '${BE_IP4[$i]}'][0]['packets']")
-		[ -n "$pk_m" ] && [ "$pk_m" = "$pk_c" ] || die_case "${BE_NAME[$i]}: metrics say ${pk_m:-nothing}, xlbctl $pk_c packets"
+		{ [ -n "$pk_m" ] && [ "$pk_m" = "$pk_c" ]; } || die_case "${BE_NAME[$i]}: metrics say ${pk_m:-nothing}, xlbctl $pk_c packets"
 		[ "$pk_m" -gt 0 ] || die_case "${BE_NAME[$i]}: no packets"
 		sum=$((sum + $(metric "$m" "xlb_backend_new_flows_total{$(bl "$i")}")))
 		[ "$(metric "$m" "xlb_backend_up{$(bl "$i")}")" = 1 ] || die_case "${BE_NAME[$i]} not up"
@@ -175,15 +175,7 @@ case_prometheus() {
 	shares=$(prom_query "increase(xlb_backend_packets_total{vip=\"$V4\"}[$((SECONDS - t0 + 4))s])" |
 		json_get "' '.join('%s=%s' % (r['metric']['backend'], r['value'][1]) for r in j['data']['result'])")
 	note "increase over the traffic window: $shares (client: $(spread "$out"))"
-	"$PY" - "$shares" "${BE_IP4[1]}" "${BE_IP4[2]}" "${BE_IP4[3]}" <<'EOF' || die_case "packets per backend not split 1:1:2 within 7 points: $shares"
-import sys
-vals = dict(kv.split("=") for kv in sys.argv[1].split())
-want = {sys.argv[2]: 0.25, sys.argv[3]: 0.25, sys.argv[4]: 0.5}
-total = sum(float(vals.get(b, 0)) for b in want)
-assert total > 0, "no packets"
-bad = [b for b, w in want.items() if abs(float(vals.get(b, 0)) / total - w) > 0.07]
-sys.exit(1 if bad else 0)
-EOF
+	"$PY" "$IT_PY/split_1_1_2.py" "$shares" "${BE_IP4[1]}" "${BE_IP4[2]}" "${BE_IP4[3]}" || die_case "packets per backend not split 1:1:2 within 7 points: $shares"
 }
 
 # prom_rates_all N: N backends of V4 have a non-zero packet rate in Prometheus.
@@ -200,49 +192,8 @@ case_dashboard() {
 	"$PY" -m json.tool "$DASHBOARD" >/dev/null 2>"$IT_TMP/json.err" || die_case "invalid JSON: $(head -n 1 "$IT_TMP/json.err")"
 	vip_setup
 	scrape metrics >"$m"
-	summary=$("$PY" - "$DASHBOARD" "$m" "$exprs" "$IT_TMP/dash.err" <<'EOF'
-
-import json, re, sys
-dash = json.load(open(sys.argv[1]))
-exported = {l.split("{")[0].split(" ")[0] for l in open(sys.argv[2]) if l[:1] not in ("#", "\n")}
-err = open(sys.argv[4], "w")
-def fail(msg):
-    err.write(msg + "\n"); err.close(); sys.exit(1)
-if not 36 <= dash.get("schemaVersion", 0) <= 39:
-    fail("schemaVersion %s, expected ~38" % dash.get("schemaVersion"))
-ds = [v for v in dash["templating"]["list"] if v["type"] == "datasource" and v["query"] == "prometheus"]
-if not ds:
-    fail("no Prometheus data-source variable")
-exprs = []
-def walk(panels):
-    for p in panels:
-        walk(p.get("panels", []))
-        if p["type"] == "row":
-            continue
-        if p.get("datasource", {}).get("uid") != "${%s}" % ds[0]["name"]:
-            fail("panel %r does not use the data-source variable" % p["title"])
-        if not p.get("targets"):
-            fail("panel %r has no query" % p["title"])
-        exprs.extend(t["expr"] for t in p["targets"])
-walk(dash["panels"])
-for v in dash["templating"]["list"]:
-    if v["type"] == "query":
-        exprs.append(re.sub(r"label_values\((.*),\s*\w+\)$", r"\1", v["query"]["query"]))
-used = set()
-for e in exprs:
-    used |= set(re.findall(r"\bxlb_[a-z0-9_]+", e))
-missing = sorted(used - exported)
-if missing:
-    fail("metrics the dashboard uses but xlbd does not export: %s" % " ".join(missing))
-with open(sys.argv[3], "w") as f:
-    for e in exprs:
-        # Grafana's variables, as Prometheus would receive them.
-        e = e.replace("$__rate_interval", "10s").replace("$__interval", "10s").replace("$__range", "5m")
-        e = re.sub(r"\$\{?(instance|vip)\}?", ".*", e)
-        f.write(e + "\n")
-print("%d metric names used, all exported; %d expressions" % (len(used), len(exprs)))
-EOF
-	) || die_case "$(tail -n 1 "$IT_TMP/dash.err")"
+	summary=$("$PY" "$IT_PY/dashboard.py" "$DASHBOARD" "$m" "$exprs" "$IT_TMP/dash.err") ||
+		die_case "$(tail -n 1 "$IT_TMP/dash.err")"
 	note "dashboard: $summary"
 	prom_start
 	while IFS= read -r e; do

@@ -87,7 +87,7 @@ case_least_conn() {
 	note "least-conn with be1 loaded: $(spread "$out")"
 	[ "$(count_failed "$out")" -eq 0 ] || die_case "$(count_failed "$out") requests failed"
 	[ "$(count_backend "$out" be1)" -le 25 ] || die_case "loaded be1 still gets many new connections: $(spread "$out")"
-	[ "$(count_backend "$out" be2)" -ge 20 ] && [ "$(count_backend "$out" be3)" -ge 20 ] ||
+	{ [ "$(count_backend "$out" be2)" -ge 20 ] && [ "$(count_backend "$out" be3)" -ge 20 ]; } ||
 		die_case "new connections not spread over be2 and be3: $(spread "$out")"
 	long_stop lc
 	[ "$(long_bad_on lc be1)" -eq 0 ] || die_case "long connections on be1 broke"

@@ -101,7 +101,7 @@ case_weights() {
 		pct=$((c * 1000 / 1200))
 		lo=$((i * 1000 / 6 - 50))
 		hi=$((i * 1000 / 6 + 50))
-		[ $pct -ge $lo ] && [ $pct -le $hi ] ||
+		{ [ $pct -ge $lo ] && [ $pct -le $hi ]; } ||
 			die_case "weights 1:2:3: ${BE_NAME[$i]} got $c of 1200 ($((pct / 10)).$((pct % 10)) %), expected $((i * 1000 / 60)).$((i * 1000 / 6 % 10)) % +- 5 ($(spread "$out"))"
 	done
 }

@@ -43,7 +43,7 @@ bad_cli() {
 	note "xlbctl $* -> status $rc, stdout '$out', stderr '$err'"
 	[ $rc -ne 0 ] || die_case "xlbctl $* exited 0"
 	[ -z "$out" ] || die_case "xlbctl $*: error text on stdout: $out"
-	[ "$(printf '%s\n' "$err" | wc -l)" -eq 1 ] && [ -n "$err" ] ||
+	{ [ "$(printf '%s\n' "$err" | wc -l)" -eq 1 ] && [ -n "$err" ]; } ||
 		die_case "xlbctl $*: expected one line on stderr, got: $(printf '%s' "$err" | tr '\n' '|')"
 	grep -qiE -- "$re" <<<"$err" || die_case "xlbctl $*: message does not name the problem (/$re/): $err"
 	[ "$(snapshot)" = "$before" ] || die_case "xlbctl $*: the configuration changed"
@@ -72,7 +72,7 @@ case_daemon_not_running() {
 	err=$("$XLBCTL" -s "$sock" vip show 2>&1 >/dev/null) || rc=$?
 	note "xlbctl -s $sock vip show ($kind) -> status $rc: $err"
 	[ $rc -ne 0 ] || die_case "exited 0 with no daemon ($kind socket)"
-	[ "$(printf '%s\n' "$err" | wc -l)" -eq 1 ] && [ -n "$err" ] || die_case "expected one line, got: $err"
+	{ [ "$(printf '%s\n' "$err" | wc -l)" -eq 1 ] && [ -n "$err" ]; } || die_case "expected one line, got: $err"
 	grep -qiE "xlbd|running|reach|connect" <<<"$err" || die_case "message does not say the daemon is unreachable: $err"
 	rc=0
 	err=$("$XLBCTL" -j -s "$sock" backend add "$V4" "${BE_IP4[2]}" 2>/dev/null) || rc=$?
@@ -87,26 +87,12 @@ case_daemon_not_running() {
 bad_raw() {
 	local re=$1 req=$2 before ans
 	before=$(snapshot) || die_case "cannot read the configuration before"
-	ans=$("$PY" - "$IT_TMP/xlbd.sock" "$req" <<'EOF'
-import socket, sys
-s = socket.socket(socket.AF_UNIX)
-s.settimeout(5)
-s.connect(sys.argv[1])
-s.sendall(sys.argv[2].encode() + b"\n")
-buf = b""
-while not buf.endswith(b"\n"):
-    d = s.recv(65536)
-    if not d:
-        break
-    buf += d
-print(buf.decode().strip())
-EOF
-	) || die_case "no answer from xlbd to $req"
+	ans=$("$PY" "$IT_PY/ctl_request.py" "$IT_TMP/xlbd.sock" "$req") || die_case "no answer from xlbd to $req"
 	note "$req -> $ans"
 	[ -n "$ans" ] || die_case "xlbd closed the connection without an answer to $req"
 	[ "$(json_get "j.get('ok')" <<<"$ans")" = False ] || die_case "xlbd accepted $req: $ans"
 	json_get "j['error']" <<<"$ans" >"$IT_TMP/raw.err" || die_case "no error member: $ans"
-	[ "$(wc -l <"$IT_TMP/raw.err")" -eq 1 ] && [ -s "$IT_TMP/raw.err" ] || die_case "error is not one line: $ans"
+	{ [ "$(wc -l <"$IT_TMP/raw.err")" -eq 1 ] && [ -s "$IT_TMP/raw.err" ]; } || die_case "error is not one line: $ans"
 	grep -qiE -- "$re" "$IT_TMP/raw.err" || die_case "error does not name the problem (/$re/): $ans"
 	[ "$(snapshot)" = "$before" ] || die_case "$req changed the configuration"
 }

@@ -449,6 +449,8 @@ static void test_balance(void)
 
 	for (w = W_EQUAL; w <= W_RANDOM; w++) {
 		for (i = 0; i < sizeof(ns) / sizeof(ns[0]); i++) {
+			if (!xt_row("%s weights, n=%zu", weights_name[w], ns[i]))
+				continue;
 			worst = check_balance(w, ns[i], &min_share, &m);
 			printf("# maglev balance %-13s n=%-4zu m=%-6u worst=%.3f%% smallest "
 			       "share=%.0f slots%s\n",
@@ -458,6 +460,7 @@ static void test_balance(void)
 				worst_strict = worst;
 		}
 	}
+	xt_row_end();
 	printf("# maglev balance worst where 1%% is possible: %.3f%%\n", worst_strict * 100);
 }
 
@@ -491,6 +494,8 @@ static void test_disruption_one(void)
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		n = cases[i].n;
 		m = cases[i].m;
+		if (!xt_row("remove 1 of %zu, m=%u", n, m))
+			continue;
 		worst = 0;
 		worst_moved = 0;
 		for (t = 0; t < tries; t++) {
@@ -544,6 +549,8 @@ static void test_paper_5_3(void)
 		goto out;
 	for (i = 0; i < 2; i++) {
 		for (j = 0; j < 4; j++) {
+			if (!xt_row("k=%d%% m=%u", ks[j], ms[i]))
+				continue;
 			for (r = 0; r < n; r++)
 				be[r].weight = 1;
 			if (!ASSERT_OK(xlb_maglev_build(be, n, ms[i], 33, a), "build"))
