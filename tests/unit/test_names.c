@@ -35,17 +35,19 @@ static void test_round_trip(void)
 					  "tcp ", "icmp", "Maglev", "rr2"};
 
 	for (unsigned i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		if (!xt_row("%s = %d", good[i].name, good[i].value))
+			continue;
 		ASSERT_EQ(xlb_name_value(good[i].t, good[i].name), good[i].value, good[i].name);
-		ASSERT_TRUE(!strcmp(xlb_name(good[i].t, good[i].value), good[i].name),
-			    "name round-trips");
+		ASSERT_STREQ(xlb_name(good[i].t, good[i].value), good[i].name, "name round-trips");
 	}
+	xt_row_end();
 	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		ASSERT_EQ(xlb_name_value(&xlb_check_kind_names, bad[i]), -EINVAL, bad[i]);
 		ASSERT_EQ(xlb_name_value(&xlb_sched_names, bad[i]), -EINVAL, bad[i]);
 	}
-	ASSERT_TRUE(!strcmp(xlb_name(&xlb_check_kind_names, 7), "unknown"), "out-of-range kind");
-	ASSERT_TRUE(!strcmp(xlb_name(&xlb_sched_names, XLB_SCHED_MAX), "unknown"),
-		    "out-of-range scheduler");
+	ASSERT_STREQ(xlb_name(&xlb_check_kind_names, 7), "unknown", "out-of-range kind");
+	ASSERT_STREQ(xlb_name(&xlb_sched_names, XLB_SCHED_MAX), "unknown",
+		     "out-of-range scheduler");
 }
 
 /* The lists that error messages and usage print. */
@@ -53,17 +55,14 @@ static void test_join(void)
 {
 	char buf[128];
 
-	ASSERT_TRUE(!strcmp(xlb_names_join(&xlb_sched_names, NULL, buf, sizeof(buf)),
-			    "maglev, source-hash, rr, wrr, least-conn"),
-		    "schedulers");
-	ASSERT_TRUE(!strcmp(xlb_names_join(&xlb_check_kind_names, " or ", buf, sizeof(buf)),
-			    "none, tcp, http or udp"),
-		    "check kinds with 'or'");
-	ASSERT_TRUE(!strcmp(xlb_names_join(&xlb_fwd_names, " or ", buf, sizeof(buf)), "dsr-l2"),
-		    "one name");
+	ASSERT_STREQ(xlb_names_join(&xlb_sched_names, NULL, buf, sizeof(buf)),
+		     "maglev, source-hash, rr, wrr, least-conn", "schedulers");
+	ASSERT_STREQ(xlb_names_join(&xlb_check_kind_names, " or ", buf, sizeof(buf)),
+		     "none, tcp, http or udp", "check kinds with 'or'");
+	ASSERT_STREQ(xlb_names_join(&xlb_fwd_names, " or ", buf, sizeof(buf)), "dsr-l2",
+		     "one name");
 	/* Cut short, still a string. */
-	ASSERT_TRUE(!strcmp(xlb_names_join(&xlb_sched_names, NULL, buf, 8), "maglev,"),
-		    "truncated");
+	ASSERT_STREQ(xlb_names_join(&xlb_sched_names, NULL, buf, 8), "maglev,", "truncated");
 }
 
 /* The ranges both sides check, by member; unknown members have none. */

@@ -149,7 +149,7 @@ struct caller {
  * to the state file, then applied. Any failure leaves file, maps and memory as they were.
  */
 static json_t *commit(struct xlbd *d, struct xlbd_config *next, json_t *result, const char *what,
-		      const struct caller *who)
+		      struct caller who)
 {
 	struct xlbd_config old = d->cfg;
 	char err[ERRLEN], q[ERRLEN + 8];
@@ -182,7 +182,7 @@ static json_t *commit(struct xlbd *d, struct xlbd_config *next, json_t *result, 
 	xlbd_config_free(&old);
 	d->commands.changes++;
 	pr_info("config change", "change=%s uid=%u pid=%d", xlb_log_quote(what, q, sizeof(q)),
-		who->uid, who->pid);
+		who.uid, who.pid);
 	if (!result)
 		result = json_object();
 	json_object_set_new(result, "ok", json_true());
@@ -198,7 +198,7 @@ static json_t *unknown_name(const char *what, const char *given, const struct xl
 			   xlb_names_join(t, NULL, known, sizeof(known)));
 }
 
-static json_t *vip_add_set(struct xlbd *d, json_t *req, bool add, const struct caller *who)
+static json_t *vip_add_set(struct xlbd *d, json_t *req, bool add, struct caller who)
 {
 	const char *s = arg_str(req, "vip"), *sched = arg_str(req, "sched"),
 		   *fwd = arg_str(req, "fwd");
@@ -274,17 +274,17 @@ static json_t *vip_add_set(struct xlbd *d, json_t *req, bool add, const struct c
 	return commit(d, &next, json_pack("{s:o}", "vip", vip_json(v)), what, who);
 }
 
-static json_t *do_vip_add(struct xlbd *d, json_t *req, const struct caller *who)
+static json_t *do_vip_add(struct xlbd *d, json_t *req, struct caller who)
 {
 	return vip_add_set(d, req, true, who);
 }
 
-static json_t *do_vip_set(struct xlbd *d, json_t *req, const struct caller *who)
+static json_t *do_vip_set(struct xlbd *d, json_t *req, struct caller who)
 {
 	return vip_add_set(d, req, false, who);
 }
 
-static json_t *do_vip_del(struct xlbd *d, json_t *req, const struct caller *who)
+static json_t *do_vip_del(struct xlbd *d, json_t *req, struct caller who)
 {
 	struct xlbd_config next;
 	char err[ERRLEN], what[ERRLEN];
@@ -321,7 +321,7 @@ static int parse_weight(json_t *w, __u32 *out, char *err)
 enum backend_verb { BE_ADD, BE_SET, BE_DEL };
 
 static json_t *backend_change(struct xlbd *d, json_t *req, enum backend_verb verb,
-			      const struct caller *who)
+			      struct caller who)
 {
 	static const char *const verbs[] = {[BE_ADD] = "add", [BE_SET] = "set", [BE_DEL] = "del"};
 	const char *as = arg_str(req, "address"), *admin = arg_str(req, "admin");
@@ -424,22 +424,22 @@ fail:
 	return error_reply("%s", err);
 }
 
-static json_t *do_backend_add(struct xlbd *d, json_t *req, const struct caller *who)
+static json_t *do_backend_add(struct xlbd *d, json_t *req, struct caller who)
 {
 	return backend_change(d, req, BE_ADD, who);
 }
 
-static json_t *do_backend_set(struct xlbd *d, json_t *req, const struct caller *who)
+static json_t *do_backend_set(struct xlbd *d, json_t *req, struct caller who)
 {
 	return backend_change(d, req, BE_SET, who);
 }
 
-static json_t *do_backend_del(struct xlbd *d, json_t *req, const struct caller *who)
+static json_t *do_backend_del(struct xlbd *d, json_t *req, struct caller who)
 {
 	return backend_change(d, req, BE_DEL, who);
 }
 
-static json_t *do_vip_show(struct xlbd *d, json_t *req, const struct caller *who)
+static json_t *do_vip_show(struct xlbd *d, json_t *req, struct caller who)
 {
 	json_t *arr = json_array();
 	char err[ERRLEN];
@@ -460,7 +460,7 @@ static json_t *do_vip_show(struct xlbd *d, json_t *req, const struct caller *who
 	return json_pack("{s:b, s:o}", "ok", 1, "vips", arr);
 }
 
-static json_t *do_backend_show(struct xlbd *d, json_t *req, const struct caller *who)
+static json_t *do_backend_show(struct xlbd *d, json_t *req, struct caller who)
 {
 	struct xlbd_vip *only = NULL;
 	json_t *arr;
@@ -491,7 +491,7 @@ static json_t *traffic_json(const char *vip, const char *addr, const struct xlb_
 	return j;
 }
 
-static json_t *do_stats_show(struct xlbd *d, json_t *req, const struct caller *who)
+static json_t *do_stats_show(struct xlbd *d, json_t *req, struct caller who)
 {
 	json_t *counters, *vips, *bes;
 	struct xlbd_vip *only = NULL;
@@ -527,7 +527,7 @@ static json_t *do_stats_show(struct xlbd *d, json_t *req, const struct caller *w
 			 "backends", bes);
 }
 
-static json_t *do_prog_show(struct xlbd *d, json_t *req, const struct caller *who)
+static json_t *do_prog_show(struct xlbd *d, json_t *req, struct caller who)
 {
 	(void)req, (void)who;
 	return json_pack("{s:b, s:s, s:s, s:i, s:s}", "ok", 1, "interface", d->ifname, "mode",
@@ -535,17 +535,17 @@ static json_t *do_prog_show(struct xlbd *d, json_t *req, const struct caller *wh
 			 (json_int_t)d->attach.prog_id, "pin_dir", d->pin_dir);
 }
 
-static json_t *do_prog_detach(struct xlbd *d, json_t *req, const struct caller *who)
+static json_t *do_prog_detach(struct xlbd *d, json_t *req, struct caller who)
 {
 	(void)req;
-	pr_info("detach requested", "uid=%u pid=%d", who->uid, who->pid);
+	pr_info("detach requested", "uid=%u pid=%d", who.uid, who.pid);
 	d->commands.detach_and_exit = true;
 	/* Not at once: let this reply reach the caller first. */
 	event_base_loopexit(d->base, &(struct timeval){0, 100000});
 	return ok_reply();
 }
 
-static json_t *do_flow_explain(struct xlbd *d, json_t *req, const struct caller *who)
+static json_t *do_flow_explain(struct xlbd *d, json_t *req, struct caller who)
 {
 	char err[ERRLEN];
 	json_t *r;
@@ -563,7 +563,7 @@ static json_t *do_flow_explain(struct xlbd *d, json_t *req, const struct caller 
 static const struct command {
 	const char *name;
 	const char *const members[6];
-	json_t *(*run)(struct xlbd *d, json_t *req, const struct caller *who);
+	json_t *(*run)(struct xlbd *d, json_t *req, struct caller who);
 } commands[] = {
 	{"vip add", {"vip", "sched", "fwd", "check", "hash_dport"}, do_vip_add},
 	{"vip set", {"vip", "sched", "fwd", "check", "hash_dport"}, do_vip_set},
@@ -595,7 +595,7 @@ json_t *xlbd_handle(struct xlbd *d, json_t *req, unsigned int uid, int pid)
 			continue;
 		if (check_args(req, commands[i].members, err))
 			return error_reply("%s", err);
-		return commands[i].run(d, req, &who);
+		return commands[i].run(d, req, who);
 	}
 	return error_reply("unknown command \"%s\"", cmd);
 }
