@@ -114,6 +114,65 @@ static void test_validate(void)
 	ASSERT_EQ(xlbd_config_validate(&c, err, sizeof(err)), -EINVAL, "vip id out of range");
 }
 
+/* Backend addresses that can never be a backend are refused, with the reason. */
+static void test_backend_nonsense(void)
+{
+	static const struct {
+		int vip; /* 0: the IPv4 VIP, 1: the IPv6 one */
+		const char *addr, *want;
+	} bad[] = {
+		{0, "10.0.0.10", "address of vip 10.0.0.10:80/tcp"}, /* the VIP itself */
+		{1, "2001:db8::10", "address of vip [2001:db8::10]:443/udp"},
+		{0, "0.0.0.0", "unspecified"},
+		{0, "0.1.2.3", "this network"},
+		{0, "127.0.0.1", "loopback"},
+		{0, "127.200.0.9", "loopback"},
+		{0, "224.0.0.1", "multicast"},
+		{0, "239.255.255.250", "multicast"},
+		{0, "255.255.255.255", "broadcast"},
+		{0, "240.0.0.1", "reserved"},
+		{1, "::", "unspecified"},
+		{1, "::1", "loopback"},
+		{1, "ff02::1", "multicast"},
+		{1, "fe80::1", "link-local"},
+		{1, "febf::1", "link-local"},
+	};
+	static const struct {
+		int vip;
+		const char *addr;
+	} good[] = {
+		{0, "169.254.1.2"}, /* IPv4 link-local: a unicast address on the link */
+		{0, "10.0.0.11"},   {0, "223.255.255.254"}, {0, "1.0.0.1"},
+		{1, "fec0::1"},	    {1, "2001:db8::11"},    {1, "fd00::1"},
+	};
+	struct xlbd_config c;
+	char err[256];
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct xlbd_backend *b;
+
+		make_config(&c);
+		b = &c.vips[bad[i].vip].be[0];
+		if (!ASSERT_OK(xlb_parse_addr(bad[i].addr, &b->addr, &b->family, NULL, 0),
+			       bad[i].addr))
+			continue;
+		err[0] = '\0';
+		ASSERT_EQ(xlbd_config_validate(&c, err, sizeof(err)), -EINVAL, bad[i].addr);
+		if (!ASSERT_TRUE(strstr(err, bad[i].want) && strstr(err, "never a backend"),
+				 bad[i].want))
+			fprintf(stderr, "    %s: %s\n", bad[i].addr, err);
+	}
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		struct xlbd_backend *b;
+
+		make_config(&c);
+		b = &c.vips[good[i].vip].be[0];
+		xlb_parse_addr(good[i].addr, &b->addr, &b->family, NULL, 0);
+		if (!ASSERT_OK(xlbd_config_validate(&c, err, sizeof(err)), good[i].addr))
+			fprintf(stderr, "    %s: %s\n", good[i].addr, err);
+	}
+}
+
 static void test_new_ids(void)
 {
 	struct xlbd_config c;
@@ -209,6 +268,7 @@ int main(void)
 	}
 	RUN_TEST(test_json_round_trip);
 	RUN_TEST(test_validate);
+	RUN_TEST(test_backend_nonsense);
 	RUN_TEST(test_new_ids);
 	RUN_TEST(test_state_file);
 	RUN_TEST(test_corrupt_state_files);

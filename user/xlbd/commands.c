@@ -1,5 +1,8 @@
 /* commands.c - the control protocol's commands (docs/control.md): validate, persist, apply. */
 #include <errno.h>
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -320,6 +323,43 @@ static int parse_weight(json_t *w, __u32 *out, char *err)
 
 enum backend_verb { BE_ADD, BE_SET, BE_DEL };
 
+/* An address of this host (any interface of xlbd's namespace, the LB's included) or an IPv4
+ * subnet broadcast of one: packets for it never leave the LB. Asked at `backend add`, when the
+ * address is new; config.c refuses the address classes that are never a backend anywhere. */
+static bool local_addr(const struct xlb_addr *a, __u8 family, char *err, const char *as)
+{
+	struct ifaddrs *ifs, *i;
+	bool found = false;
+
+	if (getifaddrs(&ifs))
+		return false; /* unknown: the address classes were checked already */
+	for (i = ifs; i && !found; i = i->ifa_next) {
+		const struct sockaddr *sa = i->ifa_addr;
+		const char *what = "an address";
+
+		if (family == XLB_AF_INET && (i->ifa_flags & IFF_BROADCAST) && i->ifa_broadaddr &&
+		    i->ifa_broadaddr->sa_family == AF_INET &&
+		    ((const struct sockaddr_in *)i->ifa_broadaddr)->sin_addr.s_addr == a->v4) {
+			sa = i->ifa_broadaddr;
+			what = "the subnet broadcast address";
+		}
+		if (!sa)
+			continue;
+		if (family == XLB_AF_INET && sa->sa_family == AF_INET)
+			found = ((const struct sockaddr_in *)sa)->sin_addr.s_addr == a->v4;
+		else if (family == XLB_AF_INET6 && sa->sa_family == AF_INET6)
+			found = !memcmp(&((const struct sockaddr_in6 *)sa)->sin6_addr, a->bytes,
+					16);
+		if (found)
+			snprintf(err, ERRLEN,
+				 "backend %s is %s of this host's interface %s, never a "
+				 "backend",
+				 as, what, i->ifa_name);
+	}
+	freeifaddrs(ifs);
+	return found;
+}
+
 static json_t *backend_change(struct xlbd *d, json_t *req, enum backend_verb verb,
 			      const struct caller *who)
 {
@@ -360,6 +400,8 @@ static json_t *backend_change(struct xlbd *d, json_t *req, enum backend_verb ver
 				 arg_str(req, "vip"));
 			goto fail;
 		}
+		if (local_addr(&nb.addr, nb.family, err, as))
+			goto fail;
 		grown = realloc(v->be, (v->nbe + 1) * sizeof(*grown));
 		if (!grown) {
 			snprintf(err, ERRLEN, "out of memory");

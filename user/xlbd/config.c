@@ -117,6 +117,7 @@ int xlbd_config_validate(const struct xlbd_config *c, char *err, size_t errlen)
 	static unsigned char be_used[XLB_MAX_BACKENDS];
 	unsigned char vip_used[XLB_MAX_VIPS] = {0};
 	char vs[XLB_ADDRSTRLEN], as[XLB_ADDRSTRLEN];
+	const char *problem;
 
 	memset(be_used, 0, sizeof(be_used));
 	for (size_t i = 0; i < c->nvips; i++) {
@@ -164,6 +165,28 @@ int xlbd_config_validate(const struct xlbd_config *c, char *err, size_t errlen)
 					 "backend %s of vip %s: address family differs from the "
 					 "vip's",
 					 as, vs);
+				return -EINVAL;
+			}
+			problem = xlb_backend_addr_problem(&b->addr, b->family);
+			if (problem) {
+				snprintf(err, errlen,
+					 "backend %s of vip %s: %s is %s, never a backend", as, vs,
+					 as, problem);
+				return -EINVAL;
+			}
+			/* Sent to a VIP, a packet comes back to the LB: never to a server. */
+			for (size_t k = 0; k < c->nvips; k++) {
+				const struct xlb_vip_key *o = &c->vips[k].key;
+				char os[XLB_ADDRSTRLEN];
+
+				if (o->family != b->family ||
+				    memcmp(&o->addr, &b->addr, sizeof(b->addr)))
+					continue;
+				xlb_format_vip(o, os, sizeof(os));
+				snprintf(err, errlen,
+					 "backend %s of vip %s: %s is the address of vip %s, "
+					 "never a backend",
+					 as, vs, as, os);
 				return -EINVAL;
 			}
 			if (b->id == 0 || b->id >= XLB_MAX_BACKENDS || be_used[b->id]) {

@@ -92,14 +92,24 @@ static int parse_args(int argc, char **argv, struct xlbd *d)
 		case 's':
 			d->socket_path = optarg;
 			break;
-		case 'F':
+		case 'F': {
+			unsigned long long n;
+
+			/* Range-checked before it is narrowed to __u32: 4294968320 is not 1024.
+			 * strtoull would take a sign or leading spaces ("-1" is huge): digits only. */
 			errno = 0;
-			d->flow_entries = strtoul(optarg, &end, 10);
-			if (errno || *end || d->flow_entries < 1024 || d->flow_entries > 1 << 26) {
-				fprintf(stderr, "xlbd: bad --flows %s: 1024..67108864\n", optarg);
+			n = strtoull(optarg, &end, 10);
+			if (optarg[0] < '0' || optarg[0] > '9' || errno || *end || n < 1024 ||
+			    n > 1 << 26) {
+				fprintf(stderr,
+					"xlbd: bad --flows %s: a decimal number in "
+					"1024..67108864\n",
+					optarg);
 				return -EINVAL;
 			}
+			d->flow_entries = n;
 			break;
+		}
 		case 'M': {
 			struct sockaddr_storage ss;
 			char merr[256];
