@@ -173,6 +173,13 @@ static int load_state(struct xlbd *d)
 	char err[512];
 	int e = xlbd_config_load(d->state_path, &d->cfg, err, sizeof(err));
 
+	/* Every save would refuse such a directory: say so now, not at the first change. */
+	if (!e) {
+		e = xlbd_config_check_dir(d->state_path, err, sizeof(err));
+		if (e)
+			xlbd_config_free(&d->cfg);
+	}
+
 	if (e == -ENOENT) {
 		memset(&d->cfg, 0, sizeof(d->cfg));
 		if (getrandom(&d->cfg.hash_seed, sizeof(d->cfg.hash_seed), 0) < 0)
