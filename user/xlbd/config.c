@@ -170,9 +170,8 @@ int xlbd_config_validate(const struct xlbd_config *c, char *err, size_t errlen)
 			}
 			problem = xlb_backend_addr_problem(&b->addr, b->family);
 			if (problem) {
-				snprintf(err, errlen,
-					 "backend %s of vip %s: %s is %s, never a backend", as, vs,
-					 as, problem);
+				snprintf(err, errlen, "backend %s of vip %s: %s, never a backend",
+					 as, vs, problem);
 				return -EINVAL;
 			}
 			/* Sent to a VIP, a packet comes back to the LB: never to a server. */
@@ -185,9 +184,9 @@ int xlbd_config_validate(const struct xlbd_config *c, char *err, size_t errlen)
 					continue;
 				xlb_format_vip(o, os, sizeof(os));
 				snprintf(err, errlen,
-					 "backend %s of vip %s: %s is the address of vip %s, "
-					 "never a backend",
-					 as, vs, as, os);
+					 "backend %s of vip %s: the address of vip %s, never a "
+					 "backend",
+					 as, vs, os);
 				return -EINVAL;
 			}
 			if (b->id == 0 || b->id >= XLB_MAX_BACKENDS || be_used[b->id]) {
