@@ -1,11 +1,13 @@
 /* main.c - xlbd: options, start-up (state, maps, attach), the event loop, shutdown. */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <net/if.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/random.h>
 #include <sys/socket.h>
@@ -23,6 +25,7 @@
 
 #define DEFAULT_STATE "/var/lib/xlb/state.json"
 #define PIN_ROOT      "/sys/fs/bpf/xlb"
+#define LOCK_DIR      "/run/xlb"
 
 static void usage(FILE *f)
 {
@@ -167,6 +170,79 @@ static int interface_mac(const char *ifname, __u8 mac[6])
 	return err;
 }
 
+/*
+ * One xlbd per interface, and one per control socket (docs/xlbd.md, "One xlbd per interface"):
+ * an exclusive flock on LOCK_DIR/IFNAME.lock and on SOCKET.lock, taken before anything reads or
+ * writes the state, the pins or the program, held until exit (the kernel drops it however xlbd
+ * ends, so no stale lock outlives a crash). The files stay: unlinking a lock file races with
+ * the next xlbd opening it. Each holds its holder's "pid=N interface=I socket=S state=F" line.
+ */
+static int lock_fds[2] = {-1, -1};
+
+/* Locks path (created 0644 if missing); 0, or -EWOULDBLOCK with the holder's line in holder. */
+static int take_lock(const char *path, mode_t dir_mode, int *out, char *holder, size_t len)
+{
+	int fd, e;
+	ssize_t n;
+
+	e = xlb_mkdir_parent(path, dir_mode);
+	if (e)
+		return e;
+	fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -errno;
+	if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
+		*out = fd;
+		return 0;
+	}
+	e = -errno;
+	n = e == -EWOULDBLOCK ? pread(fd, holder, len - 1, 0) : -1;
+	holder[n > 0 ? n : 0] = '\0';
+	holder[strcspn(holder, "\n")] = '\0';
+	close(fd);
+	return e;
+}
+
+static void write_holder(int fd, const struct xlbd *d)
+{
+	char line[1024];
+	snprintf(line, sizeof(line), "pid=%d interface=%s socket=%s state=%s\n", (int)getpid(),
+		 d->ifname, d->socket_path, d->state_path);
+	if (ftruncate(fd, 0) || pwrite(fd, line, strlen(line), 0) != (ssize_t)strlen(line))
+		pr_warn("cannot write the lock file's holder line", "err=\"%s\"", strerror(errno));
+}
+
+static int lock_instance(struct xlbd *d)
+{
+	char paths[2][4200], holder[1024] = "";
+	const char *what[2] = {"interface", "socket"};
+	const char *name[2] = {d->ifname, d->socket_path};
+	int e = 0;
+
+	snprintf(paths[0], sizeof(paths[0]), LOCK_DIR "/%s.lock", d->ifname);
+	snprintf(paths[1], sizeof(paths[1]), "%s.lock", d->socket_path);
+	/* Socket /run/xlb/IFNAME: one lock file for both (a second flock of ours would fail). */
+	for (int i = 0; i < 2 - !strcmp(paths[0], paths[1]) && !e; i++) {
+		e = take_lock(paths[i], i ? 0700 : 0755, &lock_fds[i], holder, sizeof(holder));
+		if (e == -EWOULDBLOCK) {
+			fprintf(stderr,
+				"xlbd: another xlbd runs on %s %s (%s): it holds %s; one xlbd per "
+				"interface and socket: stop it first, or use `xlbctl` with it\n",
+				what[i], name[i], holder[0] ? holder : "holder unknown", paths[i]);
+			pr_err("another xlbd holds the lock: nothing changed",
+			       "%s=%s lock=%s holder=\"%s\"", what[i], name[i], paths[i], holder);
+		} else if (e) {
+			fprintf(stderr, "xlbd: cannot lock %s: %s\n", paths[i], strerror(-e));
+		}
+	}
+	if (e)
+		return e;
+	for (int i = 0; i < 2; i++)
+		if (lock_fds[i] >= 0)
+			write_holder(lock_fds[i], d);
+	return 0;
+}
+
 /* The state file, or a new empty state with a fresh seed when there is none. */
 static int load_state(struct xlbd *d)
 {
@@ -266,6 +342,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "xlbd: no interface %s: %s\n", d.ifname, strerror(errno));
 		return 1;
 	}
+	/* Before anything touches the state, the pins or the program: a second xlbd on this
+	 * interface or socket changes nothing. */
+	if (lock_instance(&d) || xlbd_control_check_path(d.socket_path))
+		return 1;
 	if (load_state(&d))
 		return 1;
 	snprintf(d.pin_dir, sizeof(d.pin_dir), PIN_ROOT "/%s", d.ifname);
