@@ -388,7 +388,10 @@ int main(int argc, char **argv)
 	xlbd_macs_learn(&d.macs);
 	err = xlbd_apply(&d, NULL, true);
 	if (err) {
-		pr_err("cannot write the configuration to the maps", "err=\"%s\"", strerror(-err));
+		fprintf(stderr, "xlbd: cannot write the configuration of %s to the maps: %s\n",
+			d.state_path, strerror(-err));
+		pr_err("cannot write the configuration to the maps", "state=%s err=\"%s\"",
+		       d.state_path, strerror(-err));
 		goto out;
 	}
 	err = xlbd_attach(&d);
