@@ -41,6 +41,8 @@ static void usage(FILE *f)
 		"                          (127.0.0.1:9100 or [::1]:9100; default: no server)\n"
 		"  -l, --log-level LEVEL   debug, info (default), warn, error\n"
 		"  -h, --help\n"
+		"One xlbd per interface and socket: it locks " LOCK_DIR
+		"/IFACE.lock and PATH.lock.\n"
 		"Maps are pinned under " PIN_ROOT "/IFACE/. On SIGTERM xlbd exits and leaves the\n"
 		"program attached (traffic keeps flowing); `xlbctl prog detach` removes it.\n",
 		XLB_DEFAULT_FLOWS);
