@@ -437,6 +437,8 @@ it_cleanup() {
 	it_kill_pids "$IT_TMP/case.pids"
 	xlbd_detach
 	xlbd_stop
+	# xlbd leaves its lock file (docs/xlbd.md); the interface name was ours alone.
+	[ -z "$LB_IF" ] || rm -f "/run/xlb/$LB_IF.lock"
 	[ -n "$IT_TOPO" ] && "$TOPO_SH" down "$IT_TOPO"
 	rm -rf "$IT_TMP"
 	[ $IT_FAILED -eq 0 ] || exit 1

@@ -1,8 +1,11 @@
 /* test_config.c - xlbd's state: JSON round trip, whole-config validation, the state file. */
 #include <errno.h>
+#include <fcntl.h>
+#include <glob.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "addr.h"
@@ -114,6 +117,65 @@ static void test_validate(void)
 	ASSERT_EQ(xlbd_config_validate(&c, err, sizeof(err)), -EINVAL, "vip id out of range");
 }
 
+/* Backend addresses that can never be a backend are refused, with the reason. */
+static void test_backend_nonsense(void)
+{
+	static const struct {
+		int vip; /* 0: the IPv4 VIP, 1: the IPv6 one */
+		const char *addr, *want;
+	} bad[] = {
+		{0, "10.0.0.10", "address of vip 10.0.0.10:80/tcp"}, /* the VIP itself */
+		{1, "2001:db8::10", "address of vip [2001:db8::10]:443/udp"},
+		{0, "0.0.0.0", "unspecified"},
+		{0, "0.1.2.3", "this network"},
+		{0, "127.0.0.1", "loopback"},
+		{0, "127.200.0.9", "loopback"},
+		{0, "224.0.0.1", "multicast"},
+		{0, "239.255.255.250", "multicast"},
+		{0, "255.255.255.255", "broadcast"},
+		{0, "240.0.0.1", "reserved"},
+		{1, "::", "unspecified"},
+		{1, "::1", "loopback"},
+		{1, "ff02::1", "multicast"},
+		{1, "fe80::1", "link-local"},
+		{1, "febf::1", "link-local"},
+	};
+	static const struct {
+		int vip;
+		const char *addr;
+	} good[] = {
+		{0, "169.254.1.2"}, /* IPv4 link-local: a unicast address on the link */
+		{0, "10.0.0.11"},   {0, "223.255.255.254"}, {0, "1.0.0.1"},
+		{1, "fec0::1"},	    {1, "2001:db8::11"},    {1, "fd00::1"},
+	};
+	struct xlbd_config c;
+	char err[256];
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct xlbd_backend *b;
+
+		make_config(&c);
+		b = &c.vips[bad[i].vip].be[0];
+		if (!ASSERT_OK(xlb_parse_addr(bad[i].addr, &b->addr, &b->family, NULL, 0),
+			       bad[i].addr))
+			continue;
+		err[0] = '\0';
+		ASSERT_EQ(xlbd_config_validate(&c, err, sizeof(err)), -EINVAL, bad[i].addr);
+		if (!ASSERT_TRUE(strstr(err, bad[i].want) && strstr(err, "never a backend"),
+				 bad[i].want))
+			fprintf(stderr, "    %s: %s\n", bad[i].addr, err);
+	}
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		struct xlbd_backend *b;
+
+		make_config(&c);
+		b = &c.vips[good[i].vip].be[0];
+		xlb_parse_addr(good[i].addr, &b->addr, &b->family, NULL, 0);
+		if (!ASSERT_OK(xlbd_config_validate(&c, err, sizeof(err)), good[i].addr))
+			fprintf(stderr, "    %s: %s\n", good[i].addr, err);
+	}
+}
+
 static void test_new_ids(void)
 {
 	struct xlbd_config c;
@@ -150,6 +212,93 @@ static void test_state_file(void)
 	ASSERT_TRUE(same_config(&c, &back), "saved and loaded");
 	xlbd_config_free(&back);
 	unlink(path);
+}
+
+static bool file_is(const char *path, const char *want)
+{
+	char buf[64] = {0};
+	FILE *f = fopen(path, "r");
+	size_t n;
+
+	if (!f)
+		return false;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	return n == strlen(want) && !memcmp(buf, want, n);
+}
+
+/* Nothing planted at the old fixed temp name is followed or reused, and no temp file stays. */
+static void test_state_temp_file(void)
+{
+	char path[128], tmp[140], victim[140], err[512];
+	struct xlbd_config c;
+	struct stat st;
+	glob_t g;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/state.json", dir);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	snprintf(victim, sizeof(victim), "%s/victim", dir);
+	make_config(&c);
+
+	/* A symlink where the temp file was: root would have overwritten its target. */
+	write_file(victim, "keep");
+	if (!ASSERT_OK(symlink(victim, tmp), "plant a symlink"))
+		return;
+	ASSERT_OK(xlbd_config_save(path, &c, err, sizeof(err)), err);
+	ASSERT_TRUE(file_is(victim, "keep"), "the symlink's target is untouched");
+	unlink(tmp);
+	unlink(path);
+
+	/* A world-writable file there: it would have become the state file, mode 0666. */
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL, 0666);
+	if (!ASSERT_TRUE(fd >= 0, "plant a temp file"))
+		return;
+	fchmod(fd, 0666);
+	close(fd);
+	ASSERT_OK(xlbd_config_save(path, &c, err, sizeof(err)), err);
+	ASSERT_OK(stat(path, &st), "state file exists");
+	ASSERT_EQ(st.st_mode & 07777, 0600, "state file mode");
+	ASSERT_OK(stat(tmp, &st), "the planted file is left alone");
+	ASSERT_EQ(st.st_size, 0, "the planted file is not written");
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp.*", path);
+	ASSERT_EQ(glob(tmp, 0, NULL, &g), GLOB_NOMATCH, "no temp file left behind");
+	globfree(&g);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	unlink(tmp);
+	unlink(victim);
+	unlink(path);
+}
+
+/* A state directory others can write is refused (they could replace the state); with the
+ * sticky bit it is not (they cannot remove or rename our files). */
+static void test_state_dir_permissions(void)
+{
+	char sub[128], path[160], err[512];
+	struct xlbd_config c;
+
+	snprintf(sub, sizeof(sub), "%s/d", dir);
+	snprintf(path, sizeof(path), "%s/state.json", sub);
+	make_config(&c);
+	if (!ASSERT_OK(mkdir(sub, 0700), "mkdir"))
+		return;
+	chmod(sub, 0777);
+	ASSERT_EQ(xlbd_config_save(path, &c, err, sizeof(err)), -EPERM, "world-writable dir");
+	ASSERT_TRUE(strstr(err, sub) && strstr(err, "writable by other users"), err);
+	ASSERT_TRUE(access(path, F_OK) != 0, "nothing written");
+	chmod(sub, 0770);
+	ASSERT_EQ(xlbd_config_check_dir(path, err, sizeof(err)), -EPERM, "group-writable dir");
+	chmod(sub, 01777);
+	ASSERT_OK(xlbd_config_save(path, &c, err, sizeof(err)), err);
+	unlink(path);
+	chmod(sub, 0755);
+	if (geteuid() == 0 && chown(sub, 65534, 65534) == 0) {
+		ASSERT_EQ(xlbd_config_save(path, &c, err, sizeof(err)), -EPERM, "dir of uid 65534");
+		ASSERT_TRUE(strstr(err, "uid 65534") != NULL, err);
+	}
+	unlink(path);
+	rmdir(sub);
 }
 
 /* A corrupt state file: refused, and the message names the file and the problem. */
@@ -209,8 +358,11 @@ int main(void)
 	}
 	RUN_TEST(test_json_round_trip);
 	RUN_TEST(test_validate);
+	RUN_TEST(test_backend_nonsense);
 	RUN_TEST(test_new_ids);
 	RUN_TEST(test_state_file);
+	RUN_TEST(test_state_temp_file);
+	RUN_TEST(test_state_dir_permissions);
 	RUN_TEST(test_corrupt_state_files);
 	rmdir(dir);
 	return xt_finish();

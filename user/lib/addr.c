@@ -198,6 +198,29 @@ static const char *vip_addr_problem(const struct xlb_addr *a, __u8 family)
 	return NULL;
 }
 
+const char *xlb_backend_addr_problem(const struct xlb_addr *a, __u8 family)
+{
+	static const __u8 loopback6[16] = {[15] = 1};
+	const char *vip = vip_addr_problem(a, family);
+
+	if (vip)
+		return vip;
+	if (family == XLB_AF_INET) {
+		if (a->bytes[0] == 0)
+			return "in 0.0.0.0/8 (\"this network\")";
+		if (a->bytes[0] == 127)
+			return "a loopback address";
+		if ((a->bytes[0] & 0xf0) == 0xf0)
+			return "a reserved address (240.0.0.0/4)";
+		return NULL;
+	}
+	if (!memcmp(a->bytes, loopback6, 16))
+		return "the loopback address";
+	if (a->bytes[0] == 0xfe && (a->bytes[1] & 0xc0) == 0x80)
+		return "a link-local address (no zone index: probes could not reach it)";
+	return NULL;
+}
+
 int xlb_parse_vip(const char *s, struct xlb_vip_key *key, char *err, size_t errlen)
 {
 	const char *slash, *colon, *rbracket, *problem;

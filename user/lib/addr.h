@@ -29,6 +29,15 @@ int xlb_parse_proto(const char *s, __u8 *proto, char *err, size_t errlen);
  * unspecified, multicast and IPv4 broadcast addresses are refused: no flow is sent to them. */
 int xlb_parse_vip(const char *s, struct xlb_vip_key *key, char *err, size_t errlen);
 
+/*
+ * Why the address can never be a backend (a reason to quote after "is "), or NULL: the
+ * unspecified address, "this network" (0.0.0.0/8), loopback (127.0.0.0/8, ::1), multicast, the
+ * IPv4 broadcast and reserved (240.0.0.0/4) addresses, IPv6 link-local (fe80::/10: it needs a
+ * zone index, which an xlb address has not, so probes could not reach it). IPv4 link-local
+ * (169.254.0.0/16) is a unicast address on the LB's link and is accepted.
+ */
+const char *xlb_backend_addr_problem(const struct xlb_addr *addr, __u8 family);
+
 /* Text forms; return the number of characters written (as snprintf) or -ENOSPC (buf is then
  * ""); -EINVAL for an unknown family or protocol. */
 int xlb_format_addr(const struct xlb_addr *addr, __u8 family, char *buf, size_t len);

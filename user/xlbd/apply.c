@@ -157,6 +157,16 @@ int xlbd_apply(struct xlbd *d, const struct xlbd_config *old, bool full)
 	int err, removed = 0;
 
 	d->apply.pending = false; /* whatever asked for an apply gets this one */
+	/* At start (full), the maps hold what an earlier xlbd left: its VIPs the state file no
+	 * longer has go first. Added first, they could overflow the VIP map (3 pinned + 511 new >
+	 * XLB_MAX_VIPS: E2BIG half-way, maps half-changed), and clearing a stale VIP's table after
+	 * a new VIP took its id would empty the new one's. Nothing is lost: those VIPs go anyway,
+	 * and a VIP the state file still has is kept and updated in place. */
+	if (full) {
+		err = remove_stale_vips(d, &removed);
+		if (err)
+			return err;
+	}
 	/* Order keeps every step hitless: VIPs and backend entries first, then the tables that
 	 * name them; removals last, after the tables no longer name what goes. */
 	for (size_t i = 0; i < d->cfg.nvips; i++) {

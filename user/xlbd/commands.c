@@ -1,5 +1,9 @@
 /* commands.c - the control protocol's commands (docs/control.md): validate, persist, apply. */
 #include <errno.h>
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -320,6 +324,54 @@ static int parse_weight(json_t *w, __u32 *out, char *err)
 
 enum backend_verb { BE_ADD, BE_SET, BE_DEL };
 
+/* An address of this host (any interface of xlbd's namespace, the LB's included) or an IPv4
+ * subnet broadcast of one (the kernel routes prefix|~mask as broadcast for prefixes up to /30,
+ * whether or not the address was given a brd): packets for it never leave the LB. Asked at
+ * `backend add`, when the address is new; config.c refuses the address classes that are never
+ * a backend anywhere. */
+static bool local_addr(const struct xlb_addr *a, __u8 family, char *err, const char *as)
+{
+	struct ifaddrs *ifs, *i;
+	const char *what = NULL;
+
+	if (xlb_backend_addr_problem(a, family))
+		return false; /* config.c's validation names the reason */
+	if (getifaddrs(&ifs))
+		return false; /* unknown: the address classes were checked already */
+	for (i = ifs; i; i = i->ifa_next) {
+		const struct sockaddr *sa = i->ifa_addr, *nm = i->ifa_netmask;
+
+		if (!sa || sa->sa_family != (family == XLB_AF_INET ? AF_INET : AF_INET6))
+			continue;
+		if (family == XLB_AF_INET6) {
+			if (!memcmp(&((const struct sockaddr_in6 *)sa)->sin6_addr, a->bytes, 16)) {
+				what = "an address";
+				break;
+			}
+			continue;
+		}
+		__be32 ip = ((const struct sockaddr_in *)sa)->sin_addr.s_addr;
+		__be32 mask = nm ? ((const struct sockaddr_in *)nm)->sin_addr.s_addr : 0xffffffff;
+
+		if (ip == a->v4)
+			what = "an address";
+		else if (ntohl(mask) < 0xfffffffe && ((ip & mask) | ~mask) == a->v4)
+			what = "the subnet broadcast address";
+		else if ((i->ifa_flags & IFF_BROADCAST) && i->ifa_broadaddr &&
+			 i->ifa_broadaddr->sa_family == AF_INET &&
+			 ((const struct sockaddr_in *)i->ifa_broadaddr)->sin_addr.s_addr == a->v4)
+			what = "the broadcast address";
+		if (what)
+			break;
+	}
+	if (what)
+		snprintf(err, ERRLEN,
+			 "backend %s is %s of this host's interface %s, never a backend", as, what,
+			 i->ifa_name);
+	freeifaddrs(ifs);
+	return what;
+}
+
 static json_t *backend_change(struct xlbd *d, json_t *req, enum backend_verb verb,
 			      struct caller who)
 {
@@ -360,6 +412,8 @@ static json_t *backend_change(struct xlbd *d, json_t *req, enum backend_verb ver
 				 arg_str(req, "vip"));
 			goto fail;
 		}
+		if (local_addr(&nb.addr, nb.family, err, as))
+			goto fail;
 		grown = realloc(v->be, (v->nbe + 1) * sizeof(*grown));
 		if (!grown) {
 			snprintf(err, ERRLEN, "out of memory");

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -117,6 +118,7 @@ int xlbd_config_validate(const struct xlbd_config *c, char *err, size_t errlen)
 	static unsigned char be_used[XLB_MAX_BACKENDS];
 	unsigned char vip_used[XLB_MAX_VIPS] = {0};
 	char vs[XLB_ADDRSTRLEN], as[XLB_ADDRSTRLEN];
+	const char *problem;
 
 	memset(be_used, 0, sizeof(be_used));
 	for (size_t i = 0; i < c->nvips; i++) {
@@ -164,6 +166,27 @@ int xlbd_config_validate(const struct xlbd_config *c, char *err, size_t errlen)
 					 "backend %s of vip %s: address family differs from the "
 					 "vip's",
 					 as, vs);
+				return -EINVAL;
+			}
+			problem = xlb_backend_addr_problem(&b->addr, b->family);
+			if (problem) {
+				snprintf(err, errlen, "backend %s of vip %s: %s, never a backend",
+					 as, vs, problem);
+				return -EINVAL;
+			}
+			/* Sent to a VIP, a packet comes back to the LB: never to a server. */
+			for (size_t k = 0; k < c->nvips; k++) {
+				const struct xlb_vip_key *o = &c->vips[k].key;
+				char os[XLB_ADDRSTRLEN];
+
+				if (o->family != b->family ||
+				    memcmp(&o->addr, &b->addr, sizeof(b->addr)))
+					continue;
+				xlb_format_vip(o, os, sizeof(os));
+				snprintf(err, errlen,
+					 "backend %s of vip %s: the address of vip %s, never a "
+					 "backend",
+					 as, vs, os);
 				return -EINVAL;
 			}
 			if (b->id == 0 || b->id >= XLB_MAX_BACKENDS || be_used[b->id]) {
@@ -634,24 +657,92 @@ int xlbd_config_load(const char *path, struct xlbd_config *c, char *err, size_t 
 	return e;
 }
 
+/* The directory part of path ("." for a bare name), in buf. */
+static const char *dir_of(const char *path, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s", path);
+	return dirname(buf);
+}
+
+int xlbd_config_check_dir(const char *path, char *err, size_t errlen)
+{
+	char buf[4096];
+	const char *dir = dir_of(path, buf, sizeof(buf));
+	struct stat st;
+
+	if (stat(dir, &st)) {
+		int e = -errno;
+
+		snprintf(err, errlen, "state file %s: cannot stat its directory %s: %s", path, dir,
+			 strerror(-e));
+		return e;
+	}
+	if ((st.st_mode & (S_IWGRP | S_IWOTH)) && !(st.st_mode & S_ISVTX)) {
+		snprintf(err, errlen,
+			 "state file %s: its directory %s is writable by other users (mode %04o): "
+			 "they could replace the state; chmod go-w %s",
+			 path, dir, (unsigned)(st.st_mode & 07777), dir);
+		return -EPERM;
+	}
+	if (st.st_uid != 0 && st.st_uid != geteuid()) {
+		snprintf(err, errlen,
+			 "state file %s: its directory %s belongs to uid %u, not to root or us: "
+			 "its owner could replace the state; use a directory of root's",
+			 path, dir, (unsigned)st.st_uid);
+		return -EPERM;
+	}
+	return 0;
+}
+
+/* A new temp file next to path, only ours: a unique name, O_EXCL (no existing file, no
+ * symlink followed), mode 0600. Its name in tmp. */
+static int open_temp(const char *path, char *tmp, size_t len)
+{
+	static const char digits[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+
+	for (int tries = 0; tries < 100; tries++) {
+		unsigned char r[8];
+		char sfx[sizeof(r) + 1];
+		int fd;
+
+		if (getrandom(r, sizeof(r), 0) != sizeof(r))
+			return -errno ?: -EIO;
+		for (size_t i = 0; i < sizeof(r); i++)
+			sfx[i] = digits[r[i] % (sizeof(digits) - 1)];
+		sfx[sizeof(r)] = '\0';
+		if ((size_t)snprintf(tmp, len, "%s.tmp.%s", path, sfx) >= len)
+			return -ENAMETOOLONG;
+		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (fd >= 0)
+			return fd;
+		if (errno != EEXIST)
+			return -errno;
+	}
+	return -EEXIST;
+}
+
 int xlbd_config_save(const char *path, const struct xlbd_config *c, char *err, size_t errlen)
 {
 	char tmp[4096], dirbuf[4096];
-	json_t *j = xlbd_config_to_json(c);
+	json_t *j;
 	int fd, e = 0, dfd;
 	char *text;
 
+	e = xlbd_config_check_dir(path, err, errlen);
+	if (e)
+		return e;
+	j = xlbd_config_to_json(c);
 	if (!j)
 		return -ENOMEM;
 	text = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	json_decref(j);
 	if (!text)
 		return -ENOMEM;
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	fd = open_temp(path, tmp, sizeof(tmp));
 	if (fd < 0) {
-		e = -errno;
-		snprintf(err, errlen, "cannot write state file %s: %s", tmp, strerror(-e));
+		e = fd;
+		snprintf(err, errlen, "cannot create a temp file for state file %s: %s", path,
+			 strerror(-e));
 		goto out;
 	}
 	size_t len = strlen(text), off = 0;
@@ -678,8 +769,7 @@ int xlbd_config_save(const char *path, const struct xlbd_config *c, char *err, s
 		goto out;
 	}
 	/* Make the rename itself durable. */
-	snprintf(dirbuf, sizeof(dirbuf), "%s", path);
-	dfd = open(dirname(dirbuf), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	dfd = open(dir_of(path, dirbuf, sizeof(dirbuf)), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd >= 0) {
 		fsync(dfd);
 		close(dfd);

@@ -77,10 +77,16 @@ int xlbd_config_from_json(json_t *j, struct xlbd_config *c, char *err, size_t er
 
 /*
  * The state file. load: -ENOENT if it does not exist (start empty), -EINVAL with the file name,
- * line and parse error in err if it is corrupt. save: temp file, fsync, rename, fsync of dir.
+ * line and parse error in err if it is corrupt. save: a temp file of a unique name next to it
+ * (O_EXCL|O_NOFOLLOW, mode 0600: nothing planted there is followed or reused), fsync, rename,
+ * fsync of the directory; refused in a directory others may write (xlbd_config_check_dir).
  */
 int xlbd_config_load(const char *path, struct xlbd_config *c, char *err, size_t errlen);
 int xlbd_config_save(const char *path, const struct xlbd_config *c, char *err, size_t errlen);
+/* 0, or -EPERM with the reason in err when the state file's directory may be changed by another
+ * user (writable by group or others without the sticky bit, or owned by neither root nor us):
+ * they could replace the state file. save checks it first; main.c before the first load. */
+int xlbd_config_check_dir(const char *path, char *err, size_t errlen);
 
 /* The check settings in force for a backend: its own, else its VIP's. */
 const struct xlbd_check *xlbd_backend_check(const struct xlbd_vip *v, const struct xlbd_backend *b);

@@ -1,11 +1,13 @@
 /* main.c - xlbd: options, start-up (state, maps, attach), the event loop, shutdown. */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <net/if.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/random.h>
 #include <sys/socket.h>
@@ -23,6 +25,7 @@
 
 #define DEFAULT_STATE "/var/lib/xlb/state.json"
 #define PIN_ROOT      "/sys/fs/bpf/xlb"
+#define LOCK_DIR      "/run/xlb"
 
 static void usage(FILE *f)
 {
@@ -38,6 +41,8 @@ static void usage(FILE *f)
 		"                          (127.0.0.1:9100 or [::1]:9100; default: no server)\n"
 		"  -l, --log-level LEVEL   debug, info (default), warn, error\n"
 		"  -h, --help\n"
+		"One xlbd per interface and socket: it locks " LOCK_DIR
+		"/IFACE.lock and PATH.lock.\n"
 		"Maps are pinned under " PIN_ROOT "/IFACE/. On SIGTERM xlbd exits and leaves the\n"
 		"program attached (traffic keeps flowing); `xlbctl prog detach` removes it.\n",
 		XLB_DEFAULT_FLOWS);
@@ -92,14 +97,24 @@ static int parse_args(int argc, char **argv, struct xlbd *d)
 		case 's':
 			d->socket_path = optarg;
 			break;
-		case 'F':
+		case 'F': {
+			unsigned long long n;
+
+			/* Range-checked before it is narrowed to __u32: 4294968320 is not 1024.
+			 * strtoull would take a sign or leading spaces ("-1" is huge): digits only. */
 			errno = 0;
-			d->flow_entries = strtoul(optarg, &end, 10);
-			if (errno || *end || d->flow_entries < 1024 || d->flow_entries > 1 << 26) {
-				fprintf(stderr, "xlbd: bad --flows %s: 1024..67108864\n", optarg);
+			n = strtoull(optarg, &end, 10);
+			if (optarg[0] < '0' || optarg[0] > '9' || errno || *end || n < 1024 ||
+			    n > 1 << 26) {
+				fprintf(stderr,
+					"xlbd: bad --flows %s: a decimal number in "
+					"1024..67108864\n",
+					optarg);
 				return -EINVAL;
 			}
+			d->flow_entries = n;
 			break;
+		}
 		case 'M': {
 			struct sockaddr_storage ss;
 			char merr[256];
@@ -157,11 +172,91 @@ static int interface_mac(const char *ifname, __u8 mac[6])
 	return err;
 }
 
+/*
+ * One xlbd per interface, and one per control socket (docs/xlbd.md, "One xlbd per interface"):
+ * an exclusive flock on LOCK_DIR/IFNAME.lock and on SOCKET.lock, taken before anything reads or
+ * writes the state, the pins or the program, held until exit (the kernel drops it however xlbd
+ * ends, so no stale lock outlives a crash). The files stay: unlinking a lock file races with
+ * the next xlbd opening it. Each holds its holder's "pid=N interface=I socket=S state=F" line.
+ */
+static int lock_fds[2] = {-1, -1};
+
+/* Locks path (created 0644 if missing); 0, or -EWOULDBLOCK with the holder's line in holder. */
+static int take_lock(const char *path, mode_t dir_mode, int *out, char *holder, size_t len)
+{
+	int fd, e;
+	ssize_t n;
+
+	e = xlb_mkdir_parent(path, dir_mode);
+	if (e)
+		return e;
+	fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -errno;
+	if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
+		*out = fd;
+		return 0;
+	}
+	e = -errno;
+	n = e == -EWOULDBLOCK ? pread(fd, holder, len - 1, 0) : -1;
+	holder[n > 0 ? n : 0] = '\0';
+	holder[strcspn(holder, "\n")] = '\0';
+	close(fd);
+	return e;
+}
+
+static void write_holder(int fd, const struct xlbd *d)
+{
+	char line[1024];
+	snprintf(line, sizeof(line), "pid=%d interface=%s socket=%s state=%s\n", (int)getpid(),
+		 d->ifname, d->socket_path, d->state_path);
+	if (ftruncate(fd, 0) || pwrite(fd, line, strlen(line), 0) != (ssize_t)strlen(line))
+		pr_warn("cannot write the lock file's holder line", "err=\"%s\"", strerror(errno));
+}
+
+static int lock_instance(struct xlbd *d)
+{
+	char paths[2][4200], holder[1024] = "";
+	const char *what[2] = {"interface", "socket"};
+	const char *name[2] = {d->ifname, d->socket_path};
+	int e = 0;
+
+	snprintf(paths[0], sizeof(paths[0]), LOCK_DIR "/%s.lock", d->ifname);
+	snprintf(paths[1], sizeof(paths[1]), "%s.lock", d->socket_path);
+	/* Socket /run/xlb/IFNAME: one lock file for both (a second flock of ours would fail). */
+	for (int i = 0; i < 2 - !strcmp(paths[0], paths[1]) && !e; i++) {
+		e = take_lock(paths[i], i ? 0700 : 0755, &lock_fds[i], holder, sizeof(holder));
+		if (e == -EWOULDBLOCK) {
+			fprintf(stderr,
+				"xlbd: another xlbd runs on %s %s (%s): it holds %s; one xlbd per "
+				"interface and socket: stop it first, or use `xlbctl` with it\n",
+				what[i], name[i], holder[0] ? holder : "holder unknown", paths[i]);
+			pr_err("another xlbd holds the lock: nothing changed",
+			       "%s=%s lock=%s holder=\"%s\"", what[i], name[i], paths[i], holder);
+		} else if (e) {
+			fprintf(stderr, "xlbd: cannot lock %s: %s\n", paths[i], strerror(-e));
+		}
+	}
+	if (e)
+		return e;
+	for (int i = 0; i < 2; i++)
+		if (lock_fds[i] >= 0)
+			write_holder(lock_fds[i], d);
+	return 0;
+}
+
 /* The state file, or a new empty state with a fresh seed when there is none. */
 static int load_state(struct xlbd *d)
 {
 	char err[512];
 	int e = xlbd_config_load(d->state_path, &d->cfg, err, sizeof(err));
+
+	/* Every save would refuse such a directory: say so now, not at the first change. */
+	if (!e) {
+		e = xlbd_config_check_dir(d->state_path, err, sizeof(err));
+		if (e)
+			xlbd_config_free(&d->cfg);
+	}
 
 	if (e == -ENOENT) {
 		memset(&d->cfg, 0, sizeof(d->cfg));
@@ -249,6 +344,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "xlbd: no interface %s: %s\n", d.ifname, strerror(errno));
 		return 1;
 	}
+	/* Before anything touches the state, the pins or the program: a second xlbd on this
+	 * interface or socket changes nothing. */
+	if (lock_instance(&d) || xlbd_control_check_path(d.socket_path))
+		return 1;
 	if (load_state(&d))
 		return 1;
 	snprintf(d.pin_dir, sizeof(d.pin_dir), PIN_ROOT "/%s", d.ifname);
@@ -291,7 +390,10 @@ int main(int argc, char **argv)
 	xlbd_macs_learn(&d.macs);
 	err = xlbd_apply(&d, NULL, true);
 	if (err) {
-		pr_err("cannot write the configuration to the maps", "err=\"%s\"", strerror(-err));
+		fprintf(stderr, "xlbd: cannot write the configuration of %s to the maps: %s\n",
+			d.state_path, strerror(-err));
+		pr_err("cannot write the configuration to the maps", "state=%s err=\"%s\"",
+		       d.state_path, strerror(-err));
 		goto out;
 	}
 	err = xlbd_attach(&d);
