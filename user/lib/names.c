@@ -66,7 +66,9 @@ const char *xlb_names_join(const struct xlb_names *t, const char *last_sep, char
 		if (!t->names[i])
 			continue;
 		left--;
-		w = snprintf(buf + off, off < len ? len - off : 0, "%s%s", t->names[i],
+		if (off >= len)
+			break; /* cut short: buf holds what fits */
+		w = snprintf(buf + off, len - off, "%s%s", t->names[i],
 			     !left		     ? ""
 			     : left == 1 && last_sep ? last_sep
 						     : ", ");

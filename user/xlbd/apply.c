@@ -233,8 +233,13 @@ static void on_pending(evutil_socket_t fd, short what, void *arg)
 	if (!d->apply.pending)
 		return;
 	err = xlbd_apply(d, NULL, false);
-	if (err)
-		pr_err("cannot update the maps", "err=\"%s\"", strerror(-err));
+	if (err) {
+		/* Retried a second later (a timer, not at once: a map that keeps failing must not
+		 * spin the loop); a change in between tries sooner. */
+		pr_err("cannot update the maps: retrying in 1 s", "err=\"%s\"", strerror(-err));
+		d->apply.pending = true;
+		event_add(d->apply.ev, &(struct timeval){1, 0});
+	}
 }
 
 void xlbd_apply_soon(void *arg)

@@ -616,7 +616,7 @@ static json_t *do_flow_explain(struct xlbd *d, json_t *req, struct caller who)
  * them), its handler. */
 static const struct command {
 	const char *name;
-	const char *const members[6];
+	const char *const members[7]; /* at most 6, then NULL */
 	json_t *(*run)(struct xlbd *d, json_t *req, struct caller who);
 } commands[] = {
 	{"vip add", {"vip", "sched", "fwd", "check", "hash_dport"}, do_vip_add},

@@ -296,8 +296,15 @@ static int check_str(json_t *j, const char *name, char *out, char *err, size_t e
 static int check_num(json_t *j, const char *name, __u32 *out, char *err, size_t errlen)
 {
 	const struct xlb_check_range *r = xlb_check_range(name);
-	__u32 lo = r->lo, hi = r->hi;
 	json_t *v = json_object_get(j, name);
+	__u32 lo, hi;
+
+	if (!r) { /* a member names.c does not know: a programming error, not bad input */
+		snprintf(err, errlen, "check %s has no range", name);
+		return -EINVAL;
+	}
+	lo = r->lo;
+	hi = r->hi;
 
 	if (!v)
 		return 0;

@@ -43,7 +43,7 @@ int xlbd_recount_active(struct xlbd *d)
 
 	if (d->flows.purge_pending)
 		xlbd_purge_stale_flows(d);
-	rc.now = xlb_now_ns(); /* after the purge, which walks the whole table */
+	rc.now = xlb_now_coarse_ns(); /* after the purge, which walks the whole table */
 	memset(n, 0, sizeof(n));
 	err = xlb_dp_for_each_flow(d->dp, count_flow, &rc);
 	if (err) {
