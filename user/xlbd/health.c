@@ -109,7 +109,36 @@ static void log_transition(const struct xlbd_check_state *st, const struct xlbd_
 		xlb_log_quote(reason, q, sizeof(q)), (unsigned long long)st->br.backoff_ms);
 }
 
-static void on_probe(void *arg, bool ok, const char *err, __u64 latency_us)
+/*
+ * A check that an error of our own side stopped (out of fds, buffers, ports: probe.h): the
+ * backend's state, its last result and its failure count stay as they were; the next interval
+ * tries again. Counted per reason and logged, at most one line in 10 s (under fd exhaustion
+ * every check of every backend comes here).
+ */
+static void local_error(struct xlbd_health *h, const struct xlbd_vip *v,
+			const struct xlbd_backend *b, int e)
+{
+	int i = xlbd_probe_local_error(e);
+	__u64 now = xlb_now_ms();
+	char vs[XLB_ADDRSTRLEN], as[XLB_ADDRSTRLEN];
+
+	if (i >= 0)
+		h->local_errors[i]++;
+	if (h->local_logged_ms && now - h->local_logged_ms < 10000) {
+		h->local_unlogged++;
+		return;
+	}
+	xlb_format_vip(&v->key, vs, sizeof(vs));
+	xlb_format_addr(&b->addr, b->family, as, sizeof(as));
+	pr_warn("health check not run: error on xlbd's side, backend state kept",
+		"vip=%s backend=%s reason=%s err=\"%s\" unlogged=%llu", vs, as,
+		i >= 0 ? xlbd_probe_local_names[i] : "?", strerror(e),
+		(unsigned long long)h->local_unlogged);
+	h->local_logged_ms = now;
+	h->local_unlogged = 0;
+}
+
+static void on_probe(void *arg, bool ok, const char *err, __u64 latency_us, int local)
 {
 	struct xlbd_check_state *st = arg;
 	struct xlbd_health *h = st->h;
@@ -121,6 +150,8 @@ static void on_probe(void *arg, bool ok, const char *err, __u64 latency_us)
 	st->probe = NULL;
 	if (!find(h, st->id, &v, &b))
 		return;
+	if (local)
+		return local_error(h, v, b, local);
 	xlbd_health_record(h, v, b, ok, latency_us); /* before `checked` is set */
 	st->checked = true;
 	st->last_ok = ok;
@@ -167,7 +198,8 @@ static void start_probe(struct xlbd_health *h, const struct xlbd_vip *v,
 	err = xlbd_probe_start(h->base, &s, on_probe, st, &st->probe);
 	if (err) {
 		st->probe = NULL;
-		on_probe(st, false, strerror(-err), 0);
+		on_probe(st, false, strerror(-err), 0,
+			 xlbd_probe_local_error(-err) >= 0 ? -err : 0);
 	}
 }
 
@@ -234,6 +266,18 @@ void xlbd_health_init(struct xlbd_health *h, struct event_base *base, struct xlb
 	}
 }
 
+/*
+ * The trust rule: a backend was serving in old when it was there and not disabled (its checks
+ * stopped, it had no traffic: its last check may well have failed). Drain counts as serving:
+ * a draining backend keeps its flows, and its checks ran.
+ */
+static bool was_serving(const struct xlbd_config *old, __u32 id)
+{
+	const struct xlbd_backend *ob = xlbd_config_backend_by_id(old, id, NULL);
+
+	return ob && ob->admin != XLB_ADMIN_DISABLED;
+}
+
 void xlbd_health_sync(struct xlbd_health *h, const struct xlbd_config *old, bool starting)
 {
 	static bool wanted[XLB_MAX_BACKENDS];
@@ -254,12 +298,11 @@ void xlbd_health_sync(struct xlbd_health *h, const struct xlbd_config *old, bool
 				continue;
 			wanted[b->id] = true;
 			/* A backend that was already serving (restart, or checks switched on for
-			 * it) starts closed; a new one must pass `rise` checks first. */
+			 * it) starts closed; a new one, or one that was disabled, must pass `rise`
+			 * checks first. */
 			if (!st->active)
-				xlbd_breaker_init(
-					&st->br,
-					starting || xlbd_config_backend_by_id(old, b->id, NULL),
-					now);
+				xlbd_breaker_init(&st->br, starting || was_serving(old, b->id),
+						  now);
 			/* A weight given since the last look is no slow-start step. */
 			st->ramp_weight = xlbd_breaker_weight(&st->br, &pol, b->weight, now);
 			if (st->active && st->vip_id == v->id && st->interval_ms == c->interval_ms)

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 
 #include "breaker.h"
+#include "probe.h"
 #include "xlb_abi.h"
 
 struct xlbd_config;
@@ -71,6 +72,10 @@ struct xlbd_health {
 	void *arg;
 	struct xlbd_check_state be[XLB_MAX_BACKENDS];
 	struct xlbd_check_hist hist[XLB_MAX_VIPS]; /* per VIP id */
+	/* Checks that an error of our own side stopped (probe.h's list): no backend's failure. */
+	__u64 local_errors[XLBD_PROBE_LOCAL_ERRORS];
+	__u64 local_logged_ms; /* the last such error logged (at most one line in 10 s) */
+	__u64 local_unlogged;  /* ... and how many came since */
 };
 
 void xlbd_health_init(struct xlbd_health *h, struct event_base *base, struct xlb_dp *dp,

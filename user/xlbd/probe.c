@@ -49,6 +49,21 @@ struct xlbd_probe {
 	_Alignas(max_align_t) unsigned char ev[]; /* two struct event */
 };
 
+const int xlbd_probe_local_errnos[XLBD_PROBE_LOCAL_ERRORS] = {
+	EMFILE, ENFILE, ENOMEM, ENOBUFS, EADDRNOTAVAIL, EAGAIN,
+};
+const char *const xlbd_probe_local_names[XLBD_PROBE_LOCAL_ERRORS] = {
+	"EMFILE", "ENFILE", "ENOMEM", "ENOBUFS", "EADDRNOTAVAIL", "EAGAIN",
+};
+
+int xlbd_probe_local_error(int err)
+{
+	for (int i = 0; i < XLBD_PROBE_LOCAL_ERRORS; i++)
+		if (xlbd_probe_local_errnos[i] == err)
+			return i;
+	return -1;
+}
+
 static void probe_free(struct xlbd_probe *p)
 {
 	/* Both events are assigned before the socket exists (xlbd_probe_start). */
@@ -65,7 +80,7 @@ static void probe_free(struct xlbd_probe *p)
 	free(p);
 }
 
-static void finish(struct xlbd_probe *p, bool ok, const char *err)
+static void finish_local(struct xlbd_probe *p, bool ok, const char *err, int local)
 {
 	xlbd_probe_cb cb = p->cb;
 	void *arg = p->arg;
@@ -75,7 +90,22 @@ static void finish(struct xlbd_probe *p, bool ok, const char *err)
 	if (!ok)
 		snprintf(why, sizeof(why), "%s", err ? err : "");
 	probe_free(p);
-	cb(arg, ok, ok ? NULL : why, lat);
+	cb(arg, ok, ok ? NULL : why, lat, local);
+}
+
+static void finish(struct xlbd_probe *p, bool ok, const char *err)
+{
+	finish_local(p, ok, err, 0);
+}
+
+/* A system call failed with errno e: ours (out of buffers...) or the backend's verdict. what:
+ * the call, as the reason's prefix ("send: ..."), or NULL. */
+static void finish_errno(struct xlbd_probe *p, const char *what, int e)
+{
+	char err[96];
+
+	snprintf(err, sizeof(err), "%s%s%s", what ? what : "", what ? ": " : "", strerror(e));
+	finish_local(p, false, err, xlbd_probe_local_error(e) >= 0 ? e : 0);
 }
 
 void xlbd_probe_cancel(struct xlbd_probe *p)
@@ -146,10 +176,8 @@ static void on_io(evutil_socket_t fd, short what, void *arg)
 	}
 	if (p->phase == SENDING) {
 		n = send(fd, p->req + p->sent, p->req_len - p->sent, MSG_NOSIGNAL | MSG_DONTWAIT);
-		if (n < 0 && errno != EAGAIN) {
-			snprintf(err, sizeof(err), "send: %s", strerror(errno));
-			return finish(p, false, err);
-		}
+		if (n < 0 && errno != EAGAIN)
+			return finish_errno(p, "send", errno);
 		if (n > 0)
 			p->sent += n;
 		if (p->sent < p->req_len)
@@ -162,9 +190,9 @@ static void on_io(evutil_socket_t fd, short what, void *arg)
 		if (errno == EAGAIN)
 			return;
 		/* UDP: an ICMP port unreachable arrives here as ECONNREFUSED. */
-		snprintf(err, sizeof(err), "%s",
-			 errno == ECONNREFUSED ? "port unreachable" : strerror(errno));
-		return finish(p, false, err);
+		if (errno == ECONNREFUSED)
+			return finish(p, false, "port unreachable");
+		return finish_errno(p, NULL, errno);
 	}
 	if (p->spec.kind == XLB_CHECK_UDP)
 		return finish(p, true, NULL);
