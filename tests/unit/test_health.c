@@ -109,6 +109,11 @@ static void test_enabled_backend_starts_half_open(void)
 	ov.be = &ob;
 	old = f.cfg;
 	old.vips = &ov;
+	h.cfg = &old; /* xlbd starts with the backend disabled */
+	xlbd_health_sync(&h, NULL, true);
+	run_ms(f.base, 10);
+	ASSERT_TRUE(!h.be[BE_ID].active, "disabled: not checked");
+	h.cfg = &f.cfg; /* backend set ... admin up */
 	xlbd_health_sync(&h, &old, false);
 	ASSERT_TRUE(h.be[BE_ID].active, "checks run once enabled");
 	ASSERT_EQ(h.be[BE_ID].br.state, XLBD_CIRCUIT_HALF_OPEN, "enabled: half-open, not closed");
@@ -201,11 +206,31 @@ out:
 	fixture_fini(&f);
 }
 
+/* Item 8 of issue 11: no check starts (and is timed) before the loop runs: start-up after the
+ * sync blocks the loop, and a check started then would time out with its answer unread. */
+static void test_checks_start_with_the_loop(void)
+{
+	struct fixture f;
+
+	if (!fixture_init(&f, XLB_CHECK_TCP, XLB_ADMIN_UP))
+		goto out;
+	xlbd_health_sync(&h, NULL, true);
+	ASSERT_TRUE(h.be[BE_ID].active, "checked");
+	ASSERT_TRUE(!h.be[BE_ID].probe, "no probe before the loop runs");
+	usleep(100 * 1000); /* start-up: twice the timeout */
+	run_ms(f.base, 30);
+	ASSERT_TRUE(h.be[BE_ID].checked && h.be[BE_ID].last_ok, "the first check ran and passed");
+	ASSERT_EQ(h.be[BE_ID].br.state, XLBD_CIRCUIT_CLOSED, "closed");
+out:
+	fixture_fini(&f);
+}
+
 int main(void)
 {
 	xlb_log_set_level(XLB_LOG_ERROR); /* transitions are logged at info and warn */
 	RUN_TEST(test_enabled_backend_starts_half_open);
 	RUN_TEST(test_serving_backend_starts_closed);
 	RUN_TEST(test_local_error_keeps_backend_up);
+	RUN_TEST(test_checks_start_with_the_loop);
 	return xt_finish();
 }
