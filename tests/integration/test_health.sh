@@ -2,7 +2,7 @@
 # test_health.sh - health checks and the circuit breaker against real failures: a backend's nginx
 # killed under load, its link cut, a flapping backend, HTTP 500, a closed UDP port, drain with
 # checks on, passive outlier detection (SYNs to the VIP dropped on one backend), and xlbd
-# restarted while be2 is dead.
+# restarted while be2 is dead; without checks, be2 down while its neighbour entry fails.
 # Three backends; be2 is the one that fails. xlbd's log (logfmt, one line per circuit transition)
 # is read back to time and order the transitions.
 # Usage: tests/integration/test_health.sh BUILD_DIR
@@ -58,10 +58,35 @@ fresh_ports() {
 # be2 as the topology built it, whatever a failed case left behind: nginx running, link up, no
 # nft rule. Each step is a no-op when there is nothing to repair.
 be2_restore() {
+	neigh_fast off
+	in_ns "$LB_NS" ip neigh replace "${BE_IP4[2]}" lladdr "${BE_MAC[2]}" dev "$LB_IF" nud permanent
 	in_ns "${BE_NS[2]}" ip link set eth0 up
 	in_ns "${BE_NS[2]}" nft delete table inet xlbtest >/dev/null 2>&1 || true
 	"$TOPO_SH" nginx "$IT_TOPO" 2 start >/dev/null 2>&1 || true # fails if it runs: fine
 }
+
+# neigh_fast on|off: the LB's neighbour timers on its interface short (an entry stale within a
+# second, failed about 2 s after; neighbour_unreachable) or back to the kernel's defaults.
+NEIGH_SYSCTLS=(base_reachable_time_ms delay_first_probe_time retrans_time_ms)
+NEIGH_FAST=(500 1 200)
+neigh_fast() {
+	local i v
+	for i in "${!NEIGH_SYSCTLS[@]}"; do
+		if [ "$1" = on ]; then
+			[ -e "$IT_TMP/neigh.${NEIGH_SYSCTLS[$i]}" ] ||
+				in_ns "$LB_NS" sysctl -n "net.ipv4.neigh.$LB_IF.${NEIGH_SYSCTLS[$i]}" >"$IT_TMP/neigh.${NEIGH_SYSCTLS[$i]}"
+			v=${NEIGH_FAST[$i]}
+		else
+			[ -e "$IT_TMP/neigh.${NEIGH_SYSCTLS[$i]}" ] || continue
+			v=$(cat "$IT_TMP/neigh.${NEIGH_SYSCTLS[$i]}")
+			rm -f "$IT_TMP/neigh.${NEIGH_SYSCTLS[$i]}"
+		fi
+		in_ns "$LB_NS" sysctl -qw "net.ipv4.neigh.$LB_IF.${NEIGH_SYSCTLS[$i]}=$v"
+	done
+}
+
+# lb_neigh_is ADDR STATE: the LB's neighbour entry of ADDR is in STATE (STALE, FAILED, ...).
+lb_neigh_is() { in_ns "$LB_NS" ip neigh show "$1" dev "$LB_IF" | grep -qw "$2"; }
 
 # A fresh VIP with backends 1..3 at WEIGHT, then the check ARGS. Backends that serve when
 # checks are switched on start closed (trusted), so the case starts at full weight.
@@ -533,6 +558,33 @@ case_restart_keeps_health() {
 	wait_for 8 all_backends_up "$V4" || die_case "be2 not back once its nginx runs: $(be_summary 2)"
 }
 
+# Without health checks (issue 11, item 15): be2's link goes down, so its neighbour entry on
+# the LB fails (xlbd solicits it once stale: the data plane's traffic never makes the kernel
+# check it). be2 must go down, "neighbour unreachable", and new connections avoid it; once the
+# link is back, the neighbour answers and be2 is up again. The LB's neighbour timers are made
+# short for the case (neigh_fast): with the kernel's defaults the same takes up to a minute.
+case_neighbour_unreachable() {
+	local out=$IT_TMP/neigh.out
+	reset_vip check none
+	neigh_fast on
+	# topo.sh made the LB's neighbour entries permanent: be2's becomes a learned one, left
+	# stale: with no traffic of the LB's own to be2 (the data plane's is not the kernel's),
+	# nothing but xlbd makes the kernel check it again.
+	in_ns "$LB_NS" ip neigh replace "${BE_IP4[2]}" lladdr "${BE_MAC[2]}" dev "$LB_IF" nud stale
+	wait_for 5 lb_neigh_is "${BE_IP4[2]}" STALE || die_case "be2's neighbour entry not stale: $(in_ns "$LB_NS" ip neigh show "${BE_IP4[2]}" dev "$LB_IF")"
+	be_is 2 state up || die_case "be2 not up before its link goes down: $(be_summary 2)"
+	be2_link_down
+	wait_for 15 be_is 2 reason "neighbour unreachable" ||
+		die_case "be2 not down for its neighbour 15 s after its link went down: $(be_summary 2)"
+	be_is 2 state down || die_case "be2 not down: $(be_summary 2)"
+	curl_many "$VIP4" 60 neigh "$out"
+	note "be2 unreachable: $(spread "$out")"
+	[ "$(count_failed "$out")" -eq 0 ] || die_case "$(count_failed "$out") of 60 requests failed while be2 was down"
+	be2_link_up
+	wait_for 15 be_is 2 state up || die_case "be2 not up 15 s after its link came back: $(be_summary 2)"
+	be2_restore
+}
+
 # The UDP responder for udp_closed_port: answers every datagram to ADDR:53 with "pong NAME".
 it_write_udp_responder() {
 	cat >"$IT_TMP/udpd.py" <<'EOF'
@@ -724,6 +776,7 @@ run_case flapping case_flapping
 run_case http_500 case_http_500
 run_case backend_own_check case_backend_own_check
 run_case restart_keeps_health case_restart_keeps_health
+run_case neighbour_unreachable case_neighbour_unreachable
 run_case udp_closed_port case_udp_closed_port
 run_case drain_keeps_existing case_drain_keeps_existing
 run_case outlier_syn_drop case_outlier_syn_drop
