@@ -39,6 +39,7 @@ struct xlbd_probe {
 	int conn_err;	  /* connect's outcome when known without waiting (0 or an errno), or -1 */
 	bool established; /* the handshake completed */
 	bool peer_closed; /* the server closed its side (read returned 0) */
+	bool extended;	  /* the timeout was given again after a loop stall (on_timeout) */
 	char req[2 * XLB_CHECK_STR + 128];
 	size_t req_len, sent;
 	char resp[256];
@@ -212,10 +213,29 @@ static void on_io(evutil_socket_t fd, short what, void *arg)
 	finish(p, true, NULL);
 }
 
+/*
+ * A timeout is the backend's only when the probe had its time. A timer that fires late (by a
+ * quarter of the timeout, at least 20 ms) means the loop was blocked: a long apply, a burst of
+ * work. Its answer may be waiting unread, or its request went out late, as on_io ran late too.
+ * Such a probe gets one more full timeout, once: a loop stall is no backend failure.
+ */
 static void on_timeout(evutil_socket_t fd, short what, void *arg)
 {
+	struct xlbd_probe *p = arg;
+	__u64 timeout_us = (__u64)p->spec.timeout_ms * 1000, stall_us = timeout_us / 4;
+	__u64 elapsed_us = xlb_now_us() - p->start_us;
+
 	(void)fd, (void)what;
-	finish(arg, false, "timeout");
+	if (stall_us < 20000)
+		stall_us = 20000;
+	if (!p->extended && elapsed_us > timeout_us + stall_us) {
+		struct timeval tv = {p->spec.timeout_ms / 1000, (p->spec.timeout_ms % 1000) * 1000};
+
+		p->extended = true;
+		evtimer_add(p->timer, &tv);
+		return;
+	}
+	finish(p, false, "timeout");
 }
 
 /* The http request or the udp payload; a tcp check sends nothing. */
