@@ -1,7 +1,8 @@
 #!/bin/bash
 # test_health.sh - health checks and the circuit breaker against real failures: a backend's nginx
 # killed under load, its link cut, a flapping backend, HTTP 500, a closed UDP port, drain with
-# checks on, and passive outlier detection (SYNs to the VIP dropped on one backend).
+# checks on, passive outlier detection (SYNs to the VIP dropped on one backend), and xlbd
+# restarted while be2 is dead; without checks, be2 down while its neighbour entry fails.
 # Three backends; be2 is the one that fails. xlbd's log (logfmt, one line per circuit transition)
 # is read back to time and order the transitions.
 # Usage: tests/integration/test_health.sh BUILD_DIR
@@ -57,10 +58,35 @@ fresh_ports() {
 # be2 as the topology built it, whatever a failed case left behind: nginx running, link up, no
 # nft rule. Each step is a no-op when there is nothing to repair.
 be2_restore() {
+	neigh_fast off
+	in_ns "$LB_NS" ip neigh replace "${BE_IP4[2]}" lladdr "${BE_MAC[2]}" dev "$LB_IF" nud permanent
 	in_ns "${BE_NS[2]}" ip link set eth0 up
 	in_ns "${BE_NS[2]}" nft delete table inet xlbtest >/dev/null 2>&1 || true
 	"$TOPO_SH" nginx "$IT_TOPO" 2 start >/dev/null 2>&1 || true # fails if it runs: fine
 }
+
+# neigh_fast on|off: the LB's neighbour timers on its interface short (an entry stale within a
+# second, failed about 2 s after; neighbour_unreachable) or back to the kernel's defaults.
+NEIGH_SYSCTLS=(base_reachable_time_ms delay_first_probe_time retrans_time_ms)
+NEIGH_FAST=(500 1 200)
+neigh_fast() {
+	local i v
+	for i in "${!NEIGH_SYSCTLS[@]}"; do
+		if [ "$1" = on ]; then
+			[ -e "$IT_TMP/neigh.${NEIGH_SYSCTLS[$i]}" ] ||
+				in_ns "$LB_NS" sysctl -n "net.ipv4.neigh.$LB_IF.${NEIGH_SYSCTLS[$i]}" >"$IT_TMP/neigh.${NEIGH_SYSCTLS[$i]}"
+			v=${NEIGH_FAST[$i]}
+		else
+			[ -e "$IT_TMP/neigh.${NEIGH_SYSCTLS[$i]}" ] || continue
+			v=$(cat "$IT_TMP/neigh.${NEIGH_SYSCTLS[$i]}")
+			rm -f "$IT_TMP/neigh.${NEIGH_SYSCTLS[$i]}"
+		fi
+		in_ns "$LB_NS" sysctl -qw "net.ipv4.neigh.$LB_IF.${NEIGH_SYSCTLS[$i]}=$v"
+	done
+}
+
+# lb_neigh_is ADDR STATE: the LB's neighbour entry of ADDR is in STATE (STALE, FAILED, ...).
+lb_neigh_is() { in_ns "$LB_NS" ip neigh show "$1" dev "$LB_IF" | grep -qw "$2"; }
 
 # A fresh VIP with backends 1..3 at WEIGHT, then the check ARGS. Backends that serve when
 # checks are switched on start closed (trusted), so the case starts at full weight.
@@ -172,6 +198,9 @@ t_last_hit() {
 secs() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f\n", b - a}'; }
 msecs() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%d\n", (b - a) * 1000}'; }
 
+# be_is INDEX FIELD VALUE: backend INDEX of the TCP VIP shows FIELD = VALUE now.
+be_is() { [ "$(backend_field "$V4" "${BE_IP4[$1]}" "$2")" = "$3" ]; }
+
 # Backend INDEX of the TCP VIP right now, as summary's one line.
 be_summary() { summary "$(be_json "$V4" "${BE_IP4[$1]}")"; }
 
@@ -263,6 +292,47 @@ failover_case() {
 		die_case "$nbad request(s) failed outside the failover window: $(awk -v a="$tk" '$3 != 200 {printf "%.3f ", $1 - a}' "$out")(s after the failure)"
 	[ "$(t_on "$out" "$tfull" 9e9 be2)" -gt 0 ] ||
 		die_case "be2 got no new connection after slow start: $(awk -v a="$tfull" '$1 >= a' "$out" | awk '{print $4}' | sort | uniq -c | tr '\n' ' ')"
+}
+
+# restart_case TAG FALL: be2's nginx is dead and its circuit open; xlbd restarts under a client
+# loop (checks every INTERVAL_MS, fall FALL). The new xlbd must take be2's circuit from the maps
+# (down: it starts half-open, not closed), and time no check across its start-up (with fall 1 a
+# check timed across it opened every circuit): not one request may fail, none may reach be2,
+# and no circuit of be1 or be3 may open.
+restart_case() {
+	local tag=$1 fall=$2 out=$IT_TMP/$1.loop mark t0 t1 n nfail nbe2 k opened="" msg
+	xlbctl_ok vip set "$V4" fall "$fall"
+	be2_nginx_stop
+	wait_for 5 be_is 2 circuit open ||
+		die_case "be2's circuit did not open once its nginx stopped: $(be_summary 2)"
+	for k in $(seq $LOOPS); do
+		tloop_start "$tag.$k" "$out.$k" 2
+	done
+	sleep 0.5
+	mark=$(log_mark)
+	t0=$EPOCHREALTIME
+	xlbd_stop
+	xlbd_start || die_case "xlbd did not start again"
+	sleep 2 # several checks of every backend after the start
+	t1=$EPOCHREALTIME
+	for k in $(seq $LOOPS); do
+		tloop_stop "$tag.$k"
+	done
+	sort -n "$out".* >"$out"
+	n=$(t_count "$out" "$t0" "$t1")
+	nfail=$(t_failed "$out" "$t0" "$t1")
+	nbe2=$(t_on "$out" "$t0" "$t1" be2)
+	for k in 1 3; do
+		! has_transition "$mark" "$V4" "${BE_IP4[$k]}" open || opened+=" ${BE_NAME[$k]}"
+	done
+	msg="restart ($tag, fall $fall, be2 dead): requests $n, failed $nfail, to be2 $nbe2, circuits opened on healthy backends:${opened:- none}; be2 after the start: $(transitions "$mark" "$V4" "${BE_IP4[2]}" | awk '{printf "%s(%s) ", $2, $5}')"
+	echo "# $msg" >&2
+	note "$msg"
+	[ "$n" -ge 20 ] || die_case "the client loops made only $n requests across the restart"
+	[ -z "$opened" ] || die_case "a healthy backend's circuit opened after the restart:$opened"
+	[ "$nfail" -eq 0 ] || die_case "$nfail of $n requests failed across the restart (be2 dead: its circuit must stay open)"
+	[ "$nbe2" -eq 0 ] || die_case "$nbe2 requests reached be2"
+	be_is 2 state down || die_case "be2 is not down after the restart: $(be_summary 2)"
 }
 
 # ---- cases -----------------------------------------------------------------------------------
@@ -383,6 +453,55 @@ case_backend_own_check() {
 	wait_for 8 all_backends_up "$V4" || die_case "be2 not back on the VIP's check: $(be_summary 2)"
 	j=$(be_json "$V4" "${BE_IP4[2]}")
 	[ "$(jf "$j" "'check' in j")" = False ] || die_case "be2 still has its own check: $j"
+}
+
+# xlbd restarts while be2 is dead: its circuit stays open across the restart,
+# and the first checks after the start are not timed across start-up. Twice: fall 3 (a closed
+# circuit would send be2 new connections until three checks failed) and fall 1 (a check timed
+# across start-up would open a healthy backend's circuit).
+case_restart_keeps_health() {
+	local i
+	reset_vip check http path / interval "${INTERVAL_MS}ms" timeout 100ms rise $RISE fall $FALL \
+		backoff 1s backoff-max 8s slow-start 0
+	restart_case restart3 "$FALL"
+	# Start-up long enough to matter: every VIP's table is published before the loop runs.
+	for i in $(seq 20 59); do
+		xlbctl_ok vip add "10.211.0.$i:80/tcp"
+		xlbctl_ok backend add "10.211.0.$i:80/tcp" "${BE_IP4[1]}"
+	done
+	restart_case restart1 1
+	for i in $(seq 20 59); do
+		xlbctl_ok vip del "10.211.0.$i:80/tcp"
+	done
+	be2_nginx_start
+	wait_for 8 all_backends_up "$V4" || die_case "be2 not back once its nginx runs: $(be_summary 2)"
+}
+
+# Without health checks: be2's link goes down, so its neighbour entry on
+# the LB fails (xlbd solicits it once stale: the data plane's traffic never makes the kernel
+# check it). be2 must go down, "neighbour unreachable", and new connections avoid it; once the
+# link is back, the neighbour answers and be2 is up again. The LB's neighbour timers are made
+# short for the case (neigh_fast): with the kernel's defaults the same takes up to a minute.
+case_neighbour_unreachable() {
+	local out=$IT_TMP/neigh.out
+	reset_vip check none
+	neigh_fast on
+	# topo.sh made the LB's neighbour entries permanent: be2's becomes a learned one, left
+	# stale: with no traffic of the LB's own to be2 (the data plane's is not the kernel's),
+	# nothing but xlbd makes the kernel check it again.
+	in_ns "$LB_NS" ip neigh replace "${BE_IP4[2]}" lladdr "${BE_MAC[2]}" dev "$LB_IF" nud stale
+	wait_for 5 lb_neigh_is "${BE_IP4[2]}" STALE || die_case "be2's neighbour entry not stale: $(in_ns "$LB_NS" ip neigh show "${BE_IP4[2]}" dev "$LB_IF")"
+	be_is 2 state up || die_case "be2 not up before its link goes down: $(be_summary 2)"
+	be2_link_down
+	wait_for 15 be_is 2 reason "neighbour unreachable" ||
+		die_case "be2 not down for its neighbour 15 s after its link went down: $(be_summary 2)"
+	be_is 2 state down || die_case "be2 not down: $(be_summary 2)"
+	curl_many "$VIP4" 60 neigh "$out"
+	note "be2 unreachable: $(spread "$out")"
+	[ "$(count_failed "$out")" -eq 0 ] || die_case "$(count_failed "$out") of 60 requests failed while be2 was down"
+	be2_link_up
+	wait_for 15 be_is 2 state up || die_case "be2 not up 15 s after its link came back: $(be_summary 2)"
+	be2_restore
 }
 
 # The client asks VIP:53/udp COUNT times, each from a new socket (a new flow); prints the
@@ -540,6 +659,8 @@ run_case link_down case_link_down
 run_case flapping case_flapping
 run_case http_500 case_http_500
 run_case backend_own_check case_backend_own_check
+run_case restart_keeps_health case_restart_keeps_health
+run_case neighbour_unreachable case_neighbour_unreachable
 run_case udp_closed_port case_udp_closed_port
 run_case drain_keeps_existing case_drain_keeps_existing
 run_case outlier_syn_drop case_outlier_syn_drop

@@ -350,6 +350,46 @@ static void test_corrupt_state_files(void)
 	unlink(path);
 }
 
+/* Merge one JSON object of check settings onto c; the error text on failure. */
+static int merge(struct xlbd_check *c, const char *text)
+{
+	char err[256] = "";
+	json_t *j = json_loads(text, 0, NULL);
+	int e = j ? xlbd_check_from_json(j, c, err, sizeof(err)) : -EINVAL;
+
+	json_decref(j);
+	if (e)
+		xt_fail(__FILE__, __LINE__, "%s: %s", text, err);
+	return e;
+}
+
+/* The automatic timeout, min(500 ms, interval / 2), follows the interval
+ * and is not sticky (it stayed 100 ms after `interval 200ms` then `interval 5s`); a timeout
+ * given is kept while it stays below the interval. */
+static void test_check_timeout_rule(void)
+{
+	struct xlbd_check c;
+
+	xlbd_check_defaults(&c);
+	ASSERT_EQ(c.timeout_ms, 500, "default");
+	ASSERT_EQ(xlbd_check_auto_timeout(1000), 500, "auto of the default interval");
+	merge(&c, "{\"interval_ms\": 200}");
+	ASSERT_EQ(c.timeout_ms, 100, "interval 200ms: half");
+	merge(&c, "{\"interval_ms\": 5000}");
+	ASSERT_EQ(c.timeout_ms, 500, "interval 5s: 500 ms again, not 100");
+	merge(&c, "{\"kind\": \"http\"}");
+	ASSERT_EQ(c.timeout_ms, 500, "another setting leaves it");
+	merge(&c, "{\"timeout_ms\": 300}");
+	merge(&c, "{\"interval_ms\": 2000}");
+	ASSERT_EQ(c.timeout_ms, 300, "a timeout given stays");
+	merge(&c, "{\"interval_ms\": 250}");
+	ASSERT_EQ(c.timeout_ms, 125, "... until the interval is not longer: then automatic");
+	merge(&c, "{\"interval_ms\": 10}");
+	ASSERT_EQ(c.timeout_ms, 5, "the smallest interval");
+	merge(&c, "{\"interval_ms\": 400, \"timeout_ms\": 350}");
+	ASSERT_EQ(c.timeout_ms, 350, "both given: as given");
+}
+
 int main(void)
 {
 	if (!mkdtemp(dir)) {
@@ -364,6 +404,7 @@ int main(void)
 	RUN_TEST(test_state_temp_file);
 	RUN_TEST(test_state_dir_permissions);
 	RUN_TEST(test_corrupt_state_files);
+	RUN_TEST(test_check_timeout_rule);
 	rmdir(dir);
 	return xt_finish();
 }

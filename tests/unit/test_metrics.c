@@ -63,6 +63,7 @@ static void fake_snapshot(struct xlbd_metrics_snap *s)
 	s->flow_entries = 5;
 	s->flow_capacity = 262144;
 	s->config_changes = 7;
+	s->check_errors[0] = 3; /* EMFILE */
 
 	snprintf(vips[0].labels, sizeof(vips[0].labels), "vip=\"10.0.0.10:80/tcp\"");
 	vips[0].have_traffic = true;
@@ -216,6 +217,8 @@ static void test_format_exact_lines(void)
 	ASSERT_TRUE(!strstr(t, "xlb_health_check_duration_seconds_count{vip=\"[2001:db8::10]"),
 		    "no histogram for a VIP without checks");
 	ASSERT_LINE(t, "xlb_config_changes_total 7");
+	ASSERT_LINE(t, "xlb_health_check_errors_total{reason=\"EMFILE\"} 3");
+	ASSERT_LINE(t, "xlb_health_check_errors_total{reason=\"ENOBUFS\"} 0");
 	free(t);
 }
 

@@ -55,11 +55,12 @@ struct outcome {
 	bool err_null;
 	char err[96];
 	__u64 latency_us;
+	int local; /* the probe's local errno: not the backend's fault */
 	__u64 started_us, called_us;
 	__u64 cpu_us; /* CPU used by the whole run: a probe spinning on a ready socket shows here */
 };
 
-static void on_result(void *arg, bool ok, const char *err, __u64 latency_us)
+static void on_result(void *arg, bool ok, const char *err, __u64 latency_us, int local)
 {
 	struct outcome *o = arg;
 	struct timeval settle = ms_tv(SETTLE_MS);
@@ -69,6 +70,7 @@ static void on_result(void *arg, bool ok, const char *err, __u64 latency_us)
 	o->err_null = !err;
 	snprintf(o->err, sizeof(o->err), "%s", err ? err : "");
 	o->latency_us = latency_us;
+	o->local = local;
 	o->called_us = mono_us();
 	event_base_loopexit(o->base, &settle);
 }
@@ -474,6 +476,34 @@ static void test_tcp_ipv6(void)
 
 /* ---- http ---- */
 
+/* A loop blocked past the timeout (start-up, a long apply) is no backend
+ * failure. The probe starts, the loop is blocked for twice its timeout, then runs: the
+ * connect has completed meanwhile but the request goes out only now, after the deadline. */
+static void test_http_loop_stall_not_a_timeout(void)
+{
+	struct srv s = {.mode = SRV_REPLY, .reply = "HTTP/1.0 200 OK\r\n\r\n"};
+	struct event_base *base = event_base_new();
+	struct xlbd_probe_spec spec;
+	struct xlbd_probe *p = NULL;
+	struct outcome o = {.base = base};
+
+	if (!srv_start(&s, base, XLB_AF_INET))
+		goto out;
+	spec = spec_for(XLB_CHECK_HTTP, XLB_AF_INET, s.port);
+	spec.timeout_ms = TIMEOUT_MS;
+	if (!ASSERT_OK(xlbd_probe_start(base, &spec, on_result, &o, &p), "probe start"))
+		goto out_srv;
+	usleep(2 * TIMEOUT_MS * 1000); /* the loop is blocked */
+	run_for(base, SAFETY_MS);
+	check_verdict(&o, true, NULL);
+	if (!o.calls)
+		xlbd_probe_cancel(p);
+out_srv:
+	srv_stop(&s);
+out:
+	event_base_free(base);
+}
+
 static void test_http_200_ok(void)
 {
 	struct srv s = {.mode = SRV_REPLY, .reply = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"};
@@ -816,6 +846,7 @@ int main(void)
 	RUN_TEST(test_tcp_timeout);
 	RUN_TEST(test_tcp_closes_without_time_wait);
 	RUN_TEST(test_http_200_ok);
+	RUN_TEST(test_http_loop_stall_not_a_timeout);
 	RUN_TEST(test_http_500_fails);
 	RUN_TEST(test_http_status_range);
 	RUN_TEST(test_http_garbage);

@@ -199,19 +199,20 @@ static void test_text_output(void)
 		 "down (disabled)           -                "
 		 "-                                   "
 		 "      -  02:00:00:00:01:07        0       0\n"},
-		/* The check as one line: none, or kind, what is probed, how often, rise and fall. */
+		/* The check as one line: none, or kind, what is probed, how often, its timeout, rise
+		 * and fall. */
 		{"vip show", checked_vips_answer,
 		 "10.0.0.10:80/tcp        id 1  sched maglev  fwd dsr-l2  backends 3  "
-		 "check http /healthz every 200ms rise 2 fall 3\n"
+		 "check http /healthz every 200ms timeout 100ms rise 2 fall 3\n"
 		 "10.0.0.11:53/udp        id 2  sched maglev  fwd dsr-l2  backends 0  "
 		 "check none\n"
 		 "[2001:db8::10]:443/tcp  id 3  sched maglev  fwd dsr-l2  backends 1  "
-		 "check tcp port 8443 every 2m rise 1 fall 1 outlier\n"
+		 "check tcp port 8443 every 2m timeout 1500ms rise 1 fall 1 outlier\n"
 		 "10.0.0.12:80/tcp        id 4  sched maglev  fwd dsr-l2  backends 2  "
 		 "check http port 8080 / host www.example.com status 204 "
-		 "every 1500ms rise 2 fall 3\n"
+		 "every 1500ms timeout 500ms rise 2 fall 3\n"
 		 "10.0.0.13:53/udp        id 5  sched maglev  fwd dsr-l2  backends 1  "
-		 "check udp every 2s rise 3 fall 2\n"},
+		 "check udp every 2s timeout 500ms rise 3 fall 2\n"},
 		{"vip set 10.0.0.10:80/tcp check http path /healthz interval 200ms fall 3",
 		 "{\"ok\":true,\"vip\":{\"vip\":\"10.0.0.10:80/tcp\",\"id\":1,\"sched\":\"maglev\","
 		 "\"fwd\":\"dsr-l2\",\"backends\":3,\"check\":{\"kind\":\"http\","

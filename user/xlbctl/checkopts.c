@@ -261,6 +261,10 @@ const char *xlbctl_check_summary(const json_t *check, char *buf, size_t len)
 	v = given(check, "interval_ms");
 	if (v >= 0)
 		append(buf, len, &off, " every %s", xlbctl_format_duration(v, d, sizeof(d)));
+	/* The timeout in force: automatic ones follow the interval (docs/control.md). */
+	v = given(check, "timeout_ms");
+	if (v >= 0)
+		append(buf, len, &off, " timeout %s", xlbctl_format_duration(v, d, sizeof(d)));
 	v = given(check, "rise");
 	if (v >= 0)
 		append(buf, len, &off, " rise %lld", v);

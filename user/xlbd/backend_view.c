@@ -13,7 +13,9 @@ __u8 xlbd_view_state(const struct xlbd_view *vw, const struct xlbd_vip *v,
 	const struct xlbd_check *c = xlbd_backend_check(v, b);
 
 	*why = NULL;
-	if (!xlbd_macs_get(vw->macs, b->id))
+	if (xlbd_macs_unreachable(vw->macs, b->id))
+		*why = "neighbour unreachable";
+	else if (!xlbd_macs_get(vw->macs, b->id))
 		*why = "mac unknown";
 	else if (b->admin == XLB_ADMIN_DISABLED)
 		*why = "disabled";

@@ -221,12 +221,19 @@ int xlbd_config_validate(const struct xlbd_config *c, char *err, size_t errlen)
 	return 0;
 }
 
+__u32 xlbd_check_auto_timeout(__u32 interval_ms)
+{
+	__u32 half = interval_ms / 2 ?: 1;
+
+	return half < XLBD_CHECK_TIMEOUT_MS ? half : XLBD_CHECK_TIMEOUT_MS;
+}
+
 void xlbd_check_defaults(struct xlbd_check *c)
 {
 	*c = (struct xlbd_check){
 		.kind = XLB_CHECK_NONE,
 		.interval_ms = 1000,
-		.timeout_ms = 500,
+		.timeout_ms = XLBD_CHECK_TIMEOUT_MS, /* the automatic one of 1000 ms */
 		.rise = 2,
 		.fall = 3,
 		.path = "/",
@@ -388,11 +395,14 @@ int xlbd_check_from_json(json_t *j, struct xlbd_check *c, char *err, size_t errl
 	n.port = port;
 	n.status_lo = lo;
 	n.status_hi = hi;
-	/* A shorter interval given alone brings the timeout along (half the interval), so that
-	 * `check http interval 200ms` works with the default timeout of 500 ms. */
+	/* An interval given without a timeout brings along a timeout that was the automatic one
+	 * of the old interval, or that would no longer be shorter than the new one: it becomes the
+	 * automatic one of the new interval (docs/control.md). So `interval 200ms` works with the
+	 * default timeout (100 ms then), and a later `interval 5s` gives 500 ms again. */
 	if (json_object_get(j, "interval_ms") && !json_object_get(j, "timeout_ms") &&
-	    n.timeout_ms >= n.interval_ms)
-		n.timeout_ms = n.interval_ms / 2 ?: 1;
+	    (c->timeout_ms == xlbd_check_auto_timeout(c->interval_ms) ||
+	     n.timeout_ms >= n.interval_ms))
+		n.timeout_ms = xlbd_check_auto_timeout(n.interval_ms);
 	if (n.timeout_ms >= n.interval_ms) {
 		snprintf(err, errlen,
 			 "check timeout (%u ms) must be shorter than its interval (%u ms)",

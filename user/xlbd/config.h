@@ -33,6 +33,10 @@ struct xlbd_check {
 };
 
 void xlbd_check_defaults(struct xlbd_check *c);
+/* The timeout a check gets when none is given: min(XLBD_CHECK_TIMEOUT_MS, interval / 2). An
+ * interval set without a timeout moves a timeout that was automatic along with it. */
+#define XLBD_CHECK_TIMEOUT_MS 500
+__u32 xlbd_check_auto_timeout(__u32 interval_ms);
 /* Merge JSON members onto c ({"kind": "http", "interval_ms": 200, ...}); validates. */
 int xlbd_check_from_json(json_t *j, struct xlbd_check *c, char *err, size_t errlen);
 json_t *xlbd_check_to_json(const struct xlbd_check *c);

@@ -109,7 +109,36 @@ static void log_transition(const struct xlbd_check_state *st, const struct xlbd_
 		xlb_log_quote(reason, q, sizeof(q)), (unsigned long long)st->br.backoff_ms);
 }
 
-static void on_probe(void *arg, bool ok, const char *err, __u64 latency_us)
+/*
+ * A check that an error of our own side stopped (out of fds, buffers, ports: probe.h): the
+ * backend's state, its last result and its failure count stay as they were; the next interval
+ * tries again. Counted per reason and logged, at most one line in 10 s (under fd exhaustion
+ * every check of every backend comes here).
+ */
+static void local_error(struct xlbd_health *h, const struct xlbd_vip *v,
+			const struct xlbd_backend *b, int e)
+{
+	int i = xlbd_probe_local_error(e);
+	__u64 now = xlb_now_ms();
+	char vs[XLB_ADDRSTRLEN], as[XLB_ADDRSTRLEN];
+
+	if (i >= 0)
+		h->local_errors[i]++;
+	if (h->local_logged_ms && now - h->local_logged_ms < 10000) {
+		h->local_unlogged++;
+		return;
+	}
+	xlb_format_vip(&v->key, vs, sizeof(vs));
+	xlb_format_addr(&b->addr, b->family, as, sizeof(as));
+	pr_warn("health check not run: error on xlbd's side, backend state kept",
+		"vip=%s backend=%s reason=%s err=\"%s\" unlogged=%llu", vs, as,
+		i >= 0 ? xlbd_probe_local_names[i] : "?", strerror(e),
+		(unsigned long long)h->local_unlogged);
+	h->local_logged_ms = now;
+	h->local_unlogged = 0;
+}
+
+static void on_probe(void *arg, bool ok, const char *err, __u64 latency_us, int local)
 {
 	struct xlbd_check_state *st = arg;
 	struct xlbd_health *h = st->h;
@@ -121,6 +150,8 @@ static void on_probe(void *arg, bool ok, const char *err, __u64 latency_us)
 	st->probe = NULL;
 	if (!find(h, st->id, &v, &b))
 		return;
+	if (local)
+		return local_error(h, v, b, local);
 	xlbd_health_record(h, v, b, ok, latency_us); /* before `checked` is set */
 	st->checked = true;
 	st->last_ok = ok;
@@ -167,7 +198,8 @@ static void start_probe(struct xlbd_health *h, const struct xlbd_vip *v,
 	err = xlbd_probe_start(h->base, &s, on_probe, st, &st->probe);
 	if (err) {
 		st->probe = NULL;
-		on_probe(st, false, strerror(-err), 0);
+		on_probe(st, false, strerror(-err), 0,
+			 xlbd_probe_local_error(-err) >= 0 ? -err : 0);
 	}
 }
 
@@ -234,10 +266,88 @@ void xlbd_health_init(struct xlbd_health *h, struct event_base *base, struct xlb
 	}
 }
 
+/*
+ * The trust rule: a backend was serving in old when it was there and not disabled (its checks
+ * stopped, it had no traffic: its last check may well have failed). Drain counts as serving:
+ * a draining backend keeps its flows, and its checks ran.
+ */
+static bool was_serving(const struct xlbd_config *old, __u32 id)
+{
+	const struct xlbd_backend *ob = xlbd_config_backend_by_id(old, id, NULL);
+
+	return ob && ob->admin != XLB_ADMIN_DISABLED;
+}
+
+/*
+ * After a restart: what the last xlbd published for b, from the reused maps. A backend it had
+ * down with a MAC, checked and not disabled (the same state file: the same admin) was down for
+ * its circuit, open or half-open: it starts half-open, taking no traffic until `rise` checks
+ * pass. Anything else (new maps, a MAC unknown, another backend in that slot) is trusted.
+ */
+static bool was_down_for_circuit(const struct xlbd_health *h, const struct xlbd_vip *v,
+				 const struct xlbd_backend *b)
+{
+	static const __u8 zero[6];
+	struct xlb_backend cur;
+
+	if (!h->dp || xlb_dp_get_backend(h->dp, b->id, &cur))
+		return false;
+	return cur.vip_id == v->id && cur.family == b->family &&
+	       !memcmp(&cur.addr, &b->addr, sizeof(b->addr)) && memcmp(cur.mac, zero, 6) &&
+	       cur.state == XLB_BE_DOWN;
+}
+
+/* Start a backend's clock: its timer (first period spread over the interval) and a first
+ * check now, not an interval from now. */
+static void arm(struct xlbd_health *h, struct xlbd_check_state *st, const struct xlbd_vip *v,
+		const struct xlbd_backend *b)
+{
+	struct timeval tv = ms_tv(spread_ms(b->id, st->interval_ms));
+
+	st->offset = true;
+	event_add(st->timer, &tv);
+	if (!st->probe)
+		start_probe(h, v, b);
+}
+
+/*
+ * The first loop turn after start-up: only now do checks start. Start-up (maps, tables, attach)
+ * blocks the loop for about as long as a check's timeout; a check started before it would
+ * be timed across it, and time out while its answer waits unread.
+ */
+static void on_started(evutil_socket_t fd, short what, void *arg)
+{
+	struct xlbd_health *h = arg;
+
+	(void)fd, (void)what;
+	h->started = true;
+	for (size_t i = 0; i < h->cfg->nvips; i++) {
+		const struct xlbd_vip *v = &h->cfg->vips[i];
+
+		for (size_t j = 0; j < v->nbe; j++) {
+			struct xlbd_check_state *st = &h->be[v->be[j].id];
+
+			if (st->active && st->timer && !evtimer_pending(st->timer, NULL))
+				arm(h, st, v, &v->be[j]);
+		}
+	}
+}
+
 void xlbd_health_sync(struct xlbd_health *h, const struct xlbd_config *old, bool starting)
 {
 	static bool wanted[XLB_MAX_BACKENDS];
 	__u64 now = xlb_now_ms();
+
+	if (starting && !h->start_ev) {
+		struct timeval zero = {0, 0};
+
+		/* A timer, not an active event: it runs after the events start-up activated. */
+		h->start_ev = evtimer_new(h->base, on_started, h);
+		if (h->start_ev)
+			evtimer_add(h->start_ev, &zero);
+		else
+			h->started = true;
+	}
 
 	memset(wanted, 0, sizeof(wanted));
 	for (size_t i = 0; i < h->cfg->nvips; i++) {
@@ -248,35 +358,36 @@ void xlbd_health_sync(struct xlbd_health *h, const struct xlbd_config *old, bool
 			struct xlbd_check_state *st = &h->be[b->id];
 			const struct xlbd_check *c = xlbd_backend_check(v, b);
 			struct xlbd_breaker_policy pol = xlbd_check_policy(c);
-			struct timeval tv = ms_tv(spread_ms(b->id, c->interval_ms));
 
 			if (c->kind == XLB_CHECK_NONE || b->admin == XLB_ADMIN_DISABLED)
 				continue;
 			wanted[b->id] = true;
 			/* A backend that was already serving (restart, or checks switched on for
-			 * it) starts closed; a new one must pass `rise` checks first. */
-			if (!st->active)
-				xlbd_breaker_init(
-					&st->br,
-					starting || xlbd_config_backend_by_id(old, b->id, NULL),
-					now);
+			 * it) starts closed; a new one, or one that was disabled, must pass `rise`
+			 * checks first. */
+			if (!st->active) {
+				bool trust = starting ? !was_down_for_circuit(h, v, b)
+						      : was_serving(old, b->id);
+
+				xlbd_breaker_init(&st->br, trust, now);
+				if (starting && !trust)
+					log_transition(st, v, b, XLBD_CIRCUIT_OPEN,
+						       "down in the maps before the restart");
+			}
 			/* A weight given since the last look is no slow-start step. */
 			st->ramp_weight = xlbd_breaker_weight(&st->br, &pol, b->weight, now);
 			if (st->active && st->vip_id == v->id && st->interval_ms == c->interval_ms)
 				continue;
 			if (st->timer)
 				event_free(st->timer);
-			st->offset = true;
 			st->timer = event_new(h->base, -1, EV_PERSIST, on_interval, st);
 			if (!st->timer)
 				continue;
-			event_add(st->timer, &tv);
 			st->active = true;
 			st->vip_id = v->id;
 			st->interval_ms = c->interval_ms;
-			if (!st->probe)
-				start_probe(h, v,
-					    b); /* first check now, not an interval from now */
+			if (h->started)
+				arm(h, st, v, b); /* else on_started does, once start-up is over */
 		}
 	}
 	for (__u32 id = 1; id < XLB_MAX_BACKENDS; id++)
@@ -286,6 +397,9 @@ void xlbd_health_sync(struct xlbd_health *h, const struct xlbd_config *old, bool
 
 void xlbd_health_stop(struct xlbd_health *h)
 {
+	if (h->start_ev)
+		event_free(h->start_ev);
+	h->start_ev = NULL;
 	for (__u32 id = 1; id < XLB_MAX_BACKENDS; id++)
 		if (h->be[id].active || h->be[id].probe)
 			stop_backend(&h->be[id]);

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 
 #include "breaker.h"
+#include "probe.h"
 #include "xlb_abi.h"
 
 struct xlbd_config;
@@ -71,6 +72,12 @@ struct xlbd_health {
 	void *arg;
 	struct xlbd_check_state be[XLB_MAX_BACKENDS];
 	struct xlbd_check_hist hist[XLB_MAX_VIPS]; /* per VIP id */
+	/* Checks that an error of our own side stopped (probe.h's list): no backend's failure. */
+	__u64 local_errors[XLBD_PROBE_LOCAL_ERRORS];
+	__u64 local_logged_ms;	/* the last such error logged (at most one line in 10 s) */
+	__u64 local_unlogged;	/* ... and how many came since */
+	struct event *start_ev; /* the first loop turn: checks start then (on_started) */
+	bool started;		/* checks are timed: start-up is over */
 };
 
 void xlbd_health_init(struct xlbd_health *h, struct event_base *base, struct xlb_dp *dp,
@@ -78,8 +85,11 @@ void xlbd_health_init(struct xlbd_health *h, struct event_base *base, struct xlb
 
 /*
  * Start, stop and retune checks to match cfg (after every change; old: the configuration
- * before it, NULL at start). A backend that was serving (in old, or any backend when
- * `starting` after a restart) begins with a closed circuit; a new one must pass `rise` checks.
+ * before it, NULL at start). A backend that was serving (in old and not disabled) begins with a
+ * closed circuit; a new or re-enabled one must pass `rise` checks. When `starting` (xlbd's
+ * start, over maps an earlier xlbd may have left), every backend is trusted but one the maps
+ * show down for its circuit, which starts half-open; and no check starts before the first loop
+ * turn, so none is timed across the rest of start-up.
  */
 void xlbd_health_sync(struct xlbd_health *h, const struct xlbd_config *old, bool starting);
 void xlbd_health_stop(struct xlbd_health *h);

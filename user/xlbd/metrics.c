@@ -48,6 +48,7 @@ int xlbd_metrics_collect(struct xlbd *d, struct xlbd_metrics_snap *s)
 	s->flow_entries = d->metrics.flow_count;
 	s->flow_capacity = d->dp->flow_entries;
 	s->config_changes = d->commands.changes;
+	memcpy(s->check_errors, d->health.local_errors, sizeof(s->check_errors));
 
 	for (size_t i = 0; i < d->cfg.nvips; i++) {
 		struct xlbd_vip *v = &d->cfg.vips[i];

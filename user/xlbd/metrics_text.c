@@ -323,6 +323,12 @@ static void print_backends(const struct xlbd_metrics_snap *s, struct text *t)
 		if (s->be[i].checks)
 			sample(t, "xlb_health_check_failures_total", s->be[i].labels, NULL, NULL,
 			       s->be[i].check_failures);
+	header(t, "xlb_health_check_errors_total", "counter",
+	       "Health checks that an error of xlbd's own side stopped (out of fds, buffers, "
+	       "ports): not counted against the backend.");
+	for (int r = 0; r < XLBD_PROBE_LOCAL_ERRORS; r++)
+		sample(t, "xlb_health_check_errors_total", NULL, "reason",
+		       xlbd_probe_local_names[r], s->check_errors[r]);
 }
 
 /* A bucket bound as the `le` label shows it: microseconds as seconds, "0.00025", "1". */

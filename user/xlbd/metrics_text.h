@@ -55,6 +55,7 @@ struct xlbd_metrics_snap {
 	__u64 flow_entries;
 	__u64 flow_capacity;
 	__u64 config_changes;
+	__u64 check_errors[XLBD_PROBE_LOCAL_ERRORS]; /* checks stopped on our side, per reason */
 	size_t nvips, nbe;
 	struct xlbd_metrics_vip *vips;
 	struct xlbd_metrics_be *be;

@@ -5,6 +5,7 @@
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <netinet/in.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -88,6 +89,9 @@ int xlbd_neigh_open(struct xlbd_neigh **out, int ifindex, xlbd_neigh_cb cb, void
 		free(n);
 		return e;
 	}
+	/* Room for bursts (a link flushed, thousands of entries at once); an overflow still
+	 * resynchronises (xlbd_neigh_read). Capped by net.core.rmem_max: best effort. */
+	setsockopt(n->mon, SOL_SOCKET, SO_RCVBUF, &(int){1 << 20}, sizeof(int));
 	n->ifindex = ifindex;
 	n->cb = cb;
 	n->arg = arg;
@@ -108,26 +112,49 @@ int xlbd_neigh_fd(const struct xlbd_neigh *n)
 	return n->mon;
 }
 
-void xlbd_neigh_read(struct xlbd_neigh *n)
+/* One entry of the interface, to the callback as neigh.h describes; false: not reported. */
+static bool report(const struct neigh_entry *e, xlbd_neigh_cb cb, void *arg)
 {
+	if (e->deleted)
+		cb(&e->addr, e->family, NULL, 0, arg);
+	else if (e->state & NUD_FAILED)
+		cb(&e->addr, e->family, NULL, NUD_FAILED, arg);
+	else if (e->has_mac && (e->state & NUD_USABLE))
+		cb(&e->addr, e->family, e->mac, e->state, arg);
+	else
+		return false;
+	return true;
+}
+
+int xlbd_neigh_read(struct xlbd_neigh *n)
+{
+	bool overflow = false;
 	char buf[16384];
 	ssize_t len;
 
-	while ((len = recv(n->mon, buf, sizeof(buf), MSG_DONTWAIT)) > 0) {
+	for (;;) {
+		len = recv(n->mon, buf, sizeof(buf), MSG_DONTWAIT);
+		if (len < 0 && errno == ENOBUFS) {
+			overflow = true; /* updates were dropped; the socket works on */
+			continue;
+		}
+		if (len <= 0)
+			break;
 		for (struct nlmsghdr *h = (void *)buf; NLMSG_OK(h, len); h = NLMSG_NEXT(h, len)) {
 			struct neigh_entry e;
 
 			if ((h->nlmsg_type != RTM_NEWNEIGH && h->nlmsg_type != RTM_DELNEIGH) ||
 			    parse_neigh(h, &e) || e.ifindex != n->ifindex)
 				continue;
-			if (e.deleted)
-				continue; /* cache expiry: keep the last MAC we knew */
-			if (e.state & NUD_FAILED)
-				n->cb(&e.addr, e.family, NULL, n->arg);
-			else if (e.has_mac && (e.state & NUD_USABLE))
-				n->cb(&e.addr, e.family, e.mac, n->arg);
+			report(&e, n->cb, n->arg);
 		}
 	}
+	if (!overflow)
+		return 0;
+	/* What was lost is unknown: the whole table again, through the monitor's callback. */
+	xlbd_neigh_dump(n, XLB_AF_INET, n->cb, n->arg);
+	xlbd_neigh_dump(n, XLB_AF_INET6, n->cb, n->arg);
+	return 1;
 }
 
 int xlbd_neigh_dump(struct xlbd_neigh *n, __u8 family, xlbd_neigh_cb cb, void *arg)
@@ -164,10 +191,9 @@ int xlbd_neigh_dump(struct xlbd_neigh *n, __u8 family, xlbd_neigh_cb cb, void *a
 				break;
 			}
 			if (h->nlmsg_type != RTM_NEWNEIGH || parse_neigh(h, &e) ||
-			    e.ifindex != n->ifindex || e.family != family || !e.has_mac ||
-			    !(e.state & NUD_USABLE))
+			    e.ifindex != n->ifindex || e.family != family)
 				continue;
-			cb(&e.addr, e.family, e.mac, arg);
+			report(&e, cb, arg);
 		}
 	}
 out:

@@ -39,6 +39,7 @@ struct xlbd_probe {
 	int conn_err;	  /* connect's outcome when known without waiting (0 or an errno), or -1 */
 	bool established; /* the handshake completed */
 	bool peer_closed; /* the server closed its side (read returned 0) */
+	bool extended;	  /* the timeout was given again after a loop stall (on_timeout) */
 	char req[2 * XLB_CHECK_STR + 128];
 	size_t req_len, sent;
 	char resp[256];
@@ -48,6 +49,21 @@ struct xlbd_probe {
 	void *arg;
 	_Alignas(max_align_t) unsigned char ev[]; /* two struct event */
 };
+
+const int xlbd_probe_local_errnos[XLBD_PROBE_LOCAL_ERRORS] = {
+	EMFILE, ENFILE, ENOMEM, ENOBUFS, EADDRNOTAVAIL, EAGAIN,
+};
+const char *const xlbd_probe_local_names[XLBD_PROBE_LOCAL_ERRORS] = {
+	"EMFILE", "ENFILE", "ENOMEM", "ENOBUFS", "EADDRNOTAVAIL", "EAGAIN",
+};
+
+int xlbd_probe_local_error(int err)
+{
+	for (int i = 0; i < XLBD_PROBE_LOCAL_ERRORS; i++)
+		if (xlbd_probe_local_errnos[i] == err)
+			return i;
+	return -1;
+}
 
 static void probe_free(struct xlbd_probe *p)
 {
@@ -65,7 +81,7 @@ static void probe_free(struct xlbd_probe *p)
 	free(p);
 }
 
-static void finish(struct xlbd_probe *p, bool ok, const char *err)
+static void finish_local(struct xlbd_probe *p, bool ok, const char *err, int local)
 {
 	xlbd_probe_cb cb = p->cb;
 	void *arg = p->arg;
@@ -75,7 +91,22 @@ static void finish(struct xlbd_probe *p, bool ok, const char *err)
 	if (!ok)
 		snprintf(why, sizeof(why), "%s", err ? err : "");
 	probe_free(p);
-	cb(arg, ok, ok ? NULL : why, lat);
+	cb(arg, ok, ok ? NULL : why, lat, local);
+}
+
+static void finish(struct xlbd_probe *p, bool ok, const char *err)
+{
+	finish_local(p, ok, err, 0);
+}
+
+/* A system call failed with errno e: ours (out of buffers...) or the backend's verdict. what:
+ * the call, as the reason's prefix ("send: ..."), or NULL. */
+static void finish_errno(struct xlbd_probe *p, const char *what, int e)
+{
+	char err[96];
+
+	snprintf(err, sizeof(err), "%s%s%s", what ? what : "", what ? ": " : "", strerror(e));
+	finish_local(p, false, err, xlbd_probe_local_error(e) >= 0 ? e : 0);
 }
 
 void xlbd_probe_cancel(struct xlbd_probe *p)
@@ -146,10 +177,8 @@ static void on_io(evutil_socket_t fd, short what, void *arg)
 	}
 	if (p->phase == SENDING) {
 		n = send(fd, p->req + p->sent, p->req_len - p->sent, MSG_NOSIGNAL | MSG_DONTWAIT);
-		if (n < 0 && errno != EAGAIN) {
-			snprintf(err, sizeof(err), "send: %s", strerror(errno));
-			return finish(p, false, err);
-		}
+		if (n < 0 && errno != EAGAIN)
+			return finish_errno(p, "send", errno);
 		if (n > 0)
 			p->sent += n;
 		if (p->sent < p->req_len)
@@ -162,9 +191,9 @@ static void on_io(evutil_socket_t fd, short what, void *arg)
 		if (errno == EAGAIN)
 			return;
 		/* UDP: an ICMP port unreachable arrives here as ECONNREFUSED. */
-		snprintf(err, sizeof(err), "%s",
-			 errno == ECONNREFUSED ? "port unreachable" : strerror(errno));
-		return finish(p, false, err);
+		if (errno == ECONNREFUSED)
+			return finish(p, false, "port unreachable");
+		return finish_errno(p, NULL, errno);
 	}
 	if (p->spec.kind == XLB_CHECK_UDP)
 		return finish(p, true, NULL);
@@ -184,10 +213,29 @@ static void on_io(evutil_socket_t fd, short what, void *arg)
 	finish(p, true, NULL);
 }
 
+/*
+ * A timeout is the backend's only when the probe had its time. A timer that fires late (by a
+ * quarter of the timeout, at least 20 ms) means the loop was blocked: a long apply, a burst of
+ * work. Its answer may be waiting unread, or its request went out late, as on_io ran late too.
+ * Such a probe gets one more full timeout, once: a loop stall is no backend failure.
+ */
 static void on_timeout(evutil_socket_t fd, short what, void *arg)
 {
+	struct xlbd_probe *p = arg;
+	__u64 timeout_us = (__u64)p->spec.timeout_ms * 1000, stall_us = timeout_us / 4;
+	__u64 elapsed_us = xlb_now_us() - p->start_us;
+
 	(void)fd, (void)what;
-	finish(arg, false, "timeout");
+	if (stall_us < 20000)
+		stall_us = 20000;
+	if (!p->extended && elapsed_us > timeout_us + stall_us) {
+		struct timeval tv = {p->spec.timeout_ms / 1000, (p->spec.timeout_ms % 1000) * 1000};
+
+		p->extended = true;
+		evtimer_add(p->timer, &tv);
+		return;
+	}
+	finish(p, false, "timeout");
 }
 
 /* The http request or the udp payload; a tcp check sends nothing. */

@@ -23,10 +23,26 @@ struct xlbd_probe_spec {
 
 struct xlbd_probe;
 
-/* Called once per probe, from the event loop: ok, a short reason when not ok, the latency. */
-typedef void (*xlbd_probe_cb)(void *arg, bool ok, const char *err, __u64 latency_us);
+/*
+ * Errors of our own side, not the backend's (docs/metrics.md, xlb_health_check_errors_total):
+ * out of file descriptors (EMFILE, ENFILE), of memory or socket buffers (ENOMEM, ENOBUFS), of
+ * local ports or addresses (EADDRNOTAVAIL, EAGAIN). A check that fails with one of these says
+ * nothing about the backend: it must not count against it.
+ */
+#define XLBD_PROBE_LOCAL_ERRORS 6
+extern const int xlbd_probe_local_errnos[XLBD_PROBE_LOCAL_ERRORS];
+extern const char *const xlbd_probe_local_names[XLBD_PROBE_LOCAL_ERRORS]; /* "EMFILE", ... */
+/* The index of err (a positive errno) in xlbd_probe_local_errnos, or -1. */
+int xlbd_probe_local_error(int err);
 
-/* Starts a probe; 0 or -errno (then cb is not called). The probe frees itself after cb. */
+/*
+ * Called once per probe, from the event loop: ok, a short reason when not ok, the latency.
+ * local: 0, or the errno (one of xlbd_probe_local_errnos) that stopped the check on our side.
+ */
+typedef void (*xlbd_probe_cb)(void *arg, bool ok, const char *err, __u64 latency_us, int local);
+
+/* Starts a probe; 0 or -errno (then cb is not called: a local error among them is the caller's
+ * to tell apart with xlbd_probe_local_error). The probe frees itself after cb. */
 int xlbd_probe_start(struct event_base *base, const struct xlbd_probe_spec *spec, xlbd_probe_cb cb,
 		     void *arg, struct xlbd_probe **out);
 /* Stops a probe in flight without calling cb. */
