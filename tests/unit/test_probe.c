@@ -541,12 +541,11 @@ static void test_http_status_range(void)
 	for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct srv s = {.mode = SRV_REPLY, .reply = cases[i].reply};
 		struct outcome o = {0};
-		int before = xt_test_failures;
 
+		if (!xt_row("%.*s", (int)strcspn(cases[i].reply, "\r"), cases[i].reply))
+			continue;
 		probe_run(&s, XLB_AF_INET, NULL, &o);
 		check_verdict(&o, cases[i].ok, cases[i].why);
-		if (xt_test_failures != before)
-			fprintf(stderr, "    ^ reply: %.20s\n", cases[i].reply);
 	}
 }
 
