@@ -5,14 +5,14 @@ saw (the shell checks it). Modes:
   pipe SOCKET FILE         send every line of FILE, read one answer per line (prints them)
   halfclose SOCKET FILE    send the lines of FILE, shut the write side, read until EOF
   toolong SOCKET N         send one line of N bytes (all of it, blocking), then read until EOF
+  trickle SOCKET SECONDS   a request one byte a second, never finished: when xlbd closes
   flood SOCKET N SECONDS   N clients pipelining `backend show` without ever reading
   storm SOCKET HOST:PORT NCTL NHTTP SECONDS
                            NCTL idle control connections and NHTTP slowloris HTTP clients (one
-                           byte every 2 s) held for SECONDS, each reopened once closed
+                           byte every 2 s) held for SECONDS, each reopened once closed (at most
+                           400 a second of each kind, evenly, after the first NCTL and NHTTP)
 """
-import errno
 import json
-import os
 import resource
 import select
 import socket
@@ -92,6 +92,29 @@ def mode_toolong(path, n):
     print(json.dumps({"send_error": send_err, "answers": answers(buf), "error": err}))
 
 
+def mode_trickle(path, seconds):
+    s = connect(path)
+    req = b'{"cmd": "prog show", "pad": "' + b"x" * 1000
+    t0 = time.time()
+    closed_after = None
+    for i in range(int(seconds)):
+        try:
+            s.send(req[i:i + 1])
+        except OSError:
+            closed_after = time.time() - t0
+            break
+        r, _, _ = select.select([s], [], [], 1)
+        if r:
+            try:
+                d = s.recv(4096)
+            except OSError:
+                d = b""
+            if not d:
+                closed_after = time.time() - t0
+                break
+    print(json.dumps({"closed_after_s": closed_after and round(closed_after, 1)}))
+
+
 def mode_flood(path, n, seconds):
     req = b'{"cmd": "backend show"}\n' * 64
     socks = []
@@ -153,22 +176,35 @@ def mode_storm(path, haddr, nctl, nhttp, seconds):
         http[s.fileno()] = [s, time.time(), 0, False]
         stats["http_opened"] += 1
 
+    RATE = 400
+    budget_ctl = budget_http = 0.0
+    errors_seen = 0
+    last = time.time()
     end = time.time() + seconds
     next_trickle = 0.0
     poller = select.epoll()
     registered = set()
     while time.time() < end:
-        # Top up: at most 200 new connections of each kind per round, so that xlbd is
-        # pressed, not flooded faster than a real attacker's handful of processes could.
-        for _ in range(min(200, nctl - len(ctl))):
+        # Top up: the connections xlbd closed are opened again, at most RATE a second of
+        # each kind after the first fill (an attacker that insists, not a connect flood).
+        now = time.time()
+        budget_ctl = min(budget_ctl + (now - last) * RATE, RATE / 20)  # no bursts
+        budget_http = min(budget_http + (now - last) * RATE, RATE / 20)
+        last = now
+        while len(ctl) < nctl and (stats["ctl_opened"] < nctl or budget_ctl >= 1):
+            budget_ctl -= stats["ctl_opened"] >= nctl
             open_ctl()
-        for _ in range(min(200, nhttp - len(http))):
+            if len(ctl) < nctl and stats["open_errors"] > errors_seen:
+                errors_seen = stats["open_errors"]
+                break  # backlog full: next round
+        while len(http) < nhttp and (stats["http_opened"] < nhttp or budget_http >= 1):
+            budget_http -= stats["http_opened"] >= nhttp
             open_http()
         for fd in list(ctl) + list(http):
             if fd not in registered:
                 poller.register(fd, select.EPOLLIN | select.EPOLLRDHUP)
                 registered.add(fd)
-        for fd, ev in poller.poll(0.5):
+        for fd, ev in poller.poll(0.05):
             c = ctl.get(fd) or http.get(fd)
             if c is None:
                 continue
@@ -225,6 +261,8 @@ def main():
         mode_halfclose(path, a[0])
     elif mode == "toolong":
         mode_toolong(path, int(a[0]))
+    elif mode == "trickle":
+        mode_trickle(path, float(a[0]))
     elif mode == "flood":
         mode_flood(path, int(a[0]), float(a[1]))
     elif mode == "storm":

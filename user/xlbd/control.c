@@ -30,7 +30,6 @@
 #define STR(x)	 STR_(x)
 #define BUSY_TEXT \
 	"xlbd serves " STR(XLBD_CONTROL_MAX_CONNS) " control connections at once: try again later"
-#define BUSY_ERROR "{\"ok\":false,\"error\":\"" BUSY_TEXT "\"}\n"
 
 enum conn_state {
 	SERVING, /* reading requests, answering them in order */
@@ -48,6 +47,7 @@ struct control_conn {
 	bool peer_eof;	  /* the peer shut its write side: run what came, answer, close */
 	bool out_blocked; /* answers over XLBD_CONTROL_OUT_CAP: no reading until they drain */
 	bool wr_shut;	  /* CLOSING: our side shut once the last answer went */
+	__u64 accepted_us;
 	unsigned int uid;
 	int pid;
 };
@@ -65,6 +65,8 @@ static void conn_free(struct control_conn *c)
 	else
 		ctl->conns_tail = c->prev;
 	ctl->nconns--;
+	if (c->state == CLOSING)
+		ctl->nclosing--;
 	if (c->deadline)
 		event_free(c->deadline);
 	if (c->resume)
@@ -135,6 +137,7 @@ static void shut_if_flushed(struct control_conn *c);
 static void start_closing(struct control_conn *c, unsigned int linger_ms)
 {
 	c->state = CLOSING;
+	c->d->control.nclosing++;
 	if (c->out_blocked) {
 		c->out_blocked = false;
 		bufferevent_enable(c->bev, EV_READ);
@@ -306,6 +309,7 @@ static struct control_conn *conn_new(struct xlbd *d, int fd)
 	if (!c)
 		return NULL;
 	c->d = d;
+	c->accepted_us = xlb_now_us();
 	c->bev = bufferevent_socket_new(d->base, fd, BEV_OPT_CLOSE_ON_FREE);
 	c->deadline = evtimer_new(d->base, on_deadline, c);
 	c->resume = event_new(d->base, -1, 0, on_resume, c);
@@ -348,14 +352,19 @@ static void count_refused(struct xlbd_control *ctl)
 /*
  * At the cap, a new client takes the place of the connection idle longest: nothing of a
  * request received (not even in the socket, not read yet), no answer unsent, so nothing is
- * lost and the close resets nothing. Connections are listed oldest first.
+ * lost and the close resets nothing. One accepted less than XLBD_CONTROL_EVICT_MS ago stays:
+ * its client may not have sent its request yet. Connections are listed oldest first.
  */
 static void evict_idle(struct xlbd_control *ctl)
 {
+	__u64 now = xlb_now_us();
 	struct control_conn *c;
 	int unread;
 
 	for (c = ctl->conns; c; c = c->next) {
+		/* Oldest first: the first one too young ends the search. */
+		if (now - c->accepted_us < XLBD_CONTROL_EVICT_MS * 1000ull)
+			return;
 		if (c->state != SERVING || c->out_blocked ||
 		    evbuffer_get_length(bufferevent_get_input(c->bev)) ||
 		    evbuffer_get_length(bufferevent_get_output(c->bev)))
@@ -369,6 +378,21 @@ static void evict_idle(struct xlbd_control *ctl)
 	}
 }
 
+/* Over every cap: told without a connection object (best effort: the peer may hear only the
+ * close), so that refusing costs nothing that could run out. */
+static void refuse_now(int fd, const char *why)
+{
+	json_t *resp = json_pack("{s:b, s:s}", "ok", 0, "error", why);
+	char *s = resp ? json_dumps(resp, JSON_COMPACT) : NULL;
+
+	if (s && (send(fd, s, strlen(s), MSG_DONTWAIT | MSG_NOSIGNAL) < 0 ||
+		  send(fd, "\n", 1, MSG_DONTWAIT | MSG_NOSIGNAL) < 0))
+		pr_debug("cannot tell a refused control client why", "err=\"%s\"", strerror(errno));
+	free(s);
+	json_decref(resp);
+	close(fd);
+}
+
 static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int len,
 		      void *arg)
 {
@@ -376,21 +400,12 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
 	struct xlbd_control *ctl = &d->control;
 	struct ucred cred = {0};
 	socklen_t cl = sizeof(cred);
-	char why[160];
+	const char *why = BUSY_TEXT;
+	char denied[160];
 	struct control_conn *c;
 	bool peer_ok;
 
 	(void)l, (void)sa, (void)len;
-	if (ctl->nconns >= XLBD_CONTROL_MAX_CONNS + XLBD_CONTROL_MAX_REFUSING) {
-		/* Told without a connection object (best effort: the peer may hear only the
-		 * close), so that refusing costs nothing that could run out. */
-		if (send(fd, BUSY_ERROR, strlen(BUSY_ERROR), MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
-			pr_debug("cannot tell a refused control client why", "err=\"%s\"",
-				 strerror(errno));
-		close(fd);
-		count_refused(ctl);
-		return;
-	}
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cl)) {
 		pr_warn("control connection refused: cannot read the peer's credentials",
 			"err=\"%s\"", strerror(errno));
@@ -398,8 +413,26 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
 		return;
 	}
 	peer_ok = cred.uid == 0 || cred.uid == geteuid();
-	if (peer_ok && ctl->nconns >= XLBD_CONTROL_MAX_CONNS)
+	if (peer_ok && ctl->nconns - ctl->nclosing >= XLBD_CONTROL_MAX_CONNS)
 		evict_idle(ctl);
+	if (!peer_ok) {
+		pr_warn("control connection refused", "uid=%u pid=%d", cred.uid, cred.pid);
+		snprintf(denied, sizeof(denied),
+			 "permission denied: xlbd takes commands from root and uid %u only, not "
+			 "from uid %u",
+			 (unsigned int)geteuid(), cred.uid);
+		why = denied;
+	} else if (ctl->nconns - ctl->nclosing < XLBD_CONTROL_MAX_CONNS &&
+		   ctl->nconns < XLBD_CONTROL_MAX_CONNS + XLBD_CONTROL_MAX_REFUSING) {
+		why = NULL; /* served: the total is bounded too, closing ones included */
+	} else {
+		count_refused(ctl);
+	}
+	if (why && (ctl->nclosing >= XLBD_CONTROL_MAX_REFUSING ||
+		    ctl->nconns >= XLBD_CONTROL_MAX_CONNS + XLBD_CONTROL_MAX_REFUSING)) {
+		refuse_now(fd, why);
+		return;
+	}
 	c = conn_new(d, fd);
 	if (!c) {
 		pr_warn("control connection dropped: out of memory", "uid=%u pid=%d", cred.uid,
@@ -408,17 +441,8 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
 	}
 	c->uid = cred.uid;
 	c->pid = cred.pid;
-	if (!peer_ok) {
-		pr_warn("control connection refused", "uid=%u pid=%d", cred.uid, cred.pid);
-		snprintf(why, sizeof(why),
-			 "permission denied: xlbd takes commands from root and uid %u only, not "
-			 "from uid %u",
-			 (unsigned int)geteuid(), cred.uid);
+	if (why)
 		refuse(c, why, XLBD_CONTROL_LINGER_MS);
-	} else if (ctl->nconns > XLBD_CONTROL_MAX_CONNS) {
-		count_refused(ctl);
-		refuse(c, BUSY_TEXT, XLBD_CONTROL_LINGER_MS);
-	}
 }
 
 static void on_resume_accept(evutil_socket_t fd, short what, void *arg)

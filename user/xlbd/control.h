@@ -16,12 +16,13 @@ struct control_conn;
  * is closed at the same deadline.
  */
 #define XLBD_CONTROL_MAX_CONNS	  64	    /* served at once */
-#define XLBD_CONTROL_MAX_REFUSING 16	    /* more, each answered why before it is closed */
+#define XLBD_CONTROL_MAX_REFUSING 16	    /* more, closing: each told why first */
 #define XLBD_CONTROL_DEADLINE_MS  10000	    /* for each request */
 #define XLBD_CONTROL_LINGER_MS	  2000	    /* a refused client's time to read the refusal */
 #define XLBD_CONTROL_OUT_CAP	  (1 << 20) /* unsent answers above which requests wait */
-#define XLBD_CONTROL_BATCH	  16	    /* requests run per connection per loop turn */
-#define XLBD_ACCEPT_PAUSE_MS	  1000	    /* no accept() for this long after EMFILE & co */
+#define XLBD_CONTROL_EVICT_MS	  100  /* an idle connection younger than this is not evicted */
+#define XLBD_CONTROL_BATCH	  16   /* requests run per connection per loop turn */
+#define XLBD_ACCEPT_PAUSE_MS	  1000 /* no accept() for this long after EMFILE & co */
 
 struct xlbd_control {
 	struct evconnlistener *listener;
@@ -29,7 +30,8 @@ struct xlbd_control {
 	struct control_conn *conns; /* open connections, served or being closed, oldest first */
 	struct control_conn *conns_tail;
 	unsigned int nconns;
-	__u64 refused; /* connections refused for being too many */
+	unsigned int nclosing; /* of which closing: refused, or done */
+	__u64 refused;	       /* connections refused for being too many */
 	__u64 refused_logged_us;
 };
 
