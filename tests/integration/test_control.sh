@@ -150,6 +150,43 @@ case_other_uid() {
 	grep -qi "permission denied.*uid 65534" <<<"$out" || die_case "no reason given: $out"
 }
 
+# The metrics server's answers (its own HTTP/1.x code since the connection caps): GET and
+# HEAD, 404, 501 for other methods, 400 for a bad request line, 431 for a head over 16 KiB,
+# a request from a client that shut its side after sending it.
+case_http_answers() {
+	local url=http://$METRICS_ADDR code
+	code=$(in_lb curl -s -o "$IT_TMP/m.txt" -w '%{http_code}' -m 5 "$url/metrics")
+	[ "$code" = 200 ] || die_case "GET /metrics: $code"
+	grep -q '^xlb_build_info' "$IT_TMP/m.txt" || die_case "GET /metrics: no xlb_build_info"
+	[ "$(in_lb curl -s -m 5 "$url/healthz?x=1")" = ok ] || die_case "GET /healthz?x=1 is not ok"
+	code=$(in_lb curl -s -I -o "$IT_TMP/h.txt" -w '%{http_code}' -m 5 "$url/metrics")
+	[ "$code" = 200 ] || die_case "HEAD /metrics: $code"
+	grep -qi '^content-length: [1-9]' "$IT_TMP/h.txt" || die_case "HEAD /metrics: no length"
+	[ "$(in_lb curl -s -o /dev/null -w '%{http_code}' -m 5 "$url/nope")" = 404 ] || die_case "/nope: not 404"
+	[ "$(in_lb curl -s -o /dev/null -w '%{http_code}' -m 5 -X POST -d x=1 "$url/metrics")" = 501 ] || die_case "POST: not 501"
+	[ "$(in_lb curl -s -o /dev/null -w '%{http_code}' -m 5 -H "X-Big: $(head -c 17000 /dev/zero | tr '\0' y)" "$url/metrics")" = 431 ] ||
+		die_case "a 17 kB header: not 431"
+	in_lb "$PY" -c 'import socket, sys
+h, p = sys.argv[1].split(":")
+s = socket.create_connection((h, int(p)), timeout=5)
+s.sendall(sys.argv[2].encode())
+s.shutdown(socket.SHUT_WR)
+b = b""
+while True:
+    d = s.recv(65536)
+    if not d:
+        break
+    b += d
+print(b.split(b"\r\n")[0].decode())' "$METRICS_ADDR" $'GET /healthz HTTP/1.0\r\n\r\n' >"$IT_TMP/hc.txt"
+	grep -q '^HTTP/1.1 200' "$IT_TMP/hc.txt" || die_case "half-closed request: $(cat "$IT_TMP/hc.txt")"
+	in_lb "$PY" -c 'import socket, sys
+h, p = sys.argv[1].split(":")
+s = socket.create_connection((h, int(p)), timeout=5)
+s.sendall(b"NONSENSE\r\n\r\n")
+print(s.recv(100).split(b"\r\n")[0].decode())' "$METRICS_ADDR" >"$IT_TMP/bad.txt"
+	grep -q '^HTTP/1.1 400' "$IT_TMP/bad.txt" || die_case "bad request line: $(cat "$IT_TMP/bad.txt")"
+}
+
 # Item 3, accept(): at the descriptor limit xlbd pauses accepting (one log line per pause)
 # instead of retrying on every loop turn with a warning each time; it serves again once
 # descriptors are free.
@@ -222,6 +259,7 @@ run_case control_utf8_cut case_utf8_cut
 run_case control_backpressure case_backpressure
 run_case control_slow_request case_slow_request
 run_case control_other_uid case_other_uid
+run_case control_http_answers case_http_answers
 run_case control_accept_paused case_accept_paused
 run_case control_fd_storm case_fd_storm
 it_finish

@@ -306,8 +306,10 @@ static struct control_conn *conn_new(struct xlbd *d, int fd)
 	struct xlbd_control *ctl = &d->control;
 	struct control_conn *c = calloc(1, sizeof(*c));
 
-	if (!c)
+	if (!c) {
+		close(fd);
 		return NULL;
+	}
 	c->d = d;
 	c->accepted_us = xlb_now_us();
 	c->bev = bufferevent_socket_new(d->base, fd, BEV_OPT_CLOSE_ON_FREE);

@@ -210,9 +210,9 @@ static void on_read(struct bufferevent *bev, void *arg)
 {
 	struct evbuffer *in = bufferevent_get_input(bev);
 	struct http_conn *c = arg;
+	char head[XLBD_HTTP_HEAD_MAX + 1];
 	struct evbuffer_ptr p;
 	size_t len;
-	char *head;
 
 	if (c->answered) {
 		evbuffer_drain(in, evbuffer_get_length(in));
@@ -228,15 +228,14 @@ static void on_read(struct bufferevent *bev, void *arg)
 		return;
 	}
 	len = p.pos;
-	head = malloc(len + 1);
-	if (!head) {
-		conn_free(c);
+	if (len >= sizeof(head)) {
+		reply_text(c, 431, "Request Header Fields Too Large", "request head too large\n",
+			   false);
 		return;
 	}
 	evbuffer_remove(in, head, len);
 	head[len] = '\0';
 	serve(c, head);
-	free(head);
 }
 
 /* The answer is out: shut our side, close when the peer does (or at the deadline). */
