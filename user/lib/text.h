@@ -10,4 +10,11 @@
  */
 const char *xlb_printable(char *dst, const char *s, size_t len, size_t max);
 
+/*
+ * The length of the longest prefix of s[0..len) that does not end inside a UTF-8 character:
+ * where to cut a valid UTF-8 text that was truncated at len bytes (snprintf), so that it
+ * stays valid UTF-8 (jansson refuses anything else).
+ */
+size_t xlb_utf8_cut(const char *s, size_t len);
+
 #endif /* XLB_TEXT_H */

@@ -12,6 +12,7 @@
 #include "addr.h"
 #include "clock.h"
 #include "log.h"
+#include "text.h"
 #include "xlbd.h"
 
 #define ERRLEN 256
@@ -22,10 +23,14 @@ static json_t *error_reply(const char *fmt, ...)
 {
 	char msg[ERRLEN];
 	va_list ap;
+	int n;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	n = vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	/* A message cut inside a UTF-8 character (a quoted name) is no longer UTF-8: cut before. */
+	if (n >= (int)sizeof(msg))
+		msg[xlb_utf8_cut(msg, sizeof(msg) - 1)] = '\0';
 	return json_pack("{s:b, s:s}", "ok", 0, "error", msg);
 }
 

@@ -2,11 +2,37 @@
 #ifndef XLBD_CONTROL_H
 #define XLBD_CONTROL_H
 
+#include <linux/types.h>
+
 struct xlbd;
 struct evconnlistener;
+struct event;
+struct control_conn;
+
+/*
+ * Limits of the control socket (docs/control.md, "Connections"). A connection has
+ * XLBD_CONTROL_DEADLINE_MS for each request, from its accept or the previous answer to the
+ * request's newline (bytes that are not a whole request do not extend it); an idle connection
+ * is closed at the same deadline.
+ */
+#define XLBD_CONTROL_MAX_CONNS	  64	    /* served at once */
+#define XLBD_CONTROL_MAX_REFUSING 16	    /* more, closing: each told why first */
+#define XLBD_CONTROL_DEADLINE_MS  10000	    /* for each request */
+#define XLBD_CONTROL_LINGER_MS	  2000	    /* a refused client's time to read the refusal */
+#define XLBD_CONTROL_OUT_CAP	  (1 << 20) /* unsent answers above which requests wait */
+#define XLBD_CONTROL_EVICT_MS	  100  /* an idle connection younger than this is not evicted */
+#define XLBD_CONTROL_BATCH	  16   /* requests run per connection per loop turn */
+#define XLBD_ACCEPT_PAUSE_MS	  1000 /* no accept() for this long after EMFILE & co */
 
 struct xlbd_control {
 	struct evconnlistener *listener;
+	struct event *accept_pause; /* re-enables the listener after a failed accept() */
+	struct control_conn *conns; /* open connections, served or being closed, oldest first */
+	struct control_conn *conns_tail;
+	unsigned int nconns;
+	unsigned int nclosing; /* of which closing: refused, or done */
+	__u64 refused;	       /* connections refused for being too many */
+	__u64 refused_logged_us;
 };
 
 /*

@@ -10,6 +10,7 @@
 #include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/random.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -278,6 +279,33 @@ static int load_state(struct xlbd *d)
 	return e;
 }
 
+/*
+ * Every connection and every probe is a file descriptor: the usual soft limit (1024) is not
+ * the system's. Take the hard limit (the control and metrics servers cap their own share).
+ */
+static void raise_fd_limit(void)
+{
+	struct rlimit rl;
+	rlim_t soft;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl)) {
+		pr_warn("cannot read the file descriptor limit", "err=\"%s\"", strerror(errno));
+		return;
+	}
+	soft = rl.rlim_cur;
+	if (soft == rl.rlim_max) {
+		pr_info("file descriptor limit", "nofile=%llu", (unsigned long long)soft);
+		return;
+	}
+	rl.rlim_cur = rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl))
+		pr_warn("cannot raise the file descriptor limit", "soft=%llu hard=%llu err=\"%s\"",
+			(unsigned long long)soft, (unsigned long long)rl.rlim_max, strerror(errno));
+	else
+		pr_info("file descriptor limit raised to the hard limit", "soft=%llu nofile=%llu",
+			(unsigned long long)soft, (unsigned long long)rl.rlim_max);
+}
+
 static void on_timer(evutil_socket_t fd, short what, void *arg)
 {
 	struct xlbd *d = arg;
@@ -339,6 +367,7 @@ int main(int argc, char **argv)
 	if (parse_args(argc, argv, &d))
 		return 2;
 	xlb_log_libbpf();
+	raise_fd_limit();
 	d.ifindex = if_nametoindex(d.ifname);
 	if (!d.ifindex) {
 		fprintf(stderr, "xlbd: no interface %s: %s\n", d.ifname, strerror(errno));

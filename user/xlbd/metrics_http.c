@@ -1,13 +1,18 @@
-/* metrics_http.c - the metrics HTTP server (evhttp on xlbd's event loop): /metrics, /healthz. */
+/* metrics_http.c - the metrics HTTP server on xlbd's event loop: GET /metrics and /healthz. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <strings.h>
+#include <sys/socket.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
-#include <event2/http.h>
+#include <event2/bufferevent.h>
+#include <event2/listener.h>
 
 #include "addr.h"
 #include "clock.h"
@@ -76,67 +81,288 @@ bad:
 	return -EINVAL;
 }
 
-static void send_text(struct evhttp_request *req, int code, const char *reason, const char *ctype,
-		      struct evbuffer *body)
+/*
+ * One request per connection, answered with "Connection: close": a scraper reconnects for its
+ * next scrape, and xlbd counts, caps and times connections, not requests. What a connection
+ * may hold is bounded: the request head (XLBD_HTTP_HEAD_MAX, a body is read and dropped), and
+ * its time: XLBD_HTTP_DEADLINE_MS from accept to the end of the head, whatever trickles in.
+ */
+struct http_conn {
+	struct xlbd *d;
+	struct bufferevent *bev;
+	struct event *deadline;
+	struct http_conn *prev, *next;
+	bool answered; /* the answer is queued: what comes now is dropped */
+	bool wr_shut;
+	bool peer_eof;
+};
+
+static void conn_free(struct http_conn *c)
 {
-	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", ctype);
-	evhttp_send_reply(req, code, reason, body);
+	struct xlbd_metrics_http *h = &c->d->http;
+
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		h->conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	h->nconns--;
+	if (c->deadline)
+		event_free(c->deadline);
+	if (c->bev)
+		bufferevent_free(c->bev);
+	free(c);
 }
 
-static void on_metrics(struct evhttp_request *req, void *arg)
+static void arm(struct http_conn *c, unsigned int ms)
 {
-	struct xlbd *d = arg;
+	struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+
+	evtimer_add(c->deadline, &tv);
+}
+
+/* The answer; body may be NULL (HEAD: only its length is sent). Closes once it is out. */
+static void reply(struct http_conn *c, int code, const char *reason, const char *ctype,
+		  struct evbuffer *body, bool head_only)
+{
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+	size_t len = body ? evbuffer_get_length(body) : 0;
+
+	evbuffer_add_printf(out,
+			    "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
+			    "Connection: close\r\n\r\n",
+			    code, reason, ctype, len);
+	if (body && !head_only)
+		evbuffer_add_buffer(out, body);
+	c->answered = true;
+	evbuffer_drain(bufferevent_get_input(c->bev),
+		       evbuffer_get_length(bufferevent_get_input(c->bev)));
+	bufferevent_setwatermark(c->bev, EV_READ, 0, 0);
+	arm(c, XLBD_HTTP_SEND_MS);
+}
+
+static void reply_text(struct http_conn *c, int code, const char *reason, const char *text,
+		       bool head_only)
+{
+	struct evbuffer *b = evbuffer_new();
+
+	if (b)
+		evbuffer_add(b, text, strlen(text));
+	reply(c, code, reason, "text/plain; charset=utf-8", b, head_only);
+	if (b)
+		evbuffer_free(b);
+}
+
+static void on_metrics(struct http_conn *c, bool head_only)
+{
 	struct evbuffer *out = evbuffer_new();
 	struct xlbd_metrics_snap s;
 	__u64 t0 = xlb_now_us();
 	int err = -ENOMEM;
 
-	if (out && !(err = xlbd_metrics_collect(d, &s))) {
+	if (out && !(err = xlbd_metrics_collect(c->d, &s))) {
 		err = xlbd_metrics_format(&s, out);
 		xlbd_metrics_snap_free(&s);
 	}
 	if (err) {
 		pr_err("cannot build the metrics", "err=\"%s\"", strerror(-err));
-		evhttp_send_error(req, HTTP_INTERNAL, "cannot build the metrics");
+		reply_text(c, 500, "Internal Server Error", "cannot build the metrics\n",
+			   head_only);
 	} else {
 		pr_debug("metrics scrape", "ms=%.2f bytes=%zu", (xlb_now_us() - t0) / 1e3,
 			 evbuffer_get_length(out));
-		send_text(req, HTTP_OK, "OK", "text/plain; version=0.0.4; charset=utf-8", out);
+		reply(c, 200, "OK", "text/plain; version=0.0.4; charset=utf-8", out, head_only);
 	}
 	if (out)
 		evbuffer_free(out);
 }
 
-static void on_healthz(struct evhttp_request *req, void *arg)
+/* The request line of a complete head: METHOD SP TARGET SP HTTP/1.x. */
+static void serve(struct http_conn *c, char *head)
 {
-	struct evbuffer *out = evbuffer_new();
+	char *method = head, *target, *version, *end = strpbrk(head, "\r\n");
+	bool head_only;
+	size_t plen;
 
-	(void)arg;
-	if (!out) {
-		evhttp_send_error(req, HTTP_INTERNAL, NULL);
+	if (end)
+		*end = '\0';
+	target = strchr(method, ' ');
+	version = target ? strchr(target + 1, ' ') : NULL;
+	if (!version || strncmp(version + 1, "HTTP/1.", 7) || target[1] != '/') {
+		reply_text(c, 400, "Bad Request", "bad request\n", false);
 		return;
 	}
-	evbuffer_add(out, "ok\n", 3);
-	send_text(req, HTTP_OK, "OK", "text/plain; charset=utf-8", out);
-	evbuffer_free(out);
+	*target++ = '\0';
+	plen = strcspn(target, "? ");
+	head_only = !strcmp(method, "HEAD");
+	if (strcmp(method, "GET") && !head_only)
+		reply_text(c, 501, "Not Implemented", "only GET and HEAD\n", false);
+	else if (plen == 8 && !strncmp(target, "/metrics", 8))
+		on_metrics(c, head_only);
+	else if (plen == 8 && !strncmp(target, "/healthz", 8))
+		reply_text(c, 200, "OK", "ok\n", head_only);
+	else
+		reply_text(c, 404, "Not Found", "not found: try /metrics or /healthz\n", head_only);
 }
 
-static void on_other(struct evhttp_request *req, void *arg)
+static void on_read(struct bufferevent *bev, void *arg)
 {
-	struct evbuffer *out = evbuffer_new();
+	struct evbuffer *in = bufferevent_get_input(bev);
+	struct http_conn *c = arg;
+	char head[XLBD_HTTP_HEAD_MAX + 1];
+	struct evbuffer_ptr p;
+	size_t len;
 
-	(void)arg;
-	if (!out) {
-		evhttp_send_error(req, HTTP_NOTFOUND, NULL);
+	if (c->answered) {
+		evbuffer_drain(in, evbuffer_get_length(in));
 		return;
 	}
-	evbuffer_add_printf(out, "not found: try /metrics or /healthz\n");
-	send_text(req, HTTP_NOTFOUND, "Not Found", "text/plain; charset=utf-8", out);
-	evbuffer_free(out);
+	p = evbuffer_search(in, "\r\n\r\n", 4, NULL);
+	if (p.pos < 0)
+		p = evbuffer_search(in, "\n\n", 2, NULL);
+	if (p.pos < 0) {
+		if (evbuffer_get_length(in) >= XLBD_HTTP_HEAD_MAX)
+			reply_text(c, 431, "Request Header Fields Too Large",
+				   "request head too large\n", false);
+		return;
+	}
+	len = p.pos;
+	if (len >= sizeof(head)) {
+		reply_text(c, 431, "Request Header Fields Too Large", "request head too large\n",
+			   false);
+		return;
+	}
+	evbuffer_remove(in, head, len);
+	head[len] = '\0';
+	serve(c, head);
+}
+
+/* The answer is out: shut our side, close when the peer does (or at the deadline). */
+static void on_write(struct bufferevent *bev, void *arg)
+{
+	struct http_conn *c = arg;
+
+	if (!c->answered || evbuffer_get_length(bufferevent_get_output(bev)) || c->wr_shut)
+		return;
+	if (c->peer_eof) {
+		conn_free(c);
+		return;
+	}
+	shutdown(bufferevent_getfd(bev), SHUT_WR);
+	c->wr_shut = true;
+}
+
+static void on_event(struct bufferevent *bev, short what, void *arg)
+{
+	struct http_conn *c = arg;
+
+	if (what & BEV_EVENT_ERROR) {
+		conn_free(c);
+	} else if (what & BEV_EVENT_EOF) {
+		/* A client may shut its side once its request is sent: answer it all the same. */
+		c->peer_eof = true;
+		if (!c->answered)
+			on_read(bev, c);
+		if (!c->answered || !evbuffer_get_length(bufferevent_get_output(bev)))
+			conn_free(c);
+	}
+}
+
+static void on_deadline(evutil_socket_t fd, short what, void *arg)
+{
+	struct http_conn *c = arg;
+
+	(void)fd, (void)what;
+	if (!c->answered)
+		pr_debug("metrics connection closed: no whole request within the deadline",
+			 "deadline_ms=%d", XLBD_HTTP_DEADLINE_MS);
+	conn_free(c);
+}
+
+static void count_refused(struct xlbd_metrics_http *h)
+{
+	__u64 now = xlb_now_us();
+
+	h->refused++;
+	if (!h->refused_logged_us || now - h->refused_logged_us >= 1000000) {
+		pr_warn("metrics connections refused: too many open", "max=%d refused_total=%llu",
+			XLBD_HTTP_MAX_CONNS, (unsigned long long)h->refused);
+		h->refused_logged_us = now;
+	}
+}
+
+#define BUSY                                                                              \
+	"HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain; charset=utf-8\r\n" \
+	"Content-Length: 18\r\nConnection: close\r\n\r\ntoo many clients\r\n"
+
+static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int len,
+		      void *arg)
+{
+	struct xlbd *d = arg;
+	struct xlbd_metrics_http *h = &d->http;
+	struct http_conn *c;
+
+	(void)l, (void)sa, (void)len;
+	if (h->nconns >= XLBD_HTTP_MAX_CONNS) {
+		/* Best effort, without a connection object: the client may hear only the close. */
+		if (send(fd, BUSY, strlen(BUSY), MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
+			pr_debug("cannot tell a refused metrics client why", "err=\"%s\"",
+				 strerror(errno));
+		close(fd);
+		count_refused(h);
+		return;
+	}
+	c = calloc(1, sizeof(*c));
+	if (!c) {
+		close(fd);
+		return;
+	}
+	c->d = d;
+	c->bev = bufferevent_socket_new(d->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	c->deadline = evtimer_new(d->base, on_deadline, c);
+	c->next = h->conns;
+	if (c->next)
+		c->next->prev = c;
+	h->conns = c;
+	h->nconns++;
+	if (!c->bev || !c->deadline) {
+		if (!c->bev)
+			close(fd);
+		conn_free(c);
+		return;
+	}
+	bufferevent_setwatermark(c->bev, EV_READ, 0, XLBD_HTTP_HEAD_MAX);
+	bufferevent_setcb(c->bev, on_read, on_write, on_event, c);
+	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	arm(c, XLBD_HTTP_DEADLINE_MS);
+}
+
+static void on_resume_accept(evutil_socket_t fd, short what, void *arg)
+{
+	struct xlbd_metrics_http *h = arg;
+
+	(void)fd, (void)what;
+	evconnlistener_enable(h->listener);
+}
+
+/* As on the control socket (control.c): pause accepting instead of spinning on EMFILE. */
+static void on_accept_error(struct evconnlistener *l, void *arg)
+{
+	struct xlbd *d = arg; /* the listener's argument, as for on_accept */
+	struct xlbd_metrics_http *h = &d->http;
+	struct timeval tv = {XLBD_ACCEPT_PAUSE_MS / 1000, (XLBD_ACCEPT_PAUSE_MS % 1000) * 1000};
+	int err = EVUTIL_SOCKET_ERROR();
+
+	evconnlistener_disable(l);
+	evtimer_add(h->accept_pause, &tv);
+	pr_warn("metrics server: cannot accept, paused", "err=\"%s\" pause_ms=%d open=%u",
+		strerror(err), XLBD_ACCEPT_PAUSE_MS, h->nconns);
 }
 
 int xlbd_metrics_open(struct xlbd *d, const char *addr)
 {
+	struct xlbd_metrics_http *h = &d->http;
 	struct sockaddr_storage ss;
 	char err[256];
 	socklen_t len;
@@ -154,40 +380,41 @@ int xlbd_metrics_open(struct xlbd *d, const char *addr)
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
 	if (bind(fd, (struct sockaddr *)&ss, len) || listen(fd, 64))
 		goto fail;
-	d->http.http = evhttp_new(d->base);
-	if (!d->http.http) {
+	h->accept_pause = evtimer_new(d->base, on_resume_accept, h);
+	if (!h->accept_pause) {
 		errno = ENOMEM;
 		goto fail;
 	}
-	/* Scrapes are small GETs; anything bigger or slower is not a scraper. */
-	evhttp_set_allowed_methods(d->http.http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD);
-	evhttp_set_max_headers_size(d->http.http, 16384);
-	evhttp_set_max_body_size(d->http.http, 4096);
-	evhttp_set_timeout(d->http.http, 10);
-	evhttp_set_cb(d->http.http, "/metrics", on_metrics, d);
-	evhttp_set_cb(d->http.http, "/healthz", on_healthz, d);
-	evhttp_set_gencb(d->http.http, on_other, d);
-	/* The listener owns the socket from here (closed by evhttp_free). */
-	if (!evhttp_accept_socket_with_handle(d->http.http, fd)) {
+	/* The listener owns the socket from here (closed by evconnlistener_free). */
+	h->listener = evconnlistener_new(d->base, on_accept, d,
+					 LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, -1, fd);
+	if (!h->listener) {
 		errno = ENOMEM;
 		goto fail;
 	}
-	pr_info("metrics server listening", "addr=%s path=/metrics", addr);
+	evconnlistener_set_error_cb(h->listener, on_accept_error);
+	pr_info("metrics server listening", "addr=%s path=/metrics max_conns=%d", addr,
+		XLBD_HTTP_MAX_CONNS);
 	return 0;
 fail:
 	e = -errno;
 	pr_err("cannot start the metrics server", "addr=%s err=\"%s\"", addr, strerror(-e));
 	if (fd >= 0)
 		close(fd);
-	if (d->http.http)
-		evhttp_free(d->http.http);
-	d->http.http = NULL;
+	xlbd_metrics_close(d);
 	return e;
 }
 
 void xlbd_metrics_close(struct xlbd *d)
 {
-	if (d->http.http)
-		evhttp_free(d->http.http);
-	d->http.http = NULL;
+	struct xlbd_metrics_http *h = &d->http;
+
+	while (h->conns)
+		conn_free(h->conns);
+	if (h->listener)
+		evconnlistener_free(h->listener);
+	h->listener = NULL;
+	if (h->accept_pause)
+		event_free(h->accept_pause);
+	h->accept_pause = NULL;
 }

@@ -2,14 +2,32 @@
 #ifndef XLBD_METRICS_HTTP_H
 #define XLBD_METRICS_HTTP_H
 
+#include <linux/types.h>
 #include <stddef.h>
 #include <sys/socket.h>
 
 struct xlbd;
-struct evhttp;
+struct evconnlistener;
+struct event;
+struct http_conn;
+
+/*
+ * Limits of the metrics server (docs/metrics.md, "Connections"): one request per connection;
+ * its head must be complete XLBD_HTTP_DEADLINE_MS after the accept (a byte does not extend it),
+ * its answer sent within XLBD_HTTP_SEND_MS. Beyond XLBD_HTTP_MAX_CONNS a client gets a 503.
+ */
+#define XLBD_HTTP_MAX_CONNS   64
+#define XLBD_HTTP_DEADLINE_MS 10000
+#define XLBD_HTTP_SEND_MS     30000
+#define XLBD_HTTP_HEAD_MAX    16384 /* request line and headers */
 
 struct xlbd_metrics_http {
-	struct evhttp *http;
+	struct evconnlistener *listener;
+	struct event *accept_pause; /* re-enables the listener after a failed accept() */
+	struct http_conn *conns;
+	unsigned int nconns;
+	__u64 refused; /* connections refused for being too many */
+	__u64 refused_logged_us;
 };
 
 /* "127.0.0.1:9100" or "[::1]:9100" (literal addresses only) -> a socket address. 0 or -EINVAL
