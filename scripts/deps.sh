@@ -3,11 +3,12 @@
 # missing) and mounts bpffs.
 set -eu
 
-# prometheus (~100 MB installed): promtool and a real server for the metrics tests.
+# prometheus (~100 MB installed): promtool and a real server for the metrics tests; valgrind:
+# the control test that connections open at exit are freed.
 PKGS="make gcc clang llvm pkg-config libbpf-dev libxdp-dev bpftool libelf-dev zlib1g-dev
 linux-libc-dev libevent-dev libjansson-dev iproute2 ethtool iputils-ping procps
 util-linux cppcheck clang-format shellcheck curl wrk nginx-light python3 nftables gnuplot-nox
-prometheus"
+prometheus valgrind"
 
 missing=""
 for p in $PKGS; do
