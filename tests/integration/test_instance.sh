@@ -83,25 +83,43 @@ case_same_interface_same_socket() {
 	[ "$(stat -c %i "$IT_TMP/xlbd.sock")" = "$inode" ] || die_case "the socket was replaced"
 }
 
-# The client that fills the first xlbd's accept backlog (it is stopped) and holds it full.
-write_filler() {
-	cat >"$IT_TMP/filler.py" <<'EOF'
-import os, socket, sys, time
-path, ready, stop = sys.argv[1:4]
-held = []
-while len(held) < 1000:
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    s.setblocking(False)
-    try:
-        s.connect(path)
-    except BlockingIOError:  # EAGAIN: the backlog is full
-        s.close()
-        break
-    held.append(s)
-open(ready, "w").write("%d\n" % len(held))
-while not os.path.exists(stop):
-    time.sleep(0.1)
-EOF
+# libbpf's complaints about libxdp's dispatcher (a kernel that refuses freplace programs) are
+# not news at info level: one line of xlbd's says what happened instead.
+case_start_log() {
+	! grep -q 'level=info msg=libbpf' "$IT_TMP/xlbd.log" ||
+		die_case "libbpf at info level: $(grep -m1 'level=info msg=libbpf' "$IT_TMP/xlbd.log")"
+	! grep -q 'level=info msg=libxdp' "$IT_TMP/xlbd.log" ||
+		die_case "libxdp at info level: $(grep -m1 'level=info msg=libxdp' "$IT_TMP/xlbd.log")"
+	local ours linked
+	ours=$(xlbctl -j prog show | json_get "j['prog_id']")
+	linked=$(in_ns "$LB_NS" ip -d link show dev "$LB_IF" | grep -o 'prog/xdp id [0-9]*' | grep -o '[0-9]*$')
+	note "xlb program $ours, program on the link $linked"
+	# Attached alone, not under libxdp's dispatcher: said once, in xlbd's words.
+	if [ "$ours" = "$linked" ]; then
+		[ "$(grep -c "dispatcher is not available here" "$IT_TMP/xlbd.log")" -ge 1 ] ||
+			die_case "attached without the dispatcher, and the log does not say so"
+	fi
+}
+
+# --metrics on every address: a warning that the page is open to the network.
+case_metrics_open_warning() {
+	local pid
+	dummy_up
+	nsenter --net="/run/netns/$LB_NS" -- "$XLBD" -i "$DUMMY" --mode generic \
+		--state "$IT_TMP/m.json" --socket "$IT_TMP/m.sock" --metrics 0.0.0.0:19101 \
+		>"$IT_TMP/m.out" 2>&1 &
+	pid=$!
+	track $pid
+	wait_for 5 grep -q 'msg=ready' "$IT_TMP/m.out" || {
+		kill "$pid" 2>/dev/null || true
+		dummy_down
+		die_case "xlbd on $DUMMY did not start: $(tr '\n' '|' <"$IT_TMP/m.out")"
+	}
+	"$XLBCTL" -s "$IT_TMP/m.sock" prog detach >/dev/null 2>&1 || kill "$pid"
+	wait_for 5 bash -c "! kill -0 $pid 2>/dev/null" || kill "$pid" 2>/dev/null || true
+	dummy_down
+	grep -q 'level=warn msg="the metrics are open to every network' "$IT_TMP/m.out" ||
+		die_case "no warning for --metrics 0.0.0.0: $(grep metrics "$IT_TMP/m.out" | tr '\n' '|')"
 }
 
 dummy_up() {
@@ -125,13 +143,12 @@ dummy_down() {
 # interface given that socket must not take it.
 case_busy_xlbd_keeps_socket() {
 	local inode pid n
-	write_filler
 	inode=$(stat -c %i "$IT_TMP/xlbd.sock")
 	pid=$(xlbd_pid)
 	dummy_up
 	kill -STOP "$pid"
 	rm -f "$IT_TMP/filler.stop"
-	"$PY" "$IT_TMP/filler.py" "$IT_TMP/xlbd.sock" "$IT_TMP/filler.ready" "$IT_TMP/filler.stop" &
+	"$PY" "$IT_PY/filler.py" "$IT_TMP/xlbd.sock" "$IT_TMP/filler.ready" "$IT_TMP/filler.stop" &
 	track $!
 	if ! wait_for 10 test -s "$IT_TMP/filler.ready"; then
 		kill -CONT "$pid"
@@ -228,6 +245,8 @@ EOF
 }
 
 run_case instance_baseline case_baseline
+run_case instance_start_log case_start_log
+run_case instance_metrics_open_warning case_metrics_open_warning
 run_case instance_same_interface_other_socket case_same_interface_other_socket
 run_case instance_same_interface_same_socket case_same_interface_same_socket
 run_case instance_busy_xlbd_keeps_socket case_busy_xlbd_keeps_socket

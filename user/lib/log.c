@@ -85,9 +85,17 @@ void xlb_log(enum xlb_log_level level, const char *msg, const char *kvfmt, ...)
 	va_end(ap);
 }
 
+static bool libbpf_quiet;
+
+void xlb_log_libbpf_quiet(bool quiet)
+{
+	libbpf_quiet = quiet;
+}
+
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
-	enum xlb_log_level ours = level == LIBBPF_WARN ? XLB_LOG_INFO : XLB_LOG_DEBUG;
+	enum xlb_log_level ours =
+		level == LIBBPF_WARN && !libbpf_quiet ? XLB_LOG_INFO : XLB_LOG_DEBUG;
 	char line[1024], q[1100];
 	size_t n;
 

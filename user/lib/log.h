@@ -2,6 +2,8 @@
 #ifndef XLB_LOG_H
 #define XLB_LOG_H
 
+#include <stdbool.h>
+
 enum xlb_log_level { XLB_LOG_DEBUG, XLB_LOG_INFO, XLB_LOG_WARN, XLB_LOG_ERROR };
 
 void xlb_log_set_level(enum xlb_log_level level);
@@ -20,6 +22,9 @@ const char *xlb_log_quote(const char *s, char *buf, unsigned int len);
 
 /* Routes libbpf's own messages here, one level lower than ours (they explain ours). */
 void xlb_log_libbpf(void);
+/* While quiet, libbpf's warnings are logged at debug: a caller that expects a failure (libxdp
+ * trying its dispatcher where the kernel refuses it) says what it means in one line itself. */
+void xlb_log_libbpf_quiet(bool quiet);
 
 #define pr_debug(msg, ...) xlb_log(XLB_LOG_DEBUG, msg, __VA_ARGS__)
 #define pr_info(msg, ...)  xlb_log(XLB_LOG_INFO, msg, __VA_ARGS__)

@@ -15,6 +15,8 @@
 
 #define PROG_NAME "xlb_xdp"
 
+static bool libxdp_quiet; /* during an attach: see attach_mode */
+
 static int libxdp_print(enum libxdp_print_level level, const char *fmt, va_list ap)
 {
 	char line[512], q[600];
@@ -27,8 +29,8 @@ static int libxdp_print(enum libxdp_print_level level, const char *fmt, va_list 
 	while (n && line[n - 1] == '\n')
 		line[--n] = '\0';
 	/* libxdp's own messages one level below ours: they explain ours, they are not news. */
-	xlb_log(level == LIBXDP_WARN ? XLB_LOG_INFO : XLB_LOG_DEBUG, "libxdp", "detail=%s",
-		xlb_log_quote(line, q, sizeof(q)));
+	xlb_log(level == LIBXDP_WARN && !libxdp_quiet ? XLB_LOG_INFO : XLB_LOG_DEBUG, "libxdp",
+		"detail=%s", xlb_log_quote(line, q, sizeof(q)));
 	return 0;
 }
 
@@ -102,13 +104,38 @@ static void detach_old_from_dispatcher(struct xlbd *d, struct xdp_multiprog *mp)
 	}
 }
 
+/* Was the program attached on its own rather than through libxdp's dispatcher? */
+static bool attached_alone(struct xlbd *d)
+{
+	struct xdp_multiprog *mp = xdp_multiprog__get_from_ifindex(d->ifindex);
+	bool alone = !libxdp_get_error(mp) && mp && xdp_multiprog__is_legacy(mp);
+
+	if (!libxdp_get_error(mp) && mp)
+		xdp_multiprog__close(mp);
+	return alone;
+}
+
 static int attach_mode(struct xlbd *d, struct xdp_program *prog, enum xlbd_mode m)
 {
-	int err = xdp_program__attach(prog, d->ifindex, xdp_mode(m), 0);
+	int err;
 
-	if (!err)
-		note_attached(d, m);
-	return err;
+	/* libxdp tries its multi-program dispatcher first; kernels that refuse freplace programs
+	 * make libbpf print a load failure and a hint about `ulimit -l` that mean nothing here:
+	 * they go to debug, and one line below says what happened. */
+	libxdp_quiet = true;
+	xlb_log_libbpf_quiet(true);
+	err = xdp_program__attach(prog, d->ifindex, xdp_mode(m), 0);
+	xlb_log_libbpf_quiet(false);
+	libxdp_quiet = false;
+	if (err)
+		return err;
+	note_attached(d, m);
+	if (attached_alone(d))
+		pr_info("libxdp's dispatcher is not available here: attached directly (no other "
+			"XDP "
+			"program can share the interface)",
+			"interface=%s", d->ifname);
+	return 0;
 }
 
 int xlbd_attach(struct xlbd *d)

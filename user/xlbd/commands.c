@@ -162,6 +162,7 @@ static json_t *commit(struct xlbd *d, struct xlbd_config *next, json_t *result, 
 {
 	struct xlbd_config old = d->cfg;
 	char err[ERRLEN], q[ERRLEN + 8];
+	bool saved;
 	int e;
 
 	e = xlbd_config_validate(next, err, sizeof(err));
@@ -181,12 +182,21 @@ static json_t *commit(struct xlbd *d, struct xlbd_config *next, json_t *result, 
 		pr_err("cannot apply change to the maps: reverting", "change=%s err=\"%s\"",
 		       xlb_log_quote(what, q, sizeof(q)), strerror(-e));
 		d->cfg = old;
-		xlbd_config_save(d->state_path, &old, err, sizeof(err));
+		/* The file already holds the change: if it cannot be put back, a restart would
+		 * apply what was refused. Say so, loudly, in the log and the answer. */
+		saved = xlbd_config_save(d->state_path, &old, err, sizeof(err)) == 0;
+		if (!saved)
+			pr_err("cannot restore the state file: it holds the refused change until "
+			       "the "
+			       "next accepted one",
+			       "state=%s err=%s", d->state_path, xlb_log_quote(err, q, sizeof(q)));
 		xlbd_health_sync(&d->health, next, false);
 		xlbd_apply(d, next, false);
 		xlbd_config_free(next);
 		json_decref(result);
-		return error_reply("cannot apply the change to the data plane: %s", strerror(-e));
+		return error_reply("cannot apply the change to the data plane: %s%s", strerror(-e),
+				   saved ? ""
+					 : "; the state file could not be restored and holds it");
 	}
 	xlbd_config_free(&old);
 	d->commands.changes++;

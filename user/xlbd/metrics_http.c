@@ -360,6 +360,14 @@ static void on_accept_error(struct evconnlistener *l, void *arg)
 		strerror(err), XLBD_ACCEPT_PAUSE_MS, h->nconns);
 }
 
+/* 0.0.0.0 or ::: every address of the host. */
+static bool unspecified(const struct sockaddr_storage *ss)
+{
+	if (ss->ss_family == AF_INET)
+		return ((const struct sockaddr_in *)ss)->sin_addr.s_addr == htonl(INADDR_ANY);
+	return IN6_IS_ADDR_UNSPECIFIED(&((const struct sockaddr_in6 *)ss)->sin6_addr);
+}
+
 int xlbd_metrics_open(struct xlbd *d, const char *addr)
 {
 	struct xlbd_metrics_http *h = &d->http;
@@ -395,6 +403,10 @@ int xlbd_metrics_open(struct xlbd *d, const char *addr)
 	evconnlistener_set_error_cb(h->listener, on_accept_error);
 	pr_info("metrics server listening", "addr=%s path=/metrics max_conns=%d", addr,
 		XLBD_HTTP_MAX_CONNS);
+	if (unspecified(&ss))
+		pr_warn("the metrics are open to every network this host is on, without "
+			"authentication: bind a specific address, or filter the port",
+			"addr=%s", addr);
 	return 0;
 fail:
 	e = -errno;
