@@ -4,7 +4,8 @@
 #   make test    installs what is missing (scripts/deps.sh), builds the tests, runs them all
 #   make demo    installs what is missing, builds, runs scripts/demo.sh
 #   make bench   installs what is missing, builds bench/ (its BPF programs and tools), runs it
-#   make check   installs what is missing, then clang-format (dry run), cppcheck, shellcheck
+#   make check   installs what is missing, then clang-format (dry run), cppcheck, shellcheck, and
+#                scripts/layers.py (no call loop between xlbd's files)
 
 BUILD    ?= build
 CC       ?= gcc
@@ -125,13 +126,14 @@ demo: deps $(BINS)
 FORMAT_FILES := $(shell git ls-files '*.c' '*.h' 2>/dev/null)
 # cppcheck cannot expand libbpf's LIBBPF_OPTS without its headers: unknownMacro is suppressed.
 # shellcheck -x follows the files the scripts source (run from the top of the repository).
-check: deps
+check: deps $(XLBD_OBJS) $(BUILD)/user/xlbd/main.o
 	clang-format --dry-run --Werror $(FORMAT_FILES)
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
 		--inline-suppr --suppress=missingIncludeSystem --suppress=unknownMacro \
 		-Iinclude -Iuser/lib -Itests/lib \
 		user tests $(wildcard bench/*.c)
 	shellcheck -x $(SHELL_FILES)
+	./scripts/layers.py $(BUILD)
 
 format:
 	clang-format -i $(FORMAT_FILES)
