@@ -57,7 +57,7 @@ static void on_read(struct bufferevent *bev, void *arg)
 			free(line);
 			goto too_long;
 		}
-		req = json_loadb(line, n, 0, &je);
+		req = json_loadb(line, n, JSON_REJECT_DUPLICATES, &je);
 		free(line);
 		if (!req)
 			resp = json_pack("{s:b, s:s+}", "ok", 0, "error",
