@@ -12,29 +12,39 @@
 
 #define ERRLEN 256
 
+/* The length of the longest valid UTF-8 prefix of s. */
+static size_t utf8_prefix(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0;
+
+	while (p[i]) {
+		size_t len = p[i] < 0x80 ? 1 : p[i] >= 0xf0 ? 4 : p[i] >= 0xe0 ? 3 : 2;
+
+		if (p[i] >= 0x80 && (p[i] < 0xc2 || p[i] > 0xf4))
+			return i;
+		for (size_t k = 1; k < len; k++)
+			if ((p[i + k] & 0xc0) != 0x80)
+				return i;
+		i += len;
+	}
+	return i;
+}
+
 static json_t *error_reply(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 static json_t *error_reply(const char *fmt, ...)
 {
 	char msg[ERRLEN];
 	va_list ap;
-	int n;
 
 	va_start(ap, fmt);
-	n = vsnprintf(msg, sizeof(msg), fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	/* Cut at a character, not inside one: json_pack refuses invalid UTF-8, and every request
-	 * gets its answer. The message quotes the request, whose strings jansson checked. */
-	if (n >= (int)sizeof(msg)) {
-		size_t len = sizeof(msg) - 1, j = len - 1;
-		unsigned char lead;
-
-		while (j > 0 && ((unsigned char)msg[j] & 0xc0) == 0x80)
-			j--;
-		lead = msg[j];
-		if (lead >= 0xc0 && len - j < (lead >= 0xf0 ? 4u : lead >= 0xe0 ? 3u : 2u))
-			msg[j] = '\0';
-	}
+	/* Cut where a character is cut (here, or in a message made elsewhere): json_pack refuses
+	 * invalid UTF-8, and every request gets its answer. What the message quotes of the
+	 * request is valid: jansson checked it. */
+	msg[utf8_prefix(msg)] = '\0';
 	return json_pack("{s:b, s:s}", "ok", 0, "error", msg);
 }
 
