@@ -148,7 +148,7 @@ FUZZ_SEED  ?=
 # Builds xlbd, xlbctl and the tests under build-asan/, then runs the unit tests and, as root,
 # the short fuzz run there (tests/README.md: the fuzzer).
 sanitize: deps
-	@$(SAN_MAKE) all $(patsubst $(BUILD)/%,$(SAN_BUILD)/%,$(TESTS))
+	+@$(SAN_MAKE) all $(patsubst $(BUILD)/%,$(SAN_BUILD)/%,$(TESTS))
 	@failed=0; for t in $(SAN_BUILD)/tests/unit/test_*; do \
 		[ -x "$$t" ] && { $(SAN_ENV) "$$t" || failed=$$((failed + 1)); }; \
 	done; [ $$failed = 0 ] || { echo "$$failed unit test binaries failed under ASan"; exit 1; }
@@ -156,7 +156,7 @@ sanitize: deps
 
 # The long run: FUZZ_N requests (state files in proportion), seed FUZZ_SEED or the clock's.
 fuzz: deps
-	@$(SAN_MAKE) $(SAN_BUILD)/tests/bpf/test_fuzz
+	+@$(SAN_MAKE) $(SAN_BUILD)/tests/bpf/test_fuzz
 	$(SAN_ENV) FUZZ_N=$(FUZZ_N) FUZZ_SEED=$(FUZZ_SEED) $(SAN_BUILD)/tests/bpf/test_fuzz
 
 FORMAT_FILES := $(shell git ls-files '*.c' '*.h' 2>/dev/null)
