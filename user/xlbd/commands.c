@@ -642,51 +642,56 @@ static json_t *do_flow_explain(struct xlbd *d, json_t *req, struct caller who)
 
 /* Every command: its name ("object verb"), the members it takes besides "cmd" with their types
  * (a NULL name ends them), its handler. */
-#define VIP                    \
-	{                      \
-		"vip", ARG_STR \
-	}
 static const struct command {
 	const char *name;
 	const struct member members[6];
 	json_t *(*run)(struct xlbd *d, json_t *req, struct caller who);
 } commands[] = {
 	{"vip add",
-	 {VIP, {"sched", ARG_STR}, {"fwd", ARG_STR}, {"check", ARG_OBJ}, {"hash_dport", ARG_BOOL}},
+	 {{"vip", ARG_STR},
+	  {"sched", ARG_STR},
+	  {"fwd", ARG_STR},
+	  {"check", ARG_OBJ},
+	  {"hash_dport", ARG_BOOL}},
 	 do_vip_add},
 	{"vip set",
-	 {VIP, {"sched", ARG_STR}, {"fwd", ARG_STR}, {"check", ARG_OBJ}, {"hash_dport", ARG_BOOL}},
+	 {{"vip", ARG_STR},
+	  {"sched", ARG_STR},
+	  {"fwd", ARG_STR},
+	  {"check", ARG_OBJ},
+	  {"hash_dport", ARG_BOOL}},
 	 do_vip_set},
-	{"vip del", {VIP}, do_vip_del},
-	{"vip show", {VIP}, do_vip_show},
+	{"vip del", {{"vip", ARG_STR}}, do_vip_del},
+	{"vip show", {{"vip", ARG_STR}}, do_vip_show},
 	{"backend add",
-	 {VIP,
+	 {{"vip", ARG_STR},
 	  {"address", ARG_STR},
 	  {"weight", ARG_INT},
 	  {"admin", ARG_STR},
 	  {"check", ARG_OBJ | ARG_NULL}},
 	 do_backend_add},
 	{"backend set",
-	 {VIP,
+	 {{"vip", ARG_STR},
 	  {"address", ARG_STR},
 	  {"weight", ARG_INT},
 	  {"admin", ARG_STR},
 	  {"check", ARG_OBJ | ARG_NULL}},
 	 do_backend_set},
 	{"backend del",
-	 {VIP,
+	 {{"vip", ARG_STR},
 	  {"address", ARG_STR},
 	  {"weight", ARG_INT},
 	  {"admin", ARG_STR},
 	  {"check", ARG_OBJ | ARG_NULL}},
 	 do_backend_del},
-	{"backend show", {VIP}, do_backend_show},
-	{"stats show", {VIP}, do_stats_show},
-	{"flow explain", {{"client", ARG_STR}, VIP, {"tcp_flags", ARG_STR}}, do_flow_explain},
+	{"backend show", {{"vip", ARG_STR}}, do_backend_show},
+	{"stats show", {{"vip", ARG_STR}}, do_stats_show},
+	{"flow explain",
+	 {{"client", ARG_STR}, {"vip", ARG_STR}, {"tcp_flags", ARG_STR}},
+	 do_flow_explain},
 	{"prog show", {{NULL}}, do_prog_show},
 	{"prog detach", {{NULL}}, do_prog_detach},
 };
-#undef VIP
 
 json_t *xlbd_handle(struct xlbd *d, json_t *req, unsigned int uid, int pid)
 {

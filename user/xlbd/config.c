@@ -464,7 +464,8 @@ static int get_uint(json_t *obj, const char *name, json_int_t lo, json_int_t hi,
 	return 0;
 }
 
-/* A string member: def when absent; -EINVAL naming it when of another type or empty. */
+/* A string member, def when absent (and def not NULL); -EINVAL naming it when missing, of
+ * another type or holding a NUL byte. */
 static int get_str(json_t *obj, const char *name, const char *def, const char **out,
 		   const char *where, char *err, size_t errlen)
 {
@@ -519,9 +520,9 @@ static int backend_from_json(json_t *jb, struct xlbd_backend *b, const char *vs,
 	}
 	snprintf(where, sizeof(where), "vip %s: backend %s", vs, s);
 	e = get_uint(jb, "id", 1, XLB_MAX_BACKENDS - 1, &b->id, where, err, errlen);
-	e = e
-		    ?: get_uint(jb, "weight", XLB_WEIGHT_MIN, XLB_WEIGHT_MAX, &b->weight, where,
-				err, errlen);
+	if (!e)
+		e = get_uint(jb, "weight", XLB_WEIGHT_MIN, XLB_WEIGHT_MAX, &b->weight, where, err,
+			     errlen);
 	e = e ?: get_str(jb, "admin", "up", &admin, where, err, errlen);
 	if (e)
 		return e;
