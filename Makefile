@@ -111,7 +111,9 @@ $(BUILD)/xlbctl: $(BUILD)/user/xlbctl/main.o $(XLBCTL_LIB) $(LIB)
 $(BUILD)/tests/%: tests/%.c $(LIB) $(XLBD_LIB) $(XLBCTL_LIB) $(TLIB_OBJS) | $(XLB_SKEL) $(FIRST)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -MF $@.d -MT $@ -Iuser/xlbd -Iuser/xlbctl $< $(TLIB_OBJS) \
-		$(XLBD_LIB) $(XLBCTL_LIB) $(LIB) $(ALL_LDLIBS) -o $@
+		$(XLBD_LIB) $(XLBCTL_LIB) $(LIB) $(TEST_LDFLAGS) $(ALL_LDLIBS) -o $@
+# The fuzzer sees each request xlbd handles (to name it if xlbd dies on it).
+$(BUILD)/tests/bpf/test_fuzz: TEST_LDFLAGS := -Wl,--wrap=xlbd_handle
 
 BENCH_LINK = $(CC) $(ALL_CFLAGS) $(DEPFLAGS) -MF $@.d -MT $@ $< $(TLIB_OBJS) $(LIB) $(ALL_LDLIBS) \
 	     -o $@
@@ -139,20 +141,22 @@ demo: deps $(BINS)
 SAN_BUILD  := build-asan
 SAN_CFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
 	      -fno-sanitize-recover=all
-SAN_ENV    := ASAN_OPTIONS=abort_on_error=0:detect_leaks=1 \
-	      UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+SAN_ENV    := ASAN_OPTIONS=abort_on_error=1:detect_leaks=1 \
+	      UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:abort_on_error=1
 SAN_MAKE    = $(MAKE) --no-print-directory BUILD=$(SAN_BUILD) CFLAGS='$(SAN_CFLAGS)'
 FUZZ_N     ?= 200000
 FUZZ_SEED  ?=
 
 # Builds xlbd, xlbctl and the tests under build-asan/, then runs the unit tests and, as root,
-# the short fuzz run there (tests/README.md: the fuzzer).
+# the short fuzz run there (tests/README.md: the fuzzer), seed 1 unless FUZZ_SEED is given: a
+# gate that gives the same answer twice; `make fuzz` explores (a new seed each run).
 sanitize: deps
 	+@$(SAN_MAKE) all $(patsubst $(BUILD)/%,$(SAN_BUILD)/%,$(TESTS))
 	@failed=0; for t in $(SAN_BUILD)/tests/unit/test_*; do \
 		[ -x "$$t" ] && { $(SAN_ENV) "$$t" || failed=$$((failed + 1)); }; \
 	done; [ $$failed = 0 ] || { echo "$$failed unit test binaries failed under ASan"; exit 1; }
-	@if [ "$$(id -u)" = 0 ]; then $(SAN_ENV) $(SAN_BUILD)/tests/bpf/test_fuzz; fi
+	@if [ "$$(id -u)" = 0 ]; then \
+		$(SAN_ENV) FUZZ_SEED=$(or $(FUZZ_SEED),1) $(SAN_BUILD)/tests/bpf/test_fuzz; fi
 
 # The long run: FUZZ_N requests (state files in proportion), seed FUZZ_SEED or the clock's.
 fuzz: deps

@@ -562,11 +562,64 @@ static void print_escaped(FILE *f, const char *s, size_t len)
 static void repro(unsigned long batch, const char *line, size_t len)
 {
 	fprintf(stderr,
-		"  reproduce: FUZZ_SEED=%llu FUZZ_N=%lu build/tests/bpf/test_fuzz (batch %lu); "
-		"the request: printf '%%s\\n' ",
-		(unsigned long long)seed, n_total, batch);
+		"  reproduce: FUZZ_SEED=%llu FUZZ_N=%lu %s (batch %lu); the request: printf "
+		"'%%s\\n' ",
+		(unsigned long long)seed, n_total, program_invocation_name, batch);
 	print_escaped(stderr, line, len);
 	fputs(" | socat - UNIX-CONNECT:/run/xlb/xlbd.sock\n", stderr);
+}
+
+/*
+ * The request xlbd is handling, kept by a wrapper of xlbd_handle (linked with
+ * -Wl,--wrap=xlbd_handle): if xlbd dies on it (a crash, a sanitizer report), the handler or
+ * the sanitizer's death callback prints it as the reproduction line.
+ */
+static char current[8192];
+static unsigned long current_batch;
+
+json_t *__real_xlbd_handle(struct xlbd *xd, json_t *req, unsigned int uid, int pid);
+json_t *__wrap_xlbd_handle(struct xlbd *xd, json_t *req, unsigned int uid, int pid);
+json_t *__wrap_xlbd_handle(struct xlbd *xd, json_t *req, unsigned int uid, int pid)
+{
+	char *s = json_dumps(req, JSON_COMPACT | JSON_ENCODE_ANY);
+	json_t *r;
+
+	snprintf(current, sizeof(current),
+		 "  reproduce: FUZZ_SEED=%llu FUZZ_N=%lu %s (batch %lu); xlbd died on: %s\n",
+		 (unsigned long long)seed, n_total, program_invocation_name, current_batch,
+		 s ? s : "?");
+	free(s);
+	r = __real_xlbd_handle(xd, req, uid, pid);
+	current[0] = '\0';
+	return r;
+}
+
+static void print_current(void)
+{
+	if (current[0] && write(2, current, strlen(current)) < 0)
+		current[0] = '\0';
+}
+
+static void on_fatal(int sig)
+{
+	print_current();
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+#ifdef __SANITIZE_ADDRESS__ /* make sanitize, make fuzz: a report ends the process */
+#include <sanitizer/common_interface_defs.h>
+#endif
+
+static void catch_deaths(void)
+{
+	signal(SIGSEGV, on_fatal);
+	signal(SIGBUS, on_fatal);
+	signal(SIGABRT, on_fatal);
+	signal(SIGFPE, on_fatal);
+#ifdef __SANITIZE_ADDRESS__
+	__sanitizer_set_death_callback(print_current);
+#endif
 }
 
 /* ---- the invariants ------------------------------------------------------------------------ */
@@ -910,6 +963,7 @@ static int setup(void)
 	int e;
 
 	signal(SIGPIPE, SIG_IGN); /* as main.c: a client gone is an error of one write */
+	catch_deaths();
 	if (unshare(CLONE_NEWNET))
 		return -errno;
 	snprintf(state_path, sizeof(state_path), "%s/state.json", dir);
@@ -967,6 +1021,7 @@ static void test_control_protocol(void)
 	rss0 = rss_kib();
 	fd0 = fd_count();
 	for (b = 0; b < batches && ok; b++) {
+		current_batch = b;
 		ok = run_batch(&fd, b, n - b * BATCH < BATCH ? n - b * BATCH : BATCH);
 		if (!ok || fd < 0)
 			break;
@@ -1086,8 +1141,8 @@ static int load_text(const char *text, size_t len, char *err, size_t errlen)
 
 static void state_repro(const char *what, const char *text, size_t len)
 {
-	fprintf(stderr, "  reproduce: FUZZ_SEED=%llu build/tests/bpf/test_fuzz, %s: ",
-		(unsigned long long)seed, what);
+	fprintf(stderr, "  reproduce: FUZZ_SEED=%llu %s, %s: ", (unsigned long long)seed,
+		program_invocation_name, what);
 	print_escaped(stderr, text, len);
 	fputc('\n', stderr);
 }
