@@ -602,7 +602,15 @@ static void print_current(void)
 
 static void on_fatal(int sig)
 {
+	char fuzz[112];
+
 	print_current();
+	/* The temporary directory goes too (the names are made before anything can die). */
+	snprintf(fuzz, sizeof(fuzz), "%s/fuzz.json", dir);
+	unlink(fuzz);
+	unlink(state_path);
+	unlink(sock_path);
+	rmdir(dir);
 	signal(sig, SIG_DFL);
 	raise(sig);
 }
