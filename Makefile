@@ -6,6 +6,12 @@
 #   make bench   installs what is missing, builds bench/ (its BPF programs and tools), runs it
 #   make check   installs what is missing, then clang-format (dry run), cppcheck, shellcheck, and
 #                scripts/layers.py (no call loop between xlbd's files)
+#   make sanitize  xlbd, xlbctl and the tests with ASan and UBSan under build-asan/; runs the
+#                unit tests and the short fuzz run there
+#   make fuzz    the long fuzz run under ASan and UBSan (FUZZ_N requests, FUZZ_SEED; as root)
+#
+# CFLAGS, LDFLAGS and LDLIBS are the caller's (`make CFLAGS='-O1 -g -fsanitize=address'`): the
+# project's own flags are in XLB_CFLAGS and XLB_LDLIBS, which the command line does not replace.
 
 BUILD    ?= build
 CC       ?= gcc
@@ -16,8 +22,14 @@ MULTIARCH := $(shell $(CC) -dumpmachine 2>/dev/null || echo x86_64-linux-gnu)
 # Header dependencies: every compile writes a .d file next to its output (included at the end).
 DEPFLAGS := -MMD -MP
 CFLAGS   ?= -O2 -g
-CFLAGS   += -std=gnu11 -Wall -Wextra -Werror -Iinclude -Iuser/lib -Itests/lib -I$(BUILD)
-LDLIBS   := -lbpf -lelf -lz -lxdp -levent -ljansson -lm -lpthread
+LDFLAGS  ?=
+LDLIBS   ?=
+XLB_CFLAGS := -std=gnu11 -Wall -Wextra -Werror -Iinclude -Iuser/lib -Itests/lib -I$(BUILD)
+XLB_LDLIBS := -lbpf -lelf -lz -lxdp -levent -ljansson -lm -lpthread
+# The caller's flags come last: their -O wins; compile and link lines both carry CFLAGS, so
+# -fsanitize=... reaches the linker too.
+ALL_CFLAGS  = $(XLB_CFLAGS) $(CFLAGS)
+ALL_LDLIBS  = $(LDFLAGS) $(XLB_LDLIBS) $(LDLIBS)
 BPF_CFLAGS := -O2 -g --target=bpf -mcpu=v3 -Wall -Werror -Iinclude -Ibpf -I/usr/include/$(MULTIARCH)
 
 # The product's XDP program and its skeleton (which libxlb, the tests and the bench include).
@@ -52,7 +64,7 @@ BENCH_BINS     := $(BUILD)/xlb-bench $(BUILD)/ctl-bench $(BUILD)/veth-pps
 
 SHELL_FILES := .ci/run $(wildcard scripts/*.sh bench/*.sh tests/*.sh tests/integration/*.sh)
 
-.PHONY: all deps test check format bench demo clean
+.PHONY: all deps test check format bench demo clean sanitize fuzz
 .DELETE_ON_ERROR:
 # BPF objects are kept beside their skeletons (make would delete them as intermediate files).
 .SECONDARY: $(XLB_BPF) $(BENCH_BPF)
@@ -65,7 +77,7 @@ all: $(XLB_BPF) $(XLB_SKEL) $(LIB) $(BINS)
 # `make` alone never runs it.
 deps:
 	@./scripts/deps.sh
-FIRST := $(if $(filter test demo bench check,$(MAKECMDGOALS)),deps)
+FIRST := $(if $(filter test demo bench check sanitize fuzz,$(MAKECMDGOALS)),deps)
 
 $(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c | $(FIRST)
 	@mkdir -p $(dir $@)
@@ -81,7 +93,7 @@ $(BUILD)/%.skel.h: $(BUILD)/bpf/%.bpf.o | $(FIRST)
 # .d files name it for the objects that include it.
 $(BUILD)/%.o: %.c | $(XLB_SKEL) $(FIRST)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(DEPFLAGS) -c $< -o $@
+	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -c $< -o $@
 
 $(LIB): $(LIB_OBJS)
 	$(AR) rcs $@ $^
@@ -92,17 +104,20 @@ $(XLBCTL_LIB): $(XLBCTL_OBJS)
 	$(AR) rcs $@ $^
 
 $(BUILD)/xlbd: $(BUILD)/user/xlbd/main.o $(XLBD_LIB) $(LIB)
-	$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+	$(CC) $(ALL_CFLAGS) $^ $(ALL_LDLIBS) -o $@
 $(BUILD)/xlbctl: $(BUILD)/user/xlbctl/main.o $(XLBCTL_LIB) $(LIB)
-	$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+	$(CC) $(ALL_CFLAGS) $^ $(ALL_LDLIBS) -o $@
 
 # Test and bench programs are compiled and linked in one step; their .d is $@.d.
 $(BUILD)/tests/%: tests/%.c $(LIB) $(XLBD_LIB) $(XLBCTL_LIB) $(TLIB_OBJS) | $(XLB_SKEL) $(FIRST)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(DEPFLAGS) -MF $@.d -MT $@ -Iuser/xlbd -Iuser/xlbctl $< $(TLIB_OBJS) \
-		$(XLBD_LIB) $(XLBCTL_LIB) $(LIB) $(LDLIBS) -o $@
+	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -MF $@.d -MT $@ -Iuser/xlbd -Iuser/xlbctl $< $(TLIB_OBJS) \
+		$(XLBD_LIB) $(XLBCTL_LIB) $(LIB) $(TEST_LDFLAGS) $(ALL_LDLIBS) -o $@
+# The fuzzer sees each request xlbd handles (to name it if xlbd dies on it).
+$(BUILD)/tests/bpf/test_fuzz: TEST_LDFLAGS := -Wl,--wrap=xlbd_handle
 
-BENCH_LINK = $(CC) $(CFLAGS) $(DEPFLAGS) -MF $@.d -MT $@ $< $(TLIB_OBJS) $(LIB) $(LDLIBS) -o $@
+BENCH_LINK = $(CC) $(ALL_CFLAGS) $(DEPFLAGS) -MF $@.d -MT $@ $< $(TLIB_OBJS) $(LIB) $(ALL_LDLIBS) \
+	     -o $@
 $(BUILD)/xlb-bench: bench/xlb_bench.c $(LIB) $(TLIB_OBJS) | $(XLB_SKEL) $(BENCH_SKELS) $(FIRST)
 	$(BENCH_LINK)
 $(BUILD)/ctl-bench: bench/ctl_bench.c $(LIB) $(TLIB_OBJS) | $(XLB_SKEL) $(BENCH_SKELS) $(FIRST)
@@ -122,6 +137,32 @@ bench: deps $(BENCH_BINS) $(BINS)
 # A namespace topology with a client, the LB and three backends; traffic, failover, stats.
 demo: deps $(BINS)
 	@./scripts/demo.sh $(BUILD)
+
+# ASan and UBSan, every UBSan finding fatal; the same BPF objects (clang builds them as usual).
+SAN_BUILD  := build-asan
+SAN_CFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
+	      -fno-sanitize-recover=all
+SAN_ENV    := ASAN_OPTIONS=abort_on_error=1:detect_leaks=1 \
+	      UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:abort_on_error=1
+SAN_MAKE    = $(MAKE) --no-print-directory BUILD=$(SAN_BUILD) CFLAGS='$(SAN_CFLAGS)'
+FUZZ_N     ?= 200000
+FUZZ_SEED  ?=
+
+# Builds xlbd, xlbctl and the tests under build-asan/, then runs the unit tests and, as root,
+# the short fuzz run there (tests/README.md: the fuzzer), seed 1 unless FUZZ_SEED is given: a
+# gate that gives the same answer twice; `make fuzz` explores (a new seed each run).
+sanitize: deps
+	+@$(SAN_MAKE) all $(patsubst $(BUILD)/%,$(SAN_BUILD)/%,$(TESTS))
+	@failed=0; for t in $(SAN_BUILD)/tests/unit/test_*; do \
+		[ -x "$$t" ] && { $(SAN_ENV) "$$t" || failed=$$((failed + 1)); }; \
+	done; [ $$failed = 0 ] || { echo "$$failed unit test binaries failed under ASan"; exit 1; }
+	@if [ "$$(id -u)" = 0 ]; then \
+		$(SAN_ENV) FUZZ_SEED=$(or $(FUZZ_SEED),1) $(SAN_BUILD)/tests/bpf/test_fuzz; fi
+
+# The long run: FUZZ_N requests (state files in proportion), seed FUZZ_SEED or the clock's.
+fuzz: deps
+	+@$(SAN_MAKE) $(SAN_BUILD)/tests/bpf/test_fuzz
+	$(SAN_ENV) FUZZ_N=$(FUZZ_N) FUZZ_SEED=$(FUZZ_SEED) $(SAN_BUILD)/tests/bpf/test_fuzz
 
 FORMAT_FILES := $(shell git ls-files '*.c' '*.h' 2>/dev/null)
 # cppcheck cannot expand libbpf's LIBBPF_OPTS without its headers: unknownMacro is suppressed.

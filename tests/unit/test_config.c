@@ -302,6 +302,8 @@ static void test_state_dir_permissions(void)
 }
 
 /* A corrupt state file: refused, and the message names the file and the problem. */
+#define VIP1 \
+	"{\"version\": 1, \"hash_seed\": 1, \"vips\": [{\"vip\": \"10.0.0.1:80/tcp\", \"id\": 1"
 static void test_corrupt_state_files(void)
 {
 	static const struct {
@@ -334,12 +336,36 @@ static void test_corrupt_state_files(void)
 		{"{\"version\": 1, \"hash_seed\": 1, \"vips\": [{\"vip\": \"10.0.0.1:80/tcp\", "
 		 "\"id\": 1, \"check\": {\"intervall_ms\": 100}}]}",
 		 "intervall_ms"},
+		/* Issue 11 item 12: one strict rule, as for requests. */
+		{"{\"version\": 1, \"hash_seed\": 1, \"vipz\": []}", "unknown member \"vipz\""},
+		{VIP1 ", \"idd\": 2}]}", "unknown member \"idd\""},
+		{VIP1 ", \"backends\": [{\"address\": \"10.0.0.2\", \"id\": 1, \"weight\": 1, "
+		      "\"wieght\": 2}]}]}",
+		 "unknown member \"wieght\""},
+		{VIP1 ", \"sched\": 123}]}", "\"sched\" must be a string"},
+		{VIP1 ", \"fwd\": 5}]}", "\"fwd\" must be a string"},
+		{VIP1 ", \"fwd\": null}]}", "\"fwd\" must be a string"},
+		{VIP1 ", \"hash_dport\": \"yes\"}]}", "\"hash_dport\" must be true or false"},
+		{VIP1 ", \"backends\": [{\"address\": 5, \"id\": 1, \"weight\": 1}]}]}",
+		 "\"address\" must be a string"},
+		{VIP1 ", \"backends\": [{\"address\": \"10.0.0.2\", \"id\": 1, \"weight\": 1, "
+		      "\"admin\": true}]}]}",
+		 "\"admin\" must be a string"},
+		{VIP1 ", \"backends\": [{\"address\": \"10.0.0.2\", \"id\": 1, "
+		      "\"weight\": \"1\"}]}]}",
+		 "10.0.0.2: \"weight\" must be an integer"},
+		{VIP1 ", \"check\": {\"kind\": \"tcp\", \"kind\": \"http\"}}]}", "duplicate"},
+		{VIP1 ", \"sched\": \"rr\", \"sched\": \"wrr\"}]}", "duplicate"},
+		{VIP1 ", \"check\": {\"path\": 7}}]}", "check path must be a string"},
+		{VIP1 ", \"check\": {\"outlier\": 1}}]}", "check outlier must be true or false"},
 	};
 	char path[128], err[512];
 	struct xlbd_config c;
 
 	snprintf(path, sizeof(path), "%s/bad.json", dir);
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		if (!xt_row("%zu %s", i, bad[i].want))
+			continue;
 		err[0] = '\0';
 		write_file(path, bad[i].text);
 		ASSERT_EQ(xlbd_config_load(path, &c, err, sizeof(err)), -EINVAL, bad[i].text);
@@ -347,6 +373,7 @@ static void test_corrupt_state_files(void)
 		if (!ASSERT_TRUE(strstr(err, bad[i].want) != NULL, bad[i].want))
 			fprintf(stderr, "    message: %s\n", err);
 	}
+	xt_row_end();
 	unlink(path);
 }
 

@@ -23,14 +23,14 @@ static json_t *error_reply(const char *fmt, ...)
 {
 	char msg[ERRLEN];
 	va_list ap;
-	int n;
 
 	va_start(ap, fmt);
-	n = vsnprintf(msg, sizeof(msg), fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	/* A message cut inside a UTF-8 character (a quoted name) is no longer UTF-8: cut before. */
-	if (n >= (int)sizeof(msg))
-		msg[xlb_utf8_cut(msg, sizeof(msg) - 1)] = '\0';
+	/* Cut where a character is cut (here, or in a message made elsewhere and cut at its end):
+	 * json_pack refuses invalid UTF-8, and every request gets its answer. What the message
+	 * quotes of the request is valid: jansson checked it. */
+	msg[xlb_utf8_cut(msg, strlen(msg))] = '\0';
 	return json_pack("{s:b, s:s}", "ok", 0, "error", msg);
 }
 
@@ -39,19 +39,78 @@ static json_t *ok_reply(void)
 	return json_pack("{s:b}", "ok", 1);
 }
 
-/* Arguments: only the listed names may appear (a typo must not be silently ignored). */
-static int check_args(json_t *req, const char *const *allowed, char *err)
+/* A member a command takes: its name and the JSON types it may have (ARG_*, or-ed). */
+enum {
+	ARG_STR = 1 << JSON_STRING,
+	ARG_OBJ = 1 << JSON_OBJECT,
+	ARG_INT = 1 << JSON_INTEGER,
+	ARG_BOOL = 1 << JSON_TRUE | 1 << JSON_FALSE,
+	ARG_NULL = 1 << JSON_NULL,
+};
+
+struct member {
+	const char *name;
+	unsigned int types;
+};
+
+static const char *type_name(unsigned int types)
+{
+	switch (types) {
+	case ARG_STR:
+		return "a string";
+	case ARG_OBJ:
+		return "an object";
+	case ARG_INT:
+		return "an integer";
+	case ARG_BOOL:
+		return "true or false";
+	case ARG_OBJ | ARG_NULL:
+		return "an object or null";
+	}
+	return "something else";
+}
+
+static const char *json_type_name(const json_t *v)
+{
+	static const char *const names[] = {
+		[JSON_OBJECT] = "an object", [JSON_ARRAY] = "an array",
+		[JSON_STRING] = "a string",  [JSON_INTEGER] = "an integer",
+		[JSON_REAL] = "a number",    [JSON_TRUE] = "true",
+		[JSON_FALSE] = "false",	     [JSON_NULL] = "null",
+	};
+
+	return names[json_typeof(v)];
+}
+
+/*
+ * The one rule for a request's members: only the listed names, each of its type; strings
+ * without NUL bytes (C strings downstream would silently end there). A typo or a wrong type
+ * must not be silently ignored.
+ */
+static int check_args(json_t *req, const struct member *allowed, char *err)
 {
 	const char *name;
 	json_t *v;
 
 	json_object_foreach(req, name, v) {
-		int ok = !strcmp(name, "cmd");
+		const struct member *m = NULL;
 
-		for (int i = 0; !ok && allowed[i]; i++)
-			ok = !strcmp(name, allowed[i]);
-		if (!ok) {
+		if (!strcmp(name, "cmd"))
+			continue;
+		for (int i = 0; !m && allowed[i].name; i++)
+			if (!strcmp(name, allowed[i].name))
+				m = &allowed[i];
+		if (!m) {
 			snprintf(err, ERRLEN, "unknown argument \"%s\"", name);
+			return -EINVAL;
+		}
+		if (!(m->types & 1u << json_typeof(v))) {
+			snprintf(err, ERRLEN, "\"%s\" must be %s, not %s", name,
+				 type_name(m->types), json_type_name(v));
+			return -EINVAL;
+		}
+		if (json_is_string(v) && strlen(json_string_value(v)) != json_string_length(v)) {
+			snprintf(err, ERRLEN, "\"%s\" must not contain a NUL byte", name);
 			return -EINVAL;
 		}
 	}
@@ -627,44 +686,77 @@ static json_t *do_flow_explain(struct xlbd *d, json_t *req, struct caller who)
 	return r ? r : error_reply("%s", err);
 }
 
-/* Every command: its name ("object verb"), the members it takes besides "cmd" (a NULL ends
- * them), its handler. */
+/* Every command: its name ("object verb"), the members it takes besides "cmd" with their types
+ * (a NULL name ends them), its handler. */
 static const struct command {
 	const char *name;
-	const char *const members[7]; /* at most 6, then NULL */
+	const struct member members[7]; /* at most 6, then a NULL name */
 	json_t *(*run)(struct xlbd *d, json_t *req, struct caller who);
 } commands[] = {
-	{"vip add", {"vip", "sched", "fwd", "check", "hash_dport"}, do_vip_add},
-	{"vip set", {"vip", "sched", "fwd", "check", "hash_dport"}, do_vip_set},
-	{"vip del", {"vip"}, do_vip_del},
-	{"vip show", {"vip"}, do_vip_show},
-	{"backend add", {"vip", "address", "weight", "admin", "check"}, do_backend_add},
-	{"backend set", {"vip", "address", "weight", "admin", "check"}, do_backend_set},
-	{"backend del", {"vip", "address", "weight", "admin", "check"}, do_backend_del},
-	{"backend show", {"vip"}, do_backend_show},
-	{"stats show", {"vip"}, do_stats_show},
-	{"flow explain", {"client", "vip", "tcp_flags"}, do_flow_explain},
-	{"prog show", {NULL}, do_prog_show},
-	{"prog detach", {NULL}, do_prog_detach},
+	{"vip add",
+	 {{"vip", ARG_STR},
+	  {"sched", ARG_STR},
+	  {"fwd", ARG_STR},
+	  {"check", ARG_OBJ},
+	  {"hash_dport", ARG_BOOL}},
+	 do_vip_add},
+	{"vip set",
+	 {{"vip", ARG_STR},
+	  {"sched", ARG_STR},
+	  {"fwd", ARG_STR},
+	  {"check", ARG_OBJ},
+	  {"hash_dport", ARG_BOOL}},
+	 do_vip_set},
+	{"vip del", {{"vip", ARG_STR}}, do_vip_del},
+	{"vip show", {{"vip", ARG_STR}}, do_vip_show},
+	{"backend add",
+	 {{"vip", ARG_STR},
+	  {"address", ARG_STR},
+	  {"weight", ARG_INT},
+	  {"admin", ARG_STR},
+	  {"check", ARG_OBJ | ARG_NULL}},
+	 do_backend_add},
+	{"backend set",
+	 {{"vip", ARG_STR},
+	  {"address", ARG_STR},
+	  {"weight", ARG_INT},
+	  {"admin", ARG_STR},
+	  {"check", ARG_OBJ | ARG_NULL}},
+	 do_backend_set},
+	{"backend del",
+	 {{"vip", ARG_STR},
+	  {"address", ARG_STR},
+	  {"weight", ARG_INT},
+	  {"admin", ARG_STR},
+	  {"check", ARG_OBJ | ARG_NULL}},
+	 do_backend_del},
+	{"backend show", {{"vip", ARG_STR}}, do_backend_show},
+	{"stats show", {{"vip", ARG_STR}}, do_stats_show},
+	{"flow explain",
+	 {{"client", ARG_STR}, {"vip", ARG_STR}, {"tcp_flags", ARG_STR}},
+	 do_flow_explain},
+	{"prog show", {{NULL}}, do_prog_show},
+	{"prog detach", {{NULL}}, do_prog_detach},
 };
 
 json_t *xlbd_handle(struct xlbd *d, json_t *req, unsigned int uid, int pid)
 {
-	const char *cmd = json_is_object(req) ? arg_str(req, "cmd") : NULL;
+	json_t *cmd = json_is_object(req) ? json_object_get(req, "cmd") : NULL;
 	const struct caller who = {uid, pid};
-	char object[16], verb[16], name[40], err[ERRLEN];
+	char err[ERRLEN];
 
-	if (!cmd)
+	if (!json_is_string(cmd))
 		return error_reply("a request is a JSON object with a \"cmd\" string");
-	if (sscanf(cmd, "%15s %15s", object, verb) != 2)
-		return error_reply("\"cmd\" must be \"<object> <verb>\", got \"%s\"", cmd);
-	snprintf(name, sizeof(name), "%s %s", object, verb);
+	/* The whole string is the name: no extra words, no other spacing, nothing after a NUL. */
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
-		if (strcmp(commands[i].name, name))
+		if (json_string_length(cmd) != strlen(commands[i].name) ||
+		    strcmp(commands[i].name, json_string_value(cmd)))
 			continue;
 		if (check_args(req, commands[i].members, err))
 			return error_reply("%s", err);
 		return commands[i].run(d, req, who);
 	}
-	return error_reply("unknown command \"%s\"", cmd);
+	return error_reply("unknown command \"%s\" (commands are \"<object> <verb>\", as in "
+			   "\"vip show\")",
+			   json_string_value(cmd));
 }

@@ -289,7 +289,8 @@ static int check_str(json_t *j, const char *name, char *out, char *err, size_t e
 	if (!v)
 		return 0;
 	s = json_string_value(v);
-	if (!s || strlen(s) >= XLB_CHECK_STR || strpbrk(s, "\r\n")) {
+	if (!s || strlen(s) != json_string_length(v) || strlen(s) >= XLB_CHECK_STR ||
+	    strpbrk(s, "\r\n")) {
 		snprintf(err, errlen,
 			 "check %s must be a string of at most %d characters, one line", name,
 			 XLB_CHECK_STR - 1);
@@ -467,6 +468,27 @@ json_t *xlbd_config_to_json(const struct xlbd_config *c)
 	return root;
 }
 
+/* The state file's one rule, as for requests: only known members (a typo such as "wieght" must
+ * not be silently dropped), each of its type (the get_* readers). */
+static int only_members(json_t *obj, const char *const *known, const char *where, char *err,
+			size_t errlen)
+{
+	const char *name;
+	json_t *v;
+
+	json_object_foreach(obj, name, v) {
+		int ok = 0;
+
+		for (int i = 0; known[i] && !ok; i++)
+			ok = !strcmp(known[i], name);
+		if (!ok) {
+			snprintf(err, errlen, "%s: unknown member \"%s\"", where, name);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
 /* Reads an integer member in [lo, hi]. */
 static int get_uint(json_t *obj, const char *name, json_int_t lo, json_int_t hi, __u32 *out,
 		    const char *where, char *err, size_t errlen)
@@ -482,18 +504,45 @@ static int get_uint(json_t *obj, const char *name, json_int_t lo, json_int_t hi,
 	return 0;
 }
 
-static const char *get_str(json_t *obj, const char *name, const char *def)
+/* A string member, def when absent (and def not NULL); -EINVAL naming it when missing, of
+ * another type or holding a NUL byte. */
+static int get_str(json_t *obj, const char *name, const char *def, const char **out,
+		   const char *where, char *err, size_t errlen)
 {
 	json_t *v = json_object_get(obj, name);
 
-	return json_is_string(v) ? json_string_value(v) : (v ? NULL : def);
+	*out = def;
+	if (!v && def)
+		return 0;
+	if (!json_is_string(v) || strlen(json_string_value(v)) != json_string_length(v)) {
+		snprintf(err, errlen, "%s: \"%s\" %s", where, name,
+			 v ? "must be a string" : "missing");
+		return -EINVAL;
+	}
+	*out = json_string_value(v);
+	return 0;
+}
+
+/* A true/false member, false when absent. */
+static int get_bool(json_t *obj, const char *name, bool *out, const char *where, char *err,
+		    size_t errlen)
+{
+	json_t *v = json_object_get(obj, name);
+
+	if (v && !json_is_boolean(v)) {
+		snprintf(err, errlen, "%s: \"%s\" must be true or false", where, name);
+		return -EINVAL;
+	}
+	*out = json_is_true(v);
+	return 0;
 }
 
 static int backend_from_json(json_t *jb, struct xlbd_backend *b, const char *vs,
 			     const struct xlbd_check *vcheck, char *err, size_t errlen)
 {
+	static const char *const known[] = {"address", "id", "weight", "admin", "check", NULL};
 	char where[128], perr[160];
-	const char *s;
+	const char *s, *admin;
 	int e;
 
 	snprintf(where, sizeof(where), "vip %s: backend", vs);
@@ -501,15 +550,20 @@ static int backend_from_json(json_t *jb, struct xlbd_backend *b, const char *vs,
 		snprintf(err, errlen, "%s: not an object", where);
 		return -EINVAL;
 	}
-	s = get_str(jb, "address", NULL);
-	if (!s || xlb_parse_addr(s, &b->addr, &b->family, perr, sizeof(perr))) {
-		snprintf(err, errlen, "%s: %s", where, s ? perr : "\"address\" missing");
+	e = only_members(jb, known, where, err, errlen);
+	e = e ?: get_str(jb, "address", NULL, &s, where, err, errlen);
+	if (e)
+		return e;
+	if (xlb_parse_addr(s, &b->addr, &b->family, perr, sizeof(perr))) {
+		snprintf(err, errlen, "%s: %s", where, perr);
 		return -EINVAL;
 	}
+	snprintf(where, sizeof(where), "vip %s: backend %s", vs, s);
 	e = get_uint(jb, "id", 1, XLB_MAX_BACKENDS - 1, &b->id, where, err, errlen);
 	if (!e)
 		e = get_uint(jb, "weight", XLB_WEIGHT_MIN, XLB_WEIGHT_MAX, &b->weight, where, err,
 			     errlen);
+	e = e ?: get_str(jb, "admin", "up", &admin, where, err, errlen);
 	if (e)
 		return e;
 	if (json_object_get(jb, "check")) {
@@ -519,13 +573,12 @@ static int backend_from_json(json_t *jb, struct xlbd_backend *b, const char *vs,
 		e = xlbd_check_from_json(json_object_get(jb, "check"), &b->check, cerr,
 					 sizeof(cerr));
 		if (e) {
-			snprintf(err, errlen, "%s %s: %s", where, s, cerr);
+			snprintf(err, errlen, "%s: %s", where, cerr);
 			return e;
 		}
 		b->has_check = true;
 	}
-	s = get_str(jb, "admin", "up");
-	e = s ? xlb_name_value(&xlb_admin_names, s) : -EINVAL;
+	e = xlb_name_value(&xlb_admin_names, admin);
 	if (e < 0) {
 		snprintf(err, errlen, "%s: \"admin\" must be \"up\", \"drain\" or \"disabled\"",
 			 where);
@@ -537,8 +590,10 @@ static int backend_from_json(json_t *jb, struct xlbd_backend *b, const char *vs,
 
 static int vip_from_json(json_t *jv, struct xlbd_vip *v, char *err, size_t errlen)
 {
-	char perr[160];
-	const char *s, *vs;
+	static const char *const known[] = {"vip",	  "id",	   "sched",    "fwd",
+					    "hash_dport", "check", "backends", NULL};
+	char perr[160], where[96];
+	const char *sched, *fwd, *vs;
 	json_t *bes, *jb;
 	size_t j;
 	int e;
@@ -547,32 +602,30 @@ static int vip_from_json(json_t *jv, struct xlbd_vip *v, char *err, size_t errle
 		snprintf(err, errlen, "vips: entry is not an object");
 		return -EINVAL;
 	}
-	vs = get_str(jv, "vip", NULL);
-	if (!vs || xlb_parse_vip(vs, &v->key, perr, sizeof(perr))) {
-		snprintf(err, errlen, "vips: %s", vs ? perr : "\"vip\" missing");
-		return -EINVAL;
-	}
-	e = get_uint(jv, "id", 1, XLB_MAX_VIPS - 1, &v->id, vs, err, errlen);
+	e = get_str(jv, "vip", NULL, &vs, "vips", err, errlen);
 	if (e)
 		return e;
-	s = get_str(jv, "sched", "maglev");
-	e = s ? xlb_name_value(&xlb_sched_names, s) : -EINVAL;
+	if (xlb_parse_vip(vs, &v->key, perr, sizeof(perr))) {
+		snprintf(err, errlen, "vips: %s", perr);
+		return -EINVAL;
+	}
+	snprintf(where, sizeof(where), "vip %s", vs);
+	e = only_members(jv, known, where, err, errlen);
+	e = e ?: get_uint(jv, "id", 1, XLB_MAX_VIPS - 1, &v->id, where, err, errlen);
+	e = e ?: get_str(jv, "sched", "maglev", &sched, where, err, errlen);
+	e = e ?: get_str(jv, "fwd", "dsr-l2", &fwd, where, err, errlen);
+	e = e ?: get_bool(jv, "hash_dport", &v->hash_dport, where, err, errlen);
+	if (e)
+		return e;
+	e = xlb_name_value(&xlb_sched_names, sched);
 	if (e < 0) {
-		snprintf(err, errlen, "vip %s: unknown scheduler", vs);
+		snprintf(err, errlen, "%s: unknown scheduler \"%s\"", where, sched);
 		return -EINVAL;
 	}
 	v->sched = e;
-	if (json_object_get(jv, "hash_dport")) {
-		if (!json_is_boolean(json_object_get(jv, "hash_dport"))) {
-			snprintf(err, errlen, "vip %s: \"hash_dport\" must be true or false", vs);
-			return -EINVAL;
-		}
-		v->hash_dport = json_is_true(json_object_get(jv, "hash_dport"));
-	}
-	s = get_str(jv, "fwd", "dsr-l2");
-	e = s ? xlb_name_value(&xlb_fwd_names, s) : -EINVAL;
+	e = xlb_name_value(&xlb_fwd_names, fwd);
 	if (e < 0) {
-		snprintf(err, errlen, "vip %s: unknown forwarding mode", vs);
+		snprintf(err, errlen, "%s: unknown forwarding mode \"%s\"", where, fwd);
 		return -EINVAL;
 	}
 	v->fwd = e;
@@ -583,19 +636,19 @@ static int vip_from_json(json_t *jv, struct xlbd_vip *v, char *err, size_t errle
 		e = xlbd_check_from_json(json_object_get(jv, "check"), &v->check, cerr,
 					 sizeof(cerr));
 		if (e) {
-			snprintf(err, errlen, "vip %s: %s", vs, cerr);
+			snprintf(err, errlen, "%s: %s", where, cerr);
 			return e;
 		}
 	}
 	bes = json_object_get(jv, "backends");
 	if (bes && !json_is_array(bes)) {
-		snprintf(err, errlen, "vip %s: \"backends\" must be an array", vs);
+		snprintf(err, errlen, "%s: \"backends\" must be an array", where);
 		return -EINVAL;
 	}
 	if (!json_array_size(bes))
 		return 0;
 	if (json_array_size(bes) > XLB_MAX_VIP_BACKENDS) {
-		snprintf(err, errlen, "vip %s: more than %d backends", vs, XLB_MAX_VIP_BACKENDS);
+		snprintf(err, errlen, "%s: more than %d backends", where, XLB_MAX_VIP_BACKENDS);
 		return -EINVAL;
 	}
 	v->be = calloc(json_array_size(bes), sizeof(*v->be));
@@ -612,6 +665,7 @@ static int vip_from_json(json_t *jv, struct xlbd_vip *v, char *err, size_t errle
 
 int xlbd_config_from_json(json_t *j, struct xlbd_config *c, char *err, size_t errlen)
 {
+	static const char *const known[] = {"version", "hash_seed", "vips", NULL};
 	json_t *vips, *jv;
 	__u32 version;
 	size_t i;
@@ -622,15 +676,20 @@ int xlbd_config_from_json(json_t *j, struct xlbd_config *c, char *err, size_t er
 		snprintf(err, errlen, "top level is not an object");
 		return -EINVAL;
 	}
-	e = get_uint(j, "version", XLBD_STATE_VERSION, XLBD_STATE_VERSION, &version, "state", err,
-		     errlen);
-	if (!e)
-		e = get_uint(j, "hash_seed", 0, 0xffffffffLL, &c->hash_seed, "state", err, errlen);
+	e = only_members(j, known, "state", err, errlen);
+	e = e
+		    ?: get_uint(j, "version", XLBD_STATE_VERSION, XLBD_STATE_VERSION, &version,
+				"state", err, errlen);
+	e = e ?: get_uint(j, "hash_seed", 0, 0xffffffffLL, &c->hash_seed, "state", err, errlen);
 	if (e)
 		return e;
 	vips = json_object_get(j, "vips");
 	if (vips && !json_is_array(vips)) {
 		snprintf(err, errlen, "\"vips\" must be an array");
+		return -EINVAL;
+	}
+	if (json_array_size(vips) > XLB_MAX_VIPS - 1) {
+		snprintf(err, errlen, "\"vips\": more than %d", XLB_MAX_VIPS - 1);
 		return -EINVAL;
 	}
 	if (json_array_size(vips)) {

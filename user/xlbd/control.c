@@ -115,7 +115,7 @@ static void send_error(struct control_conn *c, const char *prefix, const char *w
 static void answer(struct control_conn *c, const char *line, size_t n)
 {
 	json_error_t je;
-	json_t *req = json_loadb(line, n, 0, &je), *resp;
+	json_t *req = json_loadb(line, n, JSON_REJECT_DUPLICATES, &je), *resp;
 
 	if (!req) {
 		send_error(c, "request is not JSON: ", je.text);
