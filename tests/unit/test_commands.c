@@ -47,7 +47,7 @@ static void refused(const char *line, const char *want)
 	json_decref(r);
 }
 
-/* Item 12 of issue 11: a wrong type, an unknown member or extra words are refused, naming the
+/* A wrong type, an unknown member or extra words are refused, naming the
  * member. Each used to be ignored (the VIP made with the default, the show of everything). */
 static void test_strict_members(void)
 {
@@ -148,7 +148,7 @@ static void test_nul_bytes(void)
 	json_decref(req);
 }
 
-/* Issue 11 item 6's side here: an error quoting a long request is cut at a character, so it is
+/* An error quoting a long request is cut at a character, so it is
  * still valid UTF-8 and the request still gets its answer: cut by error_reply (a long cmd) or
  * by the module that wrote the message (explain.c's, quoting the client; the fuzzer found it). */
 static void test_long_error_is_answered(void)
@@ -173,7 +173,7 @@ static void test_long_error_is_answered(void)
 }
 
 /*
- * Issue 11 item 2: with a bad fwd, the new config was freed and then sched parsed into its
+ * With a bad fwd, xlbd once freed the new config and then sched parsed into its
  * freed VIP to choose the message (a heap use-after-free that ASan reports: `make sanitize`).
  * Now: the answer names the bad forwarding mode and the config is untouched.
  */
@@ -247,7 +247,7 @@ static void test_duplicate_keys_on_the_socket(void)
 	ASSERT_HAS_SUBSTR(answer, "vip", "names the key");
 close:
 	close(fd);
-	/* xlbd frees the connection when it sees the close (not at exit: issue 11 item 14). */
+	/* xlbd frees the connection when it sees the close. */
 	for (int i = 0; i < 20; i++)
 		event_base_loop(d.base, EVLOOP_NONBLOCK), usleep(1000);
 	xlbd_control_close(&d);

@@ -336,7 +336,7 @@ static void test_corrupt_state_files(void)
 		{"{\"version\": 1, \"hash_seed\": 1, \"vips\": [{\"vip\": \"10.0.0.1:80/tcp\", "
 		 "\"id\": 1, \"check\": {\"intervall_ms\": 100}}]}",
 		 "intervall_ms"},
-		/* Issue 11 item 12: one strict rule, as for requests. */
+		/* One strict rule, as for requests. */
 		{"{\"version\": 1, \"hash_seed\": 1, \"vipz\": []}", "unknown member \"vipz\""},
 		{VIP1 ", \"idd\": 2}]}", "unknown member \"idd\""},
 		{VIP1 ", \"backends\": [{\"address\": \"10.0.0.2\", \"id\": 1, \"weight\": 1, "
