@@ -115,6 +115,8 @@ $(BUILD)/tests/%: tests/%.c $(LIB) $(XLBD_LIB) $(XLBCTL_LIB) $(TLIB_OBJS) | $(XL
 		$(XLBD_LIB) $(XLBCTL_LIB) $(LIB) $(TEST_LDFLAGS) $(ALL_LDLIBS) -o $@
 # The fuzzer sees each request xlbd handles (to name it if xlbd dies on it).
 $(BUILD)/tests/bpf/test_fuzz: TEST_LDFLAGS := -Wl,--wrap=xlbd_handle
+# The commit's revert path: maps that refuse, a state file that cannot be put back.
+$(BUILD)/tests/unit/test_commit: TEST_LDFLAGS := -Wl,--wrap=xlbd_apply -Wl,--wrap=xlbd_config_save
 
 BENCH_LINK = $(CC) $(ALL_CFLAGS) $(DEPFLAGS) -MF $@.d -MT $@ $< $(TLIB_OBJS) $(LIB) $(ALL_LDLIBS) \
 	     -o $@
