@@ -101,16 +101,19 @@ case_start_log() {
 	fi
 }
 
-# --metrics on every address: a warning that the page is open to the network.
+# --metrics on every address: a warning that the page is open to the network. The same xlbd
+# runs under valgrind --track-fds: attach and `prog detach` leave no program fd open (libxdp's
+# multiprog calls leaked one per look and two per detach).
 case_metrics_open_warning() {
-	local pid
+	local pid vg=()
+	command -v valgrind >/dev/null && vg=(valgrind --track-fds=yes --log-file="$IT_TMP/m.vg")
 	dummy_up
-	nsenter --net="/run/netns/$LB_NS" -- "$XLBD" -i "$DUMMY" --mode generic \
+	nsenter --net="/run/netns/$LB_NS" -- "${vg[@]}" "$XLBD" -i "$DUMMY" --mode generic \
 		--state "$IT_TMP/m.json" --socket "$IT_TMP/m.sock" --metrics 0.0.0.0:19101 \
 		>"$IT_TMP/m.out" 2>&1 &
 	pid=$!
 	track $pid
-	wait_for 5 grep -q 'msg=ready' "$IT_TMP/m.out" || {
+	wait_for 60 grep -q 'msg=ready' "$IT_TMP/m.out" || {
 		kill "$pid" 2>/dev/null || true
 		dummy_down
 		die_case "xlbd on $DUMMY did not start: $(tr '\n' '|' <"$IT_TMP/m.out")"
@@ -120,6 +123,12 @@ case_metrics_open_warning() {
 	dummy_down
 	grep -q 'level=warn msg="the metrics are open to every network' "$IT_TMP/m.out" ||
 		die_case "no warning for --metrics 0.0.0.0: $(grep metrics "$IT_TMP/m.out" | tr '\n' '|')"
+	if [ ${#vg[@]} -gt 0 ]; then
+		wait_for 30 grep -q 'FILE DESCRIPTORS' "$IT_TMP/m.vg" || die_case "no fd report from valgrind"
+		note "valgrind: $(grep 'FILE DESCRIPTORS' "$IT_TMP/m.vg")"
+		! grep -A8 'Open file descriptor [0-9]*:$' "$IT_TMP/m.vg" | grep -q 'bpf_prog_get_fd_by_id' ||
+			die_case "a program fd left open at exit: $(grep -A8 'Open file descriptor [0-9]*:$' "$IT_TMP/m.vg" | grep -m 3 'by 0x' | tr -s ' ' | tr '\n' ' ')"
+	fi
 }
 
 dummy_up() {

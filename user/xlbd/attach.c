@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <linux/if_link.h>
 
@@ -104,15 +105,27 @@ static void detach_old_from_dispatcher(struct xlbd *d, struct xdp_multiprog *mp)
 	}
 }
 
+/*
+ * The id of the program attached to the interface on its own (no dispatcher), 0 if none.
+ * bpf_xdp_query rather than libxdp's multiprog: libxdp 1.3's xdp_multiprog__close leaves the
+ * fd of a legacy program open (one fd leaked per look).
+ */
+static __u32 legacy_prog_id(int ifindex, __u32 *flags)
+{
+	LIBBPF_OPTS(bpf_xdp_query_opts, q);
+
+	if (bpf_xdp_query(ifindex, 0, &q) || q.attach_mode == XDP_ATTACHED_MULTI)
+		return 0;
+	if (flags)
+		*flags =
+			q.attach_mode == XDP_ATTACHED_SKB ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE;
+	return q.prog_id;
+}
+
 /* Was the program attached on its own rather than through libxdp's dispatcher? */
 static bool attached_alone(struct xlbd *d)
 {
-	struct xdp_multiprog *mp = xdp_multiprog__get_from_ifindex(d->ifindex);
-	bool alone = !libxdp_get_error(mp) && mp && xdp_multiprog__is_legacy(mp);
-
-	if (!libxdp_get_error(mp) && mp)
-		xdp_multiprog__close(mp);
-	return alone;
+	return d->attach.prog_id && legacy_prog_id(d->ifindex, NULL) == d->attach.prog_id;
 }
 
 static int attach_mode(struct xlbd *d, struct xdp_program *prog, enum xlbd_mode m)
@@ -186,25 +199,48 @@ out:
 	return err;
 }
 
+/* Our program attached alone: detached with the kernel's call, only if it is still ours
+ * (XDP_FLAGS_REPLACE); libxdp's xdp_program__detach leaks two fds here. */
+static int detach_legacy(struct xlbd *d)
+{
+	LIBBPF_OPTS(bpf_xdp_attach_opts, opts);
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info), flags = 0, id = legacy_prog_id(d->ifindex, &flags);
+	int fd, err;
+
+	if (!id)
+		return 0;
+	fd = bpf_prog_get_fd_by_id(id);
+	if (fd < 0)
+		return -errno;
+	err = bpf_obj_get_info_by_fd(fd, &info, &len);
+	if (!err && !strcmp(info.name, PROG_NAME)) {
+		opts.old_prog_fd = fd;
+		err = bpf_xdp_detach(d->ifindex, flags | XDP_FLAGS_REPLACE, &opts);
+	}
+	close(fd);
+	return err;
+}
+
 int xlbd_detach(struct xlbd *d)
 {
-	struct xdp_multiprog *mp = xdp_multiprog__get_from_ifindex(d->ifindex);
+	struct xdp_multiprog *mp;
 	struct xdp_program *p = NULL;
 	int err = 0;
 
-	if (libxdp_get_error(mp) || !mp)
-		return 0;
-	if (xdp_multiprog__is_legacy(mp)) {
-		p = xdp_multiprog__main_prog(mp);
-		if (p && !strcmp(xdp_program__name(p), PROG_NAME))
-			err = xdp_program__detach(p, d->ifindex, xdp_multiprog__attach_mode(mp), 0);
+	if (legacy_prog_id(d->ifindex, NULL)) {
+		err = detach_legacy(d);
 	} else {
+		/* Under libxdp's dispatcher: ours among its programs. */
+		mp = xdp_multiprog__get_from_ifindex(d->ifindex);
+		if (libxdp_get_error(mp) || !mp)
+			return 0;
 		while ((p = xdp_multiprog__next_prog(p, mp)))
 			if (!strcmp(xdp_program__name(p), PROG_NAME))
 				err = xdp_program__detach(p, d->ifindex,
 							  xdp_multiprog__attach_mode(mp), 0);
+		xdp_multiprog__close(mp);
 	}
-	xdp_multiprog__close(mp);
 	if (err)
 		pr_err("cannot detach", "interface=%s err=\"%s\"", d->ifname, strerror(-err));
 	else
