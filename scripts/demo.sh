@@ -52,6 +52,10 @@ cleanup() {
 		kill -TERM "$XLBD_PID" 2>/dev/null
 	fi
 	[ -n "$TOPO_UP" ] && "$TOPO_SH" down "$NAME"
+	# xlbd leaves its instance lock file (docs/xlbd.md); the demo's interface is gone.
+	if [ -n "${LB_IF:-}" ]; then
+		rm -f "/run/xlb/$LB_IF.lock"
+	fi
 	rm -rf "$TMP"
 }
 trap cleanup EXIT
