@@ -158,40 +158,91 @@ static __always_inline __s64 active_flows(__u32 id)
 }
 
 /*
- * least-conn: two members drawn by the flow's hash (power of two choices); the one with fewer
- * active flows per unit of weight wins (ties: the first). Counts are local to this LB node.
+ * least-conn's first choice: the first usable backend of slot hash % len and its re-hashes
+ * (pick_hash's draws), its slot in *slot; 0 if all of them are unusable.
+ */
+static __always_inline __u32 lc_first(const struct xlb_table *t, __u32 vip_id, __u32 hash,
+				      __u32 len, __u32 *slot, struct xlb_backend **out)
+{
+	__u32 i;
+
+	for (i = 0; i <= XLB_REHASH_TRIES; i++) {
+		__u32 s = (i ? xlb_rehash(hash, i) : hash) % len;
+		__u32 id;
+
+		if (s >= ring_size) /* for the verifier: len <= ring_size already */
+			return 0;
+		id = t->ring[s];
+		*out = backend_usable_new(id, vip_id);
+		if (*out) {
+			if (i)
+				count(XLB_C_FAILOVER_REHASH);
+			*slot = s;
+			return id;
+		}
+	}
+	return 0;
+}
+
+/*
+ * least-conn's second choice, drawn without replacement: a slot other than the first choice's
+ * (s1), uniform over the rest of the ring, is taken if it names another usable backend than the
+ * first (id1); else re-hashes (their own numbers, after the first choice's). So the draw is
+ * weighted by the ring like the first, and in a ring of each usable backend once (xlbd's) the
+ * first draw always names another backend. 0: none within XLB_REHASH_TRIES draws (len 1, or
+ * the others are down since the ring was published).
+ */
+static __always_inline __u32 lc_second(const struct xlb_table *t, __u32 vip_id, __u32 hash,
+				       __u32 len, __u32 s1, __u32 id1, struct xlb_backend **out)
+{
+	__u32 i;
+
+	if (len < 2 || s1 >= len)
+		return 0;
+	for (i = 1; i <= XLB_REHASH_TRIES; i++) {
+		__u32 s = s1 + 1 + xlb_rehash(hash, XLB_REHASH_TRIES + i) % (len - 1);
+		__u32 id;
+
+		if (s >= len)
+			s -= len;
+		if (s >= ring_size)
+			return 0;
+		id = t->ring[s];
+		if (id == id1)
+			continue;
+		*out = backend_usable_new(id, vip_id);
+		if (*out)
+			return id;
+	}
+	return 0;
+}
+
+/*
+ * least-conn: two different usable backends drawn by the flow's hash (power of two choices);
+ * the one with fewer active flows per unit of weight wins (ties: the first). With only one
+ * usable backend found it is taken; with none, the member walk. Counts are local to this LB
+ * node; for the same counts every node makes the same choice.
  */
 static __always_inline __u32 pick_least_conn(const struct xlb_table *t, __u32 vip_id, __u32 hash,
 					     struct xlb_backend **out)
 {
-	__u32 len = ring_len(t), s1, s2, id1, id2;
-	struct xlb_backend *b1, *b2;
+	__u32 len = ring_len(t), s1 = 0, id1, id2;
+	struct xlb_backend *b1 = NULL, *b2 = NULL;
 
 	if (!len)
 		return pick_walk(t, vip_id, hash, out);
-	s1 = hash % len;
-	s2 = xlb_rehash(hash, 1) % len;
-	if (s1 >= ring_size || s2 >= ring_size)
-		return 0;
-	id1 = t->ring[s1];
-	id2 = t->ring[s2];
-	b1 = backend_usable_new(id1, vip_id);
-	b2 = backend_usable_new(id2, vip_id);
-	if (b1 && b2) {
-		/* a1/w1 <= a2/w2, without division. */
-		if (active_flows(id1) * (b2->weight ?: 1) <=
-		    active_flows(id2) * (b1->weight ?: 1)) {
-			*out = b1;
-			return id1;
-		}
+	id1 = lc_first(t, vip_id, hash, len, &s1, &b1);
+	if (!id1 || !b1)
+		return pick_walk(t, vip_id, hash, out);
+	id2 = lc_second(t, vip_id, hash, len, s1, id1, &b2);
+	/* a1/w1 <= a2/w2, without division. */
+	if (id2 && b2 &&
+	    active_flows(id1) * (b2->weight ?: 1) > active_flows(id2) * (b1->weight ?: 1)) {
 		*out = b2;
 		return id2;
 	}
-	if (b1 || b2) {
-		*out = b1 ?: b2;
-		return b1 ? id1 : id2;
-	}
-	return pick_hash(t, vip_id, hash, out);
+	*out = b1;
+	return id1;
 }
 
 /* Returns the backend id for a new flow (0: none usable) and its entry in *out. */

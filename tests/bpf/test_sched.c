@@ -191,7 +191,11 @@ static __s64 active(__u32 id)
 	return n;
 }
 
-/* least-conn: a backend loaded with long-lived flows gets few new ones; FIN/RST count down. */
+/*
+ * least-conn: a backend loaded with long-lived flows gets no new ones while the two others have
+ * fewer (its two choices are two different backends, so it always meets a better one), then
+ * the counts even out; FIN/RST count down.
+ */
 static void test_least_conn(void)
 {
 	__u32 b1 = fx.vip[0].be[0], b2 = fx.vip[0].be[1], b3 = fx.vip[0].be[2];
@@ -202,22 +206,31 @@ static void test_least_conn(void)
 	publish_members(0);
 	fx_set_state(&fx, b2, XLB_BE_DOWN);
 	fx_set_state(&fx, b3, XLB_BE_DOWN);
-	for (__u32 i = 0; i < 100; i++) /* 100 long-lived flows, all on b1 */
+	for (__u32 i = 0; i < 30; i++) /* 30 long-lived flows, all on b1 */
 		ASSERT_EQ(send_flow(0, i, PKT_TCP_SYN), b1, "only b1 is up");
-	ASSERT_EQ(active(b1), 100, "b1 counts 100 active flows");
+	ASSERT_EQ(active(b1), 30, "b1 counts 30 active flows");
 	fx_set_state(&fx, b2, XLB_BE_UP);
 	fx_set_state(&fx, b3, XLB_BE_UP);
-	for (__u32 i = 0; i < 90; i++)
+	for (__u32 i = 0; i < 45; i++)
 		got[send_flow(0, 1000 + i, PKT_TCP_SYN)]++;
-	fprintf(stderr, "    least-conn after loading b1: b1 %d, b2 %d, b3 %d\n", got[b1], got[b2],
+	fprintf(stderr,
+		"    least-conn, 45 new flows after loading b1 with 30: b1 %d, b2 %d, b3 %d\n",
+		got[b1], got[b2], got[b3]);
+	/* While b2 and b3 stay below 30, b1 loses every pair it is drawn in. */
+	ASSERT_EQ(got[b1], 0, "no new flow on the loaded backend");
+	ASSERT_LE(abs(got[b2] - got[b3]), 3, "balanced between the others");
+	/* 45 more: the others pass 30 and b1 takes its share again, all end near 40. */
+	for (__u32 i = 45; i < 90; i++)
+		got[send_flow(0, 1000 + i, PKT_TCP_SYN)]++;
+	fprintf(stderr, "    least-conn, 90 new flows: b1 %d, b2 %d, b3 %d\n", got[b1], got[b2],
 		got[b3]);
-	/* Only a flow that draws b1 twice (1/9) can go there: ~10 of 90. */
-	ASSERT_LE(got[b1], 20, "new flows avoid the loaded backend");
-	ASSERT_TRUE(got[b2] > 25 && got[b3] > 25, "and spread over the others");
-	ASSERT_EQ(active(b1) + active(b2) + active(b3), 190, "every new flow counted once");
+	ASSERT_LE(llabs(active(b1) - 40), 2, "b1 near 40 active");
+	ASSERT_LE(llabs(active(b2) - 40), 2, "b2 near 40 active");
+	ASSERT_LE(llabs(active(b3) - 40), 2, "b3 near 40 active");
+	ASSERT_EQ(active(b1) + active(b2) + active(b3), 120, "every new flow counted once");
 
-	/* The 100 long flows end: FIN for half, RST for the other half; repeats count once. */
-	for (__u32 i = 0; i < 100; i++) {
+	/* The 30 long flows end: FIN for half, RST for the other half; repeats count once. */
+	for (__u32 i = 0; i < 30; i++) {
 		send_flow(0, i, i % 2 ? PKT_TCP_FIN | PKT_TCP_ACK : PKT_TCP_RST);
 		send_flow(0, i, PKT_TCP_FIN | PKT_TCP_ACK);
 	}
@@ -230,6 +243,71 @@ static void test_least_conn(void)
 			      : got[b3]) +
 			  1,
 		  "reopened flow counted once");
+}
+
+/*
+ * least-conn's two choices, flow by flow, for fixed counts: the first is ring slot
+ * hash % len, the second a different slot (so a different backend in a ring of each once),
+ * and the lower count per unit of weight wins. Weighted: b2 has weight 3, so with counts
+ * 30:60:45 (b1:b2:b3) b2's 20 per unit beats both; b1 (30) beats b3 (45). Every pick is
+ * checked against that rule: a function of the flow's hash and the counts only.
+ */
+static void test_least_conn_two_different(void)
+{
+	__u32 b[3] = {fx.vip[0].be[0], fx.vip[0].be[1], fx.vip[0].be[2]};
+	__s64 cnt[3] = {30, 60, 45};
+	__u32 w[3] = {1, 3, 1};
+	int got[FX_MAX_BE] = {0}, pairs[3][3] = {{0}};
+
+	reset();
+	set_sched(0, XLB_SCHED_LEAST_CONN, 0);
+	publish_members(0);
+	for (int j = 0; j < 3; j++) {
+		struct xlb_backend be;
+
+		if (!ASSERT_OK(xlb_dp_get_backend(fx.dp, b[j], &be), "read backend"))
+			return;
+		be.weight = w[j];
+		ASSERT_OK(xlb_dp_set_backend(fx.dp, b[j], &be), "weight");
+	}
+	for (__u32 i = 0; i < 600; i++) {
+		struct xlb_flow_key k;
+		struct pkt_spec s;
+		__u32 h, s1, s2, want, be;
+
+		for (int j = 0; j < 3; j++)
+			xlb_dp_set_backend_active(fx.dp, b[j], cnt[j]);
+		flow_spec(0, 5000 + i, false, &s);
+		s.tcp_flags = PKT_TCP_SYN;
+		be = send_spec(&s, NULL);
+		fx_spec_key(&s, &k);
+		h = xlb_flow_hash(&k, fx.dp->skel->rodata->hash_seed, 0);
+		s1 = h % 3;
+		s2 = (s1 + 1 + xlb_rehash(h, XLB_REHASH_TRIES + 1) % 2) % 3;
+		if (!ASSERT_NEQ(s1, s2, "two different slots"))
+			break;
+		want = cnt[s1] * w[s2] <= cnt[s2] * w[s1] ? b[s1] : b[s2];
+		if (!ASSERT_EQ(be, want, "the better of the two"))
+			break;
+		pairs[s1][s2]++;
+		got[be]++;
+	}
+	fprintf(stderr, "    least-conn 30/1, 60/3, 45/1: b1 %d, b2 %d, b3 %d\n", got[b[0]],
+		got[b[1]], got[b[2]]);
+	/* b2 wins every pair it is in (2/3 of the flows), b1 the pair {b1, b3}; b3 never. */
+	ASSERT_EQ(got[b[2]], 0, "the worst backend never wins");
+	ASSERT_TRUE(got[b[1]] > 350 && got[b[1]] < 450, "b2: about 2/3");
+	for (int x = 0; x < 3; x++)
+		for (int y = 0; y < 3; y++)
+			if (x != y)
+				ASSERT_TRUE(pairs[x][y] > 60, "every ordered pair is drawn");
+	for (int j = 0; j < 3; j++) {
+		struct xlb_backend be;
+
+		xlb_dp_get_backend(fx.dp, b[j], &be);
+		be.weight = 1;
+		xlb_dp_set_backend(fx.dp, b[j], &be);
+	}
 }
 
 /* Every scheduler skips down and draining backends (data-plane failover, table unchanged). */
@@ -297,6 +375,7 @@ int main(void)
 	RUN_TEST(test_wrr_split_and_smooth);
 	RUN_TEST(test_source_hash);
 	RUN_TEST(test_least_conn);
+	RUN_TEST(test_least_conn_two_different);
 	RUN_TEST(test_all_skip_unusable);
 	RUN_TEST(test_sched_change_hitless);
 	fx_teardown(&fx);
