@@ -156,7 +156,9 @@ static __always_inline void flow_learn(const struct xlb_flow_key *key, struct xl
 		 * backend's count was either ended (closed) or is corrected by xlbd's recount. */
 		if (!(flow->flags & XLB_FLOW_F_CLOSED) && flow->vip_id == vip_id)
 			active_add(flow->backend_id, -1);
-		if (!reused)
+		/* A re-steer only if the backend changes: an expired UDP flow is often re-picked
+		 * onto the backend it had, which is no event. */
+		if (!reused && flow->backend_id != be_id)
 			emit_event(XLB_EV_REPICK, vip_id, flow->backend_id, be_id, now);
 		flow->backend_id = be_id;
 		flow->vip_id = vip_id;

@@ -438,6 +438,68 @@ static void test_events_rate_limited(void)
 	ASSERT_LE(n[XLB_EV_NO_BACKEND], 2 * XLB_EVENTS_PER_SEC * ncpu, "drop events rate-limited");
 }
 
+struct repicks {
+	int n;
+	__u32 from, to;
+};
+
+static int note_repick(void *ctx, void *data, size_t len)
+{
+	struct repicks *r = ctx;
+	const struct xlb_event *e = data;
+
+	if (len >= sizeof(*e) && e->type == XLB_EV_REPICK) {
+		r->n++;
+		r->from = e->from_backend;
+		r->to = e->to_backend;
+	}
+	return 0;
+}
+
+/* An expired UDP flow re-picked onto the backend it had is no re-steer: no event; re-picked
+ * onto another, one event naming both. */
+static void test_repick_event_only_on_move(void)
+{
+	int fd = bpf_map__fd(fx.dp->skel->maps.xlb_flows);
+	struct repicks r = {0};
+	struct ring_buffer *rb;
+	struct xlb_flow_key k;
+	struct timespec now;
+	__u32 fresh, other;
+	__u64 idle;
+	int how;
+
+	restore();
+	/* A fresh second: earlier tests may have spent this one's event budget. */
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &now);
+	usleep((1000000000L - now.tv_nsec) / 1000 + 20000);
+	rb = ring_buffer__new(bpf_map__fd(fx.dp->skel->maps.xlb_events), note_repick, &r, NULL);
+	if (!ASSERT_TRUE(rb != NULL, "ring buffer"))
+		return;
+	ring_buffer__consume(rb);
+	memset(&r, 0, sizeof(r));
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &now);
+	idle = now.tv_sec * 1000000000ULL + now.tv_nsec - 31 * 1000000000ULL;
+	flow_key(1, 77, &k);
+	fresh = fx_oracle_pick(&fx, 1, &k, &how);
+	other = fx.vip[1].be[0] == fresh ? fx.vip[1].be[1] : fx.vip[1].be[0];
+
+	struct xlb_flow same = {.backend_id = fresh, .vip_id = fx.vip[1].id, .last_seen_ns = idle};
+	ASSERT_OK(bpf_map_update_elem(fd, &k, &same, BPF_ANY), "idle entry on its own pick");
+	ASSERT_EQ(send_flow(&fx, 1, 77, 0, NULL), fresh, "re-picked onto the same backend");
+	ring_buffer__consume(rb);
+	ASSERT_EQ(r.n, 0, "no re-steer event when the backend stays");
+
+	struct xlb_flow moved = {.backend_id = other, .vip_id = fx.vip[1].id, .last_seen_ns = idle};
+	ASSERT_OK(bpf_map_update_elem(fd, &k, &moved, BPF_ANY), "idle entry elsewhere");
+	ASSERT_EQ(send_flow(&fx, 1, 77, 0, NULL), fresh, "re-picked onto another backend");
+	ring_buffer__consume(rb);
+	ASSERT_EQ(r.n, 1, "one re-steer event when it moves");
+	ASSERT_EQ(r.from, other, "event: from");
+	ASSERT_EQ(r.to, fresh, "event: to");
+	ring_buffer__free(rb);
+}
+
 /* A VIP without a table drops with drop_no_table. */
 static void test_no_table(void)
 {
@@ -652,6 +714,7 @@ int main(void)
 	RUN_TEST(test_pinned_filter_rebuilt);
 	RUN_TEST(test_syn_retries_counted);
 	RUN_TEST(test_events_rate_limited);
+	RUN_TEST(test_repick_event_only_on_move);
 	RUN_TEST(test_no_table);
 	RUN_TEST(test_table_invisible_until_swap);
 	RUN_TEST(test_concurrent_swaps_atomic);
