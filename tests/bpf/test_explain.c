@@ -6,10 +6,13 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "addr.h"
 #include "check.h"
+#include "explain.h"
 #include "fixture.h"
 #include "frame.h"
 #include "xlb.skel.h"
+#include "xlbd.h"
 
 static struct fx fx;
 static struct xlb_dp *ex;
@@ -122,6 +125,56 @@ static void test_not_vip_and_drop(void)
 		fx_set_state(&fx, fx.vip[1].be[j], XLB_BE_UP);
 }
 
+/*
+ * The text of `flow explain` (user/xlbd/explain.c) for a SYN on the 5-tuple of an ended
+ * connection whose entry is still in the table: scheduled afresh, not "not in the table".
+ */
+static void test_syn_on_ended_flow_text(void)
+{
+	struct xlbd_vip v = {.key = fx.vip[0].key, .id = fx.vip[0].id, .sched = XLB_SCHED_MAGLEV};
+	static struct xlbd d; /* only what explain reads: the config, the programs */
+	char client[64], vip[64], err[256], line[128];
+	struct xlb_flow_key k;
+	json_t *j, *why;
+	__u32 be;
+
+	fx_flush_flows(&fx);
+	flow_key(0, 9, &k);
+	be = live(&k, 0x02);
+	live(&k, 0x11); /* FIN: the connection ends, its entry stays (closed) */
+	d.dp = fx.dp;
+	d.explain.dp = ex;
+	d.cfg.vips = &v;
+	d.cfg.nvips = 1;
+	xlb_format_addr(&k.src, k.family, client, sizeof(client));
+	snprintf(client + strlen(client), sizeof(client) - strlen(client), ":%u", ntohs(k.sport));
+	xlb_format_vip(&fx.vip[0].key, vip, sizeof(vip));
+
+	j = xlbd_flow_explain(&d, client, vip, "syn", err, sizeof(err));
+	if (!ASSERT_TRUE(j != NULL, err))
+		return;
+	why = json_object_get(j, "why");
+	snprintf(line, sizeof(line),
+		 "a SYN on the 5-tuple of an ended connection (its entry names backend id %u): "
+		 "scheduled afresh",
+		 be);
+	ASSERT_STREQ(json_string_value(json_array_get(why, 0)), line, "why, first step");
+	ASSERT_STREQ(json_string_value(json_object_get(j, "action")), "tx", "action");
+	json_decref(j);
+
+	/* A 5-tuple not in the table at all is still said so. */
+	flow_key(0, 10, &k);
+	xlb_format_addr(&k.src, k.family, client, sizeof(client));
+	snprintf(client + strlen(client), sizeof(client) - strlen(client), ":%u", ntohs(k.sport));
+	j = xlbd_flow_explain(&d, client, vip, "syn", err, sizeof(err));
+	if (!ASSERT_TRUE(j != NULL, err))
+		return;
+	why = json_object_get(j, "why");
+	ASSERT_STREQ(json_string_value(json_array_get(why, 0)), "new flow: not in the flow table",
+		     "why, new flow");
+	json_decref(j);
+}
+
 int main(void)
 {
 	if (fx_setup(&fx, NULL) || xlb_dp_load_explain(fx.dp, &ex)) {
@@ -131,6 +184,7 @@ int main(void)
 	RUN_TEST(test_new_flow_changes_nothing);
 	RUN_TEST(test_established_and_failover);
 	RUN_TEST(test_not_vip_and_drop);
+	RUN_TEST(test_syn_on_ended_flow_text);
 	xlb_dp_destroy(ex);
 	fx_teardown(&fx);
 	return xt_finish();

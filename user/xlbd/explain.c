@@ -86,6 +86,13 @@ static json_t *reasons(struct xlbd *d, const struct xlbd_vip *v, const struct xl
 			 a);
 	else if (c & BIT(XLB_C_FLOW_EXPIRED))
 		snprintf(line, sizeof(line), "UDP flow idle past its timeout: re-picked");
+	else if (t->flow_backend)
+		/* An entry found but none of the above: the program's only such path is a SYN on an
+		 * entry marked XLB_FLOW_F_CLOSED (the client reuses the 5-tuple), counted as a miss. */
+		snprintf(line, sizeof(line),
+			 "a SYN on the 5-tuple of an ended connection (its entry names %s): "
+			 "scheduled afresh",
+			 a);
 	else
 		snprintf(line, sizeof(line), "new flow: not in the flow table");
 	json_array_append_new(r, json_string(line));
