@@ -1,7 +1,9 @@
 /* test_flows.c - flow table, failover, draining, determinism and atomic table swaps (real program). */
+#define _GNU_SOURCE /* pthread_setaffinity_np */
 #include <arpa/inet.h>
 #include <linux/in.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
@@ -555,6 +557,105 @@ static void test_concurrent_swaps_atomic(void)
 	free(sw.ring_b);
 }
 
+/* Pins the calling thread to one CPU (the race tests run one side on each of CPUs 0 and 1). */
+static int pin_to_cpu(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	return pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/*
+ * The member walk reads one table from its first step to its last. Tables A and B each have
+ * 1024 members, all of them down but one: A's at index 511 (backend 1), B's at 1023 (backend 3);
+ * every ring slot names the down backend, so every new flow needs the walk. Either table alone
+ * always yields a backend; a walk reading A's index 1023 and B's index 511 (or the reverse)
+ * finds none. CPU 1 swaps A and B back and forth while CPU 0 sends new flows, for 3 s.
+ */
+struct walk_swapper {
+	struct fx *fx;
+	volatile int stop;
+	long swaps;
+	__u32 memb_a[XLB_MAX_VIP_BACKENDS], memb_b[XLB_MAX_VIP_BACKENDS], ring;
+};
+
+static void *walk_swap_loop(void *arg)
+{
+	struct walk_swapper *sw = arg;
+
+	pin_to_cpu(1);
+	while (!sw->stop) {
+		bool a = sw->swaps % 2 == 0;
+
+		xlb_dp_publish_table(sw->fx->dp, sw->fx->vip[0].id, a ? sw->memb_b : sw->memb_a,
+				     XLB_MAX_VIP_BACKENDS, &sw->ring, 1);
+		sw->swaps++;
+	}
+	return NULL;
+}
+
+static void test_member_walk_one_table(void)
+{
+	static struct walk_swapper sw;
+	__u32 got_a = 0, got_b = 0, drops = 0, other = 0, n = 0, down = fx.vip[0].be[1];
+	__u64 w0, w1;
+	cpu_set_t saved;
+	pthread_t t;
+	double end;
+
+	restore();
+	memset(&sw, 0, sizeof(sw));
+	sw.fx = &fx;
+	sw.ring = down;
+	for (int i = 0; i < XLB_MAX_VIP_BACKENDS; i++)
+		sw.memb_a[i] = sw.memb_b[i] = down;
+	sw.memb_a[511] = fx.vip[0].be[0];
+	sw.memb_b[1023] = fx.vip[0].be[2];
+	fx_set_state(&fx, down, XLB_BE_DOWN);
+	ASSERT_OK(xlb_dp_publish_table(fx.dp, fx.vip[0].id, sw.memb_a, XLB_MAX_VIP_BACKENDS,
+				       &sw.ring, 1),
+		  "table A");
+	pthread_getaffinity_np(pthread_self(), sizeof(saved), &saved);
+	pin_to_cpu(0);
+	w0 = counter(&fx, XLB_C_FAILOVER_WALK);
+	pthread_create(&t, NULL, walk_swap_loop, &sw);
+	for (end = now_s() + 3; now_s() < end; n++) {
+		__u32 act = 0, be = send_flow(&fx, 0, 400000 + n, PKT_TCP_SYN, &act);
+
+		if (be == sw.memb_a[511])
+			got_a++;
+		else if (be == sw.memb_b[1023])
+			got_b++;
+		else if (act == XDP_DROP)
+			drops++;
+		else
+			other++;
+	}
+	sw.stop = 1;
+	pthread_join(t, NULL);
+	pthread_setaffinity_np(pthread_self(), sizeof(saved), &saved);
+	w1 = counter(&fx, XLB_C_FAILOVER_WALK);
+	fprintf(stderr,
+		"    %ld swaps, %u new flows: table A %u, table B %u, dropped %u, other %u\n",
+		sw.swaps, n, got_a, got_b, drops, other);
+	ASSERT_EQ(drops, 0, "no walk mixed two tables (drop_no_backend)");
+	ASSERT_EQ(other, 0, "every flow went to A's or B's usable member");
+	ASSERT_EQ(w1 - w0, got_a + got_b, "every pick came from the walk");
+	ASSERT_TRUE(sw.swaps >= 50, "tables were swapped during the run");
+	ASSERT_TRUE(got_a > 0 && got_b > 0, "both tables were seen");
+	fx_flush_flows(&fx);
+}
+
 static int flow_of_vip(const struct xlb_flow_key *k, const struct xlb_flow *f, void *arg)
 {
 	(void)k;
@@ -655,6 +756,7 @@ int main(void)
 	RUN_TEST(test_no_table);
 	RUN_TEST(test_table_invisible_until_swap);
 	RUN_TEST(test_concurrent_swaps_atomic);
+	RUN_TEST(test_member_walk_one_table);
 	fx_teardown(&fx);
 	return xt_finish();
 }
