@@ -656,6 +656,89 @@ static void test_member_walk_one_table(void)
 	fx_flush_flows(&fx);
 }
 
+/*
+ * A packet goes to the MAC of a backend that was usable when it checked it. CPU 1 flips backend 1
+ * between its up entry and what a removal writes at worst ({down, vip 0, MAC 0}: xlbd's removal
+ * until it kept the MAC) while CPU 0 sends each new flow's SYN and then one established packet,
+ * for 3 s: every frame sent must carry a configured backend's MAC, never 00:00:00:00:00:00 or a
+ * mix of two entries' MACs.
+ */
+struct be_flipper {
+	struct fx *fx;
+	volatile int stop;
+	long flips;
+	__u32 id;
+	struct xlb_backend up, gone;
+};
+
+static void *be_flip_loop(void *arg)
+{
+	struct be_flipper *fl = arg;
+
+	pin_to_cpu(1);
+	while (!fl->stop) {
+		xlb_dp_set_backend(fl->fx->dp, fl->id, fl->flips % 2 ? &fl->up : &fl->gone);
+		fl->flips++;
+	}
+	xlb_dp_set_backend(fl->fx->dp, fl->id, &fl->up);
+	return NULL;
+}
+
+static void test_backend_entry_read_once(void)
+{
+	struct be_flipper fl = {.fx = &fx, .id = fx.vip[0].be[0]};
+	__u32 n = 0, tx = 0, to_flipped = 0, drops = 0, bad = 0;
+	cpu_set_t saved;
+	pthread_t t;
+	double end;
+
+	restore();
+	if (!ASSERT_OK(xlb_dp_get_backend(fx.dp, fl.id, &fl.up), "backend entry"))
+		return;
+	fl.gone = (struct xlb_backend){.state = XLB_BE_DOWN};
+	pthread_getaffinity_np(pthread_self(), sizeof(saved), &saved);
+	pin_to_cpu(0);
+	pthread_create(&t, NULL, be_flip_loop, &fl);
+	for (end = now_s() + 3; now_s() < end; n++) {
+		for (int k = 0; k < 2; k++) {
+			__u8 frame[PKT_BUF_SIZE], out[PKT_BUF_SIZE];
+			__u32 out_len = sizeof(out), act = 0, be;
+			struct pkt_spec s;
+			int len;
+
+			vip_flow_spec(&fx, 0, 500000 + n, &s);
+			s.tcp_flags = k ? PKT_TCP_ACK : PKT_TCP_SYN;
+			len = pkt_build(&s, frame, sizeof(frame));
+			if (len <= 0 || fx_run(&fx, frame, len, out, &out_len, &act))
+				continue;
+			if (act == XDP_DROP) {
+				drops++;
+				continue;
+			}
+			if (act != XDP_TX)
+				continue;
+			tx++;
+			be = fx_backend_of(out, out_len);
+			to_flipped += be == fl.id;
+			if (!be && bad++ < 5)
+				fprintf(stderr,
+					"    flow %u: sent to %02x:%02x:%02x:%02x:%02x:%02x\n", n,
+					out[0], out[1], out[2], out[3], out[4], out[5]);
+		}
+	}
+	fl.stop = 1;
+	pthread_join(t, NULL);
+	pthread_setaffinity_np(pthread_self(), sizeof(saved), &saved);
+	fprintf(stderr,
+		"    %ld flips, %u flows: %u sent (%u to the flipped backend), %u dropped, %u to a "
+		"MAC of no backend\n",
+		fl.flips, n, tx, to_flipped, drops, bad);
+	ASSERT_EQ(bad, 0, "every frame went to a configured backend's MAC");
+	ASSERT_TRUE(fl.flips >= 1000, "the backend flipped during the run");
+	ASSERT_TRUE(to_flipped > 0, "the flipped backend was used");
+	fx_flush_flows(&fx);
+}
+
 static int flow_of_vip(const struct xlb_flow_key *k, const struct xlb_flow *f, void *arg)
 {
 	(void)k;
@@ -757,6 +840,7 @@ int main(void)
 	RUN_TEST(test_table_invisible_until_swap);
 	RUN_TEST(test_concurrent_swaps_atomic);
 	RUN_TEST(test_member_walk_one_table);
+	RUN_TEST(test_backend_entry_read_once);
 	fx_teardown(&fx);
 	return xt_finish();
 }
