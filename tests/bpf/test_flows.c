@@ -16,6 +16,7 @@
 #include "fixture.h"
 #include "xlb_hash.h"
 #include "xlb.skel.h"
+#include "xlbd.h"
 
 #define NFLOWS 600
 
@@ -739,6 +740,63 @@ static void test_backend_entry_read_once(void)
 	fx_flush_flows(&fx);
 }
 
+/*
+ * xlbd's removal of a backend (apply.c) keeps its MAC in the entry it leaves behind (down, vip 0):
+ * a table swapped out in the same apply may still be in a packet's hands, and that packet must
+ * never find a zero MAC under an id it can name. A daemon of its own over a second instance.
+ */
+static void test_removed_backend_keeps_mac(void)
+{
+	static struct xlbd d;
+	struct xlbd_backend bes[FX_NVIPS][3];
+	struct xlbd_vip vips[FX_NVIPS];
+	struct xlbd_config old = {0};
+	struct xlb_backend before, after;
+	struct fx other;
+	__u32 id;
+
+	if (!ASSERT_OK(fx_setup(&other, NULL), "second instance"))
+		return;
+	memset(&d, 0, sizeof(d));
+	memset(vips, 0, sizeof(vips));
+	memset(bes, 0, sizeof(bes));
+	d.dp = other.dp;
+	d.view = (struct xlbd_view){.macs = &d.macs, .health = &d.health};
+	for (int v = 0; v < FX_NVIPS; v++) {
+		vips[v] = (struct xlbd_vip){
+			.key = other.vip[v].key, .id = other.vip[v].id, .be = bes[v], .nbe = 3};
+		for (int j = 0; j < 3; j++) {
+			struct xlb_backend e;
+
+			id = other.vip[v].be[j];
+			xlb_dp_get_backend(other.dp, id, &e);
+			bes[v][j] = (struct xlbd_backend){
+				.addr = e.addr, .family = e.family, .id = id, .weight = 1};
+			memcpy(d.macs.mac[id], e.mac, 6);
+			d.macs.known[id] = true;
+		}
+	}
+	d.cfg = (struct xlbd_config){.hash_seed = FX_SEED, .vips = vips, .nvips = FX_NVIPS};
+	id = bes[0][0].id;
+	if (!ASSERT_OK(xlbd_apply(&d, NULL, false), "apply") ||
+	    !ASSERT_OK(xlb_dp_get_backend(other.dp, id, &before), "entry before") ||
+	    !ASSERT_EQ(before.state, XLB_BE_UP, "the backend is up") ||
+	    !ASSERT_OK(xlbd_config_clone(&d.cfg, &old), "old config"))
+		goto out;
+	bes[0][0] = bes[0][1]; /* the VIP's first backend removed */
+	bes[0][1] = bes[0][2];
+	vips[0].nbe = 2;
+	if (!ASSERT_OK(xlbd_apply(&d, &old, false), "apply without the backend") ||
+	    !ASSERT_OK(xlb_dp_get_backend(other.dp, id, &after), "entry after"))
+		goto out;
+	ASSERT_EQ(after.state, XLB_BE_DOWN, "removed: down");
+	ASSERT_EQ(after.vip_id, 0, "removed: no VIP");
+	ASSERT_MEM_EQ(after.mac, before.mac, 6, "removed: the MAC it had");
+out:
+	xlbd_config_free(&old);
+	fx_teardown(&other);
+}
+
 static int flow_of_vip(const struct xlb_flow_key *k, const struct xlb_flow *f, void *arg)
 {
 	(void)k;
@@ -841,6 +899,7 @@ int main(void)
 	RUN_TEST(test_concurrent_swaps_atomic);
 	RUN_TEST(test_member_walk_one_table);
 	RUN_TEST(test_backend_entry_read_once);
+	RUN_TEST(test_removed_backend_keeps_mac);
 	fx_teardown(&fx);
 	return xt_finish();
 }
