@@ -16,29 +16,61 @@
 #include "lib/parse.h"
 #include "lib/pick.h"
 
+/*
+ * The backend entry read once, into a local: the state and owner VIP the packet checks and the MAC
+ * it is sent to come from this one read, so a concurrent update (xlbd removing the backend, or
+ * taking it down) cannot pass the check with the old entry and lend the packet the new one's MAC.
+ * Copied as four 8-byte words (array values are 8-byte aligned): mac, state and family share one,
+ * so the MAC and the state are one load.
+ */
+union xlb_backend_copy {
+	struct xlb_backend be;
+	__u64 w[4];
+};
+
+_Static_assert(sizeof(union xlb_backend_copy) == sizeof(struct xlb_backend), "backend copy");
+_Static_assert(__builtin_offsetof(struct xlb_backend, mac) / 8 ==
+		       __builtin_offsetof(struct xlb_backend, state) / 8,
+	       "mac and state in one word");
+
+static __always_inline void backend_copy(const struct xlb_backend *be, union xlb_backend_copy *c)
+{
+	const __u64 *w = (const __u64 *)be;
+
+	c->w[0] = w[0];
+	c->w[1] = w[1];
+	c->w[2] = w[2];
+	c->w[3] = w[3];
+}
+
 /* The flow keeps its backend if the backend still belongs to the flow's VIP and takes traffic.
  * be_id and vip_id are the entry's, read once: another CPU may re-steer the entry meanwhile. */
-static __always_inline struct xlb_backend *flow_backend(struct xlb_flow *flow, __u32 be_id,
-							__u32 vip_id, __u8 proto, __u64 now)
+static __always_inline int flow_backend(struct xlb_flow *flow, __u32 be_id, __u32 vip_id,
+					__u8 proto, __u64 now, union xlb_backend_copy *c)
 {
 	struct xlb_backend *be;
 
 	if (proto == IPPROTO_UDP && now - flow->last_seen_ns > udp_timeout_ns) {
 		count(XLB_C_FLOW_EXPIRED);
-		return NULL;
+		return 0;
 	}
 	be = bpf_map_lookup_elem(&xlb_backends, &be_id);
-	if (!be || be->vip_id != vip_id) {
+	if (!be) {
 		count(XLB_C_FLOW_STALE);
-		return NULL;
+		return 0;
 	}
-	if (be->state != XLB_BE_UP && be->state != XLB_BE_DRAINING) {
+	backend_copy(be, c);
+	if (c->be.vip_id != vip_id) {
+		count(XLB_C_FLOW_STALE);
+		return 0;
+	}
+	if (c->be.state != XLB_BE_UP && c->be.state != XLB_BE_DRAINING) {
 		count(XLB_C_FLOW_REPICK);
-		return NULL;
+		return 0;
 	}
 	count(XLB_C_FLOW_HIT);
 	flow_touch(flow, now);
-	return be;
+	return 1;
 }
 
 static __always_inline int forward_dsr_l2(struct xdp_md *ctx, const struct xlb_backend *be)
@@ -111,6 +143,7 @@ static __always_inline int schedule_flow(struct xdp_md *ctx, struct xlb_pkt *p,
 					 int reused, __u64 now)
 {
 	struct xlb_backend *be = NULL;
+	union xlb_backend_copy c;
 	struct xlb_table *table;
 	__u32 vip_id = vip->id;
 	__u32 be_id;
@@ -119,13 +152,17 @@ static __always_inline int schedule_flow(struct xdp_md *ctx, struct xlb_pkt *p,
 	if (!table)
 		return drop(XLB_C_DROP_NO_TABLE);
 	be_id = pick_backend(table, vip, &p->key, &be);
-	if (!be_id || !be) {
+	/* The pick checked the entry in place; what is forwarded is the one copy, checked again: a
+	 * backend taken down or removed since the pick is not sent to (nor its cleared MAC). */
+	if (be_id && be)
+		backend_copy(be, &c);
+	if (!be_id || !be || c.be.state != XLB_BE_UP || c.be.vip_id != vip_id) {
 		emit_event(XLB_EV_NO_BACKEND, vip_id, flow ? flow->backend_id : 0, 0, now);
 		return drop(XLB_C_DROP_NO_BACKEND);
 	}
 	active_add(be_id, 1);
 	flow_learn(&p->key, flow, vip_id, be_id, reused, now);
-	return forward(ctx, be, be_id, vip_id, 1, 0);
+	return forward(ctx, &c.be, be_id, vip_id, 1, 0);
 }
 
 /* Can the destination be a VIP address at all? One inlined array read (xlb_vip_filter). */
@@ -156,7 +193,7 @@ int xlb_xdp(struct xdp_md *ctx)
 {
 	struct xlb_pkt p = {};
 	struct xlb_vip_key vk = {};
-	struct xlb_backend *be;
+	union xlb_backend_copy c;
 	struct xlb_flow *flow;
 	struct xlb_vip *vip;
 	__u32 reason = 0;
@@ -186,13 +223,12 @@ int xlb_xdp(struct xdp_md *ctx)
 	} else if (flow) {
 		__u32 be_id = flow->backend_id, vip_id = flow->vip_id;
 
-		be = flow_backend(flow, be_id, vip_id, p.key.proto, now);
-		if (be) {
+		if (flow_backend(flow, be_id, vip_id, p.key.proto, now, &c)) {
 			int syn_retry = 0;
 
 			if (p.key.proto == IPPROTO_TCP)
 				syn_retry = track_tcp(flow, p.tcp_flags, be_id);
-			return forward(ctx, be, be_id, vip_id, 0, syn_retry);
+			return forward(ctx, &c.be, be_id, vip_id, 0, syn_retry);
 		}
 	}
 

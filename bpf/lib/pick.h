@@ -29,13 +29,6 @@ static __always_inline struct xlb_backend *backend_usable_new(__u32 id, __u32 vi
 	return be;
 }
 
-struct member_walk {
-	__u32 vip_id;
-	__u32 nmemb;
-	__u32 start;
-	__u32 found;
-};
-
 static __always_inline struct xlb_table *vip_table(__u32 vip_id)
 {
 	__u32 zero = 0;
@@ -44,21 +37,34 @@ static __always_inline struct xlb_table *vip_table(__u32 vip_id)
 	return inner ? bpf_map_lookup_elem(inner, &zero) : NULL;
 }
 
+/*
+ * The walk's state, on the caller's stack. t is the table the packet looked up once (in
+ * schedule_flow): every step reads that table, so a swap during the walk cannot make it read
+ * half of each table. The verifier (6.18) keeps the type of a map value pointer spilled to the
+ * caller's stack when the callback reads it back through its ctx, bounds included.
+ */
+struct member_walk {
+	const struct xlb_table *t;
+	__u32 vip_id;
+	__u32 nmemb;
+	__u32 start;
+	__u32 found;
+};
+
 static long member_walk_step(__u32 i, void *arg)
 {
 	struct member_walk *w = arg;
+	const struct xlb_table *t = w->t;
 	__u32 idx = w->start + i;
-	struct xlb_table *t;
+	__u32 id;
 
 	if (idx >= w->nmemb)
 		idx -= w->nmemb;
-	/* Re-lookup per step: the verifier checks this callback alone, without the caller's
-	 * table pointer. Only the failover's last resort runs this. */
-	t = vip_table(w->vip_id);
-	if (!t || idx >= XLB_MAX_VIP_BACKENDS)
+	if (idx >= XLB_MAX_VIP_BACKENDS)
 		return 1;
-	if (backend_usable_new(t->memb[idx], w->vip_id)) {
-		w->found = t->memb[idx];
+	id = t->memb[idx];
+	if (backend_usable_new(id, w->vip_id)) {
+		w->found = id;
 		return 1;
 	}
 	return 0;
@@ -68,11 +74,12 @@ static long member_walk_step(__u32 i, void *arg)
 static __always_inline __u32 pick_walk(const struct xlb_table *t, __u32 vip_id, __u32 hash,
 				       struct xlb_backend **out)
 {
-	struct member_walk w = {.vip_id = vip_id};
+	struct member_walk w = {.t = t, .vip_id = vip_id};
 
-	if (!t->nmemb || t->nmemb > XLB_MAX_VIP_BACKENDS)
-		return 0;
+	/* nmemb read once: the bound of the loop and of every step. */
 	w.nmemb = t->nmemb;
+	if (!w.nmemb || w.nmemb > XLB_MAX_VIP_BACKENDS)
+		return 0;
 	w.start = hash % w.nmemb;
 	bpf_loop(w.nmemb, member_walk_step, &w, 0);
 	if (!w.found)

@@ -1,7 +1,9 @@
 /* test_flows.c - flow table, failover, draining, determinism and atomic table swaps (real program). */
+#define _GNU_SOURCE /* pthread_setaffinity_np */
 #include <arpa/inet.h>
 #include <linux/in.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
@@ -14,6 +16,7 @@
 #include "fixture.h"
 #include "xlb_hash.h"
 #include "xlb.skel.h"
+#include "xlbd.h"
 
 #define NFLOWS 600
 
@@ -617,6 +620,245 @@ static void test_concurrent_swaps_atomic(void)
 	free(sw.ring_b);
 }
 
+/* Pins the calling thread to one CPU (the race tests run one side on each of CPUs 0 and 1). */
+static int pin_to_cpu(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	return pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/*
+ * The member walk reads one table from its first step to its last. Tables A and B each have
+ * 1024 members, all of them down but one: A's at index 511 (backend 1), B's at 1023 (backend 3);
+ * every ring slot names the down backend, so every new flow needs the walk. Either table alone
+ * always yields a backend; a walk reading A's index 1023 and B's index 511 (or the reverse)
+ * finds none. CPU 1 swaps A and B back and forth while CPU 0 sends new flows, for 3 s.
+ */
+struct walk_swapper {
+	struct fx *fx;
+	volatile int stop;
+	long swaps;
+	__u32 memb_a[XLB_MAX_VIP_BACKENDS], memb_b[XLB_MAX_VIP_BACKENDS], ring;
+};
+
+static void *walk_swap_loop(void *arg)
+{
+	struct walk_swapper *sw = arg;
+
+	pin_to_cpu(1);
+	while (!sw->stop) {
+		bool a = sw->swaps % 2 == 0;
+
+		xlb_dp_publish_table(sw->fx->dp, sw->fx->vip[0].id, a ? sw->memb_b : sw->memb_a,
+				     XLB_MAX_VIP_BACKENDS, &sw->ring, 1);
+		sw->swaps++;
+	}
+	return NULL;
+}
+
+static void test_member_walk_one_table(void)
+{
+	static struct walk_swapper sw;
+	__u32 got_a = 0, got_b = 0, drops = 0, other = 0, n = 0, down = fx.vip[0].be[1];
+	__u64 w0, w1;
+	cpu_set_t saved;
+	pthread_t t;
+	double end;
+
+	restore();
+	memset(&sw, 0, sizeof(sw));
+	sw.fx = &fx;
+	sw.ring = down;
+	for (int i = 0; i < XLB_MAX_VIP_BACKENDS; i++)
+		sw.memb_a[i] = sw.memb_b[i] = down;
+	sw.memb_a[511] = fx.vip[0].be[0];
+	sw.memb_b[1023] = fx.vip[0].be[2];
+	fx_set_state(&fx, down, XLB_BE_DOWN);
+	ASSERT_OK(xlb_dp_publish_table(fx.dp, fx.vip[0].id, sw.memb_a, XLB_MAX_VIP_BACKENDS,
+				       &sw.ring, 1),
+		  "table A");
+	pthread_getaffinity_np(pthread_self(), sizeof(saved), &saved);
+	pin_to_cpu(0);
+	w0 = counter(&fx, XLB_C_FAILOVER_WALK);
+	pthread_create(&t, NULL, walk_swap_loop, &sw);
+	for (end = now_s() + 3; now_s() < end; n++) {
+		__u32 act = 0, be = send_flow(&fx, 0, 400000 + n, PKT_TCP_SYN, &act);
+
+		if (be == sw.memb_a[511])
+			got_a++;
+		else if (be == sw.memb_b[1023])
+			got_b++;
+		else if (act == XDP_DROP)
+			drops++;
+		else
+			other++;
+	}
+	sw.stop = 1;
+	pthread_join(t, NULL);
+	pthread_setaffinity_np(pthread_self(), sizeof(saved), &saved);
+	w1 = counter(&fx, XLB_C_FAILOVER_WALK);
+	fprintf(stderr,
+		"    %ld swaps, %u new flows: table A %u, table B %u, dropped %u, other %u\n",
+		sw.swaps, n, got_a, got_b, drops, other);
+	ASSERT_EQ(drops, 0, "no walk mixed two tables (drop_no_backend)");
+	ASSERT_EQ(other, 0, "every flow went to A's or B's usable member");
+	ASSERT_EQ(w1 - w0, got_a + got_b, "every pick came from the walk");
+	ASSERT_TRUE(sw.swaps >= 50, "tables were swapped during the run");
+	ASSERT_TRUE(got_a > 0 && got_b > 0, "both tables were seen");
+	fx_flush_flows(&fx);
+}
+
+/*
+ * A packet goes to the MAC of a backend that was usable when it checked it. CPU 1 flips backend 1
+ * between its up entry and what a removal writes at worst ({down, vip 0, MAC 0}: xlbd's removal
+ * until it kept the MAC) while CPU 0 sends each new flow's SYN and then one established packet,
+ * for 3 s: every frame sent must carry a configured backend's MAC, never 00:00:00:00:00:00 or a
+ * mix of two entries' MACs.
+ */
+struct be_flipper {
+	struct fx *fx;
+	volatile int stop;
+	long flips;
+	__u32 id;
+	struct xlb_backend up, gone;
+};
+
+static void *be_flip_loop(void *arg)
+{
+	struct be_flipper *fl = arg;
+
+	pin_to_cpu(1);
+	while (!fl->stop) {
+		xlb_dp_set_backend(fl->fx->dp, fl->id, fl->flips % 2 ? &fl->up : &fl->gone);
+		fl->flips++;
+	}
+	xlb_dp_set_backend(fl->fx->dp, fl->id, &fl->up);
+	return NULL;
+}
+
+static void test_backend_entry_read_once(void)
+{
+	struct be_flipper fl = {.fx = &fx, .id = fx.vip[0].be[0]};
+	__u32 n = 0, tx = 0, to_flipped = 0, drops = 0, bad = 0;
+	cpu_set_t saved;
+	pthread_t t;
+	double end;
+
+	restore();
+	if (!ASSERT_OK(xlb_dp_get_backend(fx.dp, fl.id, &fl.up), "backend entry"))
+		return;
+	fl.gone = (struct xlb_backend){.state = XLB_BE_DOWN};
+	pthread_getaffinity_np(pthread_self(), sizeof(saved), &saved);
+	pin_to_cpu(0);
+	pthread_create(&t, NULL, be_flip_loop, &fl);
+	for (end = now_s() + 3; now_s() < end; n++) {
+		for (int k = 0; k < 2; k++) {
+			__u8 frame[PKT_BUF_SIZE], out[PKT_BUF_SIZE];
+			__u32 out_len = sizeof(out), act = 0, be;
+			struct pkt_spec s;
+			int len;
+
+			vip_flow_spec(&fx, 0, 500000 + n, &s);
+			s.tcp_flags = k ? PKT_TCP_ACK : PKT_TCP_SYN;
+			len = pkt_build(&s, frame, sizeof(frame));
+			if (len <= 0 || fx_run(&fx, frame, len, out, &out_len, &act))
+				continue;
+			if (act == XDP_DROP) {
+				drops++;
+				continue;
+			}
+			if (act != XDP_TX)
+				continue;
+			tx++;
+			be = fx_backend_of(out, out_len);
+			to_flipped += be == fl.id;
+			if (!be && bad++ < 5)
+				fprintf(stderr,
+					"    flow %u: sent to %02x:%02x:%02x:%02x:%02x:%02x\n", n,
+					out[0], out[1], out[2], out[3], out[4], out[5]);
+		}
+	}
+	fl.stop = 1;
+	pthread_join(t, NULL);
+	pthread_setaffinity_np(pthread_self(), sizeof(saved), &saved);
+	fprintf(stderr,
+		"    %ld flips, %u flows: %u sent (%u to the flipped backend), %u dropped, %u to a "
+		"MAC of no backend\n",
+		fl.flips, n, tx, to_flipped, drops, bad);
+	ASSERT_EQ(bad, 0, "every frame went to a configured backend's MAC");
+	ASSERT_TRUE(fl.flips >= 1000, "the backend flipped during the run");
+	ASSERT_TRUE(to_flipped > 0, "the flipped backend was used");
+	fx_flush_flows(&fx);
+}
+
+/*
+ * xlbd's removal of a backend (apply.c) keeps its MAC in the entry it leaves behind (down, vip 0):
+ * a table swapped out in the same apply may still be in a packet's hands, and that packet must
+ * never find a zero MAC under an id it can name. A daemon of its own over a second instance.
+ */
+static void test_removed_backend_keeps_mac(void)
+{
+	static struct xlbd d;
+	struct xlbd_backend bes[FX_NVIPS][3];
+	struct xlbd_vip vips[FX_NVIPS];
+	struct xlbd_config old = {0};
+	struct xlb_backend before, after;
+	struct fx other;
+	__u32 id;
+
+	if (!ASSERT_OK(fx_setup(&other, NULL), "second instance"))
+		return;
+	memset(&d, 0, sizeof(d));
+	memset(vips, 0, sizeof(vips));
+	memset(bes, 0, sizeof(bes));
+	d.dp = other.dp;
+	d.view = (struct xlbd_view){.macs = &d.macs, .health = &d.health};
+	for (int v = 0; v < FX_NVIPS; v++) {
+		vips[v] = (struct xlbd_vip){
+			.key = other.vip[v].key, .id = other.vip[v].id, .be = bes[v], .nbe = 3};
+		for (int j = 0; j < 3; j++) {
+			struct xlb_backend e;
+
+			id = other.vip[v].be[j];
+			xlb_dp_get_backend(other.dp, id, &e);
+			bes[v][j] = (struct xlbd_backend){
+				.addr = e.addr, .family = e.family, .id = id, .weight = 1};
+			memcpy(d.macs.mac[id], e.mac, 6);
+			d.macs.known[id] = true;
+		}
+	}
+	d.cfg = (struct xlbd_config){.hash_seed = FX_SEED, .vips = vips, .nvips = FX_NVIPS};
+	id = bes[0][0].id;
+	if (!ASSERT_OK(xlbd_apply(&d, NULL, false), "apply") ||
+	    !ASSERT_OK(xlb_dp_get_backend(other.dp, id, &before), "entry before") ||
+	    !ASSERT_EQ(before.state, XLB_BE_UP, "the backend is up") ||
+	    !ASSERT_OK(xlbd_config_clone(&d.cfg, &old), "old config"))
+		goto out;
+	bes[0][0] = bes[0][1]; /* the VIP's first backend removed */
+	bes[0][1] = bes[0][2];
+	vips[0].nbe = 2;
+	if (!ASSERT_OK(xlbd_apply(&d, &old, false), "apply without the backend") ||
+	    !ASSERT_OK(xlb_dp_get_backend(other.dp, id, &after), "entry after"))
+		goto out;
+	ASSERT_EQ(after.state, XLB_BE_DOWN, "removed: down");
+	ASSERT_EQ(after.vip_id, 0, "removed: no VIP");
+	ASSERT_MEM_EQ(after.mac, before.mac, 6, "removed: the MAC it had");
+out:
+	xlbd_config_free(&old);
+	fx_teardown(&other);
+}
+
 static int flow_of_vip(const struct xlb_flow_key *k, const struct xlb_flow *f, void *arg)
 {
 	(void)k;
@@ -718,6 +960,9 @@ int main(void)
 	RUN_TEST(test_no_table);
 	RUN_TEST(test_table_invisible_until_swap);
 	RUN_TEST(test_concurrent_swaps_atomic);
+	RUN_TEST(test_member_walk_one_table);
+	RUN_TEST(test_backend_entry_read_once);
+	RUN_TEST(test_removed_backend_keeps_mac);
 	fx_teardown(&fx);
 	return xt_finish();
 }

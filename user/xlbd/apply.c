@@ -122,6 +122,20 @@ static int apply_backend(struct xlbd *d, const struct xlbd_vip *v, const struct 
 	return xlb_dp_set_backend(d->dp, b->id, &be);
 }
 
+/*
+ * What the entry of a removed backend becomes: down and owned by no VIP (vip_id 0: flows still
+ * naming it re-pick), with the MAC it had. A table swapped out in the same apply may still be in
+ * a packet's hands, and the data plane checks the state and sends to the MAC from one read of the
+ * entry: keeping the MAC means no write ever turns a usable entry's MAC into 00:00:00:00:00:00,
+ * nor into a torn mix of two MACs, whatever the order in which the kernel copies its bytes.
+ */
+static void gone_entry(const struct xlb_backend *cur, struct xlb_backend *gone)
+{
+	*gone = (struct xlb_backend){.state = XLB_BE_DOWN};
+	if (cur)
+		memcpy(gone->mac, cur->mac, sizeof(gone->mac));
+}
+
 /* Deletes VIPs the maps have and the config does not (after a restart or a `vip del`);
  * *removed counts them. */
 static int remove_stale_vips(struct xlbd *d, int *removed)
@@ -153,7 +167,7 @@ static int remove_stale_vips(struct xlbd *d, int *removed)
 
 int xlbd_apply(struct xlbd *d, const struct xlbd_config *old, bool full)
 {
-	static const struct xlb_backend gone = {.state = XLB_BE_DOWN}; /* vip_id 0: no VIP */
+	struct xlb_backend cur, gone;
 	int err, removed = 0;
 
 	d->apply.pending = false; /* whatever asked for an apply gets this one */
@@ -192,11 +206,11 @@ int xlbd_apply(struct xlbd *d, const struct xlbd_config *old, bool full)
 		return err;
 	if (full) {
 		for (__u32 id = 1; id < XLB_MAX_BACKENDS; id++) {
-			struct xlb_backend cur;
-
 			if (xlbd_config_backend_by_id(&d->cfg, id, NULL) ||
-			    xlb_dp_get_backend(d->dp, id, &cur) ||
-			    !memcmp(&cur, &gone, sizeof(cur)))
+			    xlb_dp_get_backend(d->dp, id, &cur))
+				continue;
+			gone_entry(&cur, &gone);
+			if (!memcmp(&cur, &gone, sizeof(cur)))
 				continue;
 			err = xlb_dp_set_backend(d->dp, id, &gone);
 			if (err)
@@ -210,6 +224,8 @@ int xlbd_apply(struct xlbd *d, const struct xlbd_config *old, bool full)
 				if (xlbd_config_backend_by_id(&d->cfg, id, NULL))
 					continue;
 				/* Flows still naming it see vip_id 0 and re-pick. */
+				gone_entry(xlb_dp_get_backend(d->dp, id, &cur) ? NULL : &cur,
+					   &gone);
 				err = xlb_dp_set_backend(d->dp, id, &gone);
 				if (err)
 					return err;
