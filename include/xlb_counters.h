@@ -17,6 +17,7 @@
 	X(XLB_C_PASS_NOT_IP, "pass_not_ip")                                   \
 	X(XLB_C_PASS_NOT_VIP, "pass_not_vip")                                 \
 	X(XLB_C_PASS_UNPARSED, "pass_unparsed")                               \
+	X(XLB_C_PASS_NOT_OURS, "pass_not_ours")                               \
 	/* dropped: packets to a VIP address that cannot be handled safely */ \
 	X(XLB_C_DROP_IP_TRUNCATED, "drop_ip_truncated")                       \
 	X(XLB_C_DROP_BAD_IP_HEADER, "drop_bad_ip_header")                     \
@@ -50,6 +51,9 @@ _Static_assert(XLB_C_MAX <= 64, "xlb_explain.counters has 64 bits");
  * Meanings, for the docs and metrics help:
  * pass_unparsed     frame too short to read the destination address (runt Ethernet, VLAN tag,
  *                   IPv4 header < 20 bytes, IPv6 header < 40 bytes): the kernel decides.
+ * pass_not_ours     Ethernet destination not the LB's MAC (broadcast, multicast, another
+ *                   host's unicast: flooded, or a promiscuous interface); without an LB MAC,
+ *                   a group (broadcast or multicast) destination.
  * drop_ip_truncated IPv4 options or IPv6 extension headers run past the frame.
  * drop_bad_ip_header IPv4 version/IHL < 5 invalid.
  * drop_bad_ip_length IP total/payload length larger than the frame or smaller than the header.

@@ -14,6 +14,7 @@
 
 #include "xlb_abi.h"
 #include "xlb_counters.h"
+#include "knobs.h" /* lb_mac */
 
 #define XLB_MAX_VLANS	 2
 #define XLB_MAX_IPV6_EXT 4 /* extension headers walked before giving up (drop_ipv6_ext_limit) */
@@ -184,6 +185,20 @@ static __always_inline int parse_ipv6(void *data, void *data_end, __u64 off, str
 	return parse_l4(data, data_end, cur, l3_end, p, reason);
 }
 
+/*
+ * Is the frame addressed to this LB? With lb_mac set (xlbd sets the interface's MAC): its
+ * destination is lb_mac, so a forwarded frame's source (its destination, copied) is lb_mac
+ * too. Without it we cannot tell our unicast MAC from another host's: only group addresses
+ * (broadcast, multicast: the I/G bit) are refused, so none is ever sent as a source.
+ */
+static __always_inline int frame_is_ours(const __u8 *dst)
+{
+	if (!lb_mac_set)
+		return !(dst[0] & 1);
+	return !((dst[0] ^ lb_mac[0]) | (dst[1] ^ lb_mac[1]) | (dst[2] ^ lb_mac[2]) |
+		 (dst[3] ^ lb_mac[3]) | (dst[4] ^ lb_mac[4]) | (dst[5] ^ lb_mac[5]));
+}
+
 static __always_inline int parse_packet(struct xdp_md *ctx, struct xlb_pkt *p, __u32 *reason)
 {
 	void *data = (void *)(long)ctx->data;
@@ -195,6 +210,10 @@ static __always_inline int parse_packet(struct xdp_md *ctx, struct xlb_pkt *p, _
 
 	if ((void *)(eth + 1) > data_end) {
 		*reason = XLB_C_PASS_UNPARSED;
+		return PARSE_PASS;
+	}
+	if (!frame_is_ours(eth->h_dest)) {
+		*reason = XLB_C_PASS_NOT_OURS;
 		return PARSE_PASS;
 	}
 	proto = eth->h_proto;
