@@ -19,7 +19,7 @@
  * MACs changed: destination = the backend the Maglev ring names for the flow, source = LB MAC.
  */
 
-enum dst { TO_VIP, TO_OTHER, TO_VIP_OTHER_PORT, TO_VIP_TCP_PORT, TO_VIP_UDP_PORT };
+enum dst { TO_VIP, TO_OTHER, TO_VIP_OTHER_PORT, TO_VIP_TCP_PORT, TO_VIP_UDP_PORT, TO_VIP_SSH };
 
 /* The frame's destination MAC: the LB's (pkt_spec_init's, FX_LB_MAC) unless one of these. */
 enum mac { MAC_LB, MAC_BCAST, MAC_MCAST4, MAC_MCAST6, MAC_OTHER_HOST };
@@ -45,6 +45,7 @@ struct pcase {
 	__u8 ip4_opts_len;
 	__u8 n_ext;
 	__u8 ext[PKT_MAX_EXTS];
+	__u8 icmp_type;
 	bool mf;
 	__u16 frag_off;
 	struct pkt_override ovr;
@@ -87,8 +88,27 @@ static const struct pcase cases[] = {
 	 .action = XDP_TX, .c = {TX_NEW}},
 	{"ipv6 four extension headers", 6, IPPROTO_UDP, .n_ext = 4, .ext = {0, 60, 43, 60},
 	 .action = XDP_TX, .c = {TX_NEW}},
-	{"ipv6 five extension headers", 6, IPPROTO_UDP, .n_ext = 5, .ext = {0, 60, 43, 60, 60},
-	 .action = XDP_DROP, .c = {DROP(DROP_IPV6_EXT_LIMIT)}},
+	{"ipv6 tcp four destination-options headers", 6, IPPROTO_TCP, .n_ext = 4,
+	 .ext = {60, 60, 60, 60}, .action = XDP_TX, .c = {TX_NEW}},
+	/* Past the walk the protocol is unknown: nothing shows the packet is a VIP's. */
+	{"ipv6 udp to vip, five extension headers: passes", 6, IPPROTO_UDP, .n_ext = 5,
+	 .ext = {0, 60, 43, 60, 60}, .action = XDP_PASS, .c = {PASS(PASS_IPV6_EXT_LIMIT)}},
+	{"ipv6 icmp echo, five destination-options headers, to vip address", 6, IPPROTO_ICMPV6,
+	 .n_ext = 5, .ext = {60, 60, 60, 60, 60}, .action = XDP_PASS,
+	 .c = {PASS(PASS_IPV6_EXT_LIMIT)}},
+	{"ipv6 tcp to vip address port 22, five extension headers", 6, IPPROTO_TCP, TO_VIP_SSH,
+	 .n_ext = 5, .ext = {0, 60, 43, 60, 60}, .action = XDP_PASS,
+	 .c = {PASS(PASS_IPV6_EXT_LIMIT)}},
+	{"ipv6 tcp to vip address port 22, four extension headers", 6, IPPROTO_TCP, TO_VIP_SSH,
+	 .n_ext = 4, .ext = {0, 60, 43, 60}, .action = XDP_PASS, .c = {PASS(PASS_NOT_VIP)}},
+	{"ipv6 icmp echo with hop-by-hop to vip address", 6, IPPROTO_ICMPV6, .n_ext = 1, .ext = {0},
+	 .action = XDP_PASS, .c = {PASS(PASS_NOT_VIP)}},
+	{"ipv6 neighbour solicitation to vip address", 6, IPPROTO_ICMPV6, .icmp_type = 135,
+	 .action = XDP_PASS, .c = {PASS(PASS_NOT_VIP)}},
+	{"ipv6 neighbour solicitation, solicited-node multicast mac", 6, IPPROTO_ICMPV6,
+	 .mac = MAC_MCAST6, .icmp_type = 135, .action = XDP_PASS, .c = {PASS(PASS_NOT_OURS)}},
+	{"ipv6 packet too big to vip address", 6, IPPROTO_ICMPV6, .icmp_type = 2,
+	 .payload_len = 120, .action = XDP_PASS, .c = {PASS(PASS_NOT_VIP)}},
 
 	{"broadcast mac, tcp syn to vip", 4, IPPROTO_TCP, .mac = MAC_BCAST, .action = XDP_PASS,
 	 .c = {PASS(PASS_NOT_OURS)}},
@@ -134,6 +154,38 @@ static const struct pcase cases[] = {
 	 .action = XDP_DROP, .c = {DROP(DROP_FRAGMENT)}},
 	{"ipv6 fragment after hop-by-hop", 6, IPPROTO_TCP, .n_ext = 2, .ext = {0, 44}, .mf = true,
 	 .action = XDP_DROP, .c = {DROP(DROP_FRAGMENT)}},
+	{"ipv6 last fragment (offset, M 0)", 6, IPPROTO_UDP, .n_ext = 1, .ext = {44},
+	 .frag_off = 100, .action = XDP_DROP, .c = {DROP(DROP_FRAGMENT)}},
+	{"ipv6 middle fragment, tcp", 6, IPPROTO_TCP, .n_ext = 1, .ext = {44}, .mf = true,
+	 .frag_off = 100, .action = XDP_DROP, .c = {DROP(DROP_FRAGMENT)}},
+	/* A VIP address's TCP or UDP in fragments cannot be read safely, whatever the port. */
+	{"ipv6 tcp first fragment to vip address port 22", 6, IPPROTO_TCP, TO_VIP_SSH, .n_ext = 1,
+	 .ext = {44}, .mf = true, .action = XDP_DROP, .c = {DROP(DROP_FRAGMENT)}},
+	{"ipv4 tcp fragment to vip address port 22", 4, IPPROTO_TCP, TO_VIP_SSH, .mf = true,
+	 .action = XDP_DROP, .c = {DROP(DROP_FRAGMENT)}},
+	{"ipv6 fragment to another address", 6, IPPROTO_UDP, TO_OTHER, .n_ext = 1, .ext = {44},
+	 .mf = true, .action = XDP_PASS, .c = {PASS(PASS_NOT_VIP)}},
+	/* RFC 6946: an atomic fragment (offset 0, M 0) is a whole packet. */
+	{"ipv6 atomic fragment, tcp syn to vip", 6, IPPROTO_TCP, .n_ext = 1, .ext = {44},
+	 .action = XDP_TX, .c = {TX_NEW}},
+	{"ipv6 atomic fragment after hop-by-hop, udp to vip", 6, IPPROTO_UDP, .n_ext = 2,
+	 .ext = {0, 44}, .payload_len = 64, .action = XDP_TX, .c = {TX_NEW}},
+	{"ipv6 atomic fragment then dstopts, tcp syn to vip", 6, IPPROTO_TCP, .n_ext = 3,
+	 .ext = {0, 44, 60}, .action = XDP_TX, .c = {TX_NEW}},
+	{"ipv6 atomic fragment, tcp to vip address port 22", 6, IPPROTO_TCP, TO_VIP_SSH, .n_ext = 1,
+	 .ext = {44}, .action = XDP_PASS, .c = {PASS(PASS_NOT_VIP)}},
+	{"ipv6 atomic fragment is a header of the walk: five in all", 6, IPPROTO_TCP, .n_ext = 5,
+	 .ext = {0, 44, 60, 43, 60}, .action = XDP_PASS, .c = {PASS(PASS_IPV6_EXT_LIMIT)}},
+	/* ICMP is never a VIP's, in fragments or not. */
+	{"ipv4 icmp fragment to vip address", 4, IPPROTO_ICMP, .mf = true, .action = XDP_PASS,
+	 .c = {PASS(PASS_NOT_VIP)}},
+	{"ipv6 icmp first fragment to vip address", 6, IPPROTO_ICMPV6, .n_ext = 1, .ext = {44},
+	 .mf = true, .action = XDP_PASS, .c = {PASS(PASS_NOT_VIP)}},
+	{"ipv6 icmp last fragment to vip address", 6, IPPROTO_ICMPV6, .n_ext = 1, .ext = {44},
+	 .frag_off = 100, .payload_len = 16, .action = XDP_PASS, .c = {PASS(PASS_NOT_VIP)}},
+	{"ipv6 later fragment of a packet that began with dstopts", 6, IPPROTO_DSTOPTS, .n_ext = 1,
+	 .ext = {44}, .frag_off = 100, .payload_len = 16, .action = XDP_PASS,
+	 .c = {PASS(PASS_IPV6_EXT_LIMIT)}},
 
 	{"ipv4 version 5", 4, IPPROTO_TCP, .ovr = {.set = PKT_O_VERSION, .version = 5},
 	 .action = XDP_DROP, .c = {DROP(DROP_BAD_IP_HEADER)}},
@@ -192,6 +244,9 @@ static void make_spec(const struct pcase *pc, struct pkt_spec *s)
 		s->dport = 80;
 	else if (pc->dst == TO_VIP_UDP_PORT)
 		s->dport = 53;
+	else if (pc->dst == TO_VIP_SSH)
+		s->dport = 22;
+	s->icmp_type = pc->icmp_type;
 	s->n_vlan = pc->n_vlan;
 	for (int i = 0; i < pc->n_vlan; i++) {
 		s->vlan[i].tpid = pc->tpid[i];
