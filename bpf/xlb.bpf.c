@@ -81,17 +81,8 @@ static __always_inline int forward_dsr_l2(struct xdp_md *ctx, const struct xlb_b
 
 	if ((void *)(eth + 1) > data_end)
 		return drop(XLB_C_MAP_ERROR); /* parsed before: cannot happen */
-	if (lb_mac_set) {
-		eth->h_source[0] = lb_mac[0];
-		eth->h_source[1] = lb_mac[1];
-		eth->h_source[2] = lb_mac[2];
-		eth->h_source[3] = lb_mac[3];
-		eth->h_source[4] = lb_mac[4];
-		eth->h_source[5] = lb_mac[5];
-	} else {
-		/* The frame was addressed to us: its destination is our MAC. */
-		__builtin_memcpy(eth->h_source, eth->h_dest, ETH_ALEN);
-	}
+	/* Only frames to our MAC get here (frame_is_ours): their destination is the LB's MAC. */
+	__builtin_memcpy(eth->h_source, eth->h_dest, ETH_ALEN);
 	__builtin_memcpy(eth->h_dest, be->mac, ETH_ALEN);
 	return count_action(XDP_TX);
 }

@@ -17,12 +17,13 @@
 	X(XLB_C_PASS_NOT_IP, "pass_not_ip")                                   \
 	X(XLB_C_PASS_NOT_VIP, "pass_not_vip")                                 \
 	X(XLB_C_PASS_UNPARSED, "pass_unparsed")                               \
+	X(XLB_C_PASS_NOT_OURS, "pass_not_ours")                               \
+	X(XLB_C_PASS_IPV6_EXT_LIMIT, "pass_ipv6_ext_limit")                   \
 	/* dropped: packets to a VIP address that cannot be handled safely */ \
 	X(XLB_C_DROP_IP_TRUNCATED, "drop_ip_truncated")                       \
 	X(XLB_C_DROP_BAD_IP_HEADER, "drop_bad_ip_header")                     \
 	X(XLB_C_DROP_BAD_IP_LENGTH, "drop_bad_ip_length")                     \
 	X(XLB_C_DROP_FRAGMENT, "drop_fragment")                               \
-	X(XLB_C_DROP_IPV6_EXT_LIMIT, "drop_ipv6_ext_limit")                   \
 	X(XLB_C_DROP_L4_TRUNCATED, "drop_l4_truncated")                       \
 	X(XLB_C_DROP_BAD_L4_HEADER, "drop_bad_l4_header")                     \
 	X(XLB_C_DROP_NO_BACKEND, "drop_no_backend")                           \
@@ -50,10 +51,17 @@ _Static_assert(XLB_C_MAX <= 64, "xlb_explain.counters has 64 bits");
  * Meanings, for the docs and metrics help:
  * pass_unparsed     frame too short to read the destination address (runt Ethernet, VLAN tag,
  *                   IPv4 header < 20 bytes, IPv6 header < 40 bytes): the kernel decides.
+ * pass_not_ours     Ethernet destination not the LB's MAC (broadcast, multicast, another
+ *                   host's unicast: flooded, or a promiscuous interface); without an LB MAC,
+ *                   a group (broadcast or multicast) destination.
+ * pass_ipv6_ext_limit IPv6 header chain longer than the walk (XLB_MAX_IPV6_EXT headers), or
+ *                   a later fragment whose packet began with an extension header: the protocol
+ *                   is unknown, so it cannot be shown to be a VIP's.
  * drop_ip_truncated IPv4 options or IPv6 extension headers run past the frame.
  * drop_bad_ip_header IPv4 version/IHL < 5 invalid.
  * drop_bad_ip_length IP total/payload length larger than the frame or smaller than the header.
- * drop_fragment     IPv4 MF/offset or IPv6 fragment header (not supported yet).
+ * drop_fragment     a TCP or UDP fragment (IPv4 MF/offset, IPv6 fragment header other than an
+ *                   atomic one) to a VIP address: not supported yet.
  * drop_no_table     VIP has no table yet (configuration in progress).
  * map_error         a lookup that cannot fail did (counted, never silent).
  * flow_stale        flow entry names a backend that no longer belongs to the VIP: re-picked.

@@ -14,14 +14,26 @@
 
 #include "xlb_abi.h"
 #include "xlb_counters.h"
+#include "knobs.h" /* lb_mac */
 
 #define XLB_MAX_VLANS	 2
-#define XLB_MAX_IPV6_EXT 4 /* extension headers walked before giving up (drop_ipv6_ext_limit) */
+#define XLB_MAX_IPV6_EXT 4 /* extension headers walked before giving up (pass_ipv6_ext_limit) */
 
 #ifndef IP_MF
 #define IP_MF	  0x2000
 #define IP_OFFSET 0x1fff
 #endif
+/* The IPv6 fragment header's frag_off: offset in 8-byte units << 3, 2 reserved bits, M. */
+#define IP6_MF	   0x0001
+#define IP6_OFFSET 0xfff8
+
+/* RFC 8200 4.5 (the kernel's struct frag_hdr is not in the UAPI headers). */
+struct ipv6_frag_hdr {
+	__u8 nexthdr;
+	__u8 reserved;
+	__be16 frag_off;
+	__be32 identification;
+};
 
 /* 802.1Q / 802.1ad tag after the MAC addresses (not in the UAPI headers). */
 struct vlan_hdr {
@@ -128,7 +140,7 @@ static __always_inline int parse_ipv6(void *data, void *data_end, __u64 off, str
 	struct ipv6hdr *ip6 = data + off;
 	__u64 l3_end, cur;
 	__u8 nexthdr;
-	int i;
+	int i, frag = 0;
 
 	if ((void *)(ip6 + 1) > data_end) {
 		*reason = XLB_C_PASS_UNPARSED;
@@ -149,14 +161,34 @@ static __always_inline int parse_ipv6(void *data, void *data_end, __u64 off, str
 		return PARSE_BAD;
 	}
 
+	/*
+	 * The header chain, up to XLB_MAX_IPV6_EXT headers. An atomic fragment (offset 0, M 0:
+	 * RFC 6946) is a whole packet: walked through. A first fragment is walked on to its
+	 * protocol; a later one carries no headers, its fragment header's next header is the
+	 * protocol of the packet's first header after it.
+	 */
 	nexthdr = ip6->nexthdr;
 	cur = off + sizeof(*ip6);
 	for (i = 0; i < XLB_MAX_IPV6_EXT; i++) {
-		struct ipv6_opt_hdr *oh;
+		struct ipv6_opt_hdr *oh = data + cur;
 
-		if (!ipv6_ext_walkable(nexthdr))
+		if (!ipv6_ext_walkable(nexthdr) && nexthdr != IPPROTO_FRAGMENT)
 			break;
-		oh = data + cur;
+		if (nexthdr == IPPROTO_FRAGMENT) {
+			struct ipv6_frag_hdr *fh = data + cur;
+
+			if ((void *)(fh + 1) > data_end || cur + sizeof(*fh) > l3_end) {
+				*reason = XLB_C_DROP_IP_TRUNCATED;
+				return PARSE_BAD;
+			}
+			nexthdr = fh->nexthdr;
+			cur += sizeof(*fh);
+			if (fh->frag_off & bpf_htons(IP6_MF | IP6_OFFSET))
+				frag = 1;
+			if (fh->frag_off & bpf_htons(IP6_OFFSET))
+				break;
+			continue;
+		}
 		if ((void *)(oh + 1) > data_end || cur + sizeof(*oh) > l3_end) {
 			*reason = XLB_C_DROP_IP_TRUNCATED;
 			return PARSE_BAD;
@@ -164,24 +196,40 @@ static __always_inline int parse_ipv6(void *data, void *data_end, __u64 off, str
 		nexthdr = oh->nexthdr;
 		cur += (oh->hdrlen + 1) * 8;
 	}
-	if (nexthdr == IPPROTO_FRAGMENT) {
-		*reason = XLB_C_DROP_FRAGMENT;
-		return PARSE_BAD;
-	}
-	if (ipv6_ext_walkable(nexthdr)) {
-		*reason = XLB_C_DROP_IPV6_EXT_LIMIT;
-		return PARSE_BAD;
-	}
 	if (cur > l3_end) {
 		*reason = XLB_C_DROP_IP_TRUNCATED;
 		return PARSE_BAD;
 	}
-	if (nexthdr != IPPROTO_TCP && nexthdr != IPPROTO_UDP) {
-		*reason = XLB_C_PASS_NOT_VIP;
+	/* The chain goes on past the walk (or, in a later fragment, began in the first one):
+	 * its protocol is unknown, so it cannot be shown to be a VIP's TCP or UDP. */
+	if (ipv6_ext_walkable(nexthdr) || nexthdr == IPPROTO_FRAGMENT) {
+		*reason = XLB_C_PASS_IPV6_EXT_LIMIT;
 		return PARSE_PASS;
+	}
+	if (nexthdr != IPPROTO_TCP && nexthdr != IPPROTO_UDP) {
+		*reason = XLB_C_PASS_NOT_VIP; /* ICMPv6 included, fragmented or not */
+		return PARSE_PASS;
+	}
+	if (frag) {
+		*reason = XLB_C_DROP_FRAGMENT;
+		return PARSE_BAD;
 	}
 	p->key.proto = nexthdr;
 	return parse_l4(data, data_end, cur, l3_end, p, reason);
+}
+
+/*
+ * Is the frame addressed to this LB? With lb_mac set (xlbd sets the interface's MAC): its
+ * destination is lb_mac, so a forwarded frame's source (its destination, copied) is lb_mac
+ * too. Without it we cannot tell our unicast MAC from another host's: only group addresses
+ * (broadcast, multicast: the I/G bit) are refused, so none is ever sent as a source.
+ */
+static __always_inline int frame_is_ours(const __u8 *dst)
+{
+	if (!lb_mac_set)
+		return !(dst[0] & 1);
+	return !((dst[0] ^ lb_mac[0]) | (dst[1] ^ lb_mac[1]) | (dst[2] ^ lb_mac[2]) |
+		 (dst[3] ^ lb_mac[3]) | (dst[4] ^ lb_mac[4]) | (dst[5] ^ lb_mac[5]));
 }
 
 static __always_inline int parse_packet(struct xdp_md *ctx, struct xlb_pkt *p, __u32 *reason)
@@ -195,6 +243,10 @@ static __always_inline int parse_packet(struct xdp_md *ctx, struct xlb_pkt *p, _
 
 	if ((void *)(eth + 1) > data_end) {
 		*reason = XLB_C_PASS_UNPARSED;
+		return PARSE_PASS;
+	}
+	if (!frame_is_ours(eth->h_dest)) {
+		*reason = XLB_C_PASS_NOT_OURS;
 		return PARSE_PASS;
 	}
 	proto = eth->h_proto;

@@ -19,7 +19,16 @@
  * MACs changed: destination = the backend the Maglev ring names for the flow, source = LB MAC.
  */
 
-enum dst { TO_VIP, TO_OTHER, TO_VIP_OTHER_PORT, TO_VIP_TCP_PORT, TO_VIP_UDP_PORT };
+enum dst { TO_VIP, TO_OTHER, TO_VIP_OTHER_PORT, TO_VIP_TCP_PORT, TO_VIP_UDP_PORT, TO_VIP_SSH };
+
+/* The frame's destination MAC: the LB's (pkt_spec_init's, FX_LB_MAC) unless one of these. */
+enum mac { MAC_LB, MAC_BCAST, MAC_MCAST4, MAC_MCAST6, MAC_OTHER_HOST };
+static const __u8 macs[][6] = {
+	[MAC_BCAST] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff},
+	[MAC_MCAST4] = {0x01, 0x00, 0x5e, 0x00, 0x00, 0x01},
+	[MAC_MCAST6] = {0x33, 0x33, 0xff, 0x00, 0x00, 0x01}, /* a solicited-node group */
+	[MAC_OTHER_HOST] = {0x02, 0x00, 0x00, 0x00, 0x00, 0x77},
+};
 
 struct cdelta {
 	enum xlb_counter c;
@@ -30,11 +39,13 @@ struct pcase {
 	const char *desc;
 	__u8 family, proto;
 	enum dst dst;
+	enum mac mac;
 	__u8 n_vlan;
 	__u16 tpid[2];
 	__u8 ip4_opts_len;
 	__u8 n_ext;
 	__u8 ext[PKT_MAX_EXTS];
+	__u8 icmp_type;
 	bool mf;
 	__u16 frag_off;
 	struct pkt_override ovr;
@@ -77,8 +88,41 @@ static const struct pcase cases[] = {
 	 .action = XDP_TX, .c = {TX_NEW}},
 	{"ipv6 four extension headers", 6, IPPROTO_UDP, .n_ext = 4, .ext = {0, 60, 43, 60},
 	 .action = XDP_TX, .c = {TX_NEW}},
-	{"ipv6 five extension headers", 6, IPPROTO_UDP, .n_ext = 5, .ext = {0, 60, 43, 60, 60},
-	 .action = XDP_DROP, .c = {DROP(DROP_IPV6_EXT_LIMIT)}},
+	{"ipv6 tcp four destination-options headers", 6, IPPROTO_TCP, .n_ext = 4,
+	 .ext = {60, 60, 60, 60}, .action = XDP_TX, .c = {TX_NEW}},
+	/* Past the walk the protocol is unknown: nothing shows the packet is a VIP's. */
+	{"ipv6 udp to vip, five extension headers: passes", 6, IPPROTO_UDP, .n_ext = 5,
+	 .ext = {0, 60, 43, 60, 60}, .action = XDP_PASS, .c = {PASS(PASS_IPV6_EXT_LIMIT)}},
+	{"ipv6 icmp echo, five destination-options headers, to vip address", 6, IPPROTO_ICMPV6,
+	 .n_ext = 5, .ext = {60, 60, 60, 60, 60}, .action = XDP_PASS,
+	 .c = {PASS(PASS_IPV6_EXT_LIMIT)}},
+	{"ipv6 tcp to vip address port 22, five extension headers", 6, IPPROTO_TCP, TO_VIP_SSH,
+	 .n_ext = 5, .ext = {0, 60, 43, 60, 60}, .action = XDP_PASS,
+	 .c = {PASS(PASS_IPV6_EXT_LIMIT)}},
+	{"ipv6 tcp to vip address port 22, four extension headers", 6, IPPROTO_TCP, TO_VIP_SSH,
+	 .n_ext = 4, .ext = {0, 60, 43, 60}, .action = XDP_PASS, .c = {PASS(PASS_NOT_VIP)}},
+	{"ipv6 icmp echo with hop-by-hop to vip address", 6, IPPROTO_ICMPV6, .n_ext = 1, .ext = {0},
+	 .action = XDP_PASS, .c = {PASS(PASS_NOT_VIP)}},
+	{"ipv6 neighbour solicitation to vip address", 6, IPPROTO_ICMPV6, .icmp_type = 135,
+	 .action = XDP_PASS, .c = {PASS(PASS_NOT_VIP)}},
+	{"ipv6 neighbour solicitation, solicited-node multicast mac", 6, IPPROTO_ICMPV6,
+	 .mac = MAC_MCAST6, .icmp_type = 135, .action = XDP_PASS, .c = {PASS(PASS_NOT_OURS)}},
+	{"ipv6 packet too big to vip address", 6, IPPROTO_ICMPV6, .icmp_type = 2,
+	 .payload_len = 120, .action = XDP_PASS, .c = {PASS(PASS_NOT_VIP)}},
+
+	{"broadcast mac, tcp syn to vip", 4, IPPROTO_TCP, .mac = MAC_BCAST, .action = XDP_PASS,
+	 .c = {PASS(PASS_NOT_OURS)}},
+	{"ipv4 multicast mac, udp to vip", 4, IPPROTO_UDP, .mac = MAC_MCAST4, .action = XDP_PASS,
+	 .c = {PASS(PASS_NOT_OURS)}},
+	{"ipv6 multicast mac, tcp syn to vip", 6, IPPROTO_TCP, .mac = MAC_MCAST6,
+	 .action = XDP_PASS, .c = {PASS(PASS_NOT_OURS)}},
+	{"another host's unicast mac, tcp syn to vip", 4, IPPROTO_TCP, .mac = MAC_OTHER_HOST,
+	 .action = XDP_PASS, .c = {PASS(PASS_NOT_OURS)}},
+	{"ipv6 another host's unicast mac, udp to vip", 6, IPPROTO_UDP, .mac = MAC_OTHER_HOST,
+	 .action = XDP_PASS, .c = {PASS(PASS_NOT_OURS)}},
+	{"arp broadcast", 4, IPPROTO_TCP, .mac = MAC_BCAST,
+	 .ovr = {.set = PKT_O_ETHERTYPE, .ethertype = ETH_P_ARP}, .action = XDP_PASS,
+	 .c = {PASS(PASS_NOT_OURS)}},
 
 	{"ipv4 not a vip", 4, IPPROTO_TCP, TO_OTHER, .action = XDP_PASS, .c = {PASS(PASS_NOT_VIP)}},
 	{"ipv6 not a vip", 6, IPPROTO_UDP, TO_OTHER, .action = XDP_PASS, .c = {PASS(PASS_NOT_VIP)}},
@@ -110,6 +154,38 @@ static const struct pcase cases[] = {
 	 .action = XDP_DROP, .c = {DROP(DROP_FRAGMENT)}},
 	{"ipv6 fragment after hop-by-hop", 6, IPPROTO_TCP, .n_ext = 2, .ext = {0, 44}, .mf = true,
 	 .action = XDP_DROP, .c = {DROP(DROP_FRAGMENT)}},
+	{"ipv6 last fragment (offset, M 0)", 6, IPPROTO_UDP, .n_ext = 1, .ext = {44},
+	 .frag_off = 100, .action = XDP_DROP, .c = {DROP(DROP_FRAGMENT)}},
+	{"ipv6 middle fragment, tcp", 6, IPPROTO_TCP, .n_ext = 1, .ext = {44}, .mf = true,
+	 .frag_off = 100, .action = XDP_DROP, .c = {DROP(DROP_FRAGMENT)}},
+	/* A VIP address's TCP or UDP in fragments cannot be read safely, whatever the port. */
+	{"ipv6 tcp first fragment to vip address port 22", 6, IPPROTO_TCP, TO_VIP_SSH, .n_ext = 1,
+	 .ext = {44}, .mf = true, .action = XDP_DROP, .c = {DROP(DROP_FRAGMENT)}},
+	{"ipv4 tcp fragment to vip address port 22", 4, IPPROTO_TCP, TO_VIP_SSH, .mf = true,
+	 .action = XDP_DROP, .c = {DROP(DROP_FRAGMENT)}},
+	{"ipv6 fragment to another address", 6, IPPROTO_UDP, TO_OTHER, .n_ext = 1, .ext = {44},
+	 .mf = true, .action = XDP_PASS, .c = {PASS(PASS_NOT_VIP)}},
+	/* RFC 6946: an atomic fragment (offset 0, M 0) is a whole packet. */
+	{"ipv6 atomic fragment, tcp syn to vip", 6, IPPROTO_TCP, .n_ext = 1, .ext = {44},
+	 .action = XDP_TX, .c = {TX_NEW}},
+	{"ipv6 atomic fragment after hop-by-hop, udp to vip", 6, IPPROTO_UDP, .n_ext = 2,
+	 .ext = {0, 44}, .payload_len = 64, .action = XDP_TX, .c = {TX_NEW}},
+	{"ipv6 atomic fragment then dstopts, tcp syn to vip", 6, IPPROTO_TCP, .n_ext = 3,
+	 .ext = {0, 44, 60}, .action = XDP_TX, .c = {TX_NEW}},
+	{"ipv6 atomic fragment, tcp to vip address port 22", 6, IPPROTO_TCP, TO_VIP_SSH, .n_ext = 1,
+	 .ext = {44}, .action = XDP_PASS, .c = {PASS(PASS_NOT_VIP)}},
+	{"ipv6 atomic fragment is a header of the walk: five in all", 6, IPPROTO_TCP, .n_ext = 5,
+	 .ext = {0, 44, 60, 43, 60}, .action = XDP_PASS, .c = {PASS(PASS_IPV6_EXT_LIMIT)}},
+	/* ICMP is never a VIP's, in fragments or not. */
+	{"ipv4 icmp fragment to vip address", 4, IPPROTO_ICMP, .mf = true, .action = XDP_PASS,
+	 .c = {PASS(PASS_NOT_VIP)}},
+	{"ipv6 icmp first fragment to vip address", 6, IPPROTO_ICMPV6, .n_ext = 1, .ext = {44},
+	 .mf = true, .action = XDP_PASS, .c = {PASS(PASS_NOT_VIP)}},
+	{"ipv6 icmp last fragment to vip address", 6, IPPROTO_ICMPV6, .n_ext = 1, .ext = {44},
+	 .frag_off = 100, .payload_len = 16, .action = XDP_PASS, .c = {PASS(PASS_NOT_VIP)}},
+	{"ipv6 later fragment of a packet that began with dstopts", 6, IPPROTO_DSTOPTS, .n_ext = 1,
+	 .ext = {44}, .frag_off = 100, .payload_len = 16, .action = XDP_PASS,
+	 .c = {PASS(PASS_IPV6_EXT_LIMIT)}},
 
 	{"ipv4 version 5", 4, IPPROTO_TCP, .ovr = {.set = PKT_O_VERSION, .version = 5},
 	 .action = XDP_DROP, .c = {DROP(DROP_BAD_IP_HEADER)}},
@@ -156,6 +232,8 @@ static void make_spec(const struct pcase *pc, struct pkt_spec *s)
 	int vip = (pc->family == 6 ? 2 : 0) + (pc->proto == IPPROTO_UDP);
 
 	pkt_spec_init(s, pc->family, pc->proto);
+	if (pc->mac != MAC_LB)
+		memcpy(s->dst_mac, macs[pc->mac], 6);
 	s->dst = fx.vip[vip].key.addr;
 	s->dport = ntohs(fx.vip[vip].key.port);
 	if (pc->dst == TO_OTHER)
@@ -166,6 +244,9 @@ static void make_spec(const struct pcase *pc, struct pkt_spec *s)
 		s->dport = 80;
 	else if (pc->dst == TO_VIP_UDP_PORT)
 		s->dport = 53;
+	else if (pc->dst == TO_VIP_SSH)
+		s->dport = 22;
+	s->icmp_type = pc->icmp_type;
 	s->n_vlan = pc->n_vlan;
 	for (int i = 0; i < pc->n_vlan; i++) {
 		s->vlan[i].tpid = pc->tpid[i];
@@ -223,7 +304,6 @@ static void check_frame(const struct pcase *pc, const struct pkt_spec *s, const 
 
 	memcpy(want, in, len);
 	if (action == XDP_TX) {
-		const __u8 lb_mac[6] = FX_LB_MAC;
 		int vip = (s->family == 6 ? 2 : 0) + (s->proto == IPPROTO_UDP), how;
 		struct xlb_flow_key k;
 		__u32 be;
@@ -231,17 +311,17 @@ static void check_frame(const struct pcase *pc, const struct pkt_spec *s, const 
 		fx_spec_key(s, &k);
 		be = fx_oracle_pick(&fx, vip, &k, &how);
 		want[0] = 0x02, want[1] = 0, want[2] = 0, want[3] = 0, want[4] = 0x01, want[5] = be;
-		memcpy(want + 6, lb_mac, 6);
+		memcpy(want + 6, in, 6); /* the frame's destination: the LB's MAC */
 		ASSERT_TRUE(pkt_checksum_ok(out, out_len), label);
 	}
 	if (action != XDP_DROP)
 		ASSERT_TRUE(pkt_same(out, out_len, want, len, label), label);
 }
 
-static void test_cases(void)
+static void run_cases(const struct pcase *table, size_t n)
 {
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		const struct pcase *pc = &cases[i];
+	for (size_t i = 0; i < n; i++) {
+		const struct pcase *pc = &table[i];
 		__u8 frame[PKT_BUF_SIZE];
 		struct pkt_spec s;
 		int len;
@@ -262,6 +342,36 @@ static void test_cases(void)
 			len += pc->cut;
 		check_frame(pc, &s, frame, len, pc->action, pc->c, 4);
 	}
+}
+
+static void test_cases(void)
+{
+	run_cases(cases, sizeof(cases) / sizeof(cases[0]));
+}
+
+/*
+ * Loaded without an LB MAC, the program cannot tell its unicast MAC from another host's: it
+ * refuses group destinations only, so a broadcast never goes out with source ff:ff:ff:ff:ff:ff.
+ * Runs last: it reloads the fixture.
+ */
+static void test_no_lb_mac(void)
+{
+	static const struct pcase rows[] = {
+		{"no lb mac: broadcast passes", 4, IPPROTO_TCP, .mac = MAC_BCAST,
+		 .action = XDP_PASS, .c = {PASS(PASS_NOT_OURS)}},
+		{"no lb mac: ipv6 multicast passes", 6, IPPROTO_UDP, .mac = MAC_MCAST6,
+		 .action = XDP_PASS, .c = {PASS(PASS_NOT_OURS)}},
+		{"no lb mac: unicast is balanced, source its destination", 4, IPPROTO_TCP,
+		 .mac = MAC_OTHER_HOST, .action = XDP_TX, .c = {TX_NEW}},
+		{"no lb mac: ipv6 unicast is balanced", 6, IPPROTO_TCP, .action = XDP_TX,
+		 .c = {TX_NEW}},
+	};
+	struct xlb_dp_opts opts = {.flow_entries = 65536, .hash_seed = 0x1234};
+
+	fx_teardown(&fx);
+	if (!ASSERT_OK(fx_setup(&fx, &opts), "load without an lb mac"))
+		return;
+	run_cases(rows, sizeof(rows) / sizeof(rows[0]));
 }
 
 /*
@@ -473,6 +583,7 @@ int main(void)
 	RUN_TEST(test_l4_truncated_everywhere);
 	RUN_TEST(test_traffic_counters);
 	RUN_TEST(test_vip_filter);
+	RUN_TEST(test_no_lb_mac);
 	fx_teardown(&fx);
 	return xt_finish();
 }

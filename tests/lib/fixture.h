@@ -16,13 +16,14 @@
  *   vip[2] [2001:db8:100::1]:80/tcp id 3  backends 7,8,9    2001:db8:1::7-9
  *   vip[3] [2001:db8:100::1]:53/udp id 4  backends 10,11,12 2001:db8:1::10-12
  * Backend n has MAC 02:00:00:00:01:n, weight 1, state up. The LB's MAC is FX_LB_MAC.
- * pkt_spec_init()'s destinations are these VIP addresses.
+ * pkt_spec_init()'s destinations are these VIP addresses, and its destination MAC is FX_LB_MAC
+ * (the program balances only frames to the LB's MAC).
  */
 #define FX_NVIPS  4
 #define FX_MAX_BE 16 /* backend ids < FX_MAX_BE */
 #define FX_LB_MAC                                  \
 	{                                          \
-		0x02, 0x00, 0x00, 0x00, 0x00, 0xaa \
+		0x02, 0x00, 0x00, 0x00, 0x00, 0x02 \
 	}
 #define FX_SEED 0x5eed
 

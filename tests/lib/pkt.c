@@ -331,8 +331,8 @@ static void build_l4(const struct pkt_spec *s, const struct pkt_layout *lo, uint
 		put16(l4 + 4, (uint16_t)(lo->len - lo->l4_off));
 		put16(l4 + 6, 0);
 	} else {
-		/* Echo request: id and sequence where the ports would be. */
-		l4[0] = s->family == XLB_AF_INET ? 8 : 128;
+		/* Echo request (unless told): id and sequence where the ports would be. */
+		l4[0] = s->icmp_type ? s->icmp_type : s->family == XLB_AF_INET ? 8 : 128;
 		l4[1] = 0;
 		put16(l4 + 2, 0);
 		put16(l4 + 4, s->sport);

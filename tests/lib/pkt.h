@@ -101,6 +101,7 @@ struct pkt_spec {
 	uint8_t proto;
 	uint16_t sport, dport; /* TCP/UDP ports; ICMP echo request id and sequence */
 	uint8_t tcp_flags;     /* PKT_TCP_* */
+	uint8_t icmp_type; /* ICMP/ICMPv6 type (code 0, then id and sequence); 0: echo request */
 
 	uint16_t payload_len;
 	const uint8_t *payload; /* payload_len bytes; NULL: 'a'..'z' repeated */

@@ -15,8 +15,8 @@ struct xlb_dp_opts {
 	__u32 flow_entries;   /* flow table size; 0 = XLB_DEFAULT_FLOWS */
 	__u32 hash_seed;      /* flow hash seed */
 	__u64 udp_timeout_ns; /* idle UDP flows older than this are re-picked; 0 = 30 s */
-	__u8 lb_mac[6]; /* source MAC of forwarded frames; all-zero = the frame's own dst MAC */
-	const char *pin_dir; /* pin maps here, reusing pinned ones of the same ABI; NULL: none */
+	__u8 lb_mac[6];	      /* only frames to it are balanced; all-zero: any unicast */
+	const char *pin_dir;  /* pin maps here, reusing pinned ones of the same ABI; NULL: none */
 };
 
 struct xlb_dp {
