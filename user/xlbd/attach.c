@@ -52,44 +52,6 @@ static void note_attached(struct xlbd *d, enum xlbd_mode m)
 		m == XLBD_MODE_GENERIC ? "generic" : "native", d->attach.prog_id);
 }
 
-/*
- * An xlb program from an earlier xlbd is attached on its own (legacy mode, as on kernels
- * that refuse libxdp's dispatcher): swap ours in with one XDP_FLAGS_REPLACE, so no packet
- * meets an interface without a program.
- */
-static int replace_legacy(struct xlbd *d, struct xdp_multiprog *mp, int *replaced)
-{
-	struct xdp_program *old = xdp_multiprog__main_prog(mp);
-	enum xdp_attach_mode mode = xdp_multiprog__attach_mode(mp);
-	LIBBPF_OPTS(bpf_xdp_attach_opts, opts);
-	int flags = XDP_FLAGS_REPLACE, err;
-
-	*replaced = 0;
-	if (!old)
-		return 0;
-	if (strcmp(xdp_program__name(old), PROG_NAME)) {
-		pr_err("another XDP program is attached", "interface=%s prog=%s prog_id=%u",
-		       d->ifname, xdp_program__name(old), xdp_program__id(old));
-		return -EBUSY;
-	}
-	if ((mode == XDP_MODE_SKB) != (d->mode == XLBD_MODE_GENERIC) && d->mode != XLBD_MODE_AUTO)
-		pr_warn("keeping the mode of the attached program", "interface=%s mode=%s",
-			d->ifname, mode == XDP_MODE_SKB ? "generic" : "native");
-	flags |= mode == XDP_MODE_SKB ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE;
-	opts.old_prog_fd = xdp_program__fd(old);
-	err = bpf_xdp_attach(d->ifindex, d->dp->prog_fd, flags, &opts);
-	if (err) {
-		pr_err("cannot replace the attached xlb program", "interface=%s err=\"%s\"",
-		       d->ifname, strerror(-err));
-		return err;
-	}
-	pr_info("replaced the program of an earlier xlbd", "interface=%s old_prog_id=%u", d->ifname,
-		xdp_program__id(old));
-	note_attached(d, mode == XDP_MODE_SKB ? XLBD_MODE_GENERIC : XLBD_MODE_NATIVE);
-	*replaced = 1;
-	return 0;
-}
-
 /* Detaches earlier xlb programs from a libxdp dispatcher (after ours is in). */
 static void detach_old_from_dispatcher(struct xlbd *d, struct xdp_multiprog *mp)
 {
@@ -106,10 +68,17 @@ static void detach_old_from_dispatcher(struct xlbd *d, struct xdp_multiprog *mp)
 }
 
 /*
- * The id of the program attached to the interface on its own (no dispatcher), 0 if none.
- * bpf_xdp_query rather than libxdp's multiprog: libxdp 1.3's xdp_multiprog__close leaves the
- * fd of a legacy program open (one fd leaked per look).
+ * The program attached to the interface on its own (no dispatcher), read with bpf_xdp_query
+ * rather than libxdp's multiprog: libxdp 1.3's xdp_multiprog__close leaves the fd of a legacy
+ * program open (one fd leaked per look). Its id is 0 when there is none (or a dispatcher).
  */
+struct legacy_prog {
+	__u32 id;
+	__u32 flags; /* XDP_FLAGS_SKB_MODE or XDP_FLAGS_DRV_MODE: how it is attached */
+	int fd;	     /* with legacy_open: the caller closes it */
+	char name[BPF_OBJ_NAME_LEN];
+};
+
 static __u32 legacy_prog_id(int ifindex, __u32 *flags)
 {
 	LIBBPF_OPTS(bpf_xdp_query_opts, q);
@@ -120,6 +89,62 @@ static __u32 legacy_prog_id(int ifindex, __u32 *flags)
 		*flags =
 			q.attach_mode == XDP_ATTACHED_SKB ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE;
 	return q.prog_id;
+}
+
+/* The legacy program with an fd and its name: 1, 0 when there is none, or -errno. */
+static int legacy_open(int ifindex, struct legacy_prog *lp)
+{
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info);
+	int err;
+
+	*lp = (struct legacy_prog){.fd = -1};
+	lp->id = legacy_prog_id(ifindex, &lp->flags);
+	if (!lp->id)
+		return 0;
+	lp->fd = bpf_prog_get_fd_by_id(lp->id);
+	if (lp->fd < 0)
+		return -errno;
+	err = bpf_obj_get_info_by_fd(lp->fd, &info, &len);
+	if (err) {
+		close(lp->fd);
+		lp->fd = -1;
+		return err;
+	}
+	memcpy(lp->name, info.name, sizeof(lp->name));
+	lp->name[sizeof(lp->name) - 1] = '\0';
+	return 1;
+}
+
+/*
+ * An xlb program from an earlier xlbd is attached on its own (legacy mode, as on kernels
+ * that refuse libxdp's dispatcher): swap ours in with one XDP_FLAGS_REPLACE, so no packet
+ * meets an interface without a program.
+ */
+static int replace_legacy(struct xlbd *d, const struct legacy_prog *old)
+{
+	LIBBPF_OPTS(bpf_xdp_attach_opts, opts, .old_prog_fd = old->fd);
+	bool skb = old->flags & XDP_FLAGS_SKB_MODE;
+	int err;
+
+	if (strcmp(old->name, PROG_NAME)) {
+		pr_err("another XDP program is attached", "interface=%s prog=%s prog_id=%u",
+		       d->ifname, old->name, old->id);
+		return -EBUSY;
+	}
+	if (skb != (d->mode == XLBD_MODE_GENERIC) && d->mode != XLBD_MODE_AUTO)
+		pr_warn("keeping the mode of the attached program", "interface=%s mode=%s",
+			d->ifname, skb ? "generic" : "native");
+	err = bpf_xdp_attach(d->ifindex, d->dp->prog_fd, old->flags | XDP_FLAGS_REPLACE, &opts);
+	if (err) {
+		pr_err("cannot replace the attached xlb program", "interface=%s err=\"%s\"",
+		       d->ifname, strerror(-err));
+		return err;
+	}
+	pr_info("replaced the program of an earlier xlbd", "interface=%s old_prog_id=%u", d->ifname,
+		old->id);
+	note_attached(d, skb ? XLBD_MODE_GENERIC : XLBD_MODE_NATIVE);
+	return 0;
 }
 
 /* Was the program attached on its own rather than through libxdp's dispatcher? */
@@ -153,21 +178,24 @@ static int attach_mode(struct xlbd *d, struct xdp_program *prog, enum xlbd_mode 
 
 int xlbd_attach(struct xlbd *d)
 {
+	struct legacy_prog old;
 	struct xdp_multiprog *mp;
 	struct xdp_program *prog;
-	int err, replaced = 0;
+	int err;
 
 	libxdp_set_print(libxdp_print);
+	err = legacy_open(d->ifindex, &old);
+	if (err) {
+		if (err > 0) { /* one attached alone: swap ours in, no gap */
+			err = replace_legacy(d, &old);
+			close(old.fd);
+		}
+		return err;
+	}
+	/* Nothing attached, or libxdp's dispatcher: earlier xlb programs leave it after ours is in. */
 	mp = xdp_multiprog__get_from_ifindex(d->ifindex);
 	if (libxdp_get_error(mp))
 		mp = NULL;
-	if (mp && xdp_multiprog__is_legacy(mp)) {
-		err = replace_legacy(d, mp, &replaced);
-		xdp_multiprog__close(mp);
-		if (err || replaced)
-			return err;
-		mp = NULL;
-	}
 
 	prog = xdp_program__from_fd(d->dp->prog_fd);
 	if (libxdp_get_error(prog)) {
@@ -203,22 +231,19 @@ out:
  * (XDP_FLAGS_REPLACE); libxdp's xdp_program__detach leaks two fds here. */
 static int detach_legacy(struct xlbd *d)
 {
-	LIBBPF_OPTS(bpf_xdp_attach_opts, opts);
-	struct bpf_prog_info info = {};
-	__u32 len = sizeof(info), flags = 0, id = legacy_prog_id(d->ifindex, &flags);
-	int fd, err;
+	struct legacy_prog lp;
+	int err = legacy_open(d->ifindex, &lp);
 
-	if (!id)
-		return 0;
-	fd = bpf_prog_get_fd_by_id(id);
-	if (fd < 0)
-		return -errno;
-	err = bpf_obj_get_info_by_fd(fd, &info, &len);
-	if (!err && !strcmp(info.name, PROG_NAME)) {
-		opts.old_prog_fd = fd;
-		err = bpf_xdp_detach(d->ifindex, flags | XDP_FLAGS_REPLACE, &opts);
+	if (err <= 0)
+		return err;
+	if (!strcmp(lp.name, PROG_NAME)) {
+		LIBBPF_OPTS(bpf_xdp_attach_opts, opts, .old_prog_fd = lp.fd);
+
+		err = bpf_xdp_detach(d->ifindex, lp.flags | XDP_FLAGS_REPLACE, &opts);
+	} else {
+		err = 0;
 	}
-	close(fd);
+	close(lp.fd);
 	return err;
 }
 

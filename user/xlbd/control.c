@@ -11,7 +11,6 @@
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
-#include <event2/listener.h>
 
 #include "clock.h"
 #include "ctl_proto.h"
@@ -395,8 +394,7 @@ static void refuse_now(int fd, const char *why)
 	close(fd);
 }
 
-static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int len,
-		      void *arg)
+static void on_accept(evutil_socket_t fd, void *arg)
 {
 	struct xlbd *d = arg;
 	struct xlbd_control *ctl = &d->control;
@@ -407,7 +405,6 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
 	struct control_conn *c;
 	bool peer_ok;
 
-	(void)l, (void)sa, (void)len;
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cl)) {
 		pr_warn("control connection refused: cannot read the peer's credentials",
 			"err=\"%s\"", strerror(errno));
@@ -445,32 +442,6 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
 	c->pid = cred.pid;
 	if (why)
 		refuse(c, why, XLBD_CONTROL_LINGER_MS);
-}
-
-static void on_resume_accept(evutil_socket_t fd, short what, void *arg)
-{
-	struct xlbd_control *ctl = arg;
-
-	(void)fd, (void)what;
-	evconnlistener_enable(ctl->listener);
-}
-
-/*
- * accept() failed for a reason retrying at once will not cure (EMFILE, ENFILE, ENOBUFS,
- * ENOMEM): libevent would retry on every turn of the loop. Stop accepting for a while, with
- * one line in the log per pause; the connections wait in the backlog meanwhile.
- */
-static void on_accept_error(struct evconnlistener *l, void *arg)
-{
-	struct xlbd *d = arg; /* the listener's argument, as for on_accept */
-	struct xlbd_control *ctl = &d->control;
-	struct timeval tv = {XLBD_ACCEPT_PAUSE_MS / 1000, (XLBD_ACCEPT_PAUSE_MS % 1000) * 1000};
-	int err = EVUTIL_SOCKET_ERROR();
-
-	evconnlistener_disable(l);
-	evtimer_add(ctl->accept_pause, &tv);
-	pr_warn("control socket: cannot accept, paused", "err=\"%s\" pause_ms=%d open=%u",
-		strerror(err), XLBD_ACCEPT_PAUSE_MS, ctl->nconns);
 }
 
 int xlbd_control_check_path(const char *path)
@@ -534,17 +505,11 @@ int xlbd_control_open(struct xlbd *d)
 		close(fd);
 		return err;
 	}
-	d->control.accept_pause = evtimer_new(d->base, on_resume_accept, &d->control);
-	d->control.listener = evconnlistener_new(
-		d->base, on_accept, d, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 16, fd);
-	if (!d->control.listener || !d->control.accept_pause) {
-		if (!d->control.listener)
-			close(fd);
+	err = xlbd_listener_open(&d->control.listener, d->base, fd, 16, "control socket",
+				 &d->control.nconns, on_accept, d);
+	if (err)
 		xlbd_control_close(d);
-		return -ENOMEM;
-	}
-	evconnlistener_set_error_cb(d->control.listener, on_accept_error);
-	return 0;
+	return err;
 }
 
 void xlbd_control_close(struct xlbd *d)
@@ -553,12 +518,8 @@ void xlbd_control_close(struct xlbd *d)
 
 	while (ctl->conns)
 		conn_free(ctl->conns);
-	if (ctl->listener) {
-		evconnlistener_free(ctl->listener);
-		ctl->listener = NULL;
+	if (ctl->listener.l) {
+		xlbd_listener_close(&ctl->listener);
 		unlink(d->socket_path);
 	}
-	if (ctl->accept_pause)
-		event_free(ctl->accept_pause);
-	ctl->accept_pause = NULL;
 }

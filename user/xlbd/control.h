@@ -4,8 +4,9 @@
 
 #include <linux/types.h>
 
+#include "listener.h"
+
 struct xlbd;
-struct evconnlistener;
 struct event;
 struct control_conn;
 
@@ -20,13 +21,11 @@ struct control_conn;
 #define XLBD_CONTROL_DEADLINE_MS  10000	    /* for each request */
 #define XLBD_CONTROL_LINGER_MS	  2000	    /* a refused client's time to read the refusal */
 #define XLBD_CONTROL_OUT_CAP	  (1 << 20) /* unsent answers above which requests wait */
-#define XLBD_CONTROL_EVICT_MS	  100  /* an idle connection younger than this is not evicted */
-#define XLBD_CONTROL_BATCH	  16   /* requests run per connection per loop turn */
-#define XLBD_ACCEPT_PAUSE_MS	  1000 /* no accept() for this long after EMFILE & co */
+#define XLBD_CONTROL_EVICT_MS	  100 /* an idle connection younger than this is not evicted */
+#define XLBD_CONTROL_BATCH	  16  /* requests run per connection per loop turn */
 
 struct xlbd_control {
-	struct evconnlistener *listener;
-	struct event *accept_pause; /* re-enables the listener after a failed accept() */
+	struct xlbd_listener listener;
 	struct control_conn *conns; /* open connections, served or being closed, oldest first */
 	struct control_conn *conns_tail;
 	unsigned int nconns;

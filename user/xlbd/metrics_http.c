@@ -12,7 +12,6 @@
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
-#include <event2/listener.h>
 
 #include "addr.h"
 #include "clock.h"
@@ -296,14 +295,12 @@ static void count_refused(struct xlbd_metrics_http *h)
 	"HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain; charset=utf-8\r\n" \
 	"Content-Length: 18\r\nConnection: close\r\n\r\ntoo many clients\r\n"
 
-static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int len,
-		      void *arg)
+static void on_accept(evutil_socket_t fd, void *arg)
 {
 	struct xlbd *d = arg;
 	struct xlbd_metrics_http *h = &d->http;
 	struct http_conn *c;
 
-	(void)l, (void)sa, (void)len;
 	if (h->nconns >= XLBD_HTTP_MAX_CONNS) {
 		/* Best effort, without a connection object: the client may hear only the close. */
 		if (send(fd, BUSY, strlen(BUSY), MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
@@ -338,28 +335,6 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
 	arm(c, XLBD_HTTP_DEADLINE_MS);
 }
 
-static void on_resume_accept(evutil_socket_t fd, short what, void *arg)
-{
-	struct xlbd_metrics_http *h = arg;
-
-	(void)fd, (void)what;
-	evconnlistener_enable(h->listener);
-}
-
-/* As on the control socket (control.c): pause accepting instead of spinning on EMFILE. */
-static void on_accept_error(struct evconnlistener *l, void *arg)
-{
-	struct xlbd *d = arg; /* the listener's argument, as for on_accept */
-	struct xlbd_metrics_http *h = &d->http;
-	struct timeval tv = {XLBD_ACCEPT_PAUSE_MS / 1000, (XLBD_ACCEPT_PAUSE_MS % 1000) * 1000};
-	int err = EVUTIL_SOCKET_ERROR();
-
-	evconnlistener_disable(l);
-	evtimer_add(h->accept_pause, &tv);
-	pr_warn("metrics server: cannot accept, paused", "err=\"%s\" pause_ms=%d open=%u",
-		strerror(err), XLBD_ACCEPT_PAUSE_MS, h->nconns);
-}
-
 /* 0.0.0.0 or ::: every address of the host. */
 static bool unspecified(const struct sockaddr_storage *ss)
 {
@@ -388,19 +363,14 @@ int xlbd_metrics_open(struct xlbd *d, const char *addr)
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
 	if (bind(fd, (struct sockaddr *)&ss, len) || listen(fd, 64))
 		goto fail;
-	h->accept_pause = evtimer_new(d->base, on_resume_accept, h);
-	if (!h->accept_pause) {
-		errno = ENOMEM;
-		goto fail;
+	/* The listener owns the socket from here, also when it fails. */
+	e = xlbd_listener_open(&h->listener, d->base, fd, -1, "metrics server", &h->nconns,
+			       on_accept, d);
+	if (e) {
+		pr_err("cannot start the metrics server", "addr=%s err=\"%s\"", addr, strerror(-e));
+		xlbd_metrics_close(d);
+		return e;
 	}
-	/* The listener owns the socket from here (closed by evconnlistener_free). */
-	h->listener = evconnlistener_new(d->base, on_accept, d,
-					 LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, -1, fd);
-	if (!h->listener) {
-		errno = ENOMEM;
-		goto fail;
-	}
-	evconnlistener_set_error_cb(h->listener, on_accept_error);
 	pr_info("metrics server listening", "addr=%s path=/metrics max_conns=%d", addr,
 		XLBD_HTTP_MAX_CONNS);
 	if (unspecified(&ss))
@@ -423,10 +393,5 @@ void xlbd_metrics_close(struct xlbd *d)
 
 	while (h->conns)
 		conn_free(h->conns);
-	if (h->listener)
-		evconnlistener_free(h->listener);
-	h->listener = NULL;
-	if (h->accept_pause)
-		event_free(h->accept_pause);
-	h->accept_pause = NULL;
+	xlbd_listener_close(&h->listener);
 }

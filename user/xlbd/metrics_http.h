@@ -6,8 +6,9 @@
 #include <stddef.h>
 #include <sys/socket.h>
 
+#include "listener.h"
+
 struct xlbd;
-struct evconnlistener;
 struct event;
 struct http_conn;
 
@@ -22,8 +23,7 @@ struct http_conn;
 #define XLBD_HTTP_HEAD_MAX    16384 /* request line and headers */
 
 struct xlbd_metrics_http {
-	struct evconnlistener *listener;
-	struct event *accept_pause; /* re-enables the listener after a failed accept() */
+	struct xlbd_listener listener;
 	struct http_conn *conns;
 	unsigned int nconns;
 	__u64 refused; /* connections refused for being too many */
