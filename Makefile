@@ -165,6 +165,8 @@ sanitize: deps
 fuzz: deps
 	+@$(SAN_MAKE) $(SAN_BUILD)/tests/bpf/test_fuzz
 	$(SAN_ENV) FUZZ_N=$(FUZZ_N) FUZZ_SEED=$(FUZZ_SEED) $(SAN_BUILD)/tests/bpf/test_fuzz
+	+@$(MAKE) --no-print-directory $(BUILD)/tests/bpf/test_flows
+	XLB_SOAK=1 XT_ONLY=test_backend_entry_read_once $(BUILD)/tests/bpf/test_flows
 
 FORMAT_FILES := $(shell git ls-files '*.c' '*.h' 2>/dev/null)
 # cppcheck cannot expand libbpf's LIBBPF_OPTS without its headers: unknownMacro is suppressed.
