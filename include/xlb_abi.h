@@ -11,7 +11,7 @@
 
 /* Bump when any struct below, a map's type or the table layout changes: xlbd refuses to
  * reuse pinned maps whose ABI version differs. */
-#define XLB_ABI_VERSION 4
+#define XLB_ABI_VERSION 5
 
 /* Limits (map sizes; the flow table and ring size are set before load). */
 #define XLB_MAX_VIPS	      512   /* VIP ids 0..XLB_MAX_VIPS-1 */

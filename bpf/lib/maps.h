@@ -31,8 +31,11 @@ struct {
 	__type(value, __u32);
 } xlb_vip_filter SEC(".maps");
 
+/* Mmapable: userspace writes an entry in 8-byte stores, never a byte copy that a packet's read of
+ * MAC and state could land inside (user/lib/dataplane.c, xlb_dp_set_backend). */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
 	__uint(max_entries, XLB_MAX_BACKENDS);
 	__type(key, __u32);
 	__type(value, struct xlb_backend);

@@ -1,6 +1,7 @@
 /* dataplane.c - load the XDP program and give typed access to its maps. */
 #include <dirent.h>
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +40,23 @@ static int create_table_map(__u32 ring_size)
 				XLB_TBL_SIZE(ring_size), 1, &o);
 
 	return fd < 0 ? -errno : fd;
+}
+
+#define BACKENDS_SIZE ((size_t)XLB_MAX_BACKENDS * sizeof(struct xlb_backend))
+
+/* Maps xlb_backends for xlb_dp_set_backend's word stores; without it (an mmap the kernel
+ * refuses) entries are written by the syscall, and the reason is logged. */
+static void map_backends(struct xlb_dp *dp)
+{
+	void *p = mmap(NULL, BACKENDS_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED,
+		       bpf_map__fd(dp->skel->maps.xlb_backends), 0);
+
+	if (p == MAP_FAILED) {
+		pr_warn("cannot map the backend entries: writing them by syscall", "err=\"%s\"",
+			strerror(errno));
+		return;
+	}
+	dp->backends = p;
 }
 
 /* Removes every pinned map file in dir (ours only: a flat directory of xlb_* pins). */
@@ -238,6 +256,7 @@ int xlb_dp_load(const struct xlb_dp_opts *opts, struct xlb_dp **out)
 		}
 	}
 	dp->prog_fd = bpf_program__fd(dp->skel->progs.xlb_xdp);
+	map_backends(dp);
 	*out = dp;
 	return 0;
 
@@ -252,6 +271,8 @@ void xlb_dp_destroy(struct xlb_dp *dp)
 {
 	if (!dp)
 		return;
+	if (dp->backends)
+		munmap((void *)dp->backends, BACKENDS_SIZE);
 	xlb_bpf__destroy(dp->skel);
 	free(dp);
 }
@@ -342,10 +363,65 @@ int xlb_dp_del_vip(struct xlb_dp *dp, const struct xlb_vip_key *key)
 	return 0;
 }
 
+/* The words of an entry as the data plane reads them (bpf/xlb.bpf.c, backend_copy). */
+union backend_words {
+	struct xlb_backend be;
+	__u64 w[4];
+};
+
+#define BE_WORDS       4
+#define BE_MAC_STATE_W (offsetof(struct xlb_backend, mac) / 8)
+_Static_assert(sizeof(struct xlb_backend) == BE_WORDS * 8, "backend entry: 4 words");
+_Static_assert(offsetof(struct xlb_backend, mac) / 8 == offsetof(struct xlb_backend, state) / 8 &&
+		       offsetof(struct xlb_backend, mac) % 8 == 0,
+	       "MAC and state: one word");
+
+static bool usable(__u8 state)
+{
+	return state == XLB_BE_UP || state == XLB_BE_DRAINING;
+}
+
+/* One aligned 8-byte store: a concurrent 8-byte load sees the old word or the new one. */
+static void store_word(volatile __u64 *entry, int i, __u64 v)
+{
+	__atomic_store_n(&entry[i], v, __ATOMIC_RELEASE);
+}
+
+/*
+ * The data plane trusts an entry's MAC when its state is usable and its owner is the packet's
+ * VIP. So: a MAC that changes under the same owner and address is one store of the MAC-and-state
+ * word (a packet sees the old MAC or the new one, both the backend's). An entry that changes
+ * owner or address (an id removed, or given to another backend) goes down first, keeping its
+ * MAC, then gets its other words, then its MAC and state last. x86-64 keeps stores in order
+ * and loads in order, so a packet that sees the new state sees the words stored before it.
+ */
+static void write_backend_words(volatile __u64 *entry, const struct xlb_backend *be)
+{
+	union backend_words cur, next = {.be = *be};
+
+	for (int i = 0; i < BE_WORDS; i++)
+		cur.w[i] = entry[i];
+	if (cur.be.vip_id != next.be.vip_id || cur.be.family != next.be.family ||
+	    memcmp(&cur.be.addr, &next.be.addr, sizeof(cur.be.addr))) {
+		if (usable(cur.be.state)) {
+			cur.be.state = XLB_BE_DOWN;
+			store_word(entry, BE_MAC_STATE_W, cur.w[BE_MAC_STATE_W]);
+		}
+	}
+	for (int i = 0; i < BE_WORDS; i++)
+		if (i != BE_MAC_STATE_W && cur.w[i] != next.w[i])
+			store_word(entry, i, next.w[i]);
+	store_word(entry, BE_MAC_STATE_W, next.w[BE_MAC_STATE_W]);
+}
+
 int xlb_dp_set_backend(struct xlb_dp *dp, __u32 id, const struct xlb_backend *be)
 {
 	if (id == 0 || id >= XLB_MAX_BACKENDS)
 		return -EINVAL;
+	if (dp->backends) {
+		write_backend_words(dp->backends + (size_t)id * BE_WORDS, be);
+		return 0;
+	}
 	return update(map_fd(dp->skel->maps.xlb_backends), &id, be, BPF_ANY);
 }
 

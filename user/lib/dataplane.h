@@ -24,7 +24,10 @@ struct xlb_dp {
 	__u32 ring_size;
 	__u32 flow_entries;
 	int prog_fd;
-	int reused;	   /* maps came from pin_dir (a previous instance) */
+	int reused; /* maps came from pin_dir (a previous instance) */
+	/* xlb_backends mapped into memory: entries are written with 8-byte stores (NULL: by
+	 * bpf_map_update_elem, whose byte copy a packet's read can land inside) */
+	volatile __u64 *backends;
 	char pin_dir[256]; /* empty: not pinned */
 };
 
@@ -43,6 +46,12 @@ void xlb_dp_destroy(struct xlb_dp *dp);
 int xlb_dp_set_vip(struct xlb_dp *dp, const struct xlb_vip_key *key, const struct xlb_vip *vip);
 int xlb_dp_del_vip(struct xlb_dp *dp, const struct xlb_vip_key *key);
 
+/*
+ * Writes backend id's entry so that a packet reading it at the same time (one read: MAC and
+ * state are one 8-byte word) never sends to a MAC the entry did not have while usable: the MAC
+ * word is one store; an entry that changes owner or address is taken down first and brought up
+ * last (docs/datapath.md, step 7).
+ */
 int xlb_dp_set_backend(struct xlb_dp *dp, __u32 id, const struct xlb_backend *be);
 int xlb_dp_get_backend(struct xlb_dp *dp, __u32 id, struct xlb_backend *be);
 /* Change only the state byte (read-modify-write of the entry). */
