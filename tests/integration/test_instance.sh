@@ -6,8 +6,8 @@
 #                    |                   one backend), and a spare interface xlb-NAMEd
 #                    +----- xlb-NAME-be1 (nginx)
 #
-# A second xlbd on xlb-NAME (another socket and state, or the same socket) must exit 1 naming
-# the first, and leave the first's VIPs, backends, program and flows as they were. One on the
+# A second xlbd on xlb-NAME (another socket and state, or the same socket), or on the spare
+# interface with the first's state file, must exit 1 naming the first, and leave the first's VIPs, backends, program and flows as they were. One on the
 # spare interface with the first's socket, while the first is stopped with a full accept
 # backlog, must not take the socket; one whose --socket names a regular file must not delete it.
 # A start over pins holding 3 VIPs with a state file of 511 must succeed (remove before add).
@@ -81,6 +81,23 @@ case_same_interface_same_socket() {
 	second_xlbd -i "$LB_IF" --state "$IT_TMP/c.json" --socket "$IT_TMP/xlbd.sock"
 	expect_refused "$before"
 	[ "$(stat -c %i "$IT_TMP/xlbd.sock")" = "$inode" ] || die_case "the socket was replaced"
+}
+
+# Another interface, another socket, the first's state file: each would overwrite the other's
+# changes, so the second is refused, names the first, and attaches nothing.
+case_other_interface_same_state() {
+	local before
+	before=$(snapshot)
+	dummy_up
+	second_xlbd -i "$DUMMY" --mode generic --state "$IT_TMP/state.json" --socket "$IT_TMP/d.sock"
+	local prog
+	prog=$(in_ns "$LB_NS" ip -d link show dev "$DUMMY" | grep -o 'prog/xdp id [0-9]*' || true)
+	dummy_down
+	expect_refused "$before"
+	grep -q "state file $IT_TMP/state.json" "$IT_TMP/second.out" ||
+		die_case "the refusal does not name the state file: $(head -n 2 "$IT_TMP/second.out" | tr '\n' '|')"
+	[ -z "$prog" ] || die_case "the second xlbd attached a program to $DUMMY ($prog)"
+	[ ! -e "$IT_TMP/d.sock" ] || die_case "the second xlbd created its socket"
 }
 
 # libbpf's complaints about libxdp's dispatcher (a kernel that refuses freplace programs) are
@@ -258,6 +275,7 @@ run_case instance_start_log case_start_log
 run_case instance_metrics_open_warning case_metrics_open_warning
 run_case instance_same_interface_other_socket case_same_interface_other_socket
 run_case instance_same_interface_same_socket case_same_interface_same_socket
+run_case instance_other_interface_same_state case_other_interface_same_state
 run_case instance_busy_xlbd_keeps_socket case_busy_xlbd_keeps_socket
 run_case instance_socket_not_a_socket case_socket_not_a_socket
 run_case instance_flows_out_of_range case_flows_out_of_range

@@ -42,8 +42,8 @@ static void usage(FILE *f)
 		"                          (127.0.0.1:9100 or [::1]:9100; default: no server)\n"
 		"  -l, --log-level LEVEL   debug, info (default), warn, error\n"
 		"  -h, --help\n"
-		"One xlbd per interface and socket: it locks " LOCK_DIR
-		"/IFACE.lock and PATH.lock.\n"
+		"One xlbd per interface, socket and state file: it locks " LOCK_DIR
+		"/IFACE.lock, SOCKET.lock and STATE.lock.\n"
 		"Maps are pinned under " PIN_ROOT "/IFACE/. On SIGTERM xlbd exits and leaves the\n"
 		"program attached (traffic keeps flowing); `xlbctl prog detach` removes it.\n",
 		XLB_DEFAULT_FLOWS);
@@ -174,13 +174,16 @@ static int interface_mac(const char *ifname, __u8 mac[6])
 }
 
 /*
- * One xlbd per interface, and one per control socket (docs/xlbd.md, "One xlbd per interface"):
- * an exclusive flock on LOCK_DIR/IFNAME.lock and on SOCKET.lock, taken before anything reads or
- * writes the state, the pins or the program, held until exit (the kernel drops it however xlbd
- * ends, so no stale lock outlives a crash). The files stay: unlinking a lock file races with
- * the next xlbd opening it. Each holds its holder's "pid=N interface=I socket=S state=F" line.
+ * One xlbd per interface, per control socket and per state file (docs/xlbd.md, "One xlbd per
+ * interface"): an exclusive flock on LOCK_DIR/IFNAME.lock, SOCKET.lock and STATE.lock, taken
+ * before anything reads or writes the state, the pins or the program, held until exit (the
+ * kernel drops it however xlbd ends, so no stale lock outlives a crash). Two daemons on one
+ * state file would each overwrite the other's changes. The files stay: unlinking a lock file
+ * races with the next xlbd opening it. Each holds its holder's "pid=N interface=I socket=S
+ * state=F" line.
  */
-static int lock_fds[2] = {-1, -1};
+#define NLOCKS 3
+static int lock_fds[NLOCKS] = {-1, -1, -1};
 
 /* Locks path (created 0644 if missing); 0, or -EWOULDBLOCK with the holder's line in holder. */
 static int take_lock(const char *path, mode_t dir_mode, int *out, char *holder, size_t len)
@@ -217,30 +220,41 @@ static void write_holder(int fd, const struct xlbd *d)
 
 static int lock_instance(struct xlbd *d)
 {
-	char paths[2][4200], holder[1024] = "";
-	const char *what[2] = {"interface", "socket"};
-	const char *name[2] = {d->ifname, d->socket_path};
+	char paths[NLOCKS][4200], holder[1024] = "";
+	const char *what[NLOCKS] = {"interface", "socket", "state file"};
+	const char *name[NLOCKS] = {d->ifname, d->socket_path, d->state_path};
+	const mode_t dir_mode[NLOCKS] = {0755, 0700, 0755};
 	int e = 0;
 
 	snprintf(paths[0], sizeof(paths[0]), LOCK_DIR "/%s.lock", d->ifname);
 	snprintf(paths[1], sizeof(paths[1]), "%s.lock", d->socket_path);
-	/* Socket /run/xlb/IFNAME: one lock file for both (a second flock of ours would fail). */
-	for (int i = 0; i < 2 - !strcmp(paths[0], paths[1]) && !e; i++) {
-		e = take_lock(paths[i], i ? 0700 : 0755, &lock_fds[i], holder, sizeof(holder));
+	snprintf(paths[2], sizeof(paths[2]), "%s.lock", d->state_path);
+	for (int i = 0; i < NLOCKS && !e; i++) {
+		bool again = false;
+
+		/* One lock file for two roles (socket /run/xlb/IFNAME): a second flock of ours on
+		 * it would fail. */
+		for (int k = 0; k < i; k++)
+			again |= !strcmp(paths[k], paths[i]);
+		if (again)
+			continue;
+		e = take_lock(paths[i], dir_mode[i], &lock_fds[i], holder, sizeof(holder));
 		if (e == -EWOULDBLOCK) {
 			fprintf(stderr,
 				"xlbd: another xlbd runs on %s %s (%s): it holds %s; one xlbd per "
-				"interface and socket: stop it first, or use `xlbctl` with it\n",
+				"interface, socket and state file: stop it first, or use `xlbctl` "
+				"with it\n",
 				what[i], name[i], holder[0] ? holder : "holder unknown", paths[i]);
 			pr_err("another xlbd holds the lock: nothing changed",
-			       "%s=%s lock=%s holder=\"%s\"", what[i], name[i], paths[i], holder);
+			       "%s=%s lock=%s holder=\"%s\"", i == 2 ? "state" : what[i], name[i],
+			       paths[i], holder);
 		} else if (e) {
 			fprintf(stderr, "xlbd: cannot lock %s: %s\n", paths[i], strerror(-e));
 		}
 	}
 	if (e)
 		return e;
-	for (int i = 0; i < 2; i++)
+	for (int i = 0; i < NLOCKS; i++)
 		if (lock_fds[i] >= 0)
 			write_holder(lock_fds[i], d);
 	return 0;
