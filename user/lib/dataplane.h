@@ -11,9 +11,9 @@
 struct xlb_bpf; /* the skeleton, build/xlb.skel.h */
 
 struct xlb_dp_opts {
-	__u32 ring_size;      /* Maglev table size (prime); 0 = XLB_DEFAULT_RING_SIZE */
-	__u32 flow_entries;   /* flow table size; 0 = XLB_DEFAULT_FLOWS */
-	__u32 hash_seed;      /* flow hash seed at load (xlb_meta; xlb_dp_set_hash_seed changes it) */
+	__u32 ring_size;    /* Maglev table size (prime); 0 = XLB_DEFAULT_RING_SIZE */
+	__u32 flow_entries; /* flow table size; 0 = XLB_DEFAULT_FLOWS */
+	__u32 hash_seed;    /* flow hash seed at load (xlb_meta; xlb_dp_set_hash_seed changes it) */
 	__u64 udp_timeout_ns; /* idle UDP flows older than this are re-picked; 0 = 30 s */
 	__u8 lb_mac[6];	      /* only frames to it are balanced; all-zero: any unicast */
 	const char *pin_dir;  /* pin maps here, reusing pinned ones of the same ABI; NULL: none */

@@ -20,9 +20,9 @@ struct xlbd_config;
 struct xlbd_apply {
 	__u64 table_sig[XLB_MAX_VIPS]; /* inputs of each VIP's published table; 0: none published */
 	__u64 ring_fp[XLB_MAX_VIPS];   /* digest of each published ring, by member position */
-	__u64 fp[XLB_MAX_VIPS];	       /* fingerprint as of the last apply (xlbd_apply_fingerprint) */
-	bool pending;		       /* xlbd_apply_soon was called since the last apply */
-	struct event *ev;	       /* runs the pending apply */
+	__u64 fp[XLB_MAX_VIPS]; /* fingerprint as of the last apply (xlbd_apply_fingerprint) */
+	bool pending;		/* xlbd_apply_soon was called since the last apply */
+	struct event *ev;	/* runs the pending apply */
 };
 
 /* The event that runs pending applies, on d->base. 0 or -ENOMEM. */

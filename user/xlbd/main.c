@@ -38,7 +38,8 @@ static void usage(FILE *f)
 		"  -f, --state FILE        desired state (default " DEFAULT_STATE ")\n"
 		"  -s, --socket PATH       control socket (default " XLB_CTL_SOCK_DEFAULT ")\n"
 		"      --flows N           flow-table entries when maps are created (default %d)\n"
-		"      --hash-seed N       the cluster's flow hash seed, 0..4294967295 (saved in the\n"
+		"      --hash-seed N       the cluster's flow hash seed, 0..4294967295 (saved in "
+		"the\n"
 		"                          state; default: the state's, else a random one)\n"
 		"      --metrics ADDR:PORT serve Prometheus metrics on http://ADDR:PORT/metrics\n"
 		"                          (127.0.0.1:9100 or [::1]:9100; default: no server)\n"
@@ -124,9 +125,11 @@ static int parse_args(int argc, char **argv, struct xlbd *d)
 
 			errno = 0;
 			n = strtoull(optarg, &end, 10);
-			if (optarg[0] < '0' || optarg[0] > '9' || errno || *end || n > 0xffffffffULL) {
+			if (optarg[0] < '0' || optarg[0] > '9' || errno || *end ||
+			    n > 0xffffffffULL) {
 				fprintf(stderr,
-					"xlbd: bad --hash-seed %s: a decimal number in 0..4294967295\n",
+					"xlbd: bad --hash-seed %s: a decimal number in "
+					"0..4294967295\n",
 					optarg);
 				return -EINVAL;
 			}
@@ -481,6 +484,7 @@ out:
 	xlbd_health_stop(&d.health);
 	xlbd_macs_close(&d.macs);
 	xlbd_apply_free(&d);
+	xlbd_commands_free(&d.commands);
 	teardown_loop(&d);
 	xlbd_explain_close(&d);
 	xlb_dp_destroy(d.dp);
