@@ -55,7 +55,7 @@ case_node_a() {
 # export applied: the same configuration but for the ids, the same fingerprints.
 case_node_b_apply() {
 	xlbd_stop
-	xlbd_start --state "$IT_TMP/b.json" --hash-seed 999
+	xlbd_start --state "$IT_TMP/b.json" --hash-seed 999 --metrics 127.0.0.1:9109
 	[ "$(xlbctl -j config show | json_get "j['hash_seed']")" = 999 ] || die_case "--hash-seed 999 not taken"
 	xlbctl_ok vip add "$VIP4:81/tcp"
 	xlbctl_ok backend add "$VIP4:81/tcp" "${BE_IP4[2]}"
@@ -77,6 +77,13 @@ case_node_b_apply() {
 	fingerprints >"$IT_TMP/b.fp"
 	note "node B fingerprints: $(tr '\n' ' ' <"$IT_TMP/b.fp")"
 	cmp -s "$IT_TMP/a.fp" "$IT_TMP/b.fp" || die_case "fingerprints differ: A $(tr '\n' ' ' <"$IT_TMP/a.fp") B $(tr '\n' ' ' <"$IT_TMP/b.fp")"
+	# /metrics: the same fingerprint as a number, and the seed.
+	in_ns "$LB_NS" curl -s http://127.0.0.1:9109/metrics >"$IT_TMP/b.metrics" || die_case "no metrics"
+	grep -qx 'xlb_hash_seed 12345' "$IT_TMP/b.metrics" || die_case "metrics: no xlb_hash_seed 12345"
+	while read -r vip fp; do
+		grep -qxF "xlb_vip_table_fingerprint{vip=\"$vip\"} $((16#$fp))" "$IT_TMP/b.metrics" ||
+			die_case "metrics: no fingerprint $((16#$fp)) for $vip: $(grep fingerprint "$IT_TMP/b.metrics" | tr '\n' ' ')"
+	done <"$IT_TMP/b.fp"
 }
 
 # The same file again: no changes, nothing written.
