@@ -1,0 +1,193 @@
+/* test_fingerprint.c - table fingerprints: stable, equal across nodes whatever their ids, and
+ * changed by every change that could change a choice (docs/cluster.md). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "fixture.h"
+#include "xlbd.h"
+
+/* A node: xlbd's state over its own maps (a fixture instance of its own). */
+struct node {
+	struct fx fx;
+	struct xlbd d;
+};
+
+static struct node a, b;
+
+/*
+ * The configuration with its knobs: seed, VIP 0's scheduler and flag, its backends' weights,
+ * admin states and order, and the backend ids (a node's own). VIP 1 (rr) stays as it is.
+ */
+struct knobs {
+	unsigned seed;
+	const char *sched;
+	bool hash_dport;
+	unsigned w[3];
+	const char *admin[3];
+	int order[3];
+	unsigned id0; /* first backend id: 1 on node a, 20 on node b */
+};
+
+static const struct knobs base = {
+	.seed = 11,
+	.sched = "maglev",
+	.w = {1, 2, 3},
+	.admin = {"up", "up", "up"},
+	.order = {0, 1, 2},
+	.id0 = 1,
+};
+
+static int node_apply(struct node *n, const struct knobs *k)
+{
+	static const char *const addr[3] = {"10.0.1.1", "10.0.1.2", "10.0.1.3"};
+	struct xlbd_config old = n->d.cfg, next;
+	char text[2048], be[3][160], err[256];
+	json_t *j;
+	int e;
+
+	for (int i = 0; i < 3; i++) {
+		int o = k->order[i];
+
+		snprintf(be[i], sizeof(be[i]),
+			 "{\"address\": \"%s\", \"id\": %u, \"weight\": %u, \"admin\": \"%s\"}",
+			 addr[o], k->id0 + o, k->w[o], k->admin[o]);
+	}
+	snprintf(text, sizeof(text),
+		 "{\"version\": 1, \"hash_seed\": %u, \"vips\": ["
+		 "{\"vip\": \"198.51.100.1:80/tcp\", \"id\": 1, \"sched\": \"%s\", "
+		 "\"hash_dport\": %s, \"backends\": [%s, %s, %s]},"
+		 "{\"vip\": \"198.51.100.1:53/udp\", \"id\": 2, \"sched\": \"rr\", \"backends\": ["
+		 "{\"address\": \"10.0.1.4\", \"id\": %u, \"weight\": 1},"
+		 "{\"address\": \"10.0.1.5\", \"id\": %u, \"weight\": 1}]}]}",
+		 k->seed, k->sched, k->hash_dport ? "true" : "false", be[0], be[1], be[2], k->id0 + 3,
+		 k->id0 + 4);
+	j = json_loads(text, 0, NULL);
+	e = xlbd_config_from_json(j, &next, err, sizeof(err));
+	json_decref(j);
+	if (!ASSERT_OK(e, err))
+		return e;
+	n->d.cfg = next;
+	e = xlbd_apply(&n->d, &old, false);
+	xlbd_config_free(&old);
+	return e;
+}
+
+static int node_init(struct node *n)
+{
+	memset(&n->d, 0, sizeof(n->d));
+	if (fx_setup(&n->fx, NULL))
+		return -1;
+	n->d.dp = n->fx.dp;
+	n->d.view = (struct xlbd_view){.macs = &n->d.macs, .health = &n->d.health};
+	for (__u32 id = 1; id < 32; id++) {
+		__u8 mac[6] = {0x02, 0, 0, 0, 1, id};
+
+		memcpy(n->d.macs.mac[id], mac, 6);
+		n->d.macs.known[id] = true;
+	}
+	return 0;
+}
+
+static __u64 fp(const struct node *n, __u32 vip_id)
+{
+	return xlbd_apply_fingerprint(&n->d, vip_id);
+}
+
+static void test_stable_and_equal_across_nodes(void)
+{
+	struct knobs kb = base;
+	__u64 a1, a2, seed = 0;
+
+	if (!ASSERT_OK(node_apply(&a, &base), "apply on a"))
+		return;
+	a1 = fp(&a, 1), a2 = fp(&a, 2);
+	ASSERT_TRUE(a1 && a2 && a1 != a2, "two VIPs, two fingerprints");
+	ASSERT_TRUE(a1 <= XLBD_FINGERPRINT_MASK, "52 bits: a float64 holds it");
+	ASSERT_OK(xlb_dp_hash_seed(a.d.dp, (__u32 *)&seed), "seed in the maps");
+	ASSERT_EQ(seed, 11, "the data plane hashes with the configuration's seed");
+	ASSERT_OK(node_apply(&a, &base), "again");
+	ASSERT_EQ(fp(&a, 1), a1, "same input, same fingerprint");
+	kb.id0 = 20; /* node b numbers its backends otherwise */
+	if (!ASSERT_OK(node_apply(&b, &kb), "apply on b"))
+		return;
+	ASSERT_EQ(fp(&b, 1), a1, "another node, other ids: the same fingerprint");
+	ASSERT_EQ(fp(&b, 2), a2, "the same for the rr VIP");
+}
+
+/* Each change that could change a choice changes VIP 1's fingerprint; undone, it is back. */
+static void test_every_change_changes_it(void)
+{
+	struct knobs k[8];
+	const char *what[8] = {"seed",	       "sched",	      "source-hash + hash-dport",
+			       "weight",       "admin drain", "admin disabled",
+			       "member order", "rr"};
+	__u64 seen[9], base_fp;
+	int n = 0;
+
+	for (int i = 0; i < 8; i++)
+		k[i] = base;
+	k[0].seed = 12;
+	k[1].sched = "source-hash";
+	k[2].sched = "source-hash", k[2].hash_dport = true;
+	k[3].w[1] = 5;
+	k[4].admin[2] = "drain";
+	k[5].admin[2] = "disabled";
+	k[6].order[0] = 1, k[6].order[1] = 0;
+	k[7].sched = "wrr";
+	if (!ASSERT_OK(node_apply(&a, &base), "base"))
+		return;
+	base_fp = seen[n++] = fp(&a, 1);
+	for (int i = 0; i < 8; i++) {
+		if (!ASSERT_OK(node_apply(&a, &k[i]), what[i]))
+			return;
+		seen[n] = fp(&a, 1);
+		for (int j = 0; j < n; j++)
+			if (!ASSERT_NEQ(seen[n], seen[j], what[i]))
+				printf("    %s: the same as change %d\n", what[i], j);
+		n++;
+	}
+	ASSERT_OK(node_apply(&a, &base), "undone");
+	ASSERT_EQ(fp(&a, 1), base_fp, "undone: the first fingerprint again");
+	/* What xlbd learns counts too: a backend whose MAC is lost is down in the table. */
+	a.d.macs.known[2] = false;
+	ASSERT_OK(xlbd_apply(&a.d, NULL, false), "apply with a MAC lost");
+	ASSERT_NEQ(fp(&a, 1), base_fp, "a backend down: another fingerprint");
+	a.d.macs.known[2] = true;
+	ASSERT_OK(xlbd_apply(&a.d, NULL, false), "MAC back");
+	ASSERT_EQ(fp(&a, 1), base_fp, "back up: the first fingerprint");
+}
+
+/* A seed change rebuilds every seeded ring and writes the seed (apply.c's staging). */
+static void test_seed_change_reaches_the_maps(void)
+{
+	struct knobs k = base;
+	__u32 seed = 0;
+
+	k.seed = 0xdeadbeef;
+	if (!ASSERT_OK(node_apply(&a, &k), "new seed"))
+		return;
+	ASSERT_OK(xlb_dp_hash_seed(a.d.dp, &seed), "seed read");
+	ASSERT_EQ(seed, 0xdeadbeef, "the data plane's seed");
+	k.id0 = 20;
+	ASSERT_OK(node_apply(&b, &k), "same on b");
+	ASSERT_EQ(fp(&b, 1), fp(&a, 1), "nodes agree after the seed change");
+	ASSERT_OK(node_apply(&a, &base), "back");
+}
+
+int main(void)
+{
+	if (node_init(&a) || node_init(&b)) {
+		printf("FAIL test_fingerprint/setup: cannot load the XDP program\n");
+		return 1;
+	}
+	RUN_TEST(test_stable_and_equal_across_nodes);
+	RUN_TEST(test_every_change_changes_it);
+	RUN_TEST(test_seed_change_reaches_the_maps);
+	xlbd_config_free(&a.d.cfg);
+	xlbd_config_free(&b.d.cfg);
+	fx_teardown(&a.fx);
+	fx_teardown(&b.fx);
+	return xt_finish();
+}
