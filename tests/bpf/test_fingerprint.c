@@ -61,8 +61,8 @@ static int node_apply(struct node *n, const struct knobs *k)
 		 "{\"vip\": \"198.51.100.1:53/udp\", \"id\": 2, \"sched\": \"rr\", \"backends\": ["
 		 "{\"address\": \"10.0.1.4\", \"id\": %u, \"weight\": 1},"
 		 "{\"address\": \"10.0.1.5\", \"id\": %u, \"weight\": 1}]}]}",
-		 k->seed, k->sched, k->hash_dport ? "true" : "false", be[0], be[1], be[2], k->id0 + 3,
-		 k->id0 + 4);
+		 k->seed, k->sched, k->hash_dport ? "true" : "false", be[0], be[1], be[2],
+		 k->id0 + 3, k->id0 + 4);
 	j = json_loads(text, 0, NULL);
 	e = xlbd_config_from_json(j, &next, err, sizeof(err));
 	json_decref(j);

@@ -126,7 +126,8 @@ static void test_slow_start_ramp(void)
 		ASSERT_EQ(w, 10 * (t / 1000 + 1), "linear in 10 steps");
 		prev = w;
 	}
-	ASSERT_EQ(xlbd_breaker_weight(&b, &pol, 100, 10000, 10000), 100, "full weight after the window");
+	ASSERT_EQ(xlbd_breaker_weight(&b, &pol, 100, 10000, 10000), 100,
+		  "full weight after the window");
 	ASSERT_EQ(xlbd_breaker_weight(&b, &pol, 3, 0, 0), 1, "at least 1");
 	struct xlbd_breaker_policy none = pol;
 	none.slow_start_ms = 0;
@@ -164,7 +165,8 @@ static void test_slow_start_grid(void)
 
 		ASSERT_EQ(a, c, "same slot, same weight at the same wall time");
 	}
-	ASSERT_EQ(weight_at(0, base + 100, base + 1999), 10, "first step to the end of the first whole slot");
+	ASSERT_EQ(weight_at(0, base + 100, base + 1999), 10,
+		  "first step to the end of the first whole slot");
 	ASSERT_EQ(weight_at(0, base + 100, base + 2000), 20, "second step at a boundary");
 	ASSERT_EQ(weight_at(0, base + 100, base + 9999), 90, "last partial step");
 	ASSERT_EQ(weight_at(0, base + 100, base + 10000), 100, "full weight 9 to 10 slots after");

@@ -9,13 +9,12 @@
 
 /* The node's configuration: seed 7; 10.0.0.10:80/tcp (id 3) with 10.0.1.2 (id 5, weight 3),
  * 10.0.1.3 (id 9); [2001:db8::10]:443/udp (id 1) with 2001:db8::2 (id 2). */
-static const char *const node =
-	"{\"version\": 1, \"hash_seed\": 7, \"vips\": ["
-	"{\"vip\": \"10.0.0.10:80/tcp\", \"id\": 3, \"backends\": ["
-	"{\"address\": \"10.0.1.2\", \"id\": 5, \"weight\": 3},"
-	"{\"address\": \"10.0.1.3\", \"id\": 9, \"weight\": 1}]},"
-	"{\"vip\": \"[2001:db8::10]:443/udp\", \"id\": 1, \"backends\": ["
-	"{\"address\": \"2001:db8::2\", \"id\": 2, \"weight\": 1}]}]}";
+static const char *const node = "{\"version\": 1, \"hash_seed\": 7, \"vips\": ["
+				"{\"vip\": \"10.0.0.10:80/tcp\", \"id\": 3, \"backends\": ["
+				"{\"address\": \"10.0.1.2\", \"id\": 5, \"weight\": 3},"
+				"{\"address\": \"10.0.1.3\", \"id\": 9, \"weight\": 1}]},"
+				"{\"vip\": \"[2001:db8::10]:443/udp\", \"id\": 1, \"backends\": ["
+				"{\"address\": \"2001:db8::2\", \"id\": 2, \"weight\": 1}]}]}";
 
 static int load(const char *text, struct xlbd_config *c, bool ids, bool *seed)
 {
@@ -177,7 +176,8 @@ static void test_bad_files(void)
 		 "{\"address\": \"10.0.0.11\"}]}, {\"vip\": \"10.0.0.11:80/tcp\"}]}",
 		 "the address of vip 10.0.0.11:80/tcp"},
 		{"hash-dport with maglev",
-		 "{\"version\": 1, \"vips\": [{\"vip\": \"10.0.0.10:80/tcp\", \"hash_dport\": true}]}",
+		 "{\"version\": 1, \"vips\": [{\"vip\": \"10.0.0.10:80/tcp\", \"hash_dport\": "
+		 "true}]}",
 		 "hash-dport applies to the source-hash scheduler"},
 		{"family",
 		 "{\"version\": 1, \"vips\": [{\"vip\": \"10.0.0.10:80/tcp\", \"backends\": ["
@@ -244,8 +244,8 @@ static void test_command_changes_nothing(void)
 	json_decref(req);
 	req = json_pack("{s:s}", "cmd", "config apply");
 	r = xlbd_handle(&d, req, 0, 0);
-	ASSERT_HAS_SUBSTR(json_string_value(json_object_get(r, "error")), "\"config\" or \"upload\"",
-			  "needs the configuration");
+	ASSERT_HAS_SUBSTR(json_string_value(json_object_get(r, "error")),
+			  "\"config\" or \"upload\"", "needs the configuration");
 	json_decref(r);
 	json_decref(req);
 	after = xlbd_config_to_json(&d.cfg);

@@ -118,8 +118,8 @@ bool xlbd_breaker_passes(const struct xlbd_breaker *b)
  * one slot are on the same step from the later close on, and change steps at the same
  * instants. 0: not ramping (full weight).
  */
-static __u64 ramp_step(const struct xlbd_breaker *b, const struct xlbd_breaker_policy *p,
-		       __u64 now, __u64 wall, __u64 *len)
+static __u64 ramp_step(const struct xlbd_breaker *b, const struct xlbd_breaker_policy *p, __u64 now,
+		       __u64 wall, __u64 *len)
 {
 	__u64 closed_wall, first, cur, step;
 

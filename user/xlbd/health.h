@@ -42,7 +42,7 @@ struct xlbd_check_state {
 	__u32 id;
 	bool active; /* timer running, breaker initialised */
 	struct xlbd_breaker br;
-	struct event *timer; /* its check interval */
+	struct event *timer;	  /* its check interval */
 	struct xlbd_probe *probe; /* in flight */
 	__u32 vip_id;		  /* what the timer was set up for */
 	__u32 interval_ms;
@@ -50,14 +50,14 @@ struct xlbd_check_state {
 	bool last_ok;
 	char last_err[96];
 	__u64 last_latency_us;
-	__u64 last_ms;	       /* when the last result came */
-	__u32 ramp_weight;     /* slow start: the breaker's weight when the table was last told */
+	__u64 last_ms;	   /* when the last result came */
+	__u32 ramp_weight; /* slow start: the breaker's weight when the table was last told */
 	struct event *ramp_timer; /* slow start: the next step, on the wall-clock grid */
-	__u32 vi, bi;	       /* where it was last found in cfg: vips[vi].be[bi] */
-	bool syn_baseline;     /* outlier detection has a syn_retries reading to compare with */
-	__u64 syn_retries;     /* ... that reading */
-	__u32 outlier_strikes; /* consecutive seconds above the rate */
-	__u64 check_failures;  /* failed checks since the checks (re)started */
+	__u32 vi, bi;		  /* where it was last found in cfg: vips[vi].be[bi] */
+	bool syn_baseline;	  /* outlier detection has a syn_retries reading to compare with */
+	__u64 syn_retries;	  /* ... that reading */
+	__u32 outlier_strikes;	  /* consecutive seconds above the rate */
+	__u64 check_failures;	  /* failed checks since the checks (re)started */
 };
 
 /*
