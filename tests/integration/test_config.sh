@@ -134,7 +134,8 @@ case_bad_files() {
 	printf '{"version": 1, "vips": [' >"$IT_TMP/bad.syntax.json"
 	before=$(snapshot "$IT_TMP/b.json")
 	out=$(xlbctl config apply "$IT_TMP/bad.syntax.json" 2>&1) || rc=$?
-	[ $rc -ne 0 ] && grep -q 'line 1' <<<"$out" || die_case "syntax error: status $rc: $out"
+	[ $rc -ne 0 ] || die_case "a syntax error was applied"
+	grep -q 'line 1' <<<"$out" || die_case "syntax error: the line is not named: $out"
 	[ "$(snapshot "$IT_TMP/b.json")" = "$before" ] || die_case "a bad file changed something"
 }
 
