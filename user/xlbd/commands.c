@@ -783,13 +783,14 @@ static struct xlbd_upload *new_upload(struct xlbd *d, unsigned int uid)
 static json_t *do_config_upload(struct xlbd *d, json_t *req, struct caller who)
 {
 	const char *id = arg_str(req, "upload"), *data = arg_str(req, "data");
-	struct xlbd_upload *u = id ? find_upload(d, id, who.uid) : new_upload(d, who.uid);
+	struct xlbd_upload *u;
 	size_t n = data ? strlen(data) : 0;
 	char ids[24];
 	char *grown;
 
 	if (!data)
 		return error_reply("missing \"data\"");
+	u = id ? find_upload(d, id, who.uid) : new_upload(d, who.uid);
 	if (!u)
 		return id ? error_reply("unknown upload \"%s\" (dropped after %d s idle, or "
 					"applied)",
