@@ -106,7 +106,7 @@ static void test_two_nodes_move_together(void)
 	xlbd_health_sync(&n1.h, NULL, false); /* new backends: half-open, rise 2 to close */
 	run_ms(77);
 	xlbd_health_sync(&n2.h, NULL, false);
-	run_ms(4 * INTERVAL_MS);
+	run_ms(8 * INTERVAL_MS);
 	if (!ASSERT_TRUE(n1.closed_wall && n2.closed_wall, "both closed"))
 		goto out;
 	printf("# a new backend: circuits closed %llu ms apart (nodes started 77 ms apart, "
@@ -118,7 +118,7 @@ static void test_two_nodes_move_together(void)
 	setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &(int){1}, sizeof(int));
 	if (!ASSERT_OK(bind(s, (struct sockaddr *)&sa, sizeof(sa)), "bind again"))
 		goto out;
-	run_ms(3 * INTERVAL_MS + 50);
+	run_ms(6 * INTERVAL_MS);
 	if (!ASSERT_TRUE(n1.opened_wall && n2.opened_wall, "both opened"))
 		goto out;
 	printf("# the backend stops: circuits opened %llu ms apart\n",
@@ -126,7 +126,7 @@ static void test_two_nodes_move_together(void)
 	n1.closed_wall = n2.closed_wall = 0;
 	if (!ASSERT_OK(listen(s, 64), "back"))
 		goto out;
-	run_ms(6 * INTERVAL_MS);
+	run_ms(12 * INTERVAL_MS);
 	if (!ASSERT_TRUE(n1.closed_wall && n2.closed_wall, "both closed again"))
 		goto out;
 	printf("# the backend comes back: circuits closed %llu ms apart\n",
