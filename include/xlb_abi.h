@@ -179,12 +179,16 @@ struct xlb_event {
 	__u64 ts_ns;
 };
 
-/* xlb_meta (ARRAY, 1 entry): what the maps were created for. */
+/*
+ * xlb_meta (ARRAY, 1 entry): what the maps were created for, and the flow hash seed, which is
+ * cluster-wide configuration (docs/cluster.md): xlbd may change it while the program runs, so it
+ * is read from here on the new-flow path, not fixed at load. Every Maglev ring is built with it.
+ */
 struct xlb_meta {
 	__u32 abi_version;
 	__u32 ring_size;
 	__u32 flow_entries;
-	__u32 pad;
+	__u32 hash_seed; /* flow hash and Maglev seed; written by xlbd (xlb_dp_set_hash_seed) */
 };
 
 #ifndef __cplusplus

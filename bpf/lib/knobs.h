@@ -14,6 +14,8 @@
  * knob rules out. user/lib/dataplane.c sets them by these names (skel->rodata->NAME).
  */
 const volatile __u32 ring_size = XLB_DEFAULT_RING_SIZE; /* largest ring length accepted */
+/* The seed at load, also written into xlb_meta. The program reads the seed from xlb_meta
+ * (lib/pick.h), which xlbd changes at run time; this copy is only what tests compute with. */
 const volatile __u32 hash_seed = 0;
 const volatile __u64 udp_timeout_ns = 30ULL * 1000000000ULL;
 /* Refresh a flow's last-seen time at most this often: writing it on every packet would bounce

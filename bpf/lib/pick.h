@@ -29,6 +29,19 @@ static __always_inline struct xlb_backend *backend_usable_new(__u32 id, __u32 vi
 	return be;
 }
 
+/* The flow hash seed, read per new flow: xlbd may change it at run time (docs/cluster.md). */
+static __always_inline __u32 flow_seed(void)
+{
+	__u32 zero = 0;
+	const struct xlb_meta *m = bpf_map_lookup_elem(&xlb_meta, &zero);
+
+	if (!m) {
+		count(XLB_C_MAP_ERROR);
+		return 0;
+	}
+	return m->hash_seed;
+}
+
 static __always_inline struct xlb_table *vip_table(__u32 vip_id)
 {
 	__u32 zero = 0;
@@ -154,7 +167,7 @@ static __always_inline __u32 pick_round_robin(const struct xlb_table *t, __u32 v
 		}
 	}
 	/* Only the last resort needs the flow hash: not computed for every new flow. */
-	return pick_walk(t, vip_id, xlb_flow_hash(k, hash_seed, 0), out);
+	return pick_walk(t, vip_id, xlb_flow_hash(k, flow_seed(), 0), out);
 }
 
 static __always_inline __s64 active_flows(__u32 id)
@@ -260,7 +273,7 @@ static __always_inline __u32 pick_backend(const struct xlb_table *t, const struc
 
 	switch (vip->sched) {
 	case XLB_SCHED_SOURCE_HASH: {
-		__u32 h = xlb_flow_hash(k, hash_seed, 1);
+		__u32 h = xlb_flow_hash(k, flow_seed(), 1);
 
 		if (vip->flags & XLB_VIP_F_HASH_DPORT)
 			h = xlb_hash_final(xlb_hash_mix(h, k->dport));
@@ -270,9 +283,9 @@ static __always_inline __u32 pick_backend(const struct xlb_table *t, const struc
 	case XLB_SCHED_WRR:
 		return pick_round_robin(t, vip_id, k, out);
 	case XLB_SCHED_LEAST_CONN:
-		return pick_least_conn(t, vip_id, xlb_flow_hash(k, hash_seed, 0), out);
+		return pick_least_conn(t, vip_id, xlb_flow_hash(k, flow_seed(), 0), out);
 	default:
-		return pick_hash(t, vip_id, xlb_flow_hash(k, hash_seed, 0), out);
+		return pick_hash(t, vip_id, xlb_flow_hash(k, flow_seed(), 0), out);
 	}
 }
 

@@ -108,6 +108,8 @@ static void test_new_backend_needs_rise(void)
 	ASSERT_EQ(b.closed_at, 200, "ramp starts");
 }
 
+/* Wall clock equal to the monotonic one, the close at 0: the grid's slots begin at the close,
+ * so the ramp is the plain one of 10 steps of slow_start_ms / 10. */
 static void test_slow_start_ramp(void)
 {
 	struct xlbd_breaker b;
@@ -116,21 +118,73 @@ static void test_slow_start_ramp(void)
 	xlbd_breaker_init(&b, false, 0);
 	xlbd_breaker_result(&b, &pol, true, 0);
 	xlbd_breaker_result(&b, &pol, true, 0);
-	ASSERT_EQ(xlbd_breaker_weight(&b, &pol, 100, 0), 10, "starts at a tenth");
+	ASSERT_EQ(xlbd_breaker_weight(&b, &pol, 100, 0, 0), 10, "starts at a tenth");
 	for (__u64 t = 0; t < 10000; t += 250) {
-		__u32 w = xlbd_breaker_weight(&b, &pol, 100, t);
+		__u32 w = xlbd_breaker_weight(&b, &pol, 100, t, t);
 
 		ASSERT_TRUE(w >= prev, "never decreases");
 		ASSERT_EQ(w, 10 * (t / 1000 + 1), "linear in 10 steps");
 		prev = w;
 	}
-	ASSERT_EQ(xlbd_breaker_weight(&b, &pol, 100, 10000), 100, "full weight after the window");
-	ASSERT_EQ(xlbd_breaker_weight(&b, &pol, 3, 0), 1, "at least 1");
+	ASSERT_EQ(xlbd_breaker_weight(&b, &pol, 100, 10000, 10000), 100,
+		  "full weight after the window");
+	ASSERT_EQ(xlbd_breaker_weight(&b, &pol, 3, 0, 0), 1, "at least 1");
 	struct xlbd_breaker_policy none = pol;
 	none.slow_start_ms = 0;
-	ASSERT_EQ(xlbd_breaker_weight(&b, &none, 100, 0), 100, "slow start off");
+	ASSERT_EQ(xlbd_breaker_weight(&b, &none, 100, 0, 0), 100, "slow start off");
 	xlbd_breaker_init(&b, true, 0);
-	ASSERT_EQ(xlbd_breaker_weight(&b, &pol, 100, 0), 100, "trusted: no ramp");
+	ASSERT_EQ(xlbd_breaker_weight(&b, &pol, 100, 0, 0), 100, "trusted: no ramp");
+}
+
+/* A node whose circuit closed at wall time closed_wall (its monotonic clock at mono_base then):
+ * the weight it publishes at wall time t. */
+static __u32 weight_at(__u64 mono_base, __u64 closed_wall, __u64 t)
+{
+	struct xlbd_breaker b;
+
+	xlbd_breaker_init(&b, false, mono_base);
+	xlbd_breaker_result(&b, &pol, true, mono_base);
+	xlbd_breaker_result(&b, &pol, true, mono_base);
+	return xlbd_breaker_weight(&b, &pol, 100, mono_base + (t - closed_wall), t);
+}
+
+/*
+ * Slow start on the wall-clock grid (docs/cluster.md): two nodes whose circuits closed at
+ * different wall times within one slot (slow_start 10 s: 1 s slots), with unrelated monotonic
+ * clocks, publish the same weight at every wall time from the later close on; the steps fall
+ * on the slots' boundaries; nodes that closed in different slots differ by one step at most.
+ */
+static void test_slow_start_grid(void)
+{
+	const __u64 base = 1700000000000ULL; /* a wall time on a slot boundary */
+	__u64 t, next;
+	struct xlbd_breaker b;
+
+	for (t = base + 900; t < base + 12000; t += 50) {
+		__u32 a = weight_at(5000, base + 100, t), c = weight_at(777777, base + 900, t);
+
+		ASSERT_EQ(a, c, "same slot, same weight at the same wall time");
+	}
+	ASSERT_EQ(weight_at(0, base + 100, base + 1999), 10,
+		  "first step to the end of the first whole slot");
+	ASSERT_EQ(weight_at(0, base + 100, base + 2000), 20, "second step at a boundary");
+	ASSERT_EQ(weight_at(0, base + 100, base + 9999), 90, "last partial step");
+	ASSERT_EQ(weight_at(0, base + 100, base + 10000), 100, "full weight 9 to 10 slots after");
+	ASSERT_EQ(weight_at(0, base, base + 9000), 100, "closed on a boundary: 9 slots");
+	ASSERT_EQ(weight_at(0, base, base + 8999), 90, "closed on a boundary: step 9 before");
+	for (t = base + 1100; t < base + 12000; t += 50) {
+		__u32 a = weight_at(0, base + 900, t), c = weight_at(0, base + 1100, t);
+
+		ASSERT_TRUE(a >= c && a - c <= 10, "adjacent slots: one step apart at most");
+	}
+	/* The step timer: the next boundary, and nothing once the ramp is over. */
+	xlbd_breaker_init(&b, false, 0);
+	xlbd_breaker_result(&b, &pol, true, 0);
+	xlbd_breaker_result(&b, &pol, true, 0);
+	next = xlbd_breaker_ramp_next_ms(&b, &pol, 0, base + 100);
+	ASSERT_EQ(next, 900, "next step at the next boundary");
+	ASSERT_EQ(xlbd_breaker_ramp_next_ms(&b, &pol, 10000, base + 10100), 0, "ramp over");
+	ASSERT_EQ(xlbd_breaker_weight(&b, &pol, 100, 10000, base + 10100), 100, "full weight then");
 }
 
 /* Outlier detection trips a closed circuit like `fall` failures; other states ignore it. */
@@ -154,6 +208,7 @@ int main(void)
 	RUN_TEST(test_flapping_backoff_grows);
 	RUN_TEST(test_new_backend_needs_rise);
 	RUN_TEST(test_slow_start_ramp);
+	RUN_TEST(test_slow_start_grid);
 	RUN_TEST(test_trip);
 	return xt_finish();
 }

@@ -242,6 +242,7 @@ int xlb_dp_load(const struct xlb_dp_opts *opts, struct xlb_dp **out)
 	meta.abi_version = XLB_ABI_VERSION;
 	meta.ring_size = o.ring_size;
 	meta.flow_entries = o.flow_entries;
+	meta.hash_seed = o.hash_seed;
 	err = bpf_map_update_elem(bpf_map__fd(dp->skel->maps.xlb_meta), &zero, &meta, 0);
 	if (err) {
 		err = -errno;
@@ -265,6 +266,30 @@ err_destroy:
 err_free:
 	free(dp);
 	return err < 0 ? err : -err;
+}
+
+int xlb_dp_set_hash_seed(struct xlb_dp *dp, __u32 seed)
+{
+	int fd = bpf_map__fd(dp->skel->maps.xlb_meta);
+	struct xlb_meta meta;
+	__u32 zero = 0;
+
+	/* Read-modify-write of the one entry: only xlbd writes it, from one thread. */
+	if (bpf_map_lookup_elem(fd, &zero, &meta))
+		return -errno;
+	meta.hash_seed = seed;
+	return bpf_map_update_elem(fd, &zero, &meta, 0) ? -errno : 0;
+}
+
+int xlb_dp_hash_seed(struct xlb_dp *dp, __u32 *seed)
+{
+	struct xlb_meta meta;
+	__u32 zero = 0;
+
+	if (bpf_map_lookup_elem(bpf_map__fd(dp->skel->maps.xlb_meta), &zero, &meta))
+		return -errno;
+	*seed = meta.hash_seed;
+	return 0;
 }
 
 void xlb_dp_destroy(struct xlb_dp *dp)

@@ -11,9 +11,9 @@
 struct xlb_bpf; /* the skeleton, build/xlb.skel.h */
 
 struct xlb_dp_opts {
-	__u32 ring_size;      /* Maglev table size (prime); 0 = XLB_DEFAULT_RING_SIZE */
-	__u32 flow_entries;   /* flow table size; 0 = XLB_DEFAULT_FLOWS */
-	__u32 hash_seed;      /* flow hash seed */
+	__u32 ring_size;    /* Maglev table size (prime); 0 = XLB_DEFAULT_RING_SIZE */
+	__u32 flow_entries; /* flow table size; 0 = XLB_DEFAULT_FLOWS */
+	__u32 hash_seed;    /* flow hash seed at load (xlb_meta; xlb_dp_set_hash_seed changes it) */
 	__u64 udp_timeout_ns; /* idle UDP flows older than this are re-picked; 0 = 30 s */
 	__u8 lb_mac[6];	      /* only frames to it are balanced; all-zero: any unicast */
 	const char *pin_dir;  /* pin maps here, reusing pinned ones of the same ABI; NULL: none */
@@ -41,6 +41,14 @@ int xlb_dp_load(const struct xlb_dp_opts *opts, struct xlb_dp **out);
 /* Remove the pinned maps and the pin directory. */
 int xlb_dp_unpin(struct xlb_dp *dp);
 void xlb_dp_destroy(struct xlb_dp *dp);
+
+/*
+ * The flow hash seed the program reads for every new flow (xlb_meta.hash_seed). Changing it
+ * re-steers new flows only if the tables are rebuilt with it too: that order is the caller's
+ * (user/xlbd/apply.c, docs/cluster.md).
+ */
+int xlb_dp_set_hash_seed(struct xlb_dp *dp, __u32 seed);
+int xlb_dp_hash_seed(struct xlb_dp *dp, __u32 *seed);
 
 /* VIPs: also maintain the per-address refcount in xlb_vip_addrs and the xlb_vip_filter slots. */
 int xlb_dp_set_vip(struct xlb_dp *dp, const struct xlb_vip_key *key, const struct xlb_vip *vip);

@@ -6,7 +6,8 @@
 #include "grammar.h"
 
 static const struct xlbctl_object *const objects[] = {
-	&xlbctl_obj_vip, &xlbctl_obj_backend, &xlbctl_obj_stats, &xlbctl_obj_prog, &xlbctl_obj_flow,
+	&xlbctl_obj_vip,  &xlbctl_obj_backend, &xlbctl_obj_stats,
+	&xlbctl_obj_prog, &xlbctl_obj_flow,    &xlbctl_obj_config,
 };
 
 /* Verbs of one object, plus "help", fit in a names array of this size. */
@@ -176,7 +177,8 @@ static int parse_object(struct xlbctl_args *a, struct xlbctl_cmd *cmd, bool help
 			cmd->usage = xlbctl_usage;
 			return 0;
 		}
-		return xlbctl_fail(a, "missing OBJECT: expected vip, backend, stats or prog "
+		return xlbctl_fail(a, "missing OBJECT: expected vip, backend, stats, prog, flow or "
+				      "config "
 				      "(see xlbctl help)");
 	}
 	idx = xlbctl_match(w, names, n + 1, "object", NULL, a->err, a->errlen);

@@ -1,5 +1,6 @@
 /* run.c - xlbctl_run: print help, or send the request to xlbd and print its answer. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "ctl_client.h"
@@ -31,6 +32,18 @@ int xlbctl_run(const struct xlbctl_cmd *cmd, FILE *out, FILE *errf)
 	ret = xlb_ctl_connect(cmd->opts.socket, cmd->opts.timeout_ms, &ctl, err, sizeof(err));
 	if (ret)
 		goto err_free_req;
+	if (cmd->config_file) {
+		/* The file goes into the request (or ahead of it): built again. */
+		ret = xlbctl_config_send(cmd, ctl, err, sizeof(err));
+		free(req);
+		req = ret ? NULL : json_dumps(cmd->req, JSON_COMPACT);
+		if (!ret && !req) {
+			snprintf(err, sizeof(err), "out of memory building the request");
+			ret = -ENOMEM;
+		}
+		if (ret)
+			goto err_close;
+	}
 	ret = xlb_ctl_call(ctl, req, &answer, err, sizeof(err));
 	if (ret)
 		goto err_close;

@@ -38,6 +38,7 @@ struct xlbctl_cmd {
 	xlbctl_usage_fn usage; /* set when help was asked for: print it, send nothing */
 	unsigned int watch;    /* stats watch: refresh every second; 0: once */
 	unsigned int count;    /* stats watch count N: stop after N refreshes; 0: until killed */
+	const char *config_file; /* config apply: read when sent (xlbctl_config_send); argv's */
 };
 
 /*
@@ -58,6 +59,14 @@ int xlbctl_watch(const struct xlbctl_cmd *cmd, FILE *out, FILE *errf);
  * -EPROTO (xlbd's answer made no sense), or the -errno of the failed connection.
  */
 int xlbctl_run(const struct xlbctl_cmd *cmd, FILE *out, FILE *errf);
+
+/*
+ * config apply: reads cmd->config_file and puts it into cmd->req, whole ("config") when the
+ * request fits in a line, else sent ahead in pieces over ctl (`config upload`, "upload").
+ * 0 or -errno with a message in err.
+ */
+struct xlb_ctl;
+int xlbctl_config_send(const struct xlbctl_cmd *cmd, struct xlb_ctl *ctl, char *err, size_t errlen);
 
 /* Prints xlbd's answer line as xlbctl_run does, errors included; returns as xlbctl_run. */
 int xlbctl_print_answer(const struct xlbctl_cmd *cmd, const char *answer, FILE *out, FILE *errf);

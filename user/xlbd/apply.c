@@ -2,6 +2,8 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -53,8 +55,65 @@ static int build_ring(struct xlbd *d, const struct xlbd_vip *v, const struct xlb
 	}
 }
 
-/* Publishes the VIP's table over its usable backends, unless it is what is there. */
-static int apply_table(struct xlbd *d, struct xlbd_vip *v)
+/*
+ * A table built but not yet swapped in: a seed change builds every VIP's new ring first and
+ * swaps them all in right after the seed is written (docs/cluster.md, "Changing the seed").
+ */
+struct staged {
+	__u32 vip_id;
+	int fd; /* -1: none */
+	struct xlb_table *t;
+};
+
+static int stage_or_publish(struct xlbd *d, const struct xlbd_vip *v, const __u32 *members,
+			    const __u32 *ring, __u32 len, struct staged *stage)
+{
+	struct xlb_table *t;
+	int fd;
+
+	if (!stage)
+		return xlb_dp_publish_table(d->dp, v->id, members, v->nbe, ring, len);
+	fd = xlb_dp_table_new(d->dp, &t);
+	if (fd < 0)
+		return fd;
+	t->len = len;
+	t->nmemb = v->nbe;
+	if (v->nbe)
+		memcpy(t->memb, members, v->nbe * sizeof(*members));
+	if (len)
+		memcpy(t->ring, ring, len * sizeof(*ring));
+	*stage = (struct staged){.vip_id = v->id, .fd = fd, .t = t};
+	return 0;
+}
+
+/*
+ * The ring as the VIP's member positions (configuration order), not as backend ids: ids are
+ * each node's own (a node given the same configuration may number its backends otherwise),
+ * positions are the configuration's. Part of the fingerprint (xlbd_apply_fingerprint).
+ */
+static __u64 ring_digest(const struct xlbd_vip *v, const __u32 *ring, __u32 len)
+{
+	static __u16 pos[XLB_MAX_BACKENDS]; /* backend id -> position + 1 */
+	__u64 h = 0xcbf29ce484222325ULL;
+
+	for (size_t j = 0; j < v->nbe; j++)
+		if (v->be[j].id < XLB_MAX_BACKENDS)
+			pos[v->be[j].id] = j + 1;
+	h = fnv(h, &len, sizeof(len));
+	for (__u32 i = 0; i < len; i++) {
+		__u16 p = ring[i] < XLB_MAX_BACKENDS ? pos[ring[i]] : 0;
+
+		h = fnv(h, &p, sizeof(p));
+	}
+	for (size_t j = 0; j < v->nbe; j++)
+		if (v->be[j].id < XLB_MAX_BACKENDS)
+			pos[v->be[j].id] = 0;
+	return h;
+}
+
+/* Publishes the VIP's table over its usable backends, unless it is what is there; with stage,
+ * builds it and leaves it in *stage for the caller to swap in (a seed change, below). */
+static int apply_table(struct xlbd *d, struct xlbd_vip *v, struct staged *stage)
 {
 	struct xlb_maglev_backend *mb = calloc(v->nbe ? v->nbe : 1, sizeof(*mb));
 	__u32 *members = calloc(v->nbe ? v->nbe : 1, sizeof(*members));
@@ -81,7 +140,9 @@ static int apply_table(struct xlbd *d, struct xlbd_vip *v)
 		sig = fnv(sig, &mb[n], sizeof(mb[n]));
 		n++;
 	}
-	sig = fnv(sig, &n, sizeof(n)) | 1; /* never 0: 0 means "nothing published" */
+	sig = fnv(sig, &n, sizeof(n));
+	/* The seed the ring is built with, and the flow hash the data plane uses with it. */
+	sig = fnv(sig, &d->cfg.hash_seed, sizeof(d->cfg.hash_seed)) | 1; /* 0: none published */
 	if (d->apply.table_sig[v->id] == sig)
 		goto out;
 	if (n) {
@@ -95,9 +156,11 @@ static int apply_table(struct xlbd *d, struct xlbd_vip *v)
 	/* No usable backend: an empty ring, so new flows are dropped (drop_no_backend) while
 	 * flows on draining backends go on. */
 	if (!err)
-		err = xlb_dp_publish_table(d->dp, v->id, members, v->nbe, ring, n ? len : 0);
-	if (!err)
+		err = stage_or_publish(d, v, members, ring, n ? len : 0, stage);
+	if (!err) {
 		d->apply.table_sig[v->id] = sig;
+		d->apply.ring_fp[v->id] = ring_digest(v, ring, n ? len : 0);
+	}
 out:
 	free(ring);
 	free(members);
@@ -165,6 +228,148 @@ static int remove_stale_vips(struct xlbd *d, int *removed)
 	return 0;
 }
 
+/*
+ * The fingerprint of what the VIP's published table makes of a packet: the seed, the
+ * scheduler and its flag, each member (configuration order) with its address and the state
+ * and weight its entry got in this apply, and the ring (ring_digest). Backend ids are left
+ * out: they are each node's own. Kept to 52 bits, so that a float64 (/metrics) holds it.
+ */
+static __u64 fingerprint(struct xlbd *d, const struct xlbd_vip *v)
+{
+	__u64 h = 0xcbf29ce484222325ULL;
+	const char *why;
+
+	if (!d->apply.table_sig[v->id])
+		return 0;
+	h = fnv(h, "xlb-fp1", 7);
+	h = fnv(h, &d->cfg.hash_seed, sizeof(d->cfg.hash_seed));
+	h = fnv(h, &v->sched, sizeof(v->sched));
+	h = fnv(h, &v->fwd, sizeof(v->fwd));
+	h = fnv(h, &v->hash_dport, sizeof(v->hash_dport));
+	for (size_t j = 0; j < v->nbe; j++) {
+		const struct xlbd_backend *b = &v->be[j];
+		__u8 st = xlbd_view_state(&d->view, v, b, &why);
+		/* As apply_backend writes it. */
+		__u32 w = st == XLB_BE_UP ? xlbd_view_weight(&d->view, v, b) : b->weight;
+
+		h = fnv(h, &b->family, sizeof(b->family));
+		h = fnv(h, &b->addr, sizeof(b->addr));
+		h = fnv(h, &st, sizeof(st));
+		h = fnv(h, &w, sizeof(w));
+	}
+	h = fnv(h, &d->apply.ring_fp[v->id], sizeof(d->apply.ring_fp[v->id]));
+	h = (h ^ (h >> 52)) & XLBD_FINGERPRINT_MASK;
+	return h ?: 1; /* 0: nothing published */
+}
+
+__u64 xlbd_apply_fingerprint(const struct xlbd *d, __u32 vip_id)
+{
+	return vip_id < XLB_MAX_VIPS ? d->apply.fp[vip_id] : 0;
+}
+
+/* Drops the tables staged and not swapped in. */
+static void unstage(struct xlbd *d, struct staged *st, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (st[i].fd < 0)
+			continue;
+		munmap(st[i].t, XLB_TBL_SIZE(d->dp->ring_size));
+		close(st[i].fd);
+	}
+}
+
+/*
+ * The staged tables into their slots with one batched update: the kernel stores every pointer
+ * and then waits one grace period (6.8+: once per batch), where one update per table would wait
+ * one each (~8-16 ms, docs/datapath.md), so the tables go in within microseconds of the seed.
+ * Per table when the kernel has no batch for the map. A table not swapped in is built again.
+ */
+static int swap_all(struct xlbd *d, struct staged *st, size_t n)
+{
+	int outer = bpf_map__fd(d->dp->skel->maps.xlb_tables), err = 0;
+	__u32 *keys = calloc(n ?: 1, sizeof(*keys)), count = n;
+	int *fds = calloc(n ?: 1, sizeof(*fds));
+	LIBBPF_OPTS(bpf_map_batch_opts, opts, .elem_flags = BPF_ANY);
+
+	for (size_t i = 0; i < n; i++)
+		munmap(st[i].t, XLB_TBL_SIZE(d->dp->ring_size));
+	if (keys && fds && n) {
+		for (size_t i = 0; i < n; i++) {
+			keys[i] = st[i].vip_id;
+			fds[i] = st[i].fd;
+		}
+		err = bpf_map_update_batch(outer, keys, fds, &count, &opts) ? -errno : 0;
+	}
+	if (!keys || !fds || err) {
+		count = 0; /* what a failed batch did is unknown: every table once more */
+		err = 0;
+		for (size_t i = 0; i < n; i++) {
+			if (bpf_map_update_elem(outer, &st[i].vip_id, &st[i].fd, BPF_ANY)) {
+				d->apply.table_sig[st[i].vip_id] = 0;
+				err = err ?: -errno;
+			}
+		}
+	}
+	for (size_t i = 0; i < n; i++) {
+		close(st[i].fd);
+		st[i].fd = -1;
+	}
+	free(keys);
+	free(fds);
+	return err;
+}
+
+/*
+ * A new seed (config set hash-seed, config apply): the data plane hashes new flows with the
+ * seed in xlb_meta, and a Maglev ring built with another seed still names usable backends in
+ * the right proportions, only not the ones the other nodes' rings name. So the window in
+ * which a packet hashes with one seed into a ring built with the other is kept to the swaps
+ * alone: every VIP's new table is built first (as many as XLBD_SEED_STAGE_BYTES hold; the rest
+ * after, each built and swapped in turn), then the seed is written, then the staged tables
+ * are swapped in, in one batch (swap_all). A failure before the seed is written changes
+ * nothing.
+ */
+static int apply_seed(struct xlbd *d)
+{
+	size_t per = XLB_TBL_SIZE(d->dp->ring_size), n = 0, cap;
+	struct staged *st;
+	__u64 t0;
+	__u32 seed;
+	int err;
+
+	err = xlb_dp_hash_seed(d->dp, &seed);
+	if (err || seed == d->cfg.hash_seed)
+		return err;
+	cap = XLBD_SEED_STAGE_BYTES / per;
+	if (cap > d->cfg.nvips)
+		cap = d->cfg.nvips;
+	st = calloc(cap ?: 1, sizeof(*st));
+	if (!st)
+		return -ENOMEM;
+	for (size_t i = 0; !err && n < cap && i < d->cfg.nvips; i++) {
+		st[n].fd = -1;
+		err = apply_table(d, &d->cfg.vips[i], &st[n]);
+		if (!err && st[n].fd >= 0)
+			n++;
+	}
+	if (!err)
+		err = xlb_dp_set_hash_seed(d->dp, d->cfg.hash_seed);
+	if (err) {
+		/* Nothing swapped in: the published tables are what their signatures say. */
+		for (size_t i = 0; i < n; i++)
+			d->apply.table_sig[st[i].vip_id] = 0;
+		unstage(d, st, n);
+		free(st);
+		return err;
+	}
+	t0 = xlb_now_us();
+	err = swap_all(d, st, n);
+	pr_info("hash seed changed", "seed=%u tables=%zu swap_us=%llu", d->cfg.hash_seed, n,
+		(unsigned long long)(xlb_now_us() - t0));
+	free(st);
+	return err;
+}
+
 int xlbd_apply(struct xlbd *d, const struct xlbd_config *old, bool full)
 {
 	struct xlb_backend cur, gone;
@@ -196,11 +401,14 @@ int xlbd_apply(struct xlbd *d, const struct xlbd_config *old, bool full)
 		if (err)
 			return err;
 	}
-	for (size_t i = 0; i < d->cfg.nvips; i++) {
-		err = apply_table(d, &d->cfg.vips[i]);
-		if (err)
-			return err;
+	err = apply_seed(d);
+	for (size_t i = 0; !err && i < d->cfg.nvips; i++) {
+		err = apply_table(d, &d->cfg.vips[i], NULL);
+		if (!err)
+			d->apply.fp[d->cfg.vips[i].id] = fingerprint(d, &d->cfg.vips[i]);
 	}
+	if (err)
+		return err;
 	err = remove_stale_vips(d, &removed);
 	if (err)
 		return err;

@@ -40,5 +40,5 @@ __u32 xlbd_view_weight(const struct xlbd_view *vw, const struct xlbd_vip *v,
 		return b->weight;
 	pol = xlbd_check_policy(c);
 	return xlbd_breaker_weight(&xlbd_health_get(vw->health, b->id)->br, &pol, b->weight,
-				   xlb_now_ms());
+				   xlb_now_ms(), xlbd_wall_ms());
 }

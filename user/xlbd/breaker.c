@@ -110,16 +110,47 @@ bool xlbd_breaker_passes(const struct xlbd_breaker *b)
 	return b->state == XLBD_CIRCUIT_CLOSED;
 }
 
-__u32 xlbd_breaker_weight(const struct xlbd_breaker *b, const struct xlbd_breaker_policy *p,
-			  __u32 weight, __u64 now)
+/*
+ * The ramp's step at wall time wall (docs/cluster.md, "Slow start"): steps are slots of
+ * len = slow_start_ms / XLBD_SLOW_START_STEPS on the wall clock (CLOCK_REALTIME, the one clock
+ * two nodes share), not counted from the close. Step 1 lasts from the close to the end of the
+ * first whole slot after it, then one step per slot: two nodes whose circuits closed within
+ * one slot are on the same step from the later close on, and change steps at the same
+ * instants. 0: not ramping (full weight).
+ */
+static __u64 ramp_step(const struct xlbd_breaker *b, const struct xlbd_breaker_policy *p, __u64 now,
+		       __u64 wall, __u64 *len)
 {
-	__u64 step, elapsed, w;
+	__u64 closed_wall, first, cur, step;
 
-	if (b->state != XLBD_CIRCUIT_CLOSED || !p->slow_start_ms || !b->ramp ||
-	    now >= b->closed_at + p->slow_start_ms)
+	if (b->state != XLBD_CIRCUIT_CLOSED || !p->slow_start_ms || !b->ramp)
+		return 0;
+	*len = p->slow_start_ms / XLBD_SLOW_START_STEPS ?: 1;
+	/* When it closed, on the wall clock: the monotonic age, back from the wall time now. */
+	closed_wall = wall - (now - b->closed_at < wall ? now - b->closed_at : wall);
+	first = (closed_wall + *len - 1) / *len; /* the first whole slot after the close */
+	cur = wall / *len;
+	step = cur < first ? 1 : cur - first + 1;
+	return step >= XLBD_SLOW_START_STEPS ? 0 : step;
+}
+
+__u32 xlbd_breaker_weight(const struct xlbd_breaker *b, const struct xlbd_breaker_policy *p,
+			  __u32 weight, __u64 now, __u64 wall)
+{
+	__u64 len, step = ramp_step(b, p, now, wall, &len), w;
+
+	if (!step)
 		return weight;
-	elapsed = now - b->closed_at;
-	step = elapsed * XLBD_SLOW_START_STEPS / p->slow_start_ms + 1; /* 1..STEPS */
 	w = (__u64)weight * step / XLBD_SLOW_START_STEPS;
 	return w ? w : 1;
+}
+
+__u64 xlbd_breaker_ramp_next_ms(const struct xlbd_breaker *b, const struct xlbd_breaker_policy *p,
+				__u64 now, __u64 wall)
+{
+	__u64 len;
+
+	if (!ramp_step(b, p, now, wall, &len))
+		return 0;
+	return len - wall % len;
 }

@@ -59,11 +59,18 @@ bool xlbd_breaker_passes(const struct xlbd_breaker *b);
 /*
  * The weight to use now: weight when closed and past the ramp; during slow start it grows
  * linearly from weight/XLBD_SLOW_START_STEPS to weight in XLBD_SLOW_START_STEPS steps (so the
- * table is rebuilt a bounded number of times); at least 1.
+ * table is rebuilt a bounded number of times); at least 1. The steps are slots of
+ * slow_start_ms / XLBD_SLOW_START_STEPS on the wall clock (wall: CLOCK_REALTIME in ms at the
+ * instant now), so that nodes whose circuits closed at slightly different times step together
+ * (docs/cluster.md): the first step lasts from the close to the end of the first whole slot
+ * after it (one to two slots), full weight comes 9 to 10 slots after the close.
  */
 #define XLBD_SLOW_START_STEPS 10
 __u32 xlbd_breaker_weight(const struct xlbd_breaker *b, const struct xlbd_breaker_policy *p,
-			  __u32 weight, __u64 now);
+			  __u32 weight, __u64 now, __u64 wall);
+/* Milliseconds from now to the ramp's next step; 0 when it is not ramping. */
+__u64 xlbd_breaker_ramp_next_ms(const struct xlbd_breaker *b, const struct xlbd_breaker_policy *p,
+				__u64 now, __u64 wall);
 
 const char *xlbd_circuit_name(enum xlbd_circuit c);
 

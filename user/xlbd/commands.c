@@ -567,6 +567,17 @@ static json_t *do_backend_del(struct xlbd *d, json_t *req, struct caller who)
 	return backend_change(d, req, BE_DEL, who);
 }
 
+/* vip show's record: vip_json and the fingerprint of the published table (docs/cluster.md). */
+static json_t *vip_shown(struct xlbd *d, const struct xlbd_vip *v)
+{
+	json_t *j = vip_json(v);
+	char fp[24];
+
+	snprintf(fp, sizeof(fp), "%013llx", (unsigned long long)xlbd_apply_fingerprint(d, v->id));
+	json_object_set_new(j, "fingerprint", json_string(fp));
+	return j;
+}
+
 static json_t *do_vip_show(struct xlbd *d, json_t *req, struct caller who)
 {
 	json_t *arr = json_array();
@@ -580,10 +591,10 @@ static json_t *do_vip_show(struct xlbd *d, json_t *req, struct caller who)
 			json_decref(arr);
 			return error_reply("%s", err);
 		}
-		json_array_append_new(arr, vip_json(v));
+		json_array_append_new(arr, vip_shown(d, v));
 	} else {
 		for (size_t i = 0; i < d->cfg.nvips; i++)
-			json_array_append_new(arr, vip_json(&d->cfg.vips[i]));
+			json_array_append_new(arr, vip_shown(d, &d->cfg.vips[i]));
 	}
 	return json_pack("{s:b, s:o}", "ok", 1, "vips", arr);
 }
@@ -658,9 +669,10 @@ static json_t *do_stats_show(struct xlbd *d, json_t *req, struct caller who)
 static json_t *do_prog_show(struct xlbd *d, json_t *req, struct caller who)
 {
 	(void)req, (void)who;
-	return json_pack("{s:b, s:s, s:s, s:i, s:s}", "ok", 1, "interface", d->ifname, "mode",
+	return json_pack("{s:b, s:s, s:s, s:i, s:s, s:I}", "ok", 1, "interface", d->ifname, "mode",
 			 d->attach.mode == XLBD_MODE_GENERIC ? "generic" : "native", "prog_id",
-			 (json_int_t)d->attach.prog_id, "pin_dir", d->pin_dir);
+			 (json_int_t)d->attach.prog_id, "pin_dir", d->pin_dir, "hash_seed",
+			 (json_int_t)d->cfg.hash_seed);
 }
 
 static json_t *do_prog_detach(struct xlbd *d, json_t *req, struct caller who)
@@ -684,6 +696,201 @@ static json_t *do_flow_explain(struct xlbd *d, json_t *req, struct caller who)
 	r = xlbd_flow_explain(d, arg_str(req, "client"), arg_str(req, "vip"),
 			      arg_str(req, "tcp_flags"), err, sizeof(err));
 	return r ? r : error_reply("%s", err);
+}
+
+/* config: the cluster-wide configuration as one whole (docs/cluster.md). */
+
+static json_t *do_config_show(struct xlbd *d, json_t *req, struct caller who)
+{
+	size_t nbe = 0;
+
+	(void)req, (void)who;
+	for (size_t i = 0; i < d->cfg.nvips; i++)
+		nbe += d->cfg.vips[i].nbe;
+	return json_pack("{s:b, s:I, s:I, s:I, s:I, s:s}", "ok", 1, "hash_seed",
+			 (json_int_t)d->cfg.hash_seed, "vips", (json_int_t)d->cfg.nvips, "backends",
+			 (json_int_t)nbe, "changes", (json_int_t)d->commands.changes, "state",
+			 d->state_path);
+}
+
+static json_t *do_config_set(struct xlbd *d, json_t *req, struct caller who)
+{
+	json_t *seed = json_object_get(req, "hash_seed");
+	struct xlbd_config next;
+	char what[64];
+
+	if (!seed)
+		return error_reply("nothing to set: give hash_seed");
+	if (json_integer_value(seed) < 0 || json_integer_value(seed) > 0xffffffffLL)
+		return error_reply("hash_seed must be an integer in 0..4294967295");
+	if (xlbd_config_clone(&d->cfg, &next))
+		return error_reply("out of memory");
+	next.hash_seed = json_integer_value(seed);
+	snprintf(what, sizeof(what), "config set hash_seed=%u", next.hash_seed);
+	return commit(d, &next, json_pack("{s:I}", "hash_seed", (json_int_t)next.hash_seed), what,
+		      who);
+}
+
+static json_t *do_config_export(struct xlbd *d, json_t *req, struct caller who)
+{
+	(void)req, (void)who;
+	return json_pack("{s:b, s:o}", "ok", 1, "config", xlbd_config_to_json(&d->cfg));
+}
+
+void xlbd_commands_free(struct xlbd_commands *c)
+{
+	for (int i = 0; i < XLBD_UPLOADS; i++) {
+		free(c->uploads[i].buf);
+		c->uploads[i] = (struct xlbd_upload){0};
+	}
+}
+
+static struct xlbd_upload *find_upload(struct xlbd *d, const char *id, unsigned int uid)
+{
+	unsigned long long v;
+	char *end;
+
+	if (!id)
+		return NULL;
+	v = strtoull(id, &end, 16);
+	for (int i = 0; v && !*end && i < XLBD_UPLOADS; i++)
+		if (d->commands.uploads[i].id == v && d->commands.uploads[i].uid == uid)
+			return &d->commands.uploads[i];
+	return NULL;
+}
+
+/* A free slot, or one idle for XLBD_UPLOAD_IDLE_MS (its sender is gone). */
+static struct xlbd_upload *new_upload(struct xlbd *d, unsigned int uid)
+{
+	static __u64 serial;
+	__u64 now = xlb_now_ms();
+
+	for (int i = 0; i < XLBD_UPLOADS; i++) {
+		struct xlbd_upload *u = &d->commands.uploads[i];
+
+		if (u->id && now - u->touched_ms < XLBD_UPLOAD_IDLE_MS)
+			continue;
+		free(u->buf);
+		/* Not guessable from the outside is not needed (the uid is checked): unique is. */
+		*u = (struct xlbd_upload){.id = (now << 16 | (++serial & 0xffff)) ?: 1,
+					  .uid = uid,
+					  .touched_ms = now};
+		return u;
+	}
+	return NULL;
+}
+
+static json_t *do_config_upload(struct xlbd *d, json_t *req, struct caller who)
+{
+	const char *id = arg_str(req, "upload"), *data = arg_str(req, "data");
+	struct xlbd_upload *u;
+	size_t n = data ? strlen(data) : 0;
+	char ids[24];
+	char *grown;
+
+	if (!data)
+		return error_reply("missing \"data\"");
+	u = id ? find_upload(d, id, who.uid) : new_upload(d, who.uid);
+	if (!u)
+		return id ? error_reply("unknown upload \"%s\" (dropped after %d s idle, or "
+					"applied)",
+					id, XLBD_UPLOAD_IDLE_MS / 1000)
+			  : error_reply("%d uploads are in progress: try again later",
+					XLBD_UPLOADS);
+	if (u->len + n > XLBD_UPLOAD_MAX) {
+		free(u->buf);
+		*u = (struct xlbd_upload){0};
+		return error_reply("configuration longer than %u MiB: refused",
+				   XLBD_UPLOAD_MAX >> 20);
+	}
+	grown = realloc(u->buf, u->len + n + 1);
+	if (!grown)
+		return error_reply("out of memory");
+	u->buf = grown;
+	memcpy(u->buf + u->len, data, n);
+	u->len += n;
+	u->buf[u->len] = '\0';
+	u->touched_ms = xlb_now_ms();
+	snprintf(ids, sizeof(ids), "%llx", (unsigned long long)u->id);
+	return json_pack("{s:b, s:s, s:I}", "ok", 1, "upload", ids, "bytes", (json_int_t)u->len);
+}
+
+/* The configuration of a config apply request: its "config", or the text of its upload. A new
+ * reference, or NULL with the problem in err. */
+static json_t *apply_input(struct xlbd *d, json_t *req, unsigned int uid, char *err)
+{
+	const char *id = arg_str(req, "upload");
+	json_t *c = json_object_get(req, "config");
+	struct xlbd_upload *u;
+	json_error_t je;
+
+	if (!c == !id) {
+		snprintf(err, ERRLEN, "config apply takes \"config\" or \"upload\", one of them");
+		return NULL;
+	}
+	if (c)
+		return json_incref(c);
+	u = find_upload(d, id, uid);
+	if (!u) {
+		snprintf(err, ERRLEN, "unknown upload \"%s\"", id);
+		return NULL;
+	}
+	c = json_loadb(u->buf, u->len, JSON_REJECT_DUPLICATES, &je);
+	free(u->buf);
+	*u = (struct xlbd_upload){0};
+	if (!c)
+		snprintf(err, ERRLEN, "config: line %d column %d: %s", je.line, je.column, je.text);
+	return c;
+}
+
+static json_t *do_config_apply(struct xlbd *d, json_t *req, struct caller who)
+{
+	bool dry = json_is_true(json_object_get(req, "dry_run")), seed_given = false;
+	json_t *in, *changes = NULL, *r;
+	struct xlbd_config next = {0};
+	char err[ERRLEN], what[64];
+	int e;
+
+	in = apply_input(d, req, who.uid, err);
+	if (!in)
+		return error_reply("%s", err);
+	e = xlbd_config_parse(in, &next, false, &seed_given, err, sizeof(err));
+	json_decref(in);
+	if (e)
+		return error_reply("config: %s", err);
+	changes = json_array();
+	e = changes ? xlbd_config_merge(&d->cfg, &next, seed_given, changes, err, sizeof(err))
+		    : -ENOMEM;
+	/* A new backend must not be this host, as for backend add. */
+	for (size_t i = 0; !e && i < json_array_size(changes); i++) {
+		json_t *c = json_array_get(changes, i);
+		const char *as = json_string_value(json_object_get(c, "address"));
+		struct xlb_addr a;
+		__u8 fam;
+
+		if (strcmp(json_string_value(json_object_get(c, "change")), "backend added") ||
+		    xlb_parse_addr(as, &a, &fam, err, sizeof(err)))
+			continue;
+		if (local_addr(&a, fam, err, as))
+			e = -EINVAL;
+	}
+	if (e) {
+		xlbd_config_free(&next);
+		json_decref(changes);
+		return error_reply("config: %s", err[0] ? err : "out of memory");
+	}
+	if (dry || !json_array_size(changes)) {
+		xlbd_config_free(&next);
+		return json_pack("{s:b, s:o, s:b}", "ok", 1, "changes", changes, "dry_run", dry);
+	}
+	/* New ids (none of the current configuration's): whatever macs.c knew of them is old. */
+	for (size_t i = 0; i < next.nvips; i++)
+		for (size_t j = 0; j < next.vips[i].nbe; j++)
+			if (!xlbd_config_backend_by_id(&d->cfg, next.vips[i].be[j].id, NULL))
+				xlbd_macs_forget(&d->macs, next.vips[i].be[j].id);
+	snprintf(what, sizeof(what), "config apply changes=%zu", json_array_size(changes));
+	r = commit(d, &next, json_pack("{s:o, s:b}", "changes", changes, "dry_run", 0), what, who);
+	return r;
 }
 
 /* Every command: its name ("object verb"), the members it takes besides "cmd" with their types
@@ -735,6 +942,13 @@ static const struct command {
 	{"flow explain",
 	 {{"client", ARG_STR}, {"vip", ARG_STR}, {"tcp_flags", ARG_STR}},
 	 do_flow_explain},
+	{"config show", {{NULL}}, do_config_show},
+	{"config set", {{"hash_seed", ARG_INT}}, do_config_set},
+	{"config export", {{NULL}}, do_config_export},
+	{"config upload", {{"upload", ARG_STR}, {"data", ARG_STR}}, do_config_upload},
+	{"config apply",
+	 {{"config", ARG_OBJ}, {"upload", ARG_STR}, {"dry_run", ARG_BOOL}},
+	 do_config_apply},
 	{"prog show", {{NULL}}, do_prog_show},
 	{"prog detach", {{NULL}}, do_prog_detach},
 };

@@ -538,7 +538,8 @@ static int get_bool(json_t *obj, const char *name, bool *out, const char *where,
 }
 
 static int backend_from_json(json_t *jb, struct xlbd_backend *b, const char *vs,
-			     const struct xlbd_check *vcheck, char *err, size_t errlen)
+			     const struct xlbd_check *vcheck, bool need_id, char *err,
+			     size_t errlen)
 {
 	static const char *const known[] = {"address", "id", "weight", "admin", "check", NULL};
 	char where[128], perr[160];
@@ -559,8 +560,11 @@ static int backend_from_json(json_t *jb, struct xlbd_backend *b, const char *vs,
 		return -EINVAL;
 	}
 	snprintf(where, sizeof(where), "vip %s: backend %s", vs, s);
-	e = get_uint(jb, "id", 1, XLB_MAX_BACKENDS - 1, &b->id, where, err, errlen);
-	if (!e)
+	e = !need_id && !json_object_get(jb, "id")
+		    ? 0
+		    : get_uint(jb, "id", 1, XLB_MAX_BACKENDS - 1, &b->id, where, err, errlen);
+	b->weight = 1; /* a file to apply may leave it out */
+	if (!e && (need_id || json_object_get(jb, "weight")))
 		e = get_uint(jb, "weight", XLB_WEIGHT_MIN, XLB_WEIGHT_MAX, &b->weight, where, err,
 			     errlen);
 	e = e ?: get_str(jb, "admin", "up", &admin, where, err, errlen);
@@ -588,7 +592,7 @@ static int backend_from_json(json_t *jb, struct xlbd_backend *b, const char *vs,
 	return 0;
 }
 
-static int vip_from_json(json_t *jv, struct xlbd_vip *v, char *err, size_t errlen)
+static int vip_from_json(json_t *jv, struct xlbd_vip *v, bool need_id, char *err, size_t errlen)
 {
 	static const char *const known[] = {"vip",	  "id",	   "sched",    "fwd",
 					    "hash_dport", "check", "backends", NULL};
@@ -611,7 +615,8 @@ static int vip_from_json(json_t *jv, struct xlbd_vip *v, char *err, size_t errle
 	}
 	snprintf(where, sizeof(where), "vip %s", vs);
 	e = only_members(jv, known, where, err, errlen);
-	e = e ?: get_uint(jv, "id", 1, XLB_MAX_VIPS - 1, &v->id, where, err, errlen);
+	if (!e && (need_id || json_object_get(jv, "id")))
+		e = get_uint(jv, "id", 1, XLB_MAX_VIPS - 1, &v->id, where, err, errlen);
 	e = e ?: get_str(jv, "sched", "maglev", &sched, where, err, errlen);
 	e = e ?: get_str(jv, "fwd", "dsr-l2", &fwd, where, err, errlen);
 	e = e ?: get_bool(jv, "hash_dport", &v->hash_dport, where, err, errlen);
@@ -655,7 +660,7 @@ static int vip_from_json(json_t *jv, struct xlbd_vip *v, char *err, size_t errle
 	if (!v->be)
 		return -ENOMEM;
 	json_array_foreach(bes, j, jb) {
-		e = backend_from_json(jb, &v->be[j], vs, &v->check, err, errlen);
+		e = backend_from_json(jb, &v->be[j], vs, &v->check, need_id, err, errlen);
 		if (e)
 			return e;
 		v->nbe++;
@@ -664,6 +669,12 @@ static int vip_from_json(json_t *jv, struct xlbd_vip *v, char *err, size_t errle
 }
 
 int xlbd_config_from_json(json_t *j, struct xlbd_config *c, char *err, size_t errlen)
+{
+	return xlbd_config_parse(j, c, true, NULL, err, errlen);
+}
+
+int xlbd_config_parse(json_t *j, struct xlbd_config *c, bool ids, bool *seed_given, char *err,
+		      size_t errlen)
 {
 	static const char *const known[] = {"version", "hash_seed", "vips", NULL};
 	json_t *vips, *jv;
@@ -680,7 +691,10 @@ int xlbd_config_from_json(json_t *j, struct xlbd_config *c, char *err, size_t er
 	e = e
 		    ?: get_uint(j, "version", XLBD_STATE_VERSION, XLBD_STATE_VERSION, &version,
 				"state", err, errlen);
-	e = e ?: get_uint(j, "hash_seed", 0, 0xffffffffLL, &c->hash_seed, "state", err, errlen);
+	if (seed_given)
+		*seed_given = json_object_get(j, "hash_seed") != NULL;
+	if (!e && (ids || json_object_get(j, "hash_seed")))
+		e = get_uint(j, "hash_seed", 0, 0xffffffffLL, &c->hash_seed, "state", err, errlen);
 	if (e)
 		return e;
 	vips = json_object_get(j, "vips");
@@ -699,10 +713,12 @@ int xlbd_config_from_json(json_t *j, struct xlbd_config *c, char *err, size_t er
 	}
 	json_array_foreach(vips, i, jv) {
 		c->nvips++;
-		e = vip_from_json(jv, &c->vips[i], err, errlen);
+		e = vip_from_json(jv, &c->vips[i], ids, err, errlen);
 		if (e)
 			goto fail;
 	}
+	if (!ids)
+		return 0; /* validated once the ids are given (xlbd_config_merge) */
 	e = xlbd_config_validate(c, err, errlen);
 	if (!e)
 		return 0;
@@ -853,4 +869,211 @@ int xlbd_config_save(const char *path, const struct xlbd_config *c, char *err, s
 out:
 	free(text);
 	return e;
+}
+
+/* Ids cur uses or next was given so far: a new one is none of them. */
+struct id_pool {
+	unsigned char vip[XLB_MAX_VIPS];
+	unsigned char be[XLB_MAX_BACKENDS];
+};
+
+static __u32 pool_take(unsigned char *used, __u32 n)
+{
+	for (__u32 id = 1; id < n; id++)
+		if (!used[id]) {
+			used[id] = 1;
+			return id;
+		}
+	return 0;
+}
+
+static int add_change(json_t *changes, const char *change, const char *vip, const char *addr,
+		      const char *what)
+{
+	json_t *c = json_pack("{s:s}", "change", change);
+
+	if (!c)
+		return -ENOMEM;
+	if (vip)
+		json_object_set_new(c, "vip", json_string(vip));
+	if (addr)
+		json_object_set_new(c, "address", json_string(addr));
+	if (what && *what)
+		json_object_set_new(c, "what", json_string(what));
+	return json_array_append_new(changes, c) ? -ENOMEM : 0;
+}
+
+/* "name a -> b" appended to buf, after "; " if it holds something; "name" alone without
+ * from and to. */
+static void what_add(char *buf, size_t len, const char *name, const char *from, const char *to)
+{
+	size_t off = strlen(buf);
+
+	if (from)
+		snprintf(buf + off, len - off, "%s%s %s -> %s", off ? "; " : "", name, from, to);
+	else
+		snprintf(buf + off, len - off, "%s%s", off ? "; " : "", name);
+}
+
+static bool same_check(const struct xlbd_check *a, const struct xlbd_check *b)
+{
+	json_t *ja = xlbd_check_to_json(a), *jb = xlbd_check_to_json(b);
+	bool same = json_equal(ja, jb);
+
+	json_decref(ja);
+	json_decref(jb);
+	return same;
+}
+
+static void vip_what(const struct xlbd_vip *o, const struct xlbd_vip *n, char *w, size_t len)
+{
+	w[0] = '\0';
+	if (o->sched != n->sched)
+		what_add(w, len, "sched", xlb_name(&xlb_sched_names, o->sched),
+			 xlb_name(&xlb_sched_names, n->sched));
+	if (o->hash_dport != n->hash_dport)
+		what_add(w, len, "hash-dport", o->hash_dport ? "on" : "off",
+			 n->hash_dport ? "on" : "off");
+	if (o->fwd != n->fwd)
+		what_add(w, len, "fwd", xlb_name(&xlb_fwd_names, o->fwd),
+			 xlb_name(&xlb_fwd_names, n->fwd));
+	if (!same_check(&o->check, &n->check))
+		what_add(w, len, "check settings", NULL, NULL);
+}
+
+static void backend_what(const struct xlbd_backend *o, const struct xlbd_backend *n, char *w,
+			 size_t len)
+{
+	char a[16], b[16];
+
+	w[0] = '\0';
+	if (o->weight != n->weight) {
+		snprintf(a, sizeof(a), "%u", o->weight);
+		snprintf(b, sizeof(b), "%u", n->weight);
+		what_add(w, len, "weight", a, b);
+	}
+	if (o->admin != n->admin)
+		what_add(w, len, "admin", xlb_name(&xlb_admin_names, o->admin),
+			 xlb_name(&xlb_admin_names, n->admin));
+	if (o->has_check != n->has_check || (n->has_check && !same_check(&o->check, &n->check)))
+		what_add(w, len, "check settings", NULL, NULL);
+}
+
+/* The backends both have come in the same order in both. */
+static bool same_order(struct xlbd_vip *o, struct xlbd_vip *n)
+{
+	size_t i = 0, j = 0;
+
+	for (;;) {
+		while (i < o->nbe && !xlbd_vip_find_backend(n, &o->be[i].addr, o->be[i].family))
+			i++;
+		while (j < n->nbe && !xlbd_vip_find_backend(o, &n->be[j].addr, n->be[j].family))
+			j++;
+		if (i == o->nbe || j == n->nbe)
+			return i == o->nbe && j == n->nbe;
+		if (o->be[i].family != n->be[j].family ||
+		    memcmp(&o->be[i].addr, &n->be[j].addr, sizeof(o->be[i].addr)))
+			return false;
+		i++;
+		j++;
+	}
+}
+
+int xlbd_config_merge(const struct xlbd_config *cur, struct xlbd_config *next, bool seed_given,
+		      json_t *changes, char *err, size_t errlen)
+{
+	static struct id_pool pool;
+	char vs[XLB_ADDRSTRLEN], as[XLB_ADDRSTRLEN], what[256], a[16], b[16];
+	struct xlbd_config *c = (struct xlbd_config *)cur; /* the lookups take no const */
+	int e = 0;
+
+	memset(&pool, 0, sizeof(pool));
+	for (size_t i = 0; i < cur->nvips; i++) {
+		pool.vip[cur->vips[i].id] = 1;
+		for (size_t j = 0; j < cur->vips[i].nbe; j++)
+			pool.be[cur->vips[i].be[j].id] = 1;
+	}
+	if (!seed_given)
+		next->hash_seed = cur->hash_seed;
+	if (next->hash_seed != cur->hash_seed) {
+		snprintf(a, sizeof(a), "%u", cur->hash_seed);
+		snprintf(b, sizeof(b), "%u", next->hash_seed);
+		what[0] = '\0';
+		what_add(what, sizeof(what), "hash-seed", a, b);
+		e = add_change(changes, "seed changed", NULL, NULL, what);
+	}
+	for (size_t i = 0; !e && i < cur->nvips; i++) {
+		if (xlbd_config_find_vip(next, &cur->vips[i].key))
+			continue;
+		xlb_format_vip(&cur->vips[i].key, vs, sizeof(vs));
+		e = add_change(changes, "vip removed", vs, NULL, NULL);
+	}
+	for (size_t i = 0; !e && i < next->nvips; i++) {
+		struct xlbd_vip *n = &next->vips[i], *o = xlbd_config_find_vip(c, &n->key);
+
+		xlb_format_vip(&n->key, vs, sizeof(vs));
+		for (size_t k = 0; k < i; k++)
+			if (!memcmp(&next->vips[k].key, &n->key, sizeof(n->key))) {
+				snprintf(err, errlen, "vip %s is defined twice", vs);
+				return -EINVAL;
+			}
+		n->id = o ? o->id : pool_take(pool.vip, XLB_MAX_VIPS);
+		if (!n->id) {
+			snprintf(err, errlen, "vip %s: no free vip id (limit %d)", vs,
+				 XLB_MAX_VIPS - 1);
+			return -ENOSPC;
+		}
+		if (!o) {
+			e = add_change(changes, "vip added", vs, NULL, NULL);
+		} else {
+			vip_what(o, n, what, sizeof(what));
+			/* Rings are filled in member order: an order change changes choices. */
+			if (!same_order(o, n))
+				what_add(what, sizeof(what), "backend order", NULL, NULL);
+			if (what[0])
+				e = add_change(changes, "vip changed", vs, NULL, what);
+		}
+		for (size_t j = 0; !e && o && j < o->nbe; j++) {
+			if (xlbd_vip_find_backend(n, &o->be[j].addr, o->be[j].family))
+				continue;
+			xlb_format_addr(&o->be[j].addr, o->be[j].family, as, sizeof(as));
+			e = add_change(changes, "backend removed", vs, as, NULL);
+		}
+		for (size_t j = 0; !e && j < n->nbe; j++) {
+			struct xlbd_backend *nb = &n->be[j];
+			struct xlbd_backend *ob =
+				o ? xlbd_vip_find_backend(o, &nb->addr, nb->family) : NULL;
+
+			xlb_format_addr(&nb->addr, nb->family, as, sizeof(as));
+			for (size_t k = 0; k < j; k++)
+				if (n->be[k].family == nb->family &&
+				    !memcmp(&n->be[k].addr, &nb->addr, sizeof(nb->addr))) {
+					snprintf(err, errlen, "backend %s is in vip %s twice", as,
+						 vs);
+					return -EINVAL;
+				}
+			nb->id = ob ? ob->id : pool_take(pool.be, XLB_MAX_BACKENDS);
+			if (!nb->id) {
+				snprintf(err, errlen,
+					 "backend %s of vip %s: no free backend id "
+					 "(limit %d)",
+					 as, vs, XLB_MAX_BACKENDS - 1);
+				return -ENOSPC;
+			}
+			if (!ob) {
+				snprintf(what, sizeof(what), "weight %u admin %s", nb->weight,
+					 xlb_name(&xlb_admin_names, nb->admin));
+				e = add_change(changes, "backend added", vs, as, what);
+				continue;
+			}
+			backend_what(ob, nb, what, sizeof(what));
+			if (what[0])
+				e = add_change(changes, "backend changed", vs, as, what);
+		}
+	}
+	if (e) {
+		snprintf(err, errlen, "out of memory");
+		return e;
+	}
+	return xlbd_config_validate(next, err, errlen);
 }

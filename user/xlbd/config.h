@@ -80,6 +80,29 @@ json_t *xlbd_config_to_json(const struct xlbd_config *c);
 int xlbd_config_from_json(json_t *j, struct xlbd_config *c, char *err, size_t errlen);
 
 /*
+ * from_json's parser. ids false (a file for `config apply`): the "id" members and "hash_seed"
+ * may be left out (0; *seed_given says whether the seed was there) and nothing is validated
+ * yet: xlbd_config_merge gives the ids, then the whole is validated.
+ */
+int xlbd_config_parse(json_t *j, struct xlbd_config *c, bool ids, bool *seed_given, char *err,
+		      size_t errlen);
+
+/*
+ * Makes next (a configuration parsed from a file, in its order) ready to replace cur, in one
+ * change that keeps every established flow: a VIP or backend cur has too keeps cur's id (its
+ * flow entries name it); a new one gets an id cur does not use, so that no id of a removed
+ * VIP or backend is given again in the same change (apply.c clears those after the tables,
+ * and the flows still naming them must re-pick). Ids in the file are not used: they are the
+ * exporting node's. The seed is cur's unless seed_given. Appends to changes one object per
+ * difference: {"change": "seed changed" | "vip added" | "vip removed" | "vip changed" |
+ * "backend added" | "backend removed" | "backend changed", "vip", "address", "what"}, in that
+ * order per VIP. Then validates next whole: 0, or -EINVAL/-ENOSPC/-ENOMEM with the problem in
+ * err. next stays the caller's to free either way.
+ */
+int xlbd_config_merge(const struct xlbd_config *cur, struct xlbd_config *next, bool seed_given,
+		      json_t *changes, char *err, size_t errlen);
+
+/*
  * The state file. load: -ENOENT if it does not exist (start empty), -EINVAL with the file name,
  * line and parse error in err if it is corrupt. save: a temp file of a unique name next to it
  * (O_EXCL|O_NOFOLLOW, mode 0600: nothing planted there is followed or reused), fsync, rename,

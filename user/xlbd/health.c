@@ -62,14 +62,74 @@ static struct timeval ms_tv(__u32 ms)
 }
 
 /*
- * Where in its interval a backend's checks run: 1..interval_ms after its timer starts, fixed
- * per id (multiplicative hash). Timers set up together (start, a config change of many
- * backends) would otherwise all fire in the same loop turn: thousands of connects in a burst,
- * queued behind each other and against the listeners' backlogs, then nothing.
+ * Where in its interval a backend's checks run: at a phase of the wall clock (CLOCK_REALTIME
+ * modulo the interval) fixed by a hash of its address, so that every node checks a backend at
+ * the same instants and sees it change at the same check (docs/cluster.md: the nodes then
+ * close its circuit within a check's latency and their clocks' offset of each other, not
+ * within an interval). The hash spreads backends over the interval: timers set up together
+ * (start, a config change of many backends) would otherwise all fire in the same loop turn,
+ * thousands of connects in a burst, then nothing. Returns the ms from now to that phase;
+ * after a check (next), at least half an interval, so a timer that fires a little early does
+ * not check twice.
  */
-static __u32 spread_ms(__u32 id, __u32 interval_ms)
+static __u32 phase_ms(const struct xlbd_backend *b, __u32 interval_ms, bool next)
 {
-	return interval_ms ? 1 + (__u32)(id * 2654435761u) % interval_ms : 0;
+	__u32 h = 2166136261u, phase, at, d;
+
+	if (!interval_ms)
+		return 0;
+	for (size_t i = 0; i < sizeof(b->addr); i++)
+		h = (h ^ b->addr.bytes[i]) * 16777619u;
+	phase = h % interval_ms;
+	at = xlbd_wall_ms() % interval_ms;
+	d = (phase + interval_ms - at) % interval_ms;
+	if (next && d < interval_ms / 2)
+		d += interval_ms;
+	return d ?: interval_ms;
+}
+
+static void on_ramp(evutil_socket_t fd, short what, void *arg);
+static bool find(struct xlbd_health *h, __u32 id, struct xlbd_vip **vp, struct xlbd_backend **bp);
+
+/* Slow start: a timer for the ramp's next step, at its instant on the wall-clock grid (a
+ * check interval later would put the nodes a check's phase apart). */
+static void arm_ramp(struct xlbd_check_state *st, const struct xlbd_breaker_policy *pol)
+{
+	__u64 next = xlbd_breaker_ramp_next_ms(&st->br, pol, xlb_now_ms(), xlbd_wall_ms());
+	struct timeval tv;
+
+	if (!next) {
+		if (st->ramp_timer)
+			evtimer_del(st->ramp_timer);
+		return;
+	}
+	if (!st->ramp_timer)
+		st->ramp_timer = evtimer_new(st->h->base, on_ramp, st);
+	if (!st->ramp_timer)
+		return; /* the checks' own timer still sees the steps, a little later */
+	/* 1 ms past the boundary: the step is computed from the time the callback reads. */
+	tv = ms_tv(next + 1);
+	evtimer_add(st->ramp_timer, &tv);
+}
+
+static void on_ramp(evutil_socket_t fd, short what, void *arg)
+{
+	struct xlbd_check_state *st = arg;
+	struct xlbd_breaker_policy pol;
+	struct xlbd_backend *b;
+	struct xlbd_vip *v;
+	__u32 w;
+
+	(void)fd, (void)what;
+	if (!st->active || !find(st->h, st->id, &v, &b))
+		return;
+	pol = xlbd_check_policy(xlbd_backend_check(v, b));
+	w = xlbd_breaker_weight(&st->br, &pol, b->weight, xlb_now_ms(), xlbd_wall_ms());
+	if (w != st->ramp_weight) {
+		st->ramp_weight = w;
+		st->h->changed(st->h->arg);
+	}
+	arm_ramp(st, &pol);
 }
 
 /* The backend with this id and its VIP. Every check calls this: the position found last time is
@@ -170,7 +230,9 @@ static void on_probe(void *arg, bool ok, const char *err, __u64 latency_us, int 
 	}
 	if (xlbd_breaker_result(&st->br, &pol, ok, st->last_ms)) {
 		log_transition(st, v, b, from, ok ? "checks passed" : err);
-		st->ramp_weight = xlbd_breaker_weight(&st->br, &pol, b->weight, st->last_ms);
+		st->ramp_weight =
+			xlbd_breaker_weight(&st->br, &pol, b->weight, st->last_ms, xlbd_wall_ms());
+		arm_ramp(st, &pol);
 		h->changed(
 			h->arg); /* applied this loop turn: stateless failover re-steers its flows */
 	}
@@ -216,21 +278,23 @@ static void on_interval(evutil_socket_t fd, short what, void *arg)
 	__u32 w;
 
 	(void)fd, (void)what;
-	if (st->offset) { /* from now on, every interval */
-		struct timeval tv = ms_tv(st->interval_ms);
-
-		st->offset = false;
-		event_add(st->timer, &tv);
-	}
 	if (!find(h, st->id, &v, &b))
 		return;
+	/* The next check at the backend's phase on the wall clock again: every period is
+	 * re-aligned, so the monotonic timer never drifts from the other nodes' phase. */
+	{
+		struct timeval tv = ms_tv(phase_ms(b, st->interval_ms, true));
+
+		event_add(st->timer, &tv);
+	}
 	pol = xlbd_check_policy(xlbd_backend_check(v, b));
 	if (xlbd_breaker_tick(&st->br, &pol, now)) {
 		log_transition(st, v, b, from, "back-off elapsed");
 		changed = true;
 	}
-	/* Slow start: the ramp moves in steps; the table is rebuilt when the step changes. */
-	w = xlbd_breaker_weight(&st->br, &pol, b->weight, now);
+	/* Slow start: the ramp moves in steps; the table is rebuilt when the step changes (the
+	 * ramp timer sees it first, at the step's instant; this is in case it could not). */
+	w = xlbd_breaker_weight(&st->br, &pol, b->weight, now, xlbd_wall_ms());
 	changed |= w != st->ramp_weight;
 	st->ramp_weight = w;
 	if (changed)
@@ -245,8 +309,11 @@ static void stop_backend(struct xlbd_check_state *st)
 		xlbd_probe_cancel(st->probe);
 	if (st->timer)
 		event_free(st->timer);
+	if (st->ramp_timer)
+		event_free(st->ramp_timer);
 	st->probe = NULL;
 	st->timer = NULL;
+	st->ramp_timer = NULL;
 	st->active = false;
 	st->checked = false;
 	st->syn_baseline = false;
@@ -302,9 +369,8 @@ static bool was_down_for_circuit(const struct xlbd_health *h, const struct xlbd_
 static void arm(struct xlbd_health *h, struct xlbd_check_state *st, const struct xlbd_vip *v,
 		const struct xlbd_backend *b)
 {
-	struct timeval tv = ms_tv(spread_ms(b->id, st->interval_ms));
+	struct timeval tv = ms_tv(phase_ms(b, st->interval_ms, false));
 
-	st->offset = true;
 	event_add(st->timer, &tv);
 	if (!st->probe)
 		start_probe(h, v, b);
@@ -375,7 +441,8 @@ void xlbd_health_sync(struct xlbd_health *h, const struct xlbd_config *old, bool
 						       "down in the maps before the restart");
 			}
 			/* A weight given since the last look is no slow-start step. */
-			st->ramp_weight = xlbd_breaker_weight(&st->br, &pol, b->weight, now);
+			st->ramp_weight =
+				xlbd_breaker_weight(&st->br, &pol, b->weight, now, xlbd_wall_ms());
 			if (st->active && st->vip_id == v->id && st->interval_ms == c->interval_ms)
 				continue;
 			if (st->timer)

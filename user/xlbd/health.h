@@ -5,6 +5,7 @@
 #include <event2/event.h>
 #include <linux/types.h>
 #include <stdbool.h>
+#include <time.h>
 
 #include "breaker.h"
 #include "probe.h"
@@ -41,8 +42,7 @@ struct xlbd_check_state {
 	__u32 id;
 	bool active; /* timer running, breaker initialised */
 	struct xlbd_breaker br;
-	struct event *timer; /* its check interval */
-	bool offset; /* the timer runs its first, shorter period (spread over the interval) */
+	struct event *timer;	  /* its check interval */
 	struct xlbd_probe *probe; /* in flight */
 	__u32 vip_id;		  /* what the timer was set up for */
 	__u32 interval_ms;
@@ -50,13 +50,14 @@ struct xlbd_check_state {
 	bool last_ok;
 	char last_err[96];
 	__u64 last_latency_us;
-	__u64 last_ms;	       /* when the last result came */
-	__u32 ramp_weight;     /* slow start: the breaker's weight when the table was last told */
-	__u32 vi, bi;	       /* where it was last found in cfg: vips[vi].be[bi] */
-	bool syn_baseline;     /* outlier detection has a syn_retries reading to compare with */
-	__u64 syn_retries;     /* ... that reading */
-	__u32 outlier_strikes; /* consecutive seconds above the rate */
-	__u64 check_failures;  /* failed checks since the checks (re)started */
+	__u64 last_ms;	   /* when the last result came */
+	__u32 ramp_weight; /* slow start: the breaker's weight when the table was last told */
+	struct event *ramp_timer; /* slow start: the next step, on the wall-clock grid */
+	__u32 vi, bi;		  /* where it was last found in cfg: vips[vi].be[bi] */
+	bool syn_baseline;	  /* outlier detection has a syn_retries reading to compare with */
+	__u64 syn_retries;	  /* ... that reading */
+	__u32 outlier_strikes;	  /* consecutive seconds above the rate */
+	__u64 check_failures;	  /* failed checks since the checks (re)started */
 };
 
 /*
@@ -104,6 +105,16 @@ void xlbd_health_outlier_scan(struct xlbd_health *h);
  */
 void xlbd_health_record(struct xlbd_health *h, const struct xlbd_vip *v,
 			const struct xlbd_backend *b, bool ok, __u64 latency_us);
+
+/* CLOCK_REALTIME in ms: the clock nodes share (NTP), on which checks are phased and slow-start
+ * steps fall (docs/cluster.md). Never for durations: it may jump. */
+static inline __u64 xlbd_wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ts.tv_sec * 1000ULL + ts.tv_nsec / 1000000;
+}
 
 static inline const struct xlbd_check_state *xlbd_health_get(const struct xlbd_health *h, __u32 id)
 {

@@ -38,6 +38,9 @@ static void usage(FILE *f)
 		"  -f, --state FILE        desired state (default " DEFAULT_STATE ")\n"
 		"  -s, --socket PATH       control socket (default " XLB_CTL_SOCK_DEFAULT ")\n"
 		"      --flows N           flow-table entries when maps are created (default %d)\n"
+		"      --hash-seed N       the cluster's flow hash seed, 0..4294967295 (saved in "
+		"the\n"
+		"                          state; default: the state's, else a random one)\n"
 		"      --metrics ADDR:PORT serve Prometheus metrics on http://ADDR:PORT/metrics\n"
 		"                          (127.0.0.1:9100 or [::1]:9100; default: no server)\n"
 		"  -l, --log-level LEVEL   debug, info (default), warn, error\n"
@@ -57,6 +60,7 @@ static int parse_args(int argc, char **argv, struct xlbd *d)
 		{"state", required_argument, NULL, 'f'},
 		{"socket", required_argument, NULL, 's'},
 		{"flows", required_argument, NULL, 'F'},
+		{"hash-seed", required_argument, NULL, 'S'},
 		{"metrics", required_argument, NULL, 'M'},
 		{"log-level", required_argument, NULL, 'l'},
 		{"help", no_argument, NULL, 'h'},
@@ -114,6 +118,23 @@ static int parse_args(int argc, char **argv, struct xlbd *d)
 				return -EINVAL;
 			}
 			d->flow_entries = n;
+			break;
+		}
+		case 'S': {
+			unsigned long long n;
+
+			errno = 0;
+			n = strtoull(optarg, &end, 10);
+			if (optarg[0] < '0' || optarg[0] > '9' || errno || *end ||
+			    n > 0xffffffffULL) {
+				fprintf(stderr,
+					"xlbd: bad --hash-seed %s: a decimal number in "
+					"0..4294967295\n",
+					optarg);
+				return -EINVAL;
+			}
+			d->hash_seed = n;
+			d->hash_seed_given = true;
 			break;
 		}
 		case 'M': {
@@ -275,7 +296,9 @@ static int load_state(struct xlbd *d)
 
 	if (e == -ENOENT) {
 		memset(&d->cfg, 0, sizeof(d->cfg));
-		if (getrandom(&d->cfg.hash_seed, sizeof(d->cfg.hash_seed), 0) < 0)
+		if (d->hash_seed_given)
+			d->cfg.hash_seed = d->hash_seed;
+		else if (getrandom(&d->cfg.hash_seed, sizeof(d->cfg.hash_seed), 0) < 0)
 			d->cfg.hash_seed = (__u32)getpid() * 2654435761u;
 		e = xlb_mkdir_parent(d->state_path, 0755);
 		if (!e)
@@ -285,6 +308,15 @@ static int load_state(struct xlbd *d)
 				 d->state_path, strerror(-e));
 		if (!e)
 			pr_info("new state file", "state=%s", d->state_path);
+	}
+	/* The cluster's seed, given: it wins, and the state says so from now on. */
+	if (!e && d->hash_seed_given && d->cfg.hash_seed != d->hash_seed) {
+		pr_info("hash seed from --hash-seed", "seed=%u state_seed=%u", d->hash_seed,
+			d->cfg.hash_seed);
+		d->cfg.hash_seed = d->hash_seed;
+		e = xlbd_config_save(d->state_path, &d->cfg, err, sizeof(err));
+		if (e)
+			xlbd_config_free(&d->cfg);
 	}
 	if (e) {
 		fprintf(stderr, "xlbd: %s\n", err);
@@ -466,6 +498,7 @@ out:
 	xlbd_health_stop(&d.health);
 	xlbd_macs_close(&d.macs);
 	xlbd_apply_free(&d);
+	xlbd_commands_free(&d.commands);
 	teardown_loop(&d);
 	xlbd_explain_close(&d);
 	xlb_dp_destroy(d.dp);

@@ -48,6 +48,7 @@ int xlbd_metrics_collect(struct xlbd *d, struct xlbd_metrics_snap *s)
 	s->flow_entries = d->metrics.flow_count;
 	s->flow_capacity = d->dp->flow_entries;
 	s->config_changes = d->commands.changes;
+	s->hash_seed = d->cfg.hash_seed;
 	memcpy(s->check_errors, d->health.local_errors, sizeof(s->check_errors));
 
 	for (size_t i = 0; i < d->cfg.nvips; i++) {
@@ -61,6 +62,7 @@ int xlbd_metrics_collect(struct xlbd *d, struct xlbd_metrics_snap *s)
 		snprintf(mv->labels, sizeof(mv->labels), "vip=\"%s\"", ve);
 		mv->have_traffic = !xlb_dp_read_vip_traffic(d->dp, v->id, &mv->traffic);
 		mv->checks = v->check.kind != XLB_CHECK_NONE;
+		mv->fingerprint = xlbd_apply_fingerprint(d, v->id);
 		if (h)
 			mv->hist = *h;
 		for (size_t j = 0; j < v->nbe; j++) {

@@ -409,6 +409,16 @@ int xlbd_metrics_format(const struct xlbd_metrics_snap *s, struct evbuffer *o)
 	header(&t, "xlb_config_changes_total", "counter",
 	       "Configuration changes accepted and applied since xlbd started.");
 	sample(&t, "xlb_config_changes_total", NULL, NULL, NULL, s->config_changes);
+	/* Cluster checks (docs/cluster.md): nodes of one cluster show the same values. */
+	header(&t, "xlb_hash_seed", "gauge", "The flow hash seed; the same on every node.");
+	sample(&t, "xlb_hash_seed", NULL, NULL, NULL, s->hash_seed);
+	header(&t, "xlb_vip_table_fingerprint", "gauge",
+	       "Fingerprint (52 bits) of the VIP's published table: equal on nodes that choose "
+	       "alike.");
+	for (size_t i = 0; i < s->nvips; i++)
+		if (s->vips[i].fingerprint)
+			sample(&t, "xlb_vip_table_fingerprint", s->vips[i].labels, NULL, NULL,
+			       s->vips[i].fingerprint);
 	/* A text cut short by a failed allocation must not pass for a scrape. */
 	if (t.oom || evbuffer_add_reference(o, t.buf, t.len, free_text, NULL)) {
 		free(t.buf);

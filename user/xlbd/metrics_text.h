@@ -31,6 +31,7 @@ struct xlbd_metrics_vip {
 	struct xlb_traffic traffic;
 	bool checks; /* the VIP has health checks: hist is printed */
 	struct xlbd_check_hist hist;
+	__u64 fingerprint; /* of the published table (docs/cluster.md); 52 bits; 0: none */
 };
 
 struct xlbd_metrics_be {
@@ -55,6 +56,7 @@ struct xlbd_metrics_snap {
 	__u64 flow_entries;
 	__u64 flow_capacity;
 	__u64 config_changes;
+	__u32 hash_seed;
 	__u64 check_errors[XLBD_PROBE_LOCAL_ERRORS]; /* checks stopped on our side, per reason */
 	size_t nvips, nbe;
 	struct xlbd_metrics_vip *vips;

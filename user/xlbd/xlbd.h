@@ -38,6 +38,8 @@ struct xlbd {
 	const char *metrics_addr; /* --metrics ADDR:PORT; NULL: no HTTP server */
 	char pin_dir[256];
 	__u32 flow_entries;
+	bool hash_seed_given; /* --hash-seed: the cluster's seed wins over the state file's */
+	__u32 hash_seed;
 
 	struct event_base *base;       /* main.c */
 	struct xlbd_config cfg;	       /* desired state: loaded by main.c, changed by commands.c */

@@ -1,0 +1,310 @@
+/* test_config_merge.c - config apply's diff: what changed, the ids kept and given, bad files. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "xlbd.h"
+
+/* The node's configuration: seed 7; 10.0.0.10:80/tcp (id 3) with 10.0.1.2 (id 5, weight 3),
+ * 10.0.1.3 (id 9); [2001:db8::10]:443/udp (id 1) with 2001:db8::2 (id 2). */
+static const char *const node = "{\"version\": 1, \"hash_seed\": 7, \"vips\": ["
+				"{\"vip\": \"10.0.0.10:80/tcp\", \"id\": 3, \"backends\": ["
+				"{\"address\": \"10.0.1.2\", \"id\": 5, \"weight\": 3},"
+				"{\"address\": \"10.0.1.3\", \"id\": 9, \"weight\": 1}]},"
+				"{\"vip\": \"[2001:db8::10]:443/udp\", \"id\": 1, \"backends\": ["
+				"{\"address\": \"2001:db8::2\", \"id\": 2, \"weight\": 1}]}]}";
+
+static int load(const char *text, struct xlbd_config *c, bool ids, bool *seed)
+{
+	char err[256];
+	json_t *j = json_loads(text, JSON_REJECT_DUPLICATES, NULL);
+	int e;
+
+	if (!ASSERT_TRUE(j != NULL, "test JSON parses"))
+		return -EINVAL;
+	e = xlbd_config_parse(j, c, ids, seed, err, sizeof(err));
+	json_decref(j);
+	return e;
+}
+
+/* The changes as "change vip address: what" lines joined by '|'. */
+static void changes_text(json_t *changes, char *buf, size_t len)
+{
+	size_t i, off = 0;
+	json_t *c;
+
+	buf[0] = '\0';
+	json_array_foreach(changes, i, c) {
+		const char *v = json_string_value(json_object_get(c, "vip"));
+		const char *a = json_string_value(json_object_get(c, "address"));
+		const char *w = json_string_value(json_object_get(c, "what"));
+
+		off += snprintf(buf + off, len - off, "%s%s%s%s%s%s%s", i ? "|" : "",
+				json_string_value(json_object_get(c, "change")), v ? " " : "",
+				v ? v : "", a ? " " : "", a ? a : "", "");
+		if (w)
+			off += snprintf(buf + off, len - off, ": %s", w);
+	}
+}
+
+/* merge(node, file): its return, the changes in text and next in *out (freed by the caller). */
+static int merge(const char *file, char *text, size_t len, struct xlbd_config *out, char *err)
+{
+	struct xlbd_config cur;
+	json_t *before, *after, *changes = json_array();
+	bool seed = false;
+	int e;
+
+	memset(out, 0, sizeof(*out));
+	if (load(node, &cur, true, NULL) || load(file, out, false, &seed)) {
+		json_decref(changes);
+		return -EINVAL;
+	}
+	before = xlbd_config_to_json(&cur);
+	e = xlbd_config_merge(&cur, out, seed, changes, err, 256);
+	after = xlbd_config_to_json(&cur);
+	ASSERT_TRUE(json_equal(before, after), "the current configuration is not touched");
+	changes_text(changes, text, len);
+	json_decref(before);
+	json_decref(after);
+	json_decref(changes);
+	xlbd_config_free(&cur);
+	return e;
+}
+
+static void test_same_is_no_change(void)
+{
+	struct xlbd_config next;
+	char text[1024], err[256];
+
+	/* The node's own export, and the same without ids (another node's ids differ anyway). */
+	ASSERT_OK(merge(node, text, sizeof(text), &next, err), "merge of itself");
+	ASSERT_STREQ(text, "", "no changes");
+	xlbd_config_free(&next);
+	ASSERT_OK(merge("{\"version\": 1, \"hash_seed\": 7, \"vips\": ["
+			"{\"vip\": \"10.0.0.10:80/tcp\", \"backends\": ["
+			"{\"address\": \"10.0.1.2\", \"weight\": 3}, {\"address\": \"10.0.1.3\"}]},"
+			"{\"vip\": \"[2001:db8::10]:443/udp\", \"id\": 400, \"backends\": ["
+			"{\"address\": \"2001:db8::2\", \"id\": 77}]}]}",
+			text, sizeof(text), &next, err),
+		  "merge without ids, other ids");
+	ASSERT_STREQ(text, "", "ids are no change");
+	ASSERT_EQ(next.vips[0].id, 3, "kept vip: its id");
+	ASSERT_EQ(next.vips[1].id, 1, "kept vip: its id, not the file's");
+	ASSERT_EQ(next.vips[0].be[1].id, 9, "kept backend: its id");
+	ASSERT_EQ(next.vips[1].be[0].id, 2, "kept backend: its id, not the file's");
+	xlbd_config_free(&next);
+}
+
+static void test_each_change(void)
+{
+	struct xlbd_config next;
+	char text[2048], err[256];
+
+	/* seed; v4: 10.0.1.3 removed, 10.0.1.2 weight and admin, 10.0.1.4 added, rr; v6 removed;
+	 * 10.0.0.11:53/udp added. */
+	ASSERT_OK(merge("{\"version\": 1, \"hash_seed\": 8, \"vips\": ["
+			"{\"vip\": \"10.0.0.10:80/tcp\", \"sched\": \"rr\", \"backends\": ["
+			"{\"address\": \"10.0.1.4\"},"
+			"{\"address\": \"10.0.1.2\", \"weight\": 4, \"admin\": \"drain\"}]},"
+			"{\"vip\": \"10.0.0.11:53/udp\", \"backends\": ["
+			"{\"address\": \"10.0.1.9\", \"weight\": 2}]}]}",
+			text, sizeof(text), &next, err),
+		  "merge");
+	ASSERT_STREQ(text,
+		     "seed changed: hash-seed 7 -> 8|"
+		     "vip removed [2001:db8::10]:443/udp|"
+		     "vip changed 10.0.0.10:80/tcp: sched maglev -> rr|"
+		     "backend removed 10.0.0.10:80/tcp 10.0.1.3|"
+		     "backend added 10.0.0.10:80/tcp 10.0.1.4: weight 1 admin up|"
+		     "backend changed 10.0.0.10:80/tcp 10.0.1.2: weight 3 -> 4; admin up -> drain|"
+		     "vip added 10.0.0.11:53/udp|"
+		     "backend added 10.0.0.11:53/udp 10.0.1.9: weight 2 admin up",
+		     "every change, in order");
+	/* New ids: none of the node's (a removed one's id is not given again in one change). */
+	ASSERT_EQ(next.vips[0].id, 3, "kept vip keeps its id");
+	ASSERT_EQ(next.vips[1].id, 2, "new vip: the smallest id the node does not use");
+	ASSERT_EQ(next.vips[0].be[1].id, 5, "kept backend keeps its id");
+	ASSERT_EQ(next.vips[0].be[0].id, 1, "new backend: smallest unused id");
+	ASSERT_EQ(next.vips[1].be[0].id, 3, "new backend: not 2 nor 9, the removed ones'");
+	ASSERT_EQ(next.hash_seed, 8, "the file's seed");
+	xlbd_config_free(&next);
+}
+
+static void test_order_and_seed_kept(void)
+{
+	struct xlbd_config next;
+	char text[1024], err[256];
+
+	/* No seed in the file: the node's stays. The v4 backends in the other order. */
+	ASSERT_OK(merge("{\"version\": 1, \"vips\": ["
+			"{\"vip\": \"10.0.0.10:80/tcp\", \"backends\": ["
+			"{\"address\": \"10.0.1.3\"}, {\"address\": \"10.0.1.2\", \"weight\": 3}]},"
+			"{\"vip\": \"[2001:db8::10]:443/udp\", \"backends\": ["
+			"{\"address\": \"2001:db8::2\"}]}]}",
+			text, sizeof(text), &next, err),
+		  "merge");
+	ASSERT_STREQ(text, "vip changed 10.0.0.10:80/tcp: backend order",
+		     "an order change is a change (rings are filled in member order)");
+	ASSERT_EQ(next.hash_seed, 7, "no seed given: the node's");
+	xlbd_config_free(&next);
+}
+
+/* A bad file: refused whole with the problem named; the node's configuration untouched (merge
+ * checks that for every call). */
+static void test_bad_files(void)
+{
+	static const struct {
+		const char *desc, *file, *want;
+	} cases[] = {
+		{"vip twice",
+		 "{\"version\": 1, \"vips\": [{\"vip\": \"10.0.0.10:80/tcp\"},"
+		 "{\"vip\": \"10.0.0.10:80/tcp\"}]}",
+		 "vip 10.0.0.10:80/tcp is defined twice"},
+		{"backend twice",
+		 "{\"version\": 1, \"vips\": [{\"vip\": \"10.0.0.10:80/tcp\", \"backends\": ["
+		 "{\"address\": \"10.0.1.2\"}, {\"address\": \"10.0.1.2\"}]}]}",
+		 "backend 10.0.1.2 is in vip 10.0.0.10:80/tcp twice"},
+		{"loopback backend",
+		 "{\"version\": 1, \"vips\": [{\"vip\": \"10.0.0.10:80/tcp\", \"backends\": ["
+		 "{\"address\": \"10.0.1.2\"}, {\"address\": \"127.0.0.1\"}]}]}",
+		 "loopback"},
+		{"backend is a vip",
+		 "{\"version\": 1, \"vips\": [{\"vip\": \"10.0.0.10:80/tcp\", \"backends\": ["
+		 "{\"address\": \"10.0.0.11\"}]}, {\"vip\": \"10.0.0.11:80/tcp\"}]}",
+		 "the address of vip 10.0.0.11:80/tcp"},
+		{"hash-dport with maglev",
+		 "{\"version\": 1, \"vips\": [{\"vip\": \"10.0.0.10:80/tcp\", \"hash_dport\": "
+		 "true}]}",
+		 "hash-dport applies to the source-hash scheduler"},
+		{"family",
+		 "{\"version\": 1, \"vips\": [{\"vip\": \"10.0.0.10:80/tcp\", \"backends\": ["
+		 "{\"address\": \"2001:db8::5\"}]}]}",
+		 "address family differs"},
+	};
+	struct xlbd_config next;
+	char text[1024], err[256];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		if (!xt_row("%s", cases[i].desc))
+			continue;
+		err[0] = '\0';
+		ASSERT_EQ(merge(cases[i].file, text, sizeof(text), &next, err), -EINVAL, "refused");
+		ASSERT_HAS_SUBSTR(err, cases[i].want, "names the problem");
+		xlbd_config_free(&next);
+	}
+	xt_row_end();
+	/* Refused by the parser already (no diff made): a typo, a bad weight, a bad seed. */
+	ASSERT_EQ(load("{\"version\": 1, \"vips\": [{\"vip\": \"10.0.0.10:80/tcp\", "
+		       "\"wieght\": 1}]}",
+		       &next, false, NULL),
+		  -EINVAL, "unknown member");
+	ASSERT_EQ(load("{\"version\": 1, \"vips\": [{\"vip\": \"10.0.0.10:80/tcp\", \"backends\": "
+		       "[{\"address\": \"10.0.1.2\", \"weight\": 0}]}]}",
+		       &next, false, NULL),
+		  -EINVAL, "weight 0");
+	ASSERT_EQ(load("{\"version\": 1, \"hash_seed\": -1}", &next, false, NULL), -EINVAL,
+		  "negative seed");
+	ASSERT_EQ(load("{\"vips\": []}", &next, false, NULL), -EINVAL, "no version");
+}
+
+/*
+ * Through the command, without a data plane: a dry run and a bad file answer before any
+ * commit, and leave the configuration as it was.
+ */
+static struct xlbd d;
+
+static void test_command_changes_nothing(void)
+{
+	json_t *before, *after, *r, *req;
+	const char *e;
+
+	if (!ASSERT_OK(load(node, &d.cfg, true, NULL), "node config"))
+		return;
+	d.state_path = "/nonexistent/state.json"; /* a save would fail loudly */
+	before = xlbd_config_to_json(&d.cfg);
+	req = json_pack("{s:s, s:b, s:o}", "cmd", "config apply", "dry_run", 1, "config",
+			json_pack("{s:i, s:i}", "version", 1, "hash_seed", 99));
+	r = xlbd_handle(&d, req, 0, 0);
+	ASSERT_TRUE(json_is_true(json_object_get(r, "ok")), "dry run answered");
+	ASSERT_TRUE(json_is_true(json_object_get(r, "dry_run")), "says dry run");
+	ASSERT_EQ(json_array_size(json_object_get(r, "changes")), 3, "seed and two vips removed");
+	json_decref(r);
+	json_decref(req);
+	req = json_pack("{s:s, s:o}", "cmd", "config apply", "config",
+			json_pack("{s:i, s:[{s:s, s:[{s:s}]}]}", "version", 1, "vips", "vip",
+				  "10.0.0.10:80/tcp", "backends", "address", "0.0.0.0"));
+	r = xlbd_handle(&d, req, 0, 0);
+	e = json_string_value(json_object_get(r, "error"));
+	ASSERT_TRUE(json_is_false(json_object_get(r, "ok")), "bad file refused");
+	ASSERT_HAS_SUBSTR(e, "config: backend 0.0.0.0", "names the backend");
+	json_decref(r);
+	json_decref(req);
+	req = json_pack("{s:s}", "cmd", "config apply");
+	r = xlbd_handle(&d, req, 0, 0);
+	ASSERT_HAS_SUBSTR(json_string_value(json_object_get(r, "error")),
+			  "\"config\" or \"upload\"", "needs the configuration");
+	json_decref(r);
+	json_decref(req);
+	after = xlbd_config_to_json(&d.cfg);
+	ASSERT_TRUE(json_equal(before, after), "configuration unchanged");
+	ASSERT_EQ(d.commands.changes, 0, "no commit");
+	json_decref(before);
+	json_decref(after);
+	xlbd_config_free(&d.cfg);
+}
+
+/* Pieces of an upload join; only their sender may continue; the joined text is parsed whole. */
+static void test_upload(void)
+{
+	json_t *r, *req;
+	const char *id;
+	char idbuf[32];
+
+	if (!ASSERT_OK(load(node, &d.cfg, true, NULL), "node config"))
+		return;
+	req = json_pack("{s:s, s:s}", "cmd", "config upload", "data", "{\"version\": 1, ");
+	r = xlbd_handle(&d, req, 5, 0);
+	id = json_string_value(json_object_get(r, "upload"));
+	ASSERT_TRUE(id != NULL, "an upload id");
+	snprintf(idbuf, sizeof(idbuf), "%s", id ? id : "");
+	json_decref(r);
+	json_decref(req);
+	req = json_pack("{s:s, s:s, s:s}", "cmd", "config upload", "upload", idbuf, "data", "x");
+	r = xlbd_handle(&d, req, 6, 0);
+	ASSERT_HAS_SUBSTR(json_string_value(json_object_get(r, "error")), "unknown upload",
+			  "another uid cannot add to it");
+	json_decref(r);
+	json_decref(req);
+	req = json_pack("{s:s, s:s, s:s}", "cmd", "config upload", "upload", idbuf, "data",
+			"\"hash_seed\": 7, \"vips\": []}");
+	r = xlbd_handle(&d, req, 5, 0);
+	ASSERT_EQ(json_integer_value(json_object_get(r, "bytes")), 42, "both pieces");
+	json_decref(r);
+	json_decref(req);
+	req = json_pack("{s:s, s:s, s:b}", "cmd", "config apply", "upload", idbuf, "dry_run", 1);
+	r = xlbd_handle(&d, req, 5, 0);
+	ASSERT_TRUE(json_is_true(json_object_get(r, "ok")), "the upload applied (dry run)");
+	ASSERT_EQ(json_array_size(json_object_get(r, "changes")), 2, "two vips removed");
+	json_decref(r);
+	r = xlbd_handle(&d, req, 5, 0);
+	ASSERT_HAS_SUBSTR(json_string_value(json_object_get(r, "error")), "unknown upload",
+			  "an upload is used once");
+	json_decref(r);
+	json_decref(req);
+	xlbd_commands_free(&d.commands);
+	xlbd_config_free(&d.cfg);
+}
+
+int main(void)
+{
+	RUN_TEST(test_same_is_no_change);
+	RUN_TEST(test_each_change);
+	RUN_TEST(test_order_and_seed_kept);
+	RUN_TEST(test_bad_files);
+	RUN_TEST(test_command_changes_nothing);
+	RUN_TEST(test_upload);
+	return xt_finish();
+}
