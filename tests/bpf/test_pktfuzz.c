@@ -135,6 +135,8 @@ struct fuzz {
 	__s64 active[MAX_BE];
 	struct mflow *flows;
 	size_t nflows;
+	struct mflow *recent[16]; /* the last flows packets went to: the ones that come back */
+	unsigned nrecent;
 	struct mut_dst vips_dst[NVIPS], others_dst[NOTHERS];
 	struct mut_cfg mc;
 	__u64 ctr[XLB_C_MAX];
@@ -142,7 +144,7 @@ struct fuzz {
 	unsigned long sent, unsendable, kinds[MUT_KINDS], flips, publishes, weights, removes,
 		readds, aged, flushes, recounts, violations;
 	unsigned long first_bad;
-	char first_what[200];
+	char first_what[320];
 };
 
 static struct fuzz F;
@@ -403,6 +405,8 @@ static void commit(const struct ref_parse *rp, const struct expect *x, __u64 t0)
 {
 	struct mflow *f = x->flow;
 
+	if (f)
+		F.recent[F.nrecent++ % 16] = f;
 	if (x->close) {
 		f->closed = true;
 		F.active[f->be]--;
@@ -416,6 +420,7 @@ static void commit(const struct ref_parse *rp, const struct expect *x, __u64 t0)
 		F.active[f->be]--;
 	if (!f)
 		f = flow_find(&rp->key, true);
+	F.recent[F.nrecent++ % 16] = f;
 	f->be = x->be;
 	f->vip_id = (__u16)F.vip[x->vip].id;
 	f->closed = f->aged = false;
@@ -475,6 +480,7 @@ static int flush_flows(void)
 	int err = fx_flush_flows(&fxh);
 
 	memset(F.flows, 0, FLOW_SLOTS * sizeof(*F.flows));
+	memset(F.recent, 0, sizeof(F.recent));
 	F.nflows = 0;
 	/* xlbd's recount of an empty table. */
 	for (__u32 id = 1; id < MAX_BE && !err; id++) {
@@ -512,10 +518,11 @@ static int age_flows(void)
 	if (now < UDP_TIMEOUT + NS || !F.nflows)
 		return 0;
 	for (int n = 0; n < 8 && !err; n++) {
-		struct mflow *f = &F.flows[mut_below(&F.rng, FLOW_SLOTS)];
+		struct mflow *f = n < 4 ? F.recent[mut_below(&F.rng, 16)]
+				       : &F.flows[mut_below(&F.rng, FLOW_SLOTS)];
 		struct xlb_flow e;
 
-		if (!f->used)
+		if (!f || !f->used || f->aged)
 			continue;
 		if (bpf_map_lookup_elem(F.flows_fd, &f->key, &e))
 			return -errno;
@@ -579,14 +586,14 @@ static int change_state(void)
 	}
 	if (k < 720)
 		return publish((int)mut_below(&F.rng, NVIPS));
-	if (k < 725 && !b->removed) {
+	if (k < 740 && !b->removed) {
 		b->weight = 1 + mut_below(&F.rng, 4);
 		if (b->e.state == XLB_BE_UP)
 			b->e.weight = b->weight;
 		F.weights++;
 		return write_backend(id) ?: publish(vi);
 	}
-	if (k < 730 && !b->removed && F.vip[vi].kind == V_NORMAL) {
+	if (k < 760 && !b->removed && F.vip[vi].kind == V_NORMAL) {
 		/* Removed: {down, VIP 0, the MAC it had}; out of the VIP's members. */
 		struct mvip *v = &F.vip[vi];
 		__u32 j = 0;
@@ -601,7 +608,7 @@ static int change_state(void)
 		F.removes++;
 		return write_backend(id) ?: publish(vi);
 	}
-	if (k < 740 && b->removed) {
+	if (k < 800 && b->removed) {
 		/* Given again, to any VIP of its family: flows that named it for another VIP are
 		 * stale, its old VIP's flows on it come back. */
 		__u32 to = mut_below(&F.rng, NVIPS);
@@ -617,9 +624,9 @@ static int change_state(void)
 		F.readds++;
 		return write_backend(id) ?: publish((int)to);
 	}
-	if (k < 800)
+	if (k < 1000)
 		return age_flows();
-	if (k < 805)
+	if (k < 1005)
 		return recount();
 	return 0;
 }
@@ -797,49 +804,66 @@ static void hex(FILE *out, const __u8 *p, size_t n)
 		fprintf(out, "%02x", p[i]);
 }
 
-/* A violated invariant: reported with the frame (a file under $TMPDIR too) and how to get it
- * again. index ~0: a replayed frame. */
-static void violation(unsigned long index, const char *inv, const __u8 *frame, size_t len,
-		      const struct mut_result *mr, const char *fmt, ...)
-	__attribute__((format(printf, 6, 7)));
-static void violation(unsigned long index, const char *inv, const __u8 *frame, size_t len,
-		      const struct mut_result *mr, const char *fmt, ...)
+/* What one packet broke: the invariants' names, and what each saw. */
+struct findings {
+	char inv[96];
+	char detail[1024];
+};
+
+static void found(struct findings *fd, const char *inv, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void found(struct findings *fd, const char *inv, const char *fmt, ...)
 {
-	const char *tmp = getenv("TMPDIR");
-	char path[256], detail[512];
+	size_t n = strlen(fd->inv), m = strlen(fd->detail);
 	va_list ap;
+
+	snprintf(fd->inv + n, sizeof(fd->inv) - n, "%s%s", n ? "," : "", inv);
+	if (m + 8 >= sizeof(fd->detail))
+		return;
+	m += (size_t)snprintf(fd->detail + m, sizeof(fd->detail) - m, "%s%s: ", m ? "; " : "",
+			      inv);
+	va_start(ap, fmt);
+	vsnprintf(fd->detail + m, sizeof(fd->detail) - m, fmt, ap);
+	va_end(ap);
+}
+
+/* A packet that broke invariants: reported with the frame (a file under $TMPDIR too) and how
+ * to get it again. mr NULL: a replayed frame (index: its position). */
+static void violation(unsigned long index, const __u8 *frame, size_t len,
+		      const struct mut_result *mr, const struct findings *fd)
+{
+	const char *tmp = getenv("TMPDIR"), *alt = getenv("XLB_BPF_OBJ");
+	char path[256], where[64];
 	FILE *fp;
 
-	va_start(ap, fmt);
-	vsnprintf(detail, sizeof(detail), fmt, ap);
-	va_end(ap);
+	snprintf(where, sizeof(where), mr ? "packet %lu" : "replayed frame %lu", index);
 	if (!F.violations++) {
 		F.first_bad = index;
-		snprintf(F.first_what, sizeof(F.first_what), "packet %lu: %s: %.160s", index, inv,
-			 detail);
+		snprintf(F.first_what, sizeof(F.first_what), "%s: %.170s", where, fd->detail);
 	}
 	if (F.violations > MAX_REPORTS)
 		return;
-	fprintf(stderr, "pktfuzz: seed %llu packet %lu (%s: %s): %s: %s\n",
-		(unsigned long long)F.seed, index, mr ? mut_kind_name[mr->kind] : "replay",
-		mr ? mr->what : "", inv, detail);
+	fprintf(stderr, "pktfuzz: seed %llu %s (%s%s%s): %s\n", (unsigned long long)F.seed, where,
+		mr ? mut_kind_name[mr->kind] : "replay", mr && mr->what[0] ? ": " : "",
+		mr ? mr->what : "", fd->detail);
 	fprintf(stderr, "  frame (%zu bytes): ", len);
 	hex(stderr, frame, len);
 	fputc('\n', stderr);
 	snprintf(path, sizeof(path), "%s/pktfuzz-%llu-%lu.hex", tmp && *tmp ? tmp : "/tmp",
 		 (unsigned long long)F.seed, index);
-	fp = fopen(path, "w");
+	fp = mr ? fopen(path, "w") : NULL;
 	if (fp) {
 		hex(fp, frame, len);
 		fputc('\n', fp);
 		fclose(fp);
-	}
-	if (index != ~0ul)
 		fprintf(stderr,
-			"  reproduce: FUZZ_SEED=%llu PKTFUZZ_N=%lu XT_ONLY=test_fresh_seed %s\n"
-			"  the frame alone (fresh maps): %s replay $(cat %s)\n",
+			"  reproduce: %s%s%sFUZZ_SEED=%llu PKTFUZZ_N=%lu XT_ONLY=test_fresh_seed %s\n"
+			"  the frame alone, on fresh maps: %s%s%sFUZZ_SEED=%llu %s replay $(cat %s)\n",
+			alt ? "XLB_BPF_OBJ=" : "", alt ? alt : "", alt ? " " : "",
 			(unsigned long long)F.seed, index + 1, program_invocation_name,
-			program_invocation_name, path);
+			alt ? "XLB_BPF_OBJ=" : "", alt ? alt : "", alt ? " " : "",
+			(unsigned long long)F.seed, program_invocation_name, path);
+	}
 }
 
 static const char *ctr_name(int c)
@@ -851,13 +875,14 @@ static const char *ctr_name(int c)
 static int one(unsigned long index, const __u8 *frame, size_t len, const struct mut_result *mr)
 {
 	static __u8 out[PKT_BUF_SIZE + 64];
+	struct findings fd = {0};
 	struct expect x, x_exp;
 	struct ref_parse rp;
 	__u64 now[XLB_C_MAX], t0 = coarse_ns();
 	__u32 out_len = sizeof(out), action;
-	bool unsure = false, expired = false, bad = false;
+	bool unsure = false, expired = false;
 	struct mflow *f;
-	char diff[400];
+	char diff[600];
 	size_t dn = 0;
 	int err;
 
@@ -880,39 +905,27 @@ static int one(unsigned long index, const __u8 *frame, size_t len, const struct 
 	if (unsure && now[XLB_C_FLOW_EXPIRED] != F.ctr[XLB_C_FLOW_EXPIRED])
 		x = x_exp;
 
-	if (action != XDP_PASS && action != XDP_DROP && action != XDP_TX) {
-		violation(index, "action", frame, len, mr, "%s (%u), want %s", action_name(action),
-			  action, action_name(x.action));
-		bad = true;
-	} else if (action != x.action) {
-		violation(index, "verdict", frame, len, mr, "%s, want %s (%s)", action_name(action),
-			  action_name(x.action),
-			  x.action == XDP_TX ? "to a backend" : ctr_name((int)x.reason));
-		bad = true;
-	}
+	if (action != XDP_PASS && action != XDP_DROP && action != XDP_TX)
+		found(&fd, "action", "%s (%u), want %s", action_name(action), action,
+		      action_name(x.action));
+	else if (action != x.action)
+		found(&fd, "verdict", "%s, want %s (%s)", action_name(action),
+		      action_name(x.action),
+		      x.action == XDP_TX ? "to a backend" : ctr_name((int)x.reason));
 	if (out_len != len) {
-		violation(index, "length", frame, len, mr, "%u bytes out of %zu", out_len, len);
-		bad = true;
-	} else if (action == XDP_TX && !bad) {
-		__u32 got = fx_backend_of(out, out_len);
-
-		if (memcmp(out + 12, frame + 12, len - 12) ||
-		    memcmp(out + 6, lb_mac, 6)) {
-			violation(index, "tx-bytes", frame, len, mr,
-				  "more than the destination MAC changed (out: %02x...)", out[6]);
-			bad = true;
-		} else if (memcmp(out, F.be[x.be].e.mac, 6)) {
-			violation(index, x.flow && !x.learn ? "flow-kept" : "backend", frame, len, mr,
-				  "sent to backend %u (%02x:%02x:%02x:%02x:%02x:%02x), want %u "
-				  "(sched %u, state %u)",
-				  got, out[0], out[1], out[2], out[3], out[4], out[5], x.be,
-				  x.vip >= 0 ? F.vip[x.vip].sched : 255, F.be[x.be].e.state);
-			bad = true;
-		}
+		found(&fd, "length", "%u bytes out of %zu", out_len, len);
+	} else if (action == XDP_TX && x.action == XDP_TX) {
+		if (memcmp(out + 12, frame + 12, len - 12) || memcmp(out + 6, lb_mac, 6))
+			found(&fd, "tx-bytes", "more than the destination MAC changed");
+		else if (memcmp(out, F.be[x.be].e.mac, 6))
+			found(&fd, x.flow && !x.learn ? "flow-kept" : "backend",
+			      "sent to backend %u (%02x:%02x:%02x:%02x:%02x:%02x), want %u "
+			      "(sched %u, state %u)",
+			      fx_backend_of(out, out_len), out[0], out[1], out[2], out[3], out[4],
+			      out[5], x.be, x.vip >= 0 ? F.vip[x.vip].sched : 255,
+			      F.be[x.be].e.state);
 	} else if (action != XDP_TX && memcmp(out, frame, len)) {
-		violation(index, "unchanged", frame, len, mr, "a %s frame was changed",
-			  action_name(action));
-		bad = true;
+		found(&fd, "unchanged", "a %s frame was changed", action_name(action));
 	}
 	for (int c = 0; c < XLB_C_MAX; c++) {
 		__s64 got = (__s64)(now[c] - F.ctr[c]);
@@ -922,13 +935,13 @@ static int one(unsigned long index, const __u8 *frame, size_t len, const struct 
 					       dn ? ", " : "", ctr_name(c), (long long)got,
 					       (long long)x.d[c]);
 	}
-	if (dn) {
-		violation(index, "counters", frame, len, mr, "%s", diff);
-		bad = true;
-	}
+	if (dn)
+		found(&fd, "counters", "%s", diff);
 	memcpy(F.ctr, now, sizeof(now));
-	if (bad)
+	if (fd.inv[0]) {
+		violation(index, frame, len, mr, &fd);
 		return resync();
+	}
 	commit(&rp, &x, t0);
 	return 0;
 }
@@ -987,7 +1000,7 @@ static void fuzz(__u64 seed, unsigned long n)
 	if (!ASSERT_OK(read_counters(F.ctr), "counters"))
 		goto out;
 	clock_gettime(CLOCK_MONOTONIC, &a);
-	for (unsigned long i = 0; i < n && F.violations < MAX_REPORTS * 10; i++) {
+	for (unsigned long i = 0; i < n && F.violations < MAX_REPORTS * 10UL; i++) {
 		size_t len;
 
 		err = change_state();
@@ -1057,8 +1070,8 @@ static void test_replay(void)
 		expect_frame(&rp, false, &x);
 		printf("# frame %d (%zu bytes): the model says %s %s\n", i, len,
 		       action_name(x.action), x.action == XDP_TX ? "" : ctr_name((int)x.reason));
-		if (len < 14 || !ASSERT_OK(one(~0ul, frame, len, NULL), "run"))
-			continue;
+		if (len >= 14)
+			ASSERT_OK(one((unsigned long)i, frame, len, NULL), "run");
 	}
 	ASSERT_EQ(F.violations, 0, F.violations ? F.first_what : "violations");
 out:
