@@ -37,23 +37,23 @@
  * active-flow counts least-conn compares. tests/README.md has the table.
  */
 
-#define RING	     1021 /* prime: Maglev tables build fast, rr/wrr schedules fit */
-#define MAX_BE	     48	  /* backend ids 1..MAX_BE-1 */
-#define VIP_MAX_BE   8
-#define FLOW_SLOTS   32768 /* the shadow: open addressing, never deleted from but flushed */
-#define FLOW_FLUSH   12000 /* far below the LRU's share per CPU: nothing is ever evicted */
-#define NS	     1000000000ull
-#define UDP_TIMEOUT  (300 * NS)
-#define MAX_REPORTS  10
-#define DEFAULT_N    300000
-#define FIXED_SEED   1
-#define HOT_FLOWS    8
-#define WIDE_FLOWS   2048
-#define TCP_FIN	     0x01
-#define TCP_SYN	     0x02
-#define TCP_RST	     0x04
-#define TCP_ACK	     0x10
-#define MAX_CPUS     1024
+#define RING	    1021 /* prime: Maglev tables build fast, rr/wrr schedules fit */
+#define MAX_BE	    48	 /* backend ids 1..MAX_BE-1 */
+#define VIP_MAX_BE  8
+#define FLOW_SLOTS  32768 /* the shadow: open addressing, never deleted from but flushed */
+#define FLOW_FLUSH  12000 /* far below the LRU's share per CPU: nothing is ever evicted */
+#define NS	    1000000000ull
+#define UDP_TIMEOUT (300 * NS)
+#define MAX_REPORTS 10
+#define DEFAULT_N   300000
+#define FIXED_SEED  1
+#define HOT_FLOWS   8
+#define WIDE_FLOWS  2048
+#define TCP_FIN	    0x01
+#define TCP_SYN	    0x02
+#define TCP_RST	    0x04
+#define TCP_ACK	    0x10
+#define MAX_CPUS    1024
 
 static const __u8 lb_mac[6] = FX_LB_MAC;
 
@@ -88,8 +88,9 @@ static const struct vdef vdefs[] = {
 
 /* Addresses of nobody's VIP; the two filter-slot neighbours are added at setup. */
 static const char *const other_addrs[] = {
-	"198.51.100.4", "203.0.113.7", "10.0.1.1", "224.0.0.1", "255.255.255.255", "0.0.0.0",
-	"2001:db8:100::4", "2001:db8::1", "fe80::1", "ff02::1", "::",
+	"198.51.100.4", "203.0.113.7",	   "10.0.1.1",	  "224.0.0.1", "255.255.255.255",
+	"0.0.0.0",	"2001:db8:100::4", "2001:db8::1", "fe80::1",   "ff02::1",
+	"::",
 };
 #define NOTHERS (sizeof(other_addrs) / sizeof(other_addrs[0]) + 2)
 
@@ -301,8 +302,8 @@ static __u32 pick_lc(const struct mvip *v, __u32 h, struct expect *x)
 			break;
 		}
 	}
-	if (id2 && active_of(id1) * (F.be[id2].e.weight ?: 1) >
-			   active_of(id2) * (F.be[id1].e.weight ?: 1))
+	if (id2 &&
+	    active_of(id1) * (F.be[id2].e.weight ?: 1) > active_of(id2) * (F.be[id1].e.weight ?: 1))
 		return id2;
 	return id1;
 }
@@ -519,7 +520,7 @@ static int age_flows(void)
 		return 0;
 	for (int n = 0; n < 8 && !err; n++) {
 		struct mflow *f = n < 4 ? F.recent[mut_below(&F.rng, 16)]
-				       : &F.flows[mut_below(&F.rng, FLOW_SLOTS)];
+					: &F.flows[mut_below(&F.rng, FLOW_SLOTS)];
 		struct xlb_flow e;
 
 		if (!f || !f->used || f->aged)
@@ -820,8 +821,7 @@ static void found(struct findings *fd, const char *inv, const char *fmt, ...)
 	snprintf(fd->inv + n, sizeof(fd->inv) - n, "%s%s", n ? "," : "", inv);
 	if (m + 8 >= sizeof(fd->detail))
 		return;
-	m += (size_t)snprintf(fd->detail + m, sizeof(fd->detail) - m, "%s%s: ", m ? "; " : "",
-			      inv);
+	m += (size_t)snprintf(fd->detail + m, sizeof(fd->detail) - m, "%s%s: ", m ? "; " : "", inv);
 	va_start(ap, fmt);
 	vsnprintf(fd->detail + m, sizeof(fd->detail) - m, fmt, ap);
 	va_end(ap);
@@ -857,8 +857,10 @@ static void violation(unsigned long index, const __u8 *frame, size_t len,
 		fputc('\n', fp);
 		fclose(fp);
 		fprintf(stderr,
-			"  reproduce: %s%s%sFUZZ_SEED=%llu PKTFUZZ_N=%lu XT_ONLY=test_fresh_seed %s\n"
-			"  the frame alone, on fresh maps: %s%s%sFUZZ_SEED=%llu %s replay $(cat %s)\n",
+			"  reproduce: %s%s%sFUZZ_SEED=%llu PKTFUZZ_N=%lu XT_ONLY=test_fresh_seed "
+			"%s\n"
+			"  the frame alone, on fresh maps: %s%s%sFUZZ_SEED=%llu %s replay $(cat "
+			"%s)\n",
 			alt ? "XLB_BPF_OBJ=" : "", alt ? alt : "", alt ? " " : "",
 			(unsigned long long)F.seed, index + 1, program_invocation_name,
 			alt ? "XLB_BPF_OBJ=" : "", alt ? alt : "", alt ? " " : "",
@@ -931,9 +933,9 @@ static int one(unsigned long index, const __u8 *frame, size_t len, const struct 
 		__s64 got = (__s64)(now[c] - F.ctr[c]);
 
 		if (got != x.d[c] && dn < sizeof(diff) - 64)
-			dn += (size_t)snprintf(diff + dn, sizeof(diff) - dn, "%s%s %+lld (want %+lld)",
-					       dn ? ", " : "", ctr_name(c), (long long)got,
-					       (long long)x.d[c]);
+			dn += (size_t)snprintf(diff + dn, sizeof(diff) - dn,
+					       "%s%s %+lld (want %+lld)", dn ? ", " : "",
+					       ctr_name(c), (long long)got, (long long)x.d[c]);
 	}
 	if (dn)
 		found(&fd, "counters", "%s", diff);
@@ -958,14 +960,30 @@ static unsigned long env_ul(const char *name, unsigned long def)
 static void summary(double secs)
 {
 	static const enum xlb_counter shown[] = {
-		XLB_C_ACT_PASS,		   XLB_C_ACT_DROP,	     XLB_C_ACT_TX,
-		XLB_C_PASS_NOT_IP,	   XLB_C_PASS_NOT_VIP,	     XLB_C_PASS_UNPARSED,
-		XLB_C_PASS_NOT_OURS,	   XLB_C_PASS_IPV6_EXT_LIMIT, XLB_C_DROP_IP_TRUNCATED,
-		XLB_C_DROP_BAD_IP_HEADER,  XLB_C_DROP_BAD_IP_LENGTH, XLB_C_DROP_FRAGMENT,
-		XLB_C_DROP_L4_TRUNCATED,   XLB_C_DROP_BAD_L4_HEADER, XLB_C_DROP_NO_BACKEND,
-		XLB_C_DROP_NO_TABLE,	   XLB_C_FLOW_HIT,	     XLB_C_FLOW_MISS,
-		XLB_C_FLOW_INSERT,	   XLB_C_FLOW_EXPIRED,	     XLB_C_FLOW_STALE,
-		XLB_C_FLOW_REPICK,	   XLB_C_FAILOVER_REHASH,    XLB_C_FAILOVER_WALK,
+		XLB_C_ACT_PASS,
+		XLB_C_ACT_DROP,
+		XLB_C_ACT_TX,
+		XLB_C_PASS_NOT_IP,
+		XLB_C_PASS_NOT_VIP,
+		XLB_C_PASS_UNPARSED,
+		XLB_C_PASS_NOT_OURS,
+		XLB_C_PASS_IPV6_EXT_LIMIT,
+		XLB_C_DROP_IP_TRUNCATED,
+		XLB_C_DROP_BAD_IP_HEADER,
+		XLB_C_DROP_BAD_IP_LENGTH,
+		XLB_C_DROP_FRAGMENT,
+		XLB_C_DROP_L4_TRUNCATED,
+		XLB_C_DROP_BAD_L4_HEADER,
+		XLB_C_DROP_NO_BACKEND,
+		XLB_C_DROP_NO_TABLE,
+		XLB_C_FLOW_HIT,
+		XLB_C_FLOW_MISS,
+		XLB_C_FLOW_INSERT,
+		XLB_C_FLOW_EXPIRED,
+		XLB_C_FLOW_STALE,
+		XLB_C_FLOW_REPICK,
+		XLB_C_FAILOVER_REHASH,
+		XLB_C_FAILOVER_WALK,
 	};
 
 	printf("# pktfuzz: seed %llu: %lu packets in %.1f s (%.0f packets/s); %lu too short "
@@ -980,8 +998,8 @@ static void summary(double secs)
 		printf(" %s %lu", mut_kind_name[k], F.kinds[k]);
 	printf("\n# pktfuzz: changes: %lu state flips, %lu tables published, %lu weights, %lu "
 	       "backends removed, %lu given again, %lu flows aged, %lu recounts, %lu flushes%s\n",
-	       F.flips, F.publishes, F.weights, F.removes, F.readds, F.aged, F.recounts,
-	       F.flushes, F.pinned ? "" : " (not pinned to a CPU)");
+	       F.flips, F.publishes, F.weights, F.removes, F.readds, F.aged, F.recounts, F.flushes,
+	       F.pinned ? "" : " (not pinned to a CPU)");
 }
 
 static void fuzz(__u64 seed, unsigned long n)

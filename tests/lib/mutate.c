@@ -35,7 +35,8 @@ int mut_chance(struct mut_rng *r, uint32_t num, uint32_t den)
 	return mut_below(r, den) < num;
 }
 
-static void note(struct mut_result *res, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void note(struct mut_result *res, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 static void note(struct mut_result *res, const char *fmt, ...)
 {
 	size_t n = strlen(res->what);
@@ -130,7 +131,9 @@ static void fragment(struct mut_rng *r, struct pkt_spec *s, struct mut_result *r
 	uint32_t k = mut_below(r, 4);
 
 	s->mf = k != 1;
-	s->frag_off = (uint16_t)(k == 0 ? 0 : mut_chance(r, 1, 2) ? 1 + mut_below(r, 8) : mut_below(r, 8192));
+	s->frag_off = (uint16_t)(k == 0		       ? 0
+				 : mut_chance(r, 1, 2) ? 1 + mut_below(r, 8)
+						       : mut_below(r, 8192));
 	if (!s->mf && !s->frag_off)
 		s->frag_off = 1;
 	if (s->family == XLB_AF_INET6) {
@@ -224,19 +227,21 @@ static void spec_fault(struct mut_rng *r, struct pkt_spec *s, struct mut_result 
 		fragment(r, s, res);
 		return;
 	case F_ETHERTYPE: {
-		static const uint16_t types[] = {ETH_P_ARP, 0x88cc, ETH_P_8021Q, ETH_P_8021AD,
-						 ETH_P_IP, ETH_P_IPV6, 0x0000, 0xffff};
+		static const uint16_t types[] = {ETH_P_ARP, 0x88cc,	ETH_P_8021Q, ETH_P_8021AD,
+						 ETH_P_IP,  ETH_P_IPV6, 0x0000,	     0xffff};
 
 		o->set |= PKT_O_ETHERTYPE;
 		k = mut_below(r, sizeof(types) / sizeof(types[0]) + 1);
-		o->ethertype = k < sizeof(types) / sizeof(types[0]) ? types[k]
-								   : (uint16_t)mut_rnd(r);
+		o->ethertype =
+			k < sizeof(types) / sizeof(types[0]) ? types[k] : (uint16_t)mut_rnd(r);
 		note(res, "ethertype=0x%04x", o->ethertype);
 		return;
 	}
 	case F_PROTO: {
-		static const uint8_t protos[] = {IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_GRE,
-						 IPPROTO_SCTP, IPPROTO_ESP, 59, 253, 0};
+		static const uint8_t protos[] = {IPPROTO_ICMP, IPPROTO_ICMPV6,
+						 IPPROTO_GRE,  IPPROTO_SCTP,
+						 IPPROTO_ESP,  59,
+						 253,	       0};
 
 		s->proto = protos[mut_below(r, sizeof(protos))];
 		if (s->proto == IPPROTO_ICMP && s->family == XLB_AF_INET6)
@@ -274,18 +279,16 @@ enum raw_fault {
 	R_RAW_FAULTS,
 };
 
-static const uint8_t odd_nexthdr[] = {59, 51, 50, 135, 139, 140, 253, 254, IPPROTO_TCP,
-				      IPPROTO_UDP, 58, 0, 43, 60, 44};
+static const uint8_t odd_nexthdr[] = {59,	   51,		50, 135, 139, 140, 253, 254,
+				      IPPROTO_TCP, IPPROTO_UDP, 58, 0,	 43,  60,  44};
 
 /* Changes to the bytes of a built frame; returns the new length. */
 static size_t raw_fault(struct mut_rng *r, uint8_t *f, size_t len, size_t cap,
 			const struct pkt_layout *lo, const uint8_t *lb_mac, struct mut_result *res)
 {
 	static const uint8_t macs[][6] = {
-		{0xff, 0xff, 0xff, 0xff, 0xff, 0xff},
-		{0x01, 0x00, 0x5e, 0x00, 0x00, 0x01},
-		{0x33, 0x33, 0xff, 0x00, 0x00, 0x01},
-		{0x02, 0x00, 0x00, 0x00, 0x00, 0x77},
+		{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}, {0x01, 0x00, 0x5e, 0x00, 0x00, 0x01},
+		{0x33, 0x33, 0xff, 0x00, 0x00, 0x01}, {0x02, 0x00, 0x00, 0x00, 0x00, 0x77},
 		{0x00, 0x00, 0x00, 0x00, 0x00, 0x00},
 	};
 	unsigned k;
@@ -310,14 +313,16 @@ static size_t raw_fault(struct mut_rng *r, uint8_t *f, size_t len, size_t cap,
 		if (lo->family != XLB_AF_INET6)
 			return len;
 		k = mut_below(r, (unsigned)lo->n_ext + 1);
-		f[k ? lo->ext_off[k - 1] : lo->l3_off + 6] = odd_nexthdr[mut_below(r, sizeof(odd_nexthdr))];
+		f[k ? lo->ext_off[k - 1] : lo->l3_off + 6] =
+			odd_nexthdr[mut_below(r, sizeof(odd_nexthdr))];
 		note(res, "nexthdr@%u", k);
 		return len;
 	case R_EXTLEN: /* IPv6: an extension header longer (or shorter) than it is */
 		if (!lo->n_ext)
 			return len;
 		k = mut_below(r, lo->n_ext);
-		f[lo->ext_off[k] + 1] = (uint8_t)(mut_chance(r, 1, 2) ? mut_below(r, 4) : mut_rnd(r));
+		f[lo->ext_off[k] + 1] =
+			(uint8_t)(mut_chance(r, 1, 2) ? mut_below(r, 4) : mut_rnd(r));
 		note(res, "extlen@%u", k);
 		return len;
 	case R_UDPLEN:
@@ -481,7 +486,8 @@ static size_t gen_flips(const struct mut_cfg *c, struct mut_rng *r, uint8_t *buf
 	uint32_t n = 1 + mut_below(r, 6);
 
 	for (uint32_t i = 0; i < n && len; i++) {
-		size_t at = mut_chance(r, 3, 4) && len > 96 ? mut_below(r, 96) : mut_below(r, (uint32_t)len);
+		size_t at = mut_chance(r, 3, 4) && len > 96 ? mut_below(r, 96)
+							    : mut_below(r, (uint32_t)len);
 
 		if (mut_chance(r, 1, 2))
 			buf[at] ^= (uint8_t)(1u << mut_below(r, 8));
