@@ -140,7 +140,10 @@ struct fuzz {
 	unsigned nrecent;
 	struct mut_dst vips_dst[NVIPS], others_dst[NOTHERS];
 	struct mut_cfg mc;
+	bool no_lb_mac; /* loaded without an LB MAC: any unicast destination is balanced */
 	__u64 ctr[XLB_C_MAX];
+	/* What xlb_vip_stats and xlb_be_stats must hold. */
+	struct xlb_traffic vip_t[NVIPS + 1], be_t[MAX_BE];
 	/* What happened, for the summary. */
 	unsigned long sent, unsendable, kinds[MUT_KINDS], flips, publishes, weights, removes,
 		readds, aged, flushes, recounts, violations;
@@ -227,7 +230,7 @@ struct expect {
 	/* What the packet does to the model once it is seen to agree. */
 	struct mflow *flow; /* the shadow entry the packet found, if any */
 	int vip;	    /* the VIP scheduled for (-1: none) */
-	bool learn, close, rr_moved;
+	bool learn, close, rr_moved, syn_retry;
 	__u32 rr_next;
 };
 
@@ -376,6 +379,8 @@ static void expect_frame(const struct ref_parse *rp, bool expired, struct expect
 			x->d[XLB_C_FLOW_HIT]++;
 			x->be = f->be;
 			x->close = tcp && !f->closed && (rp->tcp_flags & (TCP_FIN | TCP_RST));
+			x->syn_retry = tcp && !f->closed &&
+				       (rp->tcp_flags & (TCP_SYN | TCP_ACK)) == TCP_SYN;
 			return verdict(x, XDP_TX, 0);
 		}
 	}
@@ -401,11 +406,23 @@ static void expect_frame(const struct ref_parse *rp, bool expired, struct expect
 	verdict(x, XDP_TX, 0);
 }
 
+static void add_traffic(struct xlb_traffic *t, size_t len, const struct expect *x)
+{
+	t->packets++;
+	t->bytes += len;
+	t->new_flows += x->learn;
+	t->syn_retries += x->syn_retry;
+}
+
 /* The packet agreed with x: the model takes its effects (lib/writes.h's, from the outside). */
-static void commit(const struct ref_parse *rp, const struct expect *x, __u64 t0)
+static void commit(const struct ref_parse *rp, const struct expect *x, size_t len, __u64 t0)
 {
 	struct mflow *f = x->flow;
 
+	if (x->action == XDP_TX) {
+		add_traffic(&F.vip_t[x->learn ? F.vip[x->vip].id : f->vip_id], len, x);
+		add_traffic(&F.be_t[x->be], len, x);
+	}
 	if (f)
 		F.recent[F.nrecent++ % 16] = f;
 	if (x->close) {
@@ -660,7 +677,7 @@ static void filter_neighbour(const struct xlb_addr *vip, __u8 family, struct mut
 	}
 }
 
-static int setup(__u64 seed)
+static int setup(__u64 seed, bool no_lb_mac)
 {
 	struct xlb_dp_opts o = {.ring_size = RING,
 				.flow_entries = 65536,
@@ -674,6 +691,9 @@ static int setup(__u64 seed)
 	free(F.flows);
 	memset(&F, 0, sizeof(F));
 	F.seed = seed;
+	F.no_lb_mac = no_lb_mac;
+	if (no_lb_mac)
+		memset(o.lb_mac, 0, sizeof(o.lb_mac));
 	mut_seed(&F.rng, seed);
 	F.flows = calloc(FLOW_SLOTS, sizeof(*F.flows));
 	if (!F.flows)
@@ -827,12 +847,24 @@ static void found(struct findings *fd, const char *inv, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* The environment that gives this run again: "[XLB_BPF_OBJ=...] [PKTFUZZ_NO_LB_MAC=1] FUZZ_SEED=S". */
+static const char *run_env(void)
+{
+	static char env[400];
+	const char *alt = getenv("XLB_BPF_OBJ");
+
+	snprintf(env, sizeof(env), "%s%.300s%s%sFUZZ_SEED=%llu", alt && *alt ? "XLB_BPF_OBJ=" : "",
+		 alt && *alt ? alt : "", alt && *alt ? " " : "",
+		 F.no_lb_mac ? "PKTFUZZ_NO_LB_MAC=1 " : "", (unsigned long long)F.seed);
+	return env;
+}
+
 /* A packet that broke invariants: reported with the frame (a file under $TMPDIR too) and how
  * to get it again. mr NULL: a replayed frame (index: its position). */
 static void violation(unsigned long index, const __u8 *frame, size_t len,
 		      const struct mut_result *mr, const struct findings *fd)
 {
-	const char *tmp = getenv("TMPDIR"), *alt = getenv("XLB_BPF_OBJ");
+	const char *tmp = getenv("TMPDIR");
 	char path[256], where[64];
 	FILE *fp;
 
@@ -856,15 +888,10 @@ static void violation(unsigned long index, const __u8 *frame, size_t len,
 		hex(fp, frame, len);
 		fputc('\n', fp);
 		fclose(fp);
-		fprintf(stderr,
-			"  reproduce: %s%s%sFUZZ_SEED=%llu PKTFUZZ_N=%lu XT_ONLY=test_fresh_seed "
-			"%s\n"
-			"  the frame alone, on fresh maps: %s%s%sFUZZ_SEED=%llu %s replay $(cat "
-			"%s)\n",
-			alt ? "XLB_BPF_OBJ=" : "", alt ? alt : "", alt ? " " : "",
-			(unsigned long long)F.seed, index + 1, program_invocation_name,
-			alt ? "XLB_BPF_OBJ=" : "", alt ? alt : "", alt ? " " : "",
-			(unsigned long long)F.seed, program_invocation_name, path);
+		fprintf(stderr, "  reproduce: %s PKTFUZZ_N=%lu XT_ONLY=test_fresh_seed %s\n",
+			run_env(), index + 1, program_invocation_name);
+		fprintf(stderr, "  the frame alone, on fresh maps: %s %s replay $(cat %s)\n",
+			run_env(), program_invocation_name, path);
 	}
 }
 
@@ -888,7 +915,7 @@ static int one(unsigned long index, const __u8 *frame, size_t len, const struct 
 	size_t dn = 0;
 	int err;
 
-	ref_parse(frame, len, lb_mac, &rp);
+	ref_parse(frame, len, F.no_lb_mac ? NULL : lb_mac, &rp);
 	if (rp.kind == REF_OK && (f = flow_find(&rp.key, false)) && f->key.proto == IPPROTO_UDP) {
 		expired = f->aged;
 		/* Idle past the timeout in real time: possible only after that long. */
@@ -917,7 +944,9 @@ static int one(unsigned long index, const __u8 *frame, size_t len, const struct 
 	if (out_len != len) {
 		found(&fd, "length", "%u bytes out of %zu", out_len, len);
 	} else if (action == XDP_TX && x.action == XDP_TX) {
-		if (memcmp(out + 12, frame + 12, len - 12) || memcmp(out + 6, lb_mac, 6))
+		/* The source: the LB's MAC, or without one the frame's destination. */
+		if (memcmp(out + 12, frame + 12, len - 12) ||
+		    memcmp(out + 6, F.no_lb_mac ? frame : lb_mac, 6))
 			found(&fd, "tx-bytes", "more than the destination MAC changed");
 		else if (memcmp(out, F.be[x.be].e.mac, 6))
 			found(&fd, x.flow && !x.learn ? "flow-kept" : "backend",
@@ -944,7 +973,7 @@ static int one(unsigned long index, const __u8 *frame, size_t len, const struct 
 		violation(index, frame, len, mr, &fd);
 		return resync();
 	}
-	commit(&rp, &x, t0);
+	commit(&rp, &x, len, t0);
 	return 0;
 }
 
@@ -1002,17 +1031,50 @@ static void summary(double secs)
 	       F.pinned ? "" : " (not pinned to a CPU)");
 }
 
-static void fuzz(__u64 seed, unsigned long n)
+/* Model and maps must agree on the traffic of every VIP and backend (checked at the end: the
+ * counters cannot name a packet). */
+static void check_traffic(void)
+{
+	for (__u32 id = 1; id < MAX_BE; id++) {
+		struct xlb_traffic t;
+
+		if (!ASSERT_OK(xlb_dp_read_backend_traffic(F.dp, id, &t), "backend traffic"))
+			return;
+		if (memcmp(&t, &F.be_t[id], sizeof(t)))
+			xt_fail(__FILE__, __LINE__,
+				"backend %u traffic: packets %llu bytes %llu new %llu syn retries "
+				"%llu, want %llu %llu %llu %llu",
+				id, t.packets, t.bytes, t.new_flows, t.syn_retries,
+				F.be_t[id].packets, F.be_t[id].bytes, F.be_t[id].new_flows,
+				F.be_t[id].syn_retries);
+	}
+	for (__u32 id = 1; id <= NVIPS; id++) {
+		struct xlb_traffic t;
+
+		if (!ASSERT_OK(xlb_dp_read_vip_traffic(F.dp, id, &t), "vip traffic"))
+			return;
+		if (memcmp(&t, &F.vip_t[id], sizeof(t)))
+			xt_fail(__FILE__, __LINE__,
+				"vip %u traffic: packets %llu bytes %llu new %llu syn retries "
+				"%llu, "
+				"want %llu %llu %llu %llu",
+				id, t.packets, t.bytes, t.new_flows, t.syn_retries,
+				F.vip_t[id].packets, F.vip_t[id].bytes, F.vip_t[id].new_flows,
+				F.vip_t[id].syn_retries);
+	}
+}
+
+static void fuzz(__u64 seed, unsigned long n, bool no_lb_mac)
 {
 	static __u8 frame[PKT_BUF_SIZE];
 	struct timespec a, b;
 	struct mut_result mr;
 	int err;
 
-	printf("# pktfuzz: seed %llu, %lu packets (FUZZ_SEED=%llu PKTFUZZ_N=%lu "
-	       "XT_ONLY=test_fresh_seed repeats this run)\n",
-	       (unsigned long long)seed, n, (unsigned long long)seed, n);
-	err = setup(seed);
+	err = setup(seed, no_lb_mac);
+	printf("# pktfuzz: seed %llu, %lu packets%s (%s PKTFUZZ_N=%lu XT_ONLY=test_fresh_seed "
+	       "repeats this run)\n",
+	       (unsigned long long)seed, n, no_lb_mac ? ", no LB MAC" : "", run_env(), n);
 	if (!ASSERT_OK(err, "setup"))
 		goto out;
 	if (!ASSERT_OK(read_counters(F.ctr), "counters"))
@@ -1039,7 +1101,8 @@ static void fuzz(__u64 seed, unsigned long n)
 	if (F.violations)
 		fprintf(stderr, "pktfuzz: %lu violations, the first at %s\n", F.violations,
 			F.first_what);
-	ASSERT_EQ(F.violations, 0, F.violations ? F.first_what : "violations");
+	if (ASSERT_EQ(F.violations, 0, F.violations ? F.first_what : "violations"))
+		check_traffic(); /* after a violation the model was put back, not its traffic */
 out:
 	teardown();
 }
@@ -1047,7 +1110,14 @@ out:
 /* make test's gate: the same packets every time. */
 static void test_fixed_seed(void)
 {
-	fuzz(FIXED_SEED, DEFAULT_N);
+	fuzz(FIXED_SEED, DEFAULT_N, false);
+}
+
+/* Loaded without an LB MAC (docs/datapath.md, step 0): any unicast destination is balanced,
+ * and a forwarded frame's source is the destination it came with. */
+static void test_no_lb_mac(void)
+{
+	fuzz(FIXED_SEED + 1, DEFAULT_N / 3, true);
 }
 
 /* A new seed every run (FUZZ_SEED repeats one); PKTFUZZ_N packets. */
@@ -1060,7 +1130,7 @@ static void test_fresh_seed(void)
 		clock_gettime(CLOCK_REALTIME, &ts);
 		seed = ((__u64)ts.tv_sec * NS + (__u64)ts.tv_nsec) ^ (__u64)getpid() << 40;
 	}
-	fuzz(seed, env_ul("PKTFUZZ_N", DEFAULT_N));
+	fuzz(seed, env_ul("PKTFUZZ_N", DEFAULT_N), env_ul("PKTFUZZ_NO_LB_MAC", 0));
 }
 
 /* `test_pktfuzz replay HEX...`: the frames, in order, on fresh maps (FUZZ_SEED's setup, 1 by
@@ -1072,7 +1142,8 @@ static void test_replay(void)
 {
 	static __u8 frame[PKT_BUF_SIZE];
 
-	if (!ASSERT_OK(setup(env_ul("FUZZ_SEED", FIXED_SEED)), "setup"))
+	if (!ASSERT_OK(setup(env_ul("FUZZ_SEED", FIXED_SEED), env_ul("PKTFUZZ_NO_LB_MAC", 0)),
+		       "setup"))
 		goto out;
 	if (!ASSERT_OK(read_counters(F.ctr), "counters"))
 		goto out;
@@ -1084,7 +1155,7 @@ static void test_replay(void)
 		for (; len < n && len < sizeof(frame); len++)
 			if (sscanf(replay_frames[i] + 2 * len, "%2hhx", &frame[len]) != 1)
 				break;
-		ref_parse(frame, len, lb_mac, &rp);
+		ref_parse(frame, len, F.no_lb_mac ? NULL : lb_mac, &rp);
 		expect_frame(&rp, false, &x);
 		printf("# frame %d (%zu bytes): the model says %s %s\n", i, len,
 		       action_name(x.action), x.action == XDP_TX ? "" : ctr_name((int)x.reason));
@@ -1106,6 +1177,7 @@ int main(int argc, char **argv)
 		return xt_finish();
 	}
 	RUN_TEST(test_fixed_seed);
+	RUN_TEST(test_no_lb_mac);
 	RUN_TEST(test_fresh_seed);
 	return xt_finish();
 }
