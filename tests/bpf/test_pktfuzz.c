@@ -45,7 +45,7 @@
 #define NS	    1000000000ull
 #define UDP_TIMEOUT (300 * NS)
 #define MAX_REPORTS 10
-#define DEFAULT_N   300000
+#define DEFAULT_N   400000
 #define FIXED_SEED  1
 #define HOT_FLOWS   8
 #define WIDE_FLOWS  2048
@@ -146,7 +146,7 @@ struct fuzz {
 	struct xlb_traffic vip_t[NVIPS + 1], be_t[MAX_BE];
 	/* What happened, for the summary. */
 	unsigned long sent, unsendable, kinds[MUT_KINDS], flips, publishes, weights, removes,
-		readds, aged, flushes, recounts, violations;
+		readds, aged, flushes, recounts, sweeps, violations;
 	unsigned long first_bad;
 	char first_what[320];
 };
@@ -589,10 +589,12 @@ static int change_state(void)
 	if (!b->e.family) /* an id never used */
 		return 0;
 	vi = vip_index(b->e.vip_id);
-	if (k < 700 && !b->removed) { /* a health check, a breaker, an operator */
+	if (k < 700) { /* a health check, a breaker, an operator */
 		static const __u8 states[4] = {XLB_BE_UP, XLB_BE_UP, XLB_BE_DRAINING, XLB_BE_DOWN};
 		__u8 st = states[mut_below(&F.rng, 4)];
 
+		if (b->removed)
+			return 0;
 		if (F.vip[vi].kind == V_NO_BACKEND && st == XLB_BE_UP)
 			st = XLB_BE_DRAINING;
 		b->e.state = st;
@@ -602,20 +604,24 @@ static int change_state(void)
 			err = publish(vi);
 		return err;
 	}
-	if (k < 720)
+	if (k < 710)
 		return publish((int)mut_below(&F.rng, NVIPS));
-	if (k < 740 && !b->removed) {
+	if (k < 725) {
+		if (b->removed)
+			return 0;
 		b->weight = 1 + mut_below(&F.rng, 4);
 		if (b->e.state == XLB_BE_UP)
 			b->e.weight = b->weight;
 		F.weights++;
 		return write_backend(id) ?: publish(vi);
 	}
-	if (k < 760 && !b->removed && F.vip[vi].kind == V_NORMAL) {
+	if (k < 740) {
 		/* Removed: {down, VIP 0, the MAC it had}; out of the VIP's members. */
 		struct mvip *v = &F.vip[vi];
 		__u32 j = 0;
 
+		if (b->removed || v->kind != V_NORMAL)
+			return 0;
 		while (v->be[j] != id)
 			j++;
 		memmove(&v->be[j], &v->be[j + 1], (v->nbe - j - 1) * sizeof(v->be[0]));
@@ -626,13 +632,24 @@ static int change_state(void)
 		F.removes++;
 		return write_backend(id) ?: publish(vi);
 	}
-	if (k < 800 && b->removed) {
-		/* Given again, to any VIP of its family: flows that named it for another VIP are
-		 * stale, its old VIP's flows on it come back. */
+	if (k < 760) {
+		/* A removed backend given again, to a VIP of its family (often another one): flows
+		 * that named it for another VIP are stale, its old VIP's flows on it come back. */
 		__u32 to = mut_below(&F.rng, NVIPS);
-		struct mvip *v = &F.vip[to];
+		struct mvip *v;
 
-		if (v->kind != V_NORMAL || v->key.family != b->e.family || v->nbe == VIP_MAX_BE)
+		for (__u32 n = 0; n < MAX_BE && !b->removed; n++) {
+			id = 1 + (id % (MAX_BE - 1));
+			b = &F.be[id];
+		}
+		for (__u32 n = 0; n < NVIPS; n++, to = (to + 1) % NVIPS) {
+			v = &F.vip[to];
+			if (v->kind == V_NORMAL && v->key.family == b->e.family &&
+			    v->nbe < VIP_MAX_BE)
+				break;
+		}
+		if (!b->removed || v->kind != V_NORMAL || v->key.family != b->e.family ||
+		    v->nbe == VIP_MAX_BE)
 			return 0;
 		v->be[v->nbe++] = id;
 		b->removed = false;
@@ -703,6 +720,10 @@ static int setup(__u64 seed, bool no_lb_mac)
 	CPU_ZERO(&set);
 	CPU_SET(cpu < 0 ? 0 : cpu, &set);
 	F.pinned = cpu >= 0 && sched_setaffinity(0, sizeof(set), &set) == 0;
+	if (!F.pinned) {
+		fprintf(stderr, "cannot pin to CPU %d: rr's picks could not be predicted\n", cpu);
+		return -EPERM;
+	}
 	F.ncpu = libbpf_num_possible_cpus();
 	if (F.ncpu <= 0 || F.ncpu > MAX_CPUS)
 		return -EINVAL;
@@ -1015,7 +1036,7 @@ static void summary(double secs)
 		XLB_C_FAILOVER_WALK,
 	};
 
-	printf("# pktfuzz: seed %llu: %lu packets in %.1f s (%.0f packets/s); %lu too short "
+	printf("# pktfuzz: seed %llu: %lu frames run in %.1f s (%.0f frames/s); %lu too short "
 	       "for BPF_PROG_TEST_RUN (under 14 bytes)\n",
 	       (unsigned long long)F.seed, F.sent, secs, secs > 0 ? F.sent / secs : 0,
 	       F.unsendable);
@@ -1025,6 +1046,7 @@ static void summary(double secs)
 	printf("\n# pktfuzz: frames:");
 	for (int k = 0; k < MUT_KINDS; k++)
 		printf(" %s %lu", mut_kind_name[k], F.kinds[k]);
+	printf(" (and %lu cut at every length)", F.sweeps);
 	printf("\n# pktfuzz: changes: %lu state flips, %lu tables published, %lu weights, %lu "
 	       "backends removed, %lu given again, %lu flows aged, %lu recounts, %lu flushes%s\n",
 	       F.flips, F.publishes, F.weights, F.removes, F.readds, F.aged, F.recounts, F.flushes,
@@ -1036,7 +1058,7 @@ static void summary(double secs)
 static void check_traffic(void)
 {
 	for (__u32 id = 1; id < MAX_BE; id++) {
-		struct xlb_traffic t;
+		struct xlb_traffic t = {0};
 
 		if (!ASSERT_OK(xlb_dp_read_backend_traffic(F.dp, id, &t), "backend traffic"))
 			return;
@@ -1049,7 +1071,7 @@ static void check_traffic(void)
 				F.be_t[id].syn_retries);
 	}
 	for (__u32 id = 1; id <= NVIPS; id++) {
-		struct xlb_traffic t;
+		struct xlb_traffic t = {0};
 
 		if (!ASSERT_OK(xlb_dp_read_vip_traffic(F.dp, id, &t), "vip traffic"))
 			return;
@@ -1072,7 +1094,7 @@ static void fuzz(__u64 seed, unsigned long n, bool no_lb_mac)
 	int err;
 
 	err = setup(seed, no_lb_mac);
-	printf("# pktfuzz: seed %llu, %lu packets%s (%s PKTFUZZ_N=%lu XT_ONLY=test_fresh_seed "
+	printf("# pktfuzz: seed %llu, %lu frames%s (%s PKTFUZZ_N=%lu XT_ONLY=test_fresh_seed "
 	       "repeats this run)\n",
 	       (unsigned long long)seed, n, no_lb_mac ? ", no LB MAC" : "", run_env(), n);
 	if (!ASSERT_OK(err, "setup"))
@@ -1093,6 +1115,19 @@ static void fuzz(__u64 seed, unsigned long n, bool no_lb_mac)
 			continue;
 		}
 		err = one(i, frame, len, &mr);
+		/* Now and then a VIP frame cut at every length from one byte short down to the
+		 * Ethernet header (past 200 bytes, only its last 8: the headers are in front). */
+		if (!err && mr.kind == MUT_VIP && mut_chance(&F.rng, 1, 500)) {
+			struct mut_result cut = {.kind = MUT_VIP};
+
+			F.sweeps++;
+			for (size_t l = len - 1; l >= 14 && !err;
+			     l = l > 200 && l < len - 8 ? 200 : l - 1) {
+				snprintf(cut.what, sizeof(cut.what), "%.80s, cut to %zu", mr.what,
+					 l);
+				err = one(i, frame, l, &cut);
+			}
+		}
 		if (!ASSERT_OK(err, "run"))
 			break;
 	}
@@ -1117,7 +1152,7 @@ static void test_fixed_seed(void)
  * and a forwarded frame's source is the destination it came with. */
 static void test_no_lb_mac(void)
 {
-	fuzz(FIXED_SEED + 1, DEFAULT_N / 3, true);
+	fuzz(FIXED_SEED + 1, DEFAULT_N / 4, true);
 }
 
 /* A new seed every run (FUZZ_SEED repeats one); PKTFUZZ_N packets. */
