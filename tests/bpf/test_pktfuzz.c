@@ -100,6 +100,8 @@ struct mvip {
 	__u8 sched;
 	__u16 flags;
 	enum vkind kind;
+	bool present;	      /* in xlb_vips */
+	int gone;	      /* removal, a step at a time as xlbd does it: see remove_vip_step() */
 	__u32 be[VIP_MAX_BE]; /* configured backends, in order */
 	__u32 nbe;
 	/* The table as published. */
@@ -119,6 +121,7 @@ struct mbe {
 struct mflow {
 	struct xlb_flow_key key;
 	bool used, closed, aged;
+	bool dead; /* purged with its VIP: absent, until the 5-tuple is learned again */
 	__u32 be;
 	__u16 vip_id;
 	__u64 learned_ns; /* coarse clock before the packet that learned it */
@@ -146,7 +149,7 @@ struct fuzz {
 	struct xlb_traffic vip_t[NVIPS + 1], be_t[MAX_BE];
 	/* What happened, for the summary. */
 	unsigned long sent, unsendable, kinds[MUT_KINDS], flips, publishes, weights, removes,
-		readds, aged, flushes, recounts, sweeps, violations;
+		readds, vip_removes, aged, flushes, recounts, sweeps, violations;
 	unsigned long first_bad;
 	char first_what[320];
 };
@@ -184,8 +187,16 @@ static struct mflow *flow_find(const struct xlb_flow_key *k, bool add)
 			F.nflows++;
 			return f;
 		}
-		if (memcmp(&f->key, k, sizeof(*k)) == 0)
+		if (memcmp(&f->key, k, sizeof(*k)) == 0) {
+			if (!f->dead)
+				return f;
+			if (!add)
+				return NULL;
+			memset(f, 0, sizeof(*f));
+			f->used = true;
+			f->key = *k;
 			return f;
+		}
 	}
 }
 
@@ -194,8 +205,8 @@ static int vip_of(const struct xlb_flow_key *k)
 	for (size_t i = 0; i < NVIPS; i++) {
 		const struct xlb_vip_key *v = &F.vip[i].key;
 
-		if (v->family == k->family && v->proto == k->proto && v->port == k->dport &&
-		    memcmp(&v->addr, &k->dst, sizeof(v->addr)) == 0)
+		if (F.vip[i].present && v->family == k->family && v->proto == k->proto &&
+		    v->port == k->dport && memcmp(&v->addr, &k->dst, sizeof(v->addr)) == 0)
 			return (int)i;
 	}
 	return -1;
@@ -204,8 +215,20 @@ static int vip_of(const struct xlb_flow_key *k)
 static bool is_vip_address(const struct xlb_flow_key *k)
 {
 	for (size_t i = 0; i < NVIPS; i++)
-		if (F.vip[i].key.family == k->family &&
+		if (F.vip[i].present && F.vip[i].key.family == k->family &&
 		    memcmp(&F.vip[i].key.addr, &k->dst, sizeof(k->dst)) == 0)
+			return true;
+	return false;
+}
+
+/* Step 2, the VIP address filter: does the destination share its slot with a VIP's address?
+ * (Family aside: the slot hashes the address words only.) */
+static bool filter_passes(const struct xlb_flow_key *k)
+{
+	__u32 slot = xlb_vip_filter_slot(&k->dst);
+
+	for (size_t i = 0; i < NVIPS; i++)
+		if (F.vip[i].present && xlb_vip_filter_slot(&F.vip[i].key.addr) == slot)
 			return true;
 	return false;
 }
@@ -362,6 +385,10 @@ static void expect_frame(const struct ref_parse *rp, bool expired, struct expect
 	if (rp->kind == REF_BAD) /* malformed: dropped only when it is a VIP address's */
 		return verdict(x, is_vip_address(k) ? XDP_DROP : XDP_PASS,
 			       is_vip_address(k) ? rp->reason : XLB_C_PASS_NOT_VIP);
+	/* Step 2 comes before the flow table: once the last VIP of an address is gone, its
+	 * established flows pass too, though their entries and backends are still there. */
+	if (!filter_passes(k))
+		return verdict(x, XDP_PASS, XLB_C_PASS_NOT_VIP);
 	/* Step 4: the flow table first. */
 	f = x->flow = flow_find(k, false);
 	if (f && f->closed && tcp && (rp->tcp_flags & (TCP_SYN | TCP_ACK)) == TCP_SYN) {
@@ -460,7 +487,7 @@ static int publish(int vi)
 	__u32 ids[VIP_MAX_BE], w[VIP_MAX_BE], n = 0;
 	int r = 0;
 
-	if (v->kind == V_NO_TABLE)
+	if (v->kind == V_NO_TABLE || !v->present) /* xlbd publishes no table for a removed VIP */
 		return 0;
 	for (__u32 j = 0; j < v->nbe; j++) {
 		const struct mbe *b = &F.be[v->be[j]];
@@ -540,7 +567,7 @@ static int age_flows(void)
 					: &F.flows[mut_below(&F.rng, FLOW_SLOTS)];
 		struct xlb_flow e;
 
-		if (!f || !f->used || f->aged)
+		if (!f || !f->used || f->dead || f->aged)
 			continue;
 		if (bpf_map_lookup_elem(F.flows_fd, &f->key, &e))
 			return -errno;
@@ -562,7 +589,7 @@ static int recount(void)
 	for (size_t i = 0; i < FLOW_SLOTS; i++) {
 		const struct mflow *f = &F.flows[i];
 
-		if (f->used && !f->closed && !(f->aged && f->key.proto == IPPROTO_UDP))
+		if (f->used && !f->dead && !f->closed && !(f->aged && f->key.proto == IPPROTO_UDP))
 			n[f->be]++;
 	}
 	for (__u32 id = 1; id < MAX_BE && !err; id++) {
@@ -571,6 +598,74 @@ static int recount(void)
 	}
 	F.recounts++;
 	return err;
+}
+
+static int doomed_vip_id;
+
+static int of_doomed_vip(const struct xlb_flow_key *k, const struct xlb_flow *f, void *arg)
+{
+	(void)k, (void)arg;
+	return f->vip_id == doomed_vip_id;
+}
+
+/*
+ * A VIP removed and given again, one step per call, with frames in between (xlbd's order,
+ * user/xlbd/apply.c): 1. its table cleared and the VIP deleted (its established flows are still
+ * forwarded, new ones pass); 2. its backends gone ({down, VIP 0}: their flows are stale, then
+ * pass); 3. its flow entries purged (xlbd_purge_stale_flows); 4. the VIP again, same id, with
+ * up to two of the removed backends of its family.
+ */
+static int remove_vip_step(int vi)
+{
+	struct mvip *v = &F.vip[vi];
+	size_t deleted;
+	int err = 0;
+
+	switch (v->gone++) {
+	case 0:
+		v->has_table = false;
+		v->present = false;
+		err = xlb_dp_clear_table(F.dp, v->id) ?: xlb_dp_del_vip(F.dp, &v->key);
+		F.vip_removes++;
+		return err;
+	case 1:
+		for (__u32 j = 0; j < v->nbe && !err; j++) {
+			struct mbe *b = &F.be[v->be[j]];
+
+			b->removed = true;
+			b->e.state = XLB_BE_DOWN;
+			b->e.vip_id = 0;
+			err = write_backend(v->be[j]);
+		}
+		v->nbe = 0;
+		return err;
+	case 2:
+		for (size_t i = 0; i < FLOW_SLOTS; i++)
+			if (F.flows[i].used && F.flows[i].vip_id == v->id)
+				F.flows[i].dead = true;
+		doomed_vip_id = (int)v->id;
+		return xlb_dp_delete_flows(F.dp, of_doomed_vip, NULL, &deleted);
+	default: {
+		struct xlb_vip vip = {.id = v->id, .sched = v->sched, .flags = v->flags};
+
+		v->gone = 0;
+		v->present = true;
+		err = xlb_dp_set_vip(F.dp, &v->key, &vip);
+		for (__u32 id = 1; id < MAX_BE && v->nbe < 2 && !err; id++) {
+			struct mbe *b = &F.be[id];
+
+			if (!b->removed || b->e.family != v->key.family)
+				continue;
+			v->be[v->nbe++] = id;
+			b->removed = false;
+			b->e.state = XLB_BE_UP;
+			b->e.vip_id = v->id;
+			b->e.weight = b->weight;
+			err = write_backend(id);
+		}
+		return err ?: publish(vi);
+	}
+	}
 }
 
 static int vip_index(__u32 vip_id)
@@ -644,12 +739,12 @@ static int change_state(void)
 		}
 		for (__u32 n = 0; n < NVIPS; n++, to = (to + 1) % NVIPS) {
 			v = &F.vip[to];
-			if (v->kind == V_NORMAL && v->key.family == b->e.family &&
+			if (v->kind == V_NORMAL && v->present && v->key.family == b->e.family &&
 			    v->nbe < VIP_MAX_BE)
 				break;
 		}
-		if (!b->removed || v->kind != V_NORMAL || v->key.family != b->e.family ||
-		    v->nbe == VIP_MAX_BE)
+		if (!b->removed || v->kind != V_NORMAL || !v->present ||
+		    v->key.family != b->e.family || v->nbe == VIP_MAX_BE)
 			return 0;
 		v->be[v->nbe++] = id;
 		b->removed = false;
@@ -658,6 +753,16 @@ static int change_state(void)
 		b->e.weight = b->weight;
 		F.readds++;
 		return write_backend(id) ?: publish((int)to);
+	}
+	if (k < 830) { /* one VIP at a time, its steps a few thousand frames apart */
+		int vi2 = (int)mut_below(&F.rng, NVIPS);
+
+		for (size_t i = 0; i < NVIPS; i++)
+			if (F.vip[i].gone)
+				return remove_vip_step((int)i);
+		if (F.vip[vi2].kind == V_NORMAL && mut_chance(&F.rng, 1, 8))
+			return remove_vip_step(vi2);
+		return 0;
 	}
 	if (k < 1000)
 		return age_flows();
@@ -755,6 +860,7 @@ static int setup(__u64 seed, bool no_lb_mac)
 		v->sched = d->sched;
 		v->flags = d->flags;
 		v->kind = d->kind;
+		v->present = true;
 		err = xlb_dp_set_vip(F.dp, &v->key, &vip);
 		if (err)
 			return err;
@@ -990,6 +1096,17 @@ static int one(unsigned long index, const __u8 *frame, size_t len, const struct 
 	if (dn)
 		found(&fd, "counters", "%s", diff);
 	memcpy(F.ctr, now, sizeof(now));
+	if (fd.inv[0] && rp.kind == REF_OK) { /* the flow as the map and the model have it now */
+		struct xlb_flow e;
+		bool in_map = bpf_map_lookup_elem(F.flows_fd, &rp.key, &e) == 0;
+
+		f = flow_find(&rp.key, false);
+		found(&fd, "flow",
+		      "map: %s backend %u vip %u flags %u; model before: %s backend %u vip %u%s%s",
+		      in_map ? "entry" : "none", in_map ? e.backend_id : 0, in_map ? e.vip_id : 0,
+		      in_map ? e.flags : 0, f ? "entry" : "none", f ? f->be : 0, f ? f->vip_id : 0,
+		      f && f->closed ? " closed" : "", f && f->aged ? " aged" : "");
+	}
 	if (fd.inv[0]) {
 		violation(index, frame, len, mr, &fd);
 		return resync();
@@ -1048,9 +1165,10 @@ static void summary(double secs)
 		printf(" %s %lu", mut_kind_name[k], F.kinds[k]);
 	printf(" (and %lu cut at every length)", F.sweeps);
 	printf("\n# pktfuzz: changes: %lu state flips, %lu tables published, %lu weights, %lu "
-	       "backends removed, %lu given again, %lu flows aged, %lu recounts, %lu flushes%s\n",
-	       F.flips, F.publishes, F.weights, F.removes, F.readds, F.aged, F.recounts, F.flushes,
-	       F.pinned ? "" : " (not pinned to a CPU)");
+	       "backends removed, %lu given again, %lu VIPs removed (and given again), %lu flows "
+	       "aged, %lu recounts, %lu flushes\n",
+	       F.flips, F.publishes, F.weights, F.removes, F.readds, F.vip_removes, F.aged,
+	       F.recounts, F.flushes);
 }
 
 /* Model and maps must agree on the traffic of every VIP and backend (checked at the end: the
