@@ -8,8 +8,8 @@
 #                scripts/layers.py (no call loop between xlbd's files)
 #   make sanitize  xlbd, xlbctl and the tests with ASan and UBSan under build-asan/; runs the
 #                unit tests and the short fuzz run there
-#   make fuzz    the long fuzz runs (as root): the control fuzzer under ASan and UBSan (FUZZ_N
-#                requests, FUZZ_SEED), the packet fuzzer (PKTFUZZ_N packets, FUZZ_SEED)
+#   make fuzz    the long fuzz runs under ASan and UBSan (as root): the control fuzzer (FUZZ_N
+#                requests), the packet fuzzer (PKTFUZZ_N frames); FUZZ_SEED for both
 #
 # CFLAGS, LDFLAGS and LDLIBS are the caller's (`make CFLAGS='-O1 -g -fsanitize=address'`): the
 # project's own flags are in XLB_CFLAGS and XLB_LDLIBS, which the command line does not replace.
@@ -170,9 +170,9 @@ fuzz: deps
 	$(SAN_ENV) FUZZ_N=$(FUZZ_N) FUZZ_SEED=$(FUZZ_SEED) $(SAN_BUILD)/tests/bpf/test_fuzz
 	+@$(MAKE) --no-print-directory $(BUILD)/tests/bpf/test_flows
 	XLB_SOAK=1 XT_ONLY=test_backend_entry_read_once $(BUILD)/tests/bpf/test_flows
-	+@$(MAKE) --no-print-directory $(BUILD)/tests/bpf/test_pktfuzz
-	FUZZ_SEED=$(FUZZ_SEED) PKTFUZZ_N=$(PKTFUZZ_N) XT_ONLY=test_fresh_seed \
-		$(BUILD)/tests/bpf/test_pktfuzz
+	+@$(SAN_MAKE) $(SAN_BUILD)/tests/bpf/test_pktfuzz
+	$(SAN_ENV) FUZZ_SEED=$(FUZZ_SEED) PKTFUZZ_N=$(PKTFUZZ_N) XT_ONLY=test_fresh_seed \
+		$(SAN_BUILD)/tests/bpf/test_pktfuzz
 
 FORMAT_FILES := $(shell git ls-files '*.c' '*.h' 2>/dev/null)
 # cppcheck cannot expand libbpf's LIBBPF_OPTS without its headers: unknownMacro is suppressed.

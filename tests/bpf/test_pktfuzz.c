@@ -27,9 +27,9 @@
  * The program, loaded with the VIPs below (both families, TCP and UDP, every scheduler, a VIP
  * whose backends are never up, one that has no table) gets frames from mutate.c, one at a time
  * through BPF_PROG_TEST_RUN. Between frames, in this one thread and drawn from the seed, the
- * backends change state, weight and VIP and the tables are re-published as xlbd does
- * (user/xlbd/apply.c: members = the VIP's backends, ring = the up ones), flows are aged past the
- * UDP timeout and the flow table is flushed. A model (refparse.c for the parse, the rest here)
+ * backends change state, weight and VIP, VIPs are removed and given again, and the tables are
+ * re-published as xlbd does (user/xlbd/apply.c: members = the VIP's backends, ring = the up
+ * ones); flows are aged past the UDP timeout and the flow table is flushed. A model (refparse.c for the parse, the rest here)
  * says for every frame what the program must do: the action, the one pass or drop reason, every
  * other counter, the backend (exactly, for every scheduler: the process is pinned to one CPU so
  * rr's per-CPU position is known) and the bytes that come out. The model keeps a shadow of the
@@ -133,7 +133,6 @@ struct fuzz {
 	struct xlb_dp *dp;
 	struct bpf_object *alt; /* XLB_BPF_OBJ: the program came from this object */
 	int stats_fd, flows_fd, rr_fd, ncpu;
-	bool pinned;
 	struct mvip vip[NVIPS];
 	struct mbe be[MAX_BE];
 	__s64 active[MAX_BE];
@@ -150,7 +149,6 @@ struct fuzz {
 	/* What happened, for the summary. */
 	unsigned long sent, unsendable, kinds[MUT_KINDS], flips, publishes, weights, removes,
 		readds, vip_removes, aged, flushes, recounts, sweeps, violations;
-	unsigned long first_bad;
 	char first_what[320];
 };
 
@@ -712,11 +710,12 @@ static int change_state(void)
 	}
 	if (k < 740) {
 		/* Removed: {down, VIP 0, the MAC it had}; out of the VIP's members. */
-		struct mvip *v = &F.vip[vi];
+		struct mvip *v;
 		__u32 j = 0;
 
-		if (b->removed || v->kind != V_NORMAL)
+		if (b->removed || F.vip[vi].kind != V_NORMAL)
 			return 0;
+		v = &F.vip[vi];
 		while (v->be[j] != id)
 			j++;
 		memmove(&v->be[j], &v->be[j + 1], (v->nbe - j - 1) * sizeof(v->be[0]));
@@ -824,8 +823,7 @@ static int setup(__u64 seed, bool no_lb_mac)
 	cpu = sched_getcpu();
 	CPU_ZERO(&set);
 	CPU_SET(cpu < 0 ? 0 : cpu, &set);
-	F.pinned = cpu >= 0 && sched_setaffinity(0, sizeof(set), &set) == 0;
-	if (!F.pinned) {
+	if (cpu < 0 || sched_setaffinity(0, sizeof(set), &set)) {
 		fprintf(stderr, "cannot pin to CPU %d: rr's picks could not be predicted\n", cpu);
 		return -EPERM;
 	}
@@ -997,7 +995,6 @@ static void violation(unsigned long index, const __u8 *frame, size_t len,
 
 	snprintf(where, sizeof(where), mr ? "packet %lu" : "replayed frame %lu", index);
 	if (!F.violations++) {
-		F.first_bad = index;
 		snprintf(F.first_what, sizeof(F.first_what), "%s: %.170s", where, fd->detail);
 	}
 	if (F.violations > MAX_REPORTS)
