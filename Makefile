@@ -8,7 +8,8 @@
 #                scripts/layers.py (no call loop between xlbd's files)
 #   make sanitize  xlbd, xlbctl and the tests with ASan and UBSan under build-asan/; runs the
 #                unit tests and the short fuzz run there
-#   make fuzz    the long fuzz run under ASan and UBSan (FUZZ_N requests, FUZZ_SEED; as root)
+#   make fuzz    the long fuzz runs under ASan and UBSan (as root): the control fuzzer (FUZZ_N
+#                requests), the packet fuzzer (PKTFUZZ_N frames); FUZZ_SEED for both
 #
 # CFLAGS, LDFLAGS and LDLIBS are the caller's (`make CFLAGS='-O1 -g -fsanitize=address'`): the
 # project's own flags are in XLB_CFLAGS and XLB_LDLIBS, which the command line does not replace.
@@ -149,6 +150,7 @@ SAN_ENV    := ASAN_OPTIONS=abort_on_error=1:detect_leaks=1 \
 SAN_MAKE    = $(MAKE) --no-print-directory BUILD=$(SAN_BUILD) CFLAGS='$(SAN_CFLAGS)'
 FUZZ_N     ?= 200000
 FUZZ_SEED  ?=
+PKTFUZZ_N  ?= 5000000
 
 # Builds xlbd, xlbctl and the tests under build-asan/, then runs the unit tests and, as root,
 # the short fuzz run there (tests/README.md: the fuzzer), seed 1 unless FUZZ_SEED is given: a
@@ -161,12 +163,16 @@ sanitize: deps
 	@if [ "$$(id -u)" = 0 ]; then \
 		$(SAN_ENV) FUZZ_SEED=$(or $(FUZZ_SEED),1) $(SAN_BUILD)/tests/bpf/test_fuzz; fi
 
-# The long run: FUZZ_N requests (state files in proportion), seed FUZZ_SEED or the clock's.
+# The long runs: FUZZ_N requests (state files in proportion), the entry-read race, PKTFUZZ_N
+# packets; seed FUZZ_SEED or the clock's.
 fuzz: deps
 	+@$(SAN_MAKE) $(SAN_BUILD)/tests/bpf/test_fuzz
 	$(SAN_ENV) FUZZ_N=$(FUZZ_N) FUZZ_SEED=$(FUZZ_SEED) $(SAN_BUILD)/tests/bpf/test_fuzz
 	+@$(MAKE) --no-print-directory $(BUILD)/tests/bpf/test_flows
 	XLB_SOAK=1 XT_ONLY=test_backend_entry_read_once $(BUILD)/tests/bpf/test_flows
+	+@$(SAN_MAKE) $(SAN_BUILD)/tests/bpf/test_pktfuzz
+	$(SAN_ENV) FUZZ_SEED=$(FUZZ_SEED) PKTFUZZ_N=$(PKTFUZZ_N) XT_ONLY=test_fresh_seed \
+		$(SAN_BUILD)/tests/bpf/test_pktfuzz
 
 FORMAT_FILES := $(shell git ls-files '*.c' '*.h' 2>/dev/null)
 # cppcheck cannot expand libbpf's LIBBPF_OPTS without its headers: unknownMacro is suppressed.

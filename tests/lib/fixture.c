@@ -189,3 +189,45 @@ __u32 fx_oracle_pick(const struct fx *fx, int vip, const struct xlb_flow_key *k,
 	}
 	return 0;
 }
+
+int fx_load_prog_file(struct xlb_dp *dp, const char *path, struct bpf_object **out)
+{
+	struct bpf_object *obj = bpf_object__open_file(path, NULL);
+	struct bpf_program *prog;
+	struct bpf_map *map;
+	int err = 0;
+
+	if (!obj)
+		return -errno;
+	bpf_object__for_each_map(map, obj) {
+		const char *name = bpf_map__name(map);
+		struct bpf_map *live;
+
+		if (strstr(name, ".rodata")) { /* the knobs: the same source, the same layout */
+			if (bpf_map__value_size(map) != sizeof(*dp->skel->rodata))
+				err = -EINVAL;
+			else
+				err = bpf_map__set_initial_value(map, dp->skel->rodata,
+								 sizeof(*dp->skel->rodata));
+		} else if (!strchr(name, '.')) {
+			live = bpf_object__find_map_by_name(dp->skel->obj, name);
+			err = live ? bpf_map__reuse_fd(map, bpf_map__fd(live)) : -ENOENT;
+		}
+		if (err)
+			goto fail;
+	}
+	err = bpf_object__load(obj);
+	if (err)
+		goto fail;
+	prog = bpf_object__find_program_by_name(obj, "xlb_xdp");
+	if (!prog) {
+		err = -ENOENT;
+		goto fail;
+	}
+	dp->prog_fd = bpf_program__fd(prog);
+	*out = obj;
+	return 0;
+fail:
+	bpf_object__close(obj);
+	return err < 0 ? err : -err;
+}

@@ -67,4 +67,13 @@ __u32 fx_oracle_pick(const struct fx *fx, int vip, const struct xlb_flow_key *k,
 /* Backend id whose MAC is the frame's destination MAC (0 if none). */
 __u32 fx_backend_of(const void *frame, __u32 len);
 
+/*
+ * Runs dp's packets through the program of another build of bpf/xlb.bpf.c (path: a BPF object
+ * file, e.g. a scratch copy with a planted fault, to show that a test catches it): the object is
+ * loaded over dp's maps with dp's knobs, and dp->prog_fd becomes its program. Close *obj with
+ * bpf_object__close() after xlb_dp_destroy(). 0 or -errno.
+ */
+struct bpf_object;
+int fx_load_prog_file(struct xlb_dp *dp, const char *path, struct bpf_object **obj);
+
 #endif /* XLB_FIXTURE_H */
