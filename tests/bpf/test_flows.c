@@ -5,6 +5,7 @@
 #include <pthread.h>
 #include <sched.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -386,6 +387,90 @@ static void test_syn_retries_counted(void)
 	xlb_dp_read_vip_traffic(fx.dp, fx.vip[0].id, &v1);
 	ASSERT_EQ(b1.syn_retries - b0.syn_retries, 2, "backend syn retries");
 	ASSERT_EQ(v1.syn_retries - v0.syn_retries, 2, "vip syn retries");
+}
+
+static void traffic_sum(struct xlb_traffic *to, const struct xlb_traffic *t)
+{
+	to->packets += t->packets;
+	to->bytes += t->bytes;
+	to->new_flows += t->new_flows;
+	to->syn_retries += t->syn_retries;
+}
+
+/*
+ * The data plane counts traffic per backend only: a VIP's is the sum of its backends', plus the
+ * totals of backends that left it, so that its counters never go down (docs/metrics.md). A
+ * backend id given again (here to another VIP) starts at 0 there and leaves the first VIP's
+ * totals where they were.
+ */
+static void test_vip_traffic_is_backends_sum(void)
+{
+	struct xlb_traffic v0, v1, v2, o0, o1, b, all = {0}, s0 = {0}, s1 = {0};
+	__u32 gone = fx.vip[0].be[2];
+	struct xlb_backend e, left;
+
+	restore();
+	/* Every entry naming the VIP counts (earlier tests left some beyond the three). */
+	for (__u32 id = 1; id < XLB_MAX_BACKENDS; id++) {
+		if (xlb_dp_get_backend(fx.dp, id, &e) || e.vip_id != fx.vip[0].id)
+			continue;
+		ASSERT_OK(xlb_dp_read_backend_traffic(fx.dp, id, &b), "backend");
+		traffic_sum(&all, &b);
+	}
+	for (__u32 j = 0; j < 3; j++) {
+		ASSERT_OK(xlb_dp_read_backend_traffic(fx.dp, fx.vip[0].be[j], &b), "backend");
+		traffic_sum(&s0, &b);
+	}
+	xlb_dp_read_vip_traffic(fx.dp, fx.vip[0].id, &v0);
+	xlb_dp_read_vip_traffic(fx.dp, fx.vip[1].id, &o0);
+	ASSERT_EQ(v0.packets, all.packets, "vip packets = its backends'");
+	ASSERT_EQ(v0.bytes, all.bytes, "vip bytes = its backends'");
+	for (__u32 i = 0; i < 300; i++) {
+		send_flow(&fx, 0, 70000 + i, PKT_TCP_SYN, NULL);
+		send_flow(&fx, 0, 70000 + i, PKT_TCP_SYN, NULL); /* a retry */
+		send_flow(&fx, 0, 70000 + i, PKT_TCP_ACK, NULL);
+	}
+	for (__u32 j = 0; j < 3; j++) {
+		ASSERT_OK(xlb_dp_read_backend_traffic(fx.dp, fx.vip[0].be[j], &b), "backend");
+		traffic_sum(&s1, &b);
+	}
+	ASSERT_OK(xlb_dp_read_vip_traffic(fx.dp, fx.vip[0].id, &v1), "vip traffic");
+	ASSERT_EQ(s1.packets - s0.packets, 900, "every packet counted once, on its backend");
+	ASSERT_EQ(s1.new_flows - s0.new_flows, 300, "every new flow counted once");
+	ASSERT_EQ(s1.syn_retries - s0.syn_retries, 300, "every retry counted once");
+	ASSERT_EQ(v1.packets - v0.packets, 900, "vip packets grow by its backends'");
+	ASSERT_EQ(v1.bytes - v0.bytes, s1.bytes - s0.bytes, "vip bytes grow by its backends'");
+	ASSERT_EQ(v1.new_flows - v0.new_flows, 300, "vip new flows");
+	ASSERT_EQ(v1.syn_retries - v0.syn_retries, 300, "vip syn retries");
+
+	/* Removed as xlbd does (user/xlbd/apply.c): out of the table, entry {down, VIP 0}. */
+	fx.vip[0].nbe = 2;
+	fx_publish(&fx, 0);
+	ASSERT_OK(xlb_dp_get_backend(fx.dp, gone, &e), "entry");
+	left = (struct xlb_backend){.state = XLB_BE_DOWN};
+	memcpy(left.mac, e.mac, sizeof(left.mac));
+	ASSERT_OK(xlb_dp_set_backend(fx.dp, gone, &left), "removed");
+	ASSERT_OK(xlb_dp_read_vip_traffic(fx.dp, fx.vip[0].id, &v2), "vip traffic");
+	ASSERT_EQ(v2.packets, v1.packets, "a removed backend's packets stay in its VIP's");
+	ASSERT_EQ(v2.bytes, v1.bytes, "and its bytes");
+	for (__u32 i = 0; i < 300; i++)
+		send_flow(&fx, 0, 70000 + i, PKT_TCP_ACK, NULL);
+	ASSERT_OK(xlb_dp_read_vip_traffic(fx.dp, fx.vip[0].id, &v2), "vip traffic");
+	ASSERT_EQ(v2.packets, v1.packets + 300, "monotonic: later packets add on");
+
+	/* The id given to VIP 1 as a fourth backend: it starts at 0 there. */
+	e.vip_id = fx.vip[1].id;
+	e.state = XLB_BE_UP;
+	ASSERT_OK(xlb_dp_set_backend(fx.dp, gone, &e), "id given again");
+	ASSERT_OK(xlb_dp_read_backend_traffic(fx.dp, gone, &b), "backend");
+	ASSERT_EQ(b.packets, 0, "a reused id starts at 0");
+	ASSERT_OK(xlb_dp_read_vip_traffic(fx.dp, fx.vip[1].id, &o1), "other vip");
+	ASSERT_EQ(o1.packets, o0.packets, "the other VIP inherits nothing");
+	ASSERT_OK(xlb_dp_read_vip_traffic(fx.dp, fx.vip[0].id, &v1), "vip traffic");
+	ASSERT_EQ(v1.packets, v2.packets, "the first VIP keeps the id's old totals");
+	/* Back as it was: an entry of VIP 0 again (counters restart), restore() republishes. */
+	e.vip_id = fx.vip[0].id;
+	xlb_dp_set_backend(fx.dp, gone, &e);
 }
 
 static int count_event(void *ctx, void *data, size_t len)
@@ -817,6 +902,57 @@ static void test_backend_entry_read_once(void)
 }
 
 /*
+ * A new flow's pick is read once (docs/datapath.md, step 7): each candidate's entry is copied and
+ * checked on the copy, and the copy that passed is what the packet is sent to. A backend whose
+ * state flips between up and down (MAC and VIP unchanged, as a health check does) while new
+ * flows arrive is then either taken, up, or skipped for another: with two other backends always
+ * up, no new flow is ever dropped. A pick that checked the entry in place and then copied it
+ * for a second check dropped those that saw it change in between (drop_no_backend).
+ */
+static void test_pick_read_once(void)
+{
+	struct be_flipper fl = {.fx = &fx, .id = fx.vip[0].be[0]};
+	__u32 tx = 0, to_flipped = 0, drops = 0, other = 0, n = 300000;
+	__u64 nb0;
+	cpu_set_t saved;
+	pthread_t t;
+
+	restore();
+	if (!ASSERT_OK(xlb_dp_get_backend(fx.dp, fl.id, &fl.up), "backend entry"))
+		return;
+	fl.gone = fl.up;
+	fl.gone.state = XLB_BE_DOWN;
+	nb0 = counter(&fx, XLB_C_DROP_NO_BACKEND);
+	pthread_getaffinity_np(pthread_self(), sizeof(saved), &saved);
+	pin_to_cpu(0);
+	pthread_create(&t, NULL, be_flip_loop, &fl);
+	for (__u32 i = 0; i < n; i++) {
+		__u32 act = 0, be = send_flow(&fx, 0, 800000 + i, PKT_TCP_SYN, &act);
+
+		if (act == XDP_TX && be) {
+			tx++;
+			to_flipped += be == fl.id;
+		} else if (act == XDP_DROP) {
+			drops++;
+		} else {
+			other++;
+		}
+	}
+	fl.stop = 1;
+	pthread_join(t, NULL);
+	pthread_setaffinity_np(pthread_self(), sizeof(saved), &saved);
+	fprintf(stderr,
+		"    %ld flips, %u new flows: %u sent (%u to the flipped backend), %u dropped\n",
+		fl.flips, n, tx, to_flipped, drops);
+	ASSERT_EQ(drops, 0, "no new flow dropped");
+	ASSERT_EQ(counter(&fx, XLB_C_DROP_NO_BACKEND) - nb0, 0, "drop_no_backend");
+	ASSERT_EQ(other, 0, "every new flow sent to a backend's MAC");
+	ASSERT_TRUE(fl.flips >= 1000, "the backend flipped during the run");
+	ASSERT_TRUE(to_flipped > 0, "the flipped backend was used");
+	fx_flush_flows(&fx);
+}
+
+/*
  * xlbd's removal of a backend (apply.c) keeps its MAC in the entry it leaves behind (down, vip 0):
  * a table swapped out in the same apply may still be in a packet's hands, and that packet must
  * never find a zero MAC under an id it can name. A daemon of its own over a second instance.
@@ -969,6 +1105,7 @@ int main(void)
 	RUN_TEST(test_flows_of_removed_vip);
 	RUN_TEST(test_pinned_filter_rebuilt);
 	RUN_TEST(test_syn_retries_counted);
+	RUN_TEST(test_vip_traffic_is_backends_sum);
 	RUN_TEST(test_events_rate_limited);
 	RUN_TEST(test_repick_event_only_on_move);
 	RUN_TEST(test_no_table);
@@ -976,6 +1113,7 @@ int main(void)
 	RUN_TEST(test_concurrent_swaps_atomic);
 	RUN_TEST(test_member_walk_one_table);
 	RUN_TEST(test_backend_entry_read_once);
+	RUN_TEST(test_pick_read_once);
 	RUN_TEST(test_removed_backend_keeps_mac);
 	fx_teardown(&fx);
 	return xt_finish();

@@ -151,6 +151,20 @@ static int rebuild_vip_filter(struct xlb_dp *dp)
 	return 0;
 }
 
+/* With reused maps: which VIP each backend entry names, for the VIP traffic sums. */
+static int read_backend_vips(struct xlb_dp *dp)
+{
+	int fd = bpf_map__fd(dp->skel->maps.xlb_backends);
+	struct xlb_backend be;
+
+	for (__u32 id = 1; id < XLB_MAX_BACKENDS; id++) {
+		if (bpf_map_lookup_elem(fd, &id, &be))
+			return -errno;
+		dp->be_vip[id] = be.vip_id < XLB_MAX_VIPS ? be.vip_id : 0;
+	}
+	return 0;
+}
+
 int xlb_dp_load(const struct xlb_dp_opts *opts, struct xlb_dp **out)
 {
 	struct xlb_dp_opts o = *opts;
@@ -230,7 +244,9 @@ int xlb_dp_load(const struct xlb_dp_opts *opts, struct xlb_dp **out)
 		goto err_destroy;
 	}
 	if (dp->reused) {
-		err = rebuild_vip_filter(dp);
+		err = read_backend_vips(dp);
+		if (!err)
+			err = rebuild_vip_filter(dp);
 		if (err) {
 			pr_err("cannot rebuild the VIP address filter", "err=\"%s\"",
 			       strerror(-err));
@@ -297,9 +313,13 @@ int xlb_dp_set_vip(struct xlb_dp *dp, const struct xlb_vip_key *key, const struc
 
 	if (vip->id >= XLB_MAX_VIPS)
 		return -EINVAL;
-	if (bpf_map_lookup_elem(vips, key, &old) == 0)
+	if (bpf_map_lookup_elem(vips, key, &old) == 0) {
+		if (old.id != vip->id) /* the id's earlier VIP's totals are not this one's */
+			memset(&dp->vip_base[vip->id], 0, sizeof(dp->vip_base[0]));
 		return update(vips, key, vip,
 			      BPF_EXIST); /* existing VIP: address already counted */
+	}
+	memset(&dp->vip_base[vip->id], 0, sizeof(dp->vip_base[0]));
 
 	vip_addr_key(key, &ak);
 	bpf_map_lookup_elem(addrs, &ak, &refs); /* absent: stays 0 */
@@ -342,10 +362,53 @@ int xlb_dp_del_vip(struct xlb_dp *dp, const struct xlb_vip_key *key)
 	return 0;
 }
 
+static int ncpus(void);
+static int read_traffic(int fd, __u32 id, struct xlb_traffic *out);
+
+static void traffic_add(struct xlb_traffic *to, const struct xlb_traffic *t)
+{
+	to->packets += t->packets;
+	to->bytes += t->bytes;
+	to->new_flows += t->new_flows;
+	to->syn_retries += t->syn_retries;
+}
+
+/*
+ * Backend id leaves VIP from for VIP to (either 0: none): its totals stay in from's sum (its
+ * base), and its counters restart at 0 for to. Done before the entry names to, so that none of
+ * to's packets is zeroed; a packet of from that raced the entry's change may be counted after
+ * the move and then belongs to neither (the entry no longer names from).
+ */
+static int backend_moves(struct xlb_dp *dp, __u32 id, __u32 from, __u32 to)
+{
+	int fd = map_fd(dp->skel->maps.xlb_be_stats), n = ncpus(), err = 0;
+	struct xlb_traffic t, *zero;
+
+	if (from && from < XLB_MAX_VIPS && !read_traffic(fd, id, &t))
+		traffic_add(&dp->vip_base[from], &t);
+	if (!to)
+		return 0;
+	zero = calloc(n, sizeof(*zero));
+	if (!zero)
+		return -ENOMEM;
+	err = update(fd, &id, zero, BPF_ANY);
+	free(zero);
+	return err;
+}
+
 int xlb_dp_set_backend(struct xlb_dp *dp, __u32 id, const struct xlb_backend *be)
 {
+	__u32 to = be->vip_id < XLB_MAX_VIPS ? be->vip_id : 0;
+	int err;
+
 	if (id == 0 || id >= XLB_MAX_BACKENDS)
 		return -EINVAL;
+	if (dp->be_vip[id] != to) {
+		err = backend_moves(dp, id, dp->be_vip[id], to);
+		if (err)
+			return err;
+		dp->be_vip[id] = to;
+	}
 	return update(map_fd(dp->skel->maps.xlb_backends), &id, be, BPF_ANY);
 }
 
@@ -465,19 +528,30 @@ static int read_traffic(int fd, __u32 id, struct xlb_traffic *out)
 		free(v);
 		return -errno;
 	}
-	for (int cpu = 0; cpu < n; cpu++) {
-		out->packets += v[cpu].packets;
-		out->bytes += v[cpu].bytes;
-		out->new_flows += v[cpu].new_flows;
-		out->syn_retries += v[cpu].syn_retries;
-	}
+	for (int cpu = 0; cpu < n; cpu++)
+		traffic_add(out, &v[cpu]);
 	free(v);
 	return 0;
 }
 
 int xlb_dp_read_vip_traffic(struct xlb_dp *dp, __u32 vip_id, struct xlb_traffic *out)
 {
-	return read_traffic(map_fd(dp->skel->maps.xlb_vip_stats), vip_id, out);
+	int fd = map_fd(dp->skel->maps.xlb_be_stats);
+	struct xlb_traffic t;
+	int err;
+
+	if (vip_id == 0 || vip_id >= XLB_MAX_VIPS)
+		return -EINVAL;
+	*out = dp->vip_base[vip_id];
+	for (__u32 id = 1; id < XLB_MAX_BACKENDS; id++) {
+		if (dp->be_vip[id] != vip_id)
+			continue;
+		err = read_traffic(fd, id, &t);
+		if (err)
+			return err;
+		traffic_add(out, &t);
+	}
+	return 0;
 }
 
 int xlb_dp_read_backend_traffic(struct xlb_dp *dp, __u32 id, struct xlb_traffic *out)

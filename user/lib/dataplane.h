@@ -26,6 +26,14 @@ struct xlb_dp {
 	int prog_fd;
 	int reused;	   /* maps came from pin_dir (a previous instance) */
 	char pin_dir[256]; /* empty: not pinned */
+	/*
+	 * The data plane counts traffic per backend only; a VIP's is the sum of its backends'
+	 * (xlb_dp_read_vip_traffic). be_vip: the VIP each backend entry names, as this process
+	 * last wrote it (read from the maps when they are reused). vip_base: per VIP, the totals
+	 * of backends that left it, so that its counters never go down (docs/metrics.md).
+	 */
+	__u16 be_vip[XLB_MAX_BACKENDS];
+	struct xlb_traffic vip_base[XLB_MAX_VIPS];
 };
 
 /*
@@ -43,6 +51,11 @@ void xlb_dp_destroy(struct xlb_dp *dp);
 int xlb_dp_set_vip(struct xlb_dp *dp, const struct xlb_vip_key *key, const struct xlb_vip *vip);
 int xlb_dp_del_vip(struct xlb_dp *dp, const struct xlb_vip_key *key);
 
+/*
+ * Writes a backend entry. When the entry's VIP changes, the backend's traffic moves with it: its
+ * totals so far go to the old VIP's base (they stay in that VIP's sum), and its counters restart
+ * at 0 for the new VIP (a backend id given again starts afresh).
+ */
 int xlb_dp_set_backend(struct xlb_dp *dp, __u32 id, const struct xlb_backend *be);
 int xlb_dp_get_backend(struct xlb_dp *dp, __u32 id, struct xlb_backend *be);
 /* Change only the state byte (read-modify-write of the entry). */
@@ -60,7 +73,8 @@ int xlb_dp_table_new(struct xlb_dp *dp, struct xlb_table **table);
 int xlb_dp_table_swap(struct xlb_dp *dp, __u32 vip_id, int fd, struct xlb_table *table);
 int xlb_dp_clear_table(struct xlb_dp *dp, __u32 vip_id);
 
-/* Per-CPU counters summed over CPUs. */
+/* Per-CPU counters summed over CPUs. A VIP's traffic: its base (backends that left it) plus the
+ * traffic of every backend entry naming it. */
 int xlb_dp_read_counters(struct xlb_dp *dp, __u64 out[XLB_C_MAX]);
 int xlb_dp_read_vip_traffic(struct xlb_dp *dp, __u32 vip_id, struct xlb_traffic *out);
 int xlb_dp_read_backend_traffic(struct xlb_dp *dp, __u32 id, struct xlb_traffic *out);
