@@ -73,6 +73,13 @@ static __always_inline int tcp_syn(__u8 tcp_flags)
 	return (tcp_flags & (TCP_SYN | TCP_ACK)) == TCP_SYN;
 }
 
+/* A packet the data plane cannot prove opens a new flow: TCP without SYN. A SYN opens one,
+ * and a UDP packet may as well (nothing tells). */
+static __always_inline __u32 mid_connection(const struct xlb_pkt *p)
+{
+	return p->key.proto == IPPROTO_TCP && !(p->tcp_flags & TCP_SYN);
+}
+
 /*
  * Active-flow accounting for a TCP packet of a flow that stays on its backend: the first FIN or
  * RST ends the flow (-1 if it was counted). Returns 1 when the packet is a SYN retry (a SYN for
@@ -119,12 +126,16 @@ static __always_inline int schedule_flow(const int ex, struct xdp_md *ctx, struc
 	if (!table)
 		return drop(ex, XLB_C_DROP_NO_TABLE);
 	/* The pick checks each candidate on its copy of the entry, and the copy of the one picked
-	 * is what the packet is sent to: no second read that could disagree with the check. */
-	be_id = pick_backend(ex, table, vip, &p->key, &c);
+	 * is what the packet is sent to: no second read that could disagree with the check. A TCP
+	 * packet without SYN may belong to a connection another LB node placed (ECMP moved it
+	 * here): a draining backend its pick names keeps it, and the flow table learns it. */
+	be_id = pick_backend(ex, table, vip, &p->key, mid_connection(p), &c);
 	if (!be_id) {
 		emit_event(ex, XLB_EV_NO_BACKEND, vip_id, flow ? flow->backend_id : 0, 0, now);
 		return drop(ex, XLB_C_DROP_NO_BACKEND);
 	}
+	if (c.be.state == XLB_BE_DRAINING)
+		count(ex, XLB_C_DRAIN_KEPT);
 	/* Only least-conn reads the active counts: other schedulers' flows skip the atomic add
 	 * on a shared line, and their entries are not marked, so their end subtracts nothing. */
 	if (vip->sched == XLB_SCHED_LEAST_CONN) {

@@ -18,6 +18,13 @@
  * of the remaining backends; if every try lands on an unusable backend, a walk over the members
  * from a hashed start takes the first usable one. Everything depends only on the packet and the
  * maps, so every LB node with the same maps picks the same backend.
+ *
+ * Stateless draining (maglev, source-hash): a draining backend stays in its VIP's ring (xlbd),
+ * and is usable for a packet the data plane cannot prove is new (mid: TCP without SYN), which
+ * so reaches the backend every node picked for its connection, whether or not this node has
+ * its flow entry; a SYN or a UDP packet skips it as it skips a down backend. rr, wrr and
+ * least-conn pass mid 0: their picks depend on per-node state, so a node without the entry
+ * cannot find the connection's backend anyway (docs/datapath.md, "Draining across nodes").
  */
 
 /*
@@ -47,16 +54,19 @@ static __always_inline void backend_copy(const struct xlb_backend *be, union xlb
 	c->w[3] = w[3];
 }
 
-/* Backend id for a new flow of vip_id? Its entry is read once into *c and checked there: the
- * copy is what the packet is sent to (docs/datapath.md, step 7). */
-static __always_inline int backend_usable_new(__u32 id, __u32 vip_id, union xlb_backend_copy *c)
+/* Backend id for a packet of vip_id without a usable flow entry? Up; or draining, for a packet
+ * that may be mid-connection (mid). Its entry is read once into *c and checked there: the copy
+ * is what the packet is sent to (docs/datapath.md, step 7). */
+static __always_inline int backend_usable_new(__u32 id, __u32 vip_id, __u32 mid,
+					      union xlb_backend_copy *c)
 {
 	struct xlb_backend *be = bpf_map_lookup_elem(&xlb_backends, &id);
 
 	if (!be)
 		return 0;
 	backend_copy(be, c);
-	return c->be.vip_id == vip_id && c->be.state == XLB_BE_UP;
+	return c->be.vip_id == vip_id &&
+	       (c->be.state == XLB_BE_UP || (mid && c->be.state == XLB_BE_DRAINING));
 }
 
 static __always_inline struct xlb_table *vip_table(__u32 vip_id)
@@ -77,6 +87,7 @@ struct member_walk {
 	const struct xlb_table *t;
 	union xlb_backend_copy *c; /* the caller's: the found backend's entry, as checked */
 	__u32 vip_id;
+	__u32 mid; /* a draining member is usable (backend_usable_new) */
 	__u32 nmemb;
 	__u32 start;
 	__u32 found;
@@ -94,7 +105,7 @@ static long member_walk_step(__u32 i, void *arg)
 	if (idx >= XLB_MAX_VIP_BACKENDS)
 		return 1;
 	id = t->memb[idx];
-	if (backend_usable_new(id, w->vip_id, w->c)) {
+	if (backend_usable_new(id, w->vip_id, w->mid, w->c)) {
 		w->found = id;
 		return 1;
 	}
@@ -103,9 +114,9 @@ static long member_walk_step(__u32 i, void *arg)
 
 /* The last resort of every scheduler: the members from a hashed start, first usable one. */
 static __always_inline __u32 pick_walk(const int ex, const struct xlb_table *t, __u32 vip_id,
-				       __u32 hash, union xlb_backend_copy *c)
+				       __u32 hash, __u32 mid, union xlb_backend_copy *c)
 {
-	struct member_walk w = {.t = t, .c = c, .vip_id = vip_id};
+	struct member_walk w = {.t = t, .c = c, .vip_id = vip_id, .mid = mid};
 
 	/* nmemb read once: the bound of the loop and of every step. */
 	w.nmemb = t->nmemb;
@@ -126,9 +137,10 @@ static __always_inline __u32 ring_len(const struct xlb_table *t)
 	return len <= ring_size ? len : 0;
 }
 
-/* Hashing schedulers (maglev, source-hash): slot hash % len, then re-hashes. */
+/* Hashing schedulers (maglev, source-hash): slot hash % len, then re-hashes, then the walk; a
+ * draining backend is taken by a packet that may be mid-connection (mid), at every step. */
 static __always_inline __u32 pick_hash(const int ex, const struct xlb_table *t, __u32 vip_id,
-				       __u32 hash, union xlb_backend_copy *c)
+				       __u32 hash, __u32 mid, union xlb_backend_copy *c)
 {
 	__u32 len = ring_len(t), i;
 
@@ -139,13 +151,13 @@ static __always_inline __u32 pick_hash(const int ex, const struct xlb_table *t, 
 		if (slot >= ring_size) /* for the verifier: len <= ring_size already */
 			return 0;
 		id = t->ring[slot];
-		if (backend_usable_new(id, vip_id, c)) {
+		if (backend_usable_new(id, vip_id, mid, c)) {
 			if (i)
 				count(ex, XLB_C_FAILOVER_REHASH);
 			return id;
 		}
 	}
-	return pick_walk(ex, t, vip_id, hash, c);
+	return pick_walk(ex, t, vip_id, hash, mid, c);
 }
 
 /*
@@ -172,7 +184,7 @@ static __always_inline __u32 pick_round_robin(const int ex, const struct xlb_tab
 		if (slot >= ring_size)
 			return 0;
 		id = t->ring[slot];
-		if (backend_usable_new(id, vip_id, c)) {
+		if (backend_usable_new(id, vip_id, 0, c)) {
 			rr_advance(ex, p, slot + 1 < len ? slot + 1 : 0);
 			if (i)
 				count(ex, XLB_C_FAILOVER_REHASH);
@@ -180,7 +192,7 @@ static __always_inline __u32 pick_round_robin(const int ex, const struct xlb_tab
 		}
 	}
 	/* Only the last resort needs the flow hash: not computed for every new flow. */
-	return pick_walk(ex, t, vip_id, xlb_flow_hash(k, hash_seed, 0), c);
+	return pick_walk(ex, t, vip_id, xlb_flow_hash(k, hash_seed, 0), 0, c);
 }
 
 static __always_inline __s64 active_flows(__u32 id)
@@ -206,7 +218,7 @@ static __always_inline __u32 lc_first(const int ex, const struct xlb_table *t, _
 		if (s >= ring_size) /* for the verifier: len <= ring_size already */
 			return 0;
 		id = t->ring[s];
-		if (backend_usable_new(id, vip_id, c)) {
+		if (backend_usable_new(id, vip_id, 0, c)) {
 			if (i)
 				count(ex, XLB_C_FAILOVER_REHASH);
 			*slot = s;
@@ -242,7 +254,7 @@ static __always_inline __u32 lc_second(const struct xlb_table *t, __u32 vip_id, 
 		id = t->ring[s];
 		if (id == id1)
 			continue;
-		if (backend_usable_new(id, vip_id, c))
+		if (backend_usable_new(id, vip_id, 0, c))
 			return id;
 	}
 	return 0;
@@ -261,10 +273,10 @@ static __always_inline __u32 pick_least_conn(const int ex, const struct xlb_tabl
 	union xlb_backend_copy c2;
 
 	if (!len)
-		return pick_walk(ex, t, vip_id, hash, c);
+		return pick_walk(ex, t, vip_id, hash, 0, c);
 	id1 = lc_first(ex, t, vip_id, hash, len, &s1, c);
 	if (!id1)
-		return pick_walk(ex, t, vip_id, hash, c);
+		return pick_walk(ex, t, vip_id, hash, 0, c);
 	id2 = lc_second(t, vip_id, hash, len, s1, id1, &c2);
 	/* a1/w1 <= a2/w2, without division; the weights of the copies that were checked. */
 	if (id2 &&
@@ -275,11 +287,13 @@ static __always_inline __u32 pick_least_conn(const int ex, const struct xlb_tabl
 	return id1;
 }
 
-/* Returns the backend id for a new flow (0: none usable) and, in *c, its entry as it was when
- * found usable: the one read the packet is sent to. */
+/* Returns the backend id for a packet without a usable flow entry (0: none usable) and, in *c,
+ * its entry as it was when found usable: the one read the packet is sent to. mid: the packet
+ * may be mid-connection (TCP without SYN), which a draining backend of a hashing scheduler
+ * takes. */
 static __always_inline __u32 pick_backend(const int ex, const struct xlb_table *t,
 					  const struct xlb_vip *vip, const struct xlb_flow_key *k,
-					  union xlb_backend_copy *c)
+					  __u32 mid, union xlb_backend_copy *c)
 {
 	__u32 vip_id = vip->id;
 
@@ -289,7 +303,7 @@ static __always_inline __u32 pick_backend(const int ex, const struct xlb_table *
 
 		if (vip->flags & XLB_VIP_F_HASH_DPORT)
 			h = xlb_hash_final(xlb_hash_mix(h, k->dport));
-		return pick_hash(ex, t, vip_id, h, c);
+		return pick_hash(ex, t, vip_id, h, mid, c);
 	}
 	case XLB_SCHED_RR:
 	case XLB_SCHED_WRR:
@@ -297,7 +311,7 @@ static __always_inline __u32 pick_backend(const int ex, const struct xlb_table *
 	case XLB_SCHED_LEAST_CONN:
 		return pick_least_conn(ex, t, vip_id, xlb_flow_hash(k, hash_seed, 0), c);
 	default:
-		return pick_hash(ex, t, vip_id, xlb_flow_hash(k, hash_seed, 0), c);
+		return pick_hash(ex, t, vip_id, xlb_flow_hash(k, hash_seed, 0), mid, c);
 	}
 }
 

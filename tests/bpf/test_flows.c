@@ -328,6 +328,98 @@ static void test_two_instances_agree(void)
 	fx_teardown(&other);
 }
 
+/*
+ * Draining across LB nodes (docs/datapath.md, "Draining across nodes"): two instances with the
+ * same maps, one has seen the flows (their SYNs), the other never has (ECMP moved them). The
+ * draining backend stays in the ring; every mid-connection TCP packet (no SYN) goes to the
+ * same backend on both, the one its connection had, the draining one included; SYNs and UDP new
+ * flows never go to it, on either. With every backend draining, new flows are dropped on both
+ * and mid-connection TCP still goes to its backend.
+ */
+static void test_drain_without_state(void)
+{
+	static __u32 before[FX_NVIPS][NFLOWS];
+	struct fx other;
+	int kept = 0;
+	__u64 k0;
+
+	restore();
+	if (!ASSERT_OK(fx_setup(&other, NULL), "second instance"))
+		return;
+	for (int v = 0; v < FX_NVIPS; v++) {
+		fx.vip[v].weight[2] = 3; /* weighted: the ring is not the members in turn */
+		other.vip[v].weight[2] = 3;
+		fx_publish(&fx, v);
+		fx_publish(&other, v);
+		for (__u32 i = 0; i < NFLOWS; i++) /* only the first instance sees these */
+			before[v][i] = send_flow(
+				&fx, v, i, fx.vip[v].key.proto == IPPROTO_TCP ? PKT_TCP_SYN : 0,
+				NULL);
+	}
+	for (int v = 0; v < FX_NVIPS; v++) { /* drain each VIP's heavy backend, ring unchanged */
+		fx_set_state(&fx, fx.vip[v].be[2], XLB_BE_DRAINING);
+		fx_set_state(&other, other.vip[v].be[2], XLB_BE_DRAINING);
+	}
+	k0 = counter(&other, XLB_C_DRAIN_KEPT);
+	for (int v = 0; v < FX_NVIPS; v++) {
+		__u32 drain = fx.vip[v].be[2];
+		int tcp = fx.vip[v].key.proto == IPPROTO_TCP, on_drain = 0;
+
+		for (__u32 i = 0; tcp && i < NFLOWS; i++) {
+			__u32 a = send_flow(&fx, v, i, PKT_TCP_ACK, NULL);
+			__u32 b = send_flow(&other, v, i, PKT_TCP_ACK, NULL);
+
+			if (!ASSERT_EQ(a, before[v][i],
+				       "with the entry: the connection's backend") ||
+			    !ASSERT_EQ(b, before[v][i], "without it: the same backend"))
+				break;
+			on_drain += b == drain;
+		}
+		if (tcp) {
+			ASSERT_TRUE(on_drain > NFLOWS / 4,
+				    "many connections on the draining backend");
+			kept += on_drain;
+		}
+		for (__u32 i = 0; i < NFLOWS; i++) {
+			__u8 flags = tcp ? PKT_TCP_SYN : 0;
+			__u32 a = send_flow(&fx, v, 100000 + i, flags, NULL);
+			__u32 b = send_flow(&other, v, 100000 + i, flags, NULL);
+
+			if (!ASSERT_NEQ(b, drain,
+					tcp ? "a SYN never goes to the draining backend"
+					    : "a new UDP flow never goes to it") ||
+			    !ASSERT_EQ(a, b, "new flows: both instances agree") ||
+			    !ASSERT_NEQ(b, 0, "new flows forwarded"))
+				break;
+		}
+	}
+	ASSERT_EQ(counter(&other, XLB_C_DRAIN_KEPT) - k0, kept,
+		  "drain_kept: each connection the draining backend kept without an entry");
+	/* The instance without entries learnt them: a later ACK is a flow hit there. */
+	ASSERT_EQ(send_flow(&other, 0, 0, PKT_TCP_ACK, NULL), before[0][0], "learnt");
+
+	/* Every backend of VIP 0 draining: no new flow anywhere; mid-connection TCP goes on. */
+	fx_flush_flows(&other);
+	for (int j = 0; j < 3; j++) {
+		fx_set_state(&fx, fx.vip[0].be[j], XLB_BE_DRAINING);
+		fx_set_state(&other, other.vip[0].be[j], XLB_BE_DRAINING);
+	}
+	for (__u32 i = 0; i < NFLOWS; i++) {
+		__u32 act_a = 0, act_b = 0;
+
+		if (!ASSERT_EQ(send_flow(&other, 0, i, PKT_TCP_ACK, NULL), before[0][i],
+			       "only draining: mid-connection TCP to its backend") ||
+		    !ASSERT_EQ(send_flow(&fx, 0, 200000 + i, PKT_TCP_SYN, &act_a), 0,
+			       "only draining: no SYN forwarded") ||
+		    !ASSERT_EQ(send_flow(&other, 0, 200000 + i, PKT_TCP_SYN, &act_b), 0,
+			       "nor on the other") ||
+		    !ASSERT_EQ(act_a, XDP_DROP, "dropped") ||
+		    !ASSERT_EQ(act_b, XDP_DROP, "dropped"))
+			break;
+	}
+	fx_teardown(&other);
+}
+
 /* UDP flows idle past the timeout are re-picked; TCP flows are not timed out. */
 static void test_udp_timeout_and_stale(void)
 {
@@ -1009,6 +1101,79 @@ out:
 	fx_teardown(&other);
 }
 
+/*
+ * xlbd's side of draining across nodes (user/xlbd/apply.c): a maglev VIP's ring keeps a
+ * draining backend, so a node that lost its flow entries (flushed here) still sends every
+ * connection's later packets to the backend the ring gave it, while SYNs avoid the draining
+ * one. An rr VIP's ring drops it as before (its picks are per node: nothing to keep).
+ */
+static void test_apply_drain_keeps_ring(void)
+{
+	static struct xlbd d;
+	static __u32 before[NFLOWS];
+	struct xlbd_backend bes[FX_NVIPS][3];
+	struct xlbd_vip vips[FX_NVIPS];
+	struct xlbd_config old = {0};
+	struct fx other;
+	__u32 drain, rr_drain;
+	int on_drain = 0;
+
+	if (!ASSERT_OK(fx_setup(&other, NULL), "second instance"))
+		return;
+	memset(&d, 0, sizeof(d));
+	memset(vips, 0, sizeof(vips));
+	memset(bes, 0, sizeof(bes));
+	d.dp = other.dp;
+	d.view = (struct xlbd_view){.macs = &d.macs, .health = &d.health};
+	for (int v = 0; v < FX_NVIPS; v++) {
+		vips[v] = (struct xlbd_vip){
+			.key = other.vip[v].key, .id = other.vip[v].id, .be = bes[v], .nbe = 3};
+		for (int j = 0; j < 3; j++) {
+			struct xlb_backend e;
+			__u32 id = other.vip[v].be[j];
+
+			xlb_dp_get_backend(other.dp, id, &e);
+			bes[v][j] = (struct xlbd_backend){
+				.addr = e.addr, .family = e.family, .id = id, .weight = 1};
+			memcpy(d.macs.mac[id], e.mac, 6);
+			d.macs.known[id] = true;
+		}
+	}
+	vips[2].sched = XLB_SCHED_RR;
+	d.cfg = (struct xlbd_config){.hash_seed = FX_SEED, .vips = vips, .nvips = FX_NVIPS};
+	if (!ASSERT_OK(xlbd_apply(&d, NULL, false), "apply"))
+		goto out;
+	for (__u32 i = 0; i < NFLOWS; i++)
+		before[i] = send_flow(&other, 0, i, PKT_TCP_SYN, NULL);
+	drain = bes[0][0].id;
+	rr_drain = bes[2][0].id;
+	if (!ASSERT_OK(xlbd_config_clone(&d.cfg, &old), "old config"))
+		goto out;
+	bes[0][0].admin = XLB_ADMIN_DRAIN;
+	bes[2][0].admin = XLB_ADMIN_DRAIN;
+	if (!ASSERT_OK(xlbd_apply(&d, &old, false), "apply the drain"))
+		goto out;
+	fx_flush_flows(&other);
+	for (__u32 i = 0; i < NFLOWS; i++) {
+		__u32 be = send_flow(&other, 0, i, PKT_TCP_ACK, NULL);
+
+		if (!ASSERT_EQ(be, before[i], "maglev: mid-connection TCP keeps its backend"))
+			break;
+		on_drain += be == drain;
+		if (!ASSERT_NEQ(send_flow(&other, 0, 100000 + i, PKT_TCP_SYN, NULL), drain,
+				"maglev: no SYN to the draining backend") ||
+		    !ASSERT_NEQ(send_flow(&other, 2, i, PKT_TCP_SYN, NULL), rr_drain,
+				"rr: no SYN to the draining backend") ||
+		    !ASSERT_NEQ(send_flow(&other, 2, 100000 + i, PKT_TCP_ACK, NULL), rr_drain,
+				"rr: no flow without an entry to it either"))
+			break;
+	}
+	ASSERT_TRUE(on_drain > NFLOWS / 5, "connections on the draining backend kept");
+out:
+	xlbd_config_free(&old);
+	fx_teardown(&other);
+}
+
 static int flow_of_vip(const struct xlb_flow_key *k, const struct xlb_flow *f, void *arg)
 {
 	(void)k;
@@ -1101,6 +1266,7 @@ int main(void)
 	RUN_TEST(test_no_usable_backend);
 	RUN_TEST(test_member_walk);
 	RUN_TEST(test_two_instances_agree);
+	RUN_TEST(test_drain_without_state);
 	RUN_TEST(test_udp_timeout_and_stale);
 	RUN_TEST(test_flows_of_removed_vip);
 	RUN_TEST(test_pinned_filter_rebuilt);
@@ -1115,6 +1281,7 @@ int main(void)
 	RUN_TEST(test_backend_entry_read_once);
 	RUN_TEST(test_pick_read_once);
 	RUN_TEST(test_removed_backend_keeps_mac);
+	RUN_TEST(test_apply_drain_keeps_ring);
 	fx_teardown(&fx);
 	return xt_finish();
 }
