@@ -373,27 +373,36 @@ static void traffic_add(struct xlb_traffic *to, const struct xlb_traffic *t)
 	to->syn_retries += t->syn_retries;
 }
 
-/*
- * Backend id leaves VIP from for VIP to (either 0: none): its totals stay in from's sum (its
- * base), and its counters restart at 0 for to. Done before the entry names to, so that none of
- * to's packets is zeroed; a packet of from that raced the entry's change may be counted after
- * the move and then belongs to neither (the entry no longer names from).
- */
-static int backend_moves(struct xlb_dp *dp, __u32 id, __u32 from, __u32 to)
+static void traffic_sub(struct xlb_traffic *to, const struct xlb_traffic *t)
 {
-	int fd = map_fd(dp->skel->maps.xlb_be_stats), n = ncpus(), err = 0;
-	struct xlb_traffic t, *zero;
+	to->packets -= t->packets;
+	to->bytes -= t->bytes;
+	to->new_flows -= t->new_flows;
+	to->syn_retries -= t->syn_retries;
+}
 
-	if (from && from < XLB_MAX_VIPS && !read_traffic(fd, id, &t))
-		traffic_add(&dp->vip_base[from], &t);
-	if (!to)
-		return 0;
-	zero = calloc(n, sizeof(*zero));
-	if (!zero)
-		return -ENOMEM;
-	err = update(fd, &id, zero, BPF_ANY);
-	free(zero);
-	return err;
+/*
+ * Backend id leaves VIP from (0: none) for another (or none). Its counters are not reset: they
+ * are the backend's own, read by the metrics and by outlier detection, which expect them never
+ * to go down. What it brought from moves to from's base, and the new VIP counts it from here
+ * (be_start). Done before the entry names the new VIP; a packet of from that raced the entry's
+ * change may be counted after the move and then belongs to neither VIP's sum.
+ */
+static int backend_moves(struct xlb_dp *dp, __u32 id, __u32 from)
+{
+	struct xlb_traffic t;
+	int err = read_traffic(map_fd(dp->skel->maps.xlb_be_stats), id, &t);
+
+	if (err)
+		return err;
+	if (from) {
+		struct xlb_traffic in = t;
+
+		traffic_sub(&in, &dp->be_start[id]);
+		traffic_add(&dp->vip_base[from], &in);
+	}
+	dp->be_start[id] = t;
+	return 0;
 }
 
 int xlb_dp_set_backend(struct xlb_dp *dp, __u32 id, const struct xlb_backend *be)
@@ -404,7 +413,7 @@ int xlb_dp_set_backend(struct xlb_dp *dp, __u32 id, const struct xlb_backend *be
 	if (id == 0 || id >= XLB_MAX_BACKENDS)
 		return -EINVAL;
 	if (dp->be_vip[id] != to) {
-		err = backend_moves(dp, id, dp->be_vip[id], to);
+		err = backend_moves(dp, id, dp->be_vip[id]);
 		if (err)
 			return err;
 		dp->be_vip[id] = to;
@@ -549,6 +558,7 @@ int xlb_dp_read_vip_traffic(struct xlb_dp *dp, __u32 vip_id, struct xlb_traffic 
 		err = read_traffic(fd, id, &t);
 		if (err)
 			return err;
+		traffic_sub(&t, &dp->be_start[id]); /* what it carried before it joined */
 		traffic_add(out, &t);
 	}
 	return 0;

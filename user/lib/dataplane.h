@@ -29,10 +29,13 @@ struct xlb_dp {
 	/*
 	 * The data plane counts traffic per backend only; a VIP's is the sum of its backends'
 	 * (xlb_dp_read_vip_traffic). be_vip: the VIP each backend entry names, as this process
-	 * last wrote it (read from the maps when they are reused). vip_base: per VIP, the totals
-	 * of backends that left it, so that its counters never go down (docs/metrics.md).
+	 * last wrote it (read from the maps when they are reused). be_start: a backend's totals
+	 * when its entry began to name that VIP (0 for those named at load). vip_base: per VIP, what
+	 * backends that left it had brought it, so that its counters never go down
+	 * (docs/metrics.md).
 	 */
 	__u16 be_vip[XLB_MAX_BACKENDS];
+	struct xlb_traffic be_start[XLB_MAX_BACKENDS];
 	struct xlb_traffic vip_base[XLB_MAX_VIPS];
 };
 
@@ -52,9 +55,9 @@ int xlb_dp_set_vip(struct xlb_dp *dp, const struct xlb_vip_key *key, const struc
 int xlb_dp_del_vip(struct xlb_dp *dp, const struct xlb_vip_key *key);
 
 /*
- * Writes a backend entry. When the entry's VIP changes, the backend's traffic moves with it: its
- * totals so far go to the old VIP's base (they stay in that VIP's sum), and its counters restart
- * at 0 for the new VIP (a backend id given again starts afresh).
+ * Writes a backend entry. When the entry's VIP changes, what the backend brought the old VIP
+ * stays in that VIP's sum (its base), and the new VIP counts only the backend's traffic from
+ * here on (the backend's own counters go on: they never go down).
  */
 int xlb_dp_set_backend(struct xlb_dp *dp, __u32 id, const struct xlb_backend *be);
 int xlb_dp_get_backend(struct xlb_dp *dp, __u32 id, struct xlb_backend *be);
