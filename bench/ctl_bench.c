@@ -6,6 +6,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,7 @@
 #include "fixture.h"
 #include "maglev.h"
 #include "rows.h"
+#include "xlb.skel.h" /* struct xlb_bpf__rodata: where the live program keeps lb_mac */
 #include "xlb_hash.h"
 
 /*
@@ -200,6 +202,7 @@ struct live {
 	int tables_fd, backends_fd, prog_fd;
 	int inner_fd;
 	__u32 inner_id;
+	__u8 lb_mac[6];		       /* the live program's: only frames to it are balanced */
 	const struct xlb_table *table; /* the mapped inner map, read-only */
 	__u32 next_flow;	       /* flows sent so far: each probe packet is a new flow */
 	__u8 *owned;		       /* ring slots of the backend waited for */
@@ -258,6 +261,47 @@ static int json_uint(const char *text, const char *a, const char *b, __u32 *out)
 	return err;
 }
 
+/* The LB MAC the live program was loaded with (its .rodata): a probe frame must be sent to it,
+ * or the program passes it untouched (pass_not_ours). 0, or -errno. */
+static int live_lb_mac(struct live *l)
+{
+	struct bpf_prog_info pi = {};
+	__u32 plen = sizeof(pi), ids[16], n;
+	int err = -ENOENT;
+
+	if (bpf_obj_get_info_by_fd(l->prog_fd, &pi, &plen))
+		return -errno;
+	n = pi.nr_map_ids < 16 ? pi.nr_map_ids : 16;
+	memset(&pi, 0, sizeof(pi));
+	pi.nr_map_ids = n;
+	pi.map_ids = (__u64)(unsigned long)ids;
+	plen = sizeof(pi);
+	if (bpf_obj_get_info_by_fd(l->prog_fd, &pi, &plen))
+		return -errno;
+	for (__u32 i = 0; i < n && err; i++) {
+		struct bpf_map_info mi = {};
+		__u32 mlen = sizeof(mi), zero = 0;
+		int fd = bpf_map_get_fd_by_id(ids[i]);
+		size_t nl;
+
+		if (fd < 0)
+			continue;
+		if (!bpf_obj_get_info_by_fd(fd, &mi, &mlen) && (nl = strlen(mi.name)) >= 7 &&
+		    !strcmp(mi.name + nl - 7, ".rodata") &&
+		    mi.value_size >= sizeof(struct xlb_bpf__rodata)) {
+			__u8 *v = calloc(1, mi.value_size);
+
+			if (v && !bpf_map_lookup_elem(fd, &zero, v)) {
+				memcpy(l->lb_mac, v + offsetof(struct xlb_bpf__rodata, lb_mac), 6);
+				err = 0;
+			}
+			free(v);
+		}
+		close(fd);
+	}
+	return err;
+}
+
 static int live_open(struct live *l)
 {
 	char path[512], out[65536], err[128];
@@ -285,6 +329,10 @@ static int live_open(struct live *l)
 		return -EINVAL;
 	}
 	l->prog_fd = bpf_prog_get_fd_by_id(prog_id);
+	if (l->prog_fd >= 0 && live_lb_mac(l)) {
+		fprintf(stderr, "%s: cannot read the live program's LB MAC\n", argv0);
+		return -ENOENT;
+	}
 	if (run_xlbctl(l, show_vip, out, sizeof(out)))
 		return -EINVAL;
 	j = json_loads(out, 0, NULL);
@@ -371,6 +419,7 @@ static int live_probe(struct live *l, __u32 be_id)
 	if (bpf_map_lookup_elem(l->backends_fd, &be_id, &be))
 		return -errno;
 	pkt_spec_init(&s, XLB_AF_INET, IPPROTO_TCP);
+	memcpy(s.dst_mac, l->lb_mac, sizeof(s.dst_mac));
 	s.dst = l->vk.addr;
 	s.dport = ntohs(l->vk.port);
 	s.tcp_flags = PKT_TCP_SYN;

@@ -16,75 +16,50 @@
 #include "lib/parse.h"
 #include "lib/pick.h"
 
-/*
- * The backend entry read once, into a local: the state and owner VIP the packet checks and the MAC
- * it is sent to come from this one read, so a concurrent update (xlbd removing the backend, or
- * taking it down) cannot pass the check with the old entry and lend the packet the new one's MAC.
- * Copied as four 8-byte words (array values are 8-byte aligned): mac, state and family share one,
- * so the MAC and the state are one load.
- */
-union xlb_backend_copy {
-	struct xlb_backend be;
-	__u64 w[4];
-};
-
-_Static_assert(sizeof(union xlb_backend_copy) == sizeof(struct xlb_backend), "backend copy");
-_Static_assert(__builtin_offsetof(struct xlb_backend, mac) / 8 ==
-		       __builtin_offsetof(struct xlb_backend, state) / 8,
-	       "mac and state in one word");
-
-static __always_inline void backend_copy(const struct xlb_backend *be, union xlb_backend_copy *c)
-{
-	const __u64 *w = (const __u64 *)be;
-
-	c->w[0] = w[0];
-	c->w[1] = w[1];
-	c->w[2] = w[2];
-	c->w[3] = w[3];
-}
-
 /* The flow keeps its backend if the backend still belongs to the flow's VIP and takes traffic.
  * be_id and vip_id are the entry's, read once: another CPU may re-steer the entry meanwhile. */
-static __always_inline int flow_backend(struct xlb_flow *flow, __u32 be_id, __u32 vip_id,
-					__u8 proto, __u64 now, union xlb_backend_copy *c)
+static __always_inline int flow_backend(const int ex, struct xlb_flow *flow, __u32 be_id,
+					__u32 vip_id, __u8 proto, __u64 now,
+					union xlb_backend_copy *c)
 {
 	struct xlb_backend *be;
 
 	if (proto == IPPROTO_UDP && now - flow->last_seen_ns > udp_timeout_ns) {
-		count(XLB_C_FLOW_EXPIRED);
+		count(ex, XLB_C_FLOW_EXPIRED);
 		return 0;
 	}
 	be = bpf_map_lookup_elem(&xlb_backends, &be_id);
 	if (!be) {
-		count(XLB_C_FLOW_STALE);
+		count(ex, XLB_C_FLOW_STALE);
 		return 0;
 	}
 	backend_copy(be, c);
 	if (c->be.vip_id != vip_id) {
-		count(XLB_C_FLOW_STALE);
+		count(ex, XLB_C_FLOW_STALE);
 		return 0;
 	}
 	if (c->be.state != XLB_BE_UP && c->be.state != XLB_BE_DRAINING) {
-		count(XLB_C_FLOW_REPICK);
+		count(ex, XLB_C_FLOW_REPICK);
 		return 0;
 	}
-	count(XLB_C_FLOW_HIT);
-	flow_touch(flow, now);
+	count(ex, XLB_C_FLOW_HIT);
+	flow_touch(ex, flow, now);
 	return 1;
 }
 
-static __always_inline int forward_dsr_l2(struct xdp_md *ctx, const struct xlb_backend *be)
+static __always_inline int forward_dsr_l2(const int ex, struct xdp_md *ctx,
+					  const struct xlb_backend *be)
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
 	struct ethhdr *eth = data;
 
 	if ((void *)(eth + 1) > data_end)
-		return drop(XLB_C_MAP_ERROR); /* parsed before: cannot happen */
+		return drop(ex, XLB_C_MAP_ERROR); /* parsed before: cannot happen */
 	/* Only frames to our MAC get here (frame_is_ours): their destination is the LB's MAC. */
 	__builtin_memcpy(eth->h_source, eth->h_dest, ETH_ALEN);
 	__builtin_memcpy(eth->h_dest, be->mac, ETH_ALEN);
-	return count_action(XDP_TX);
+	return count_action(ex, XDP_TX);
 }
 
 #define TCP_FIN 0x01
@@ -98,30 +73,38 @@ static __always_inline int tcp_syn(__u8 tcp_flags)
 	return (tcp_flags & (TCP_SYN | TCP_ACK)) == TCP_SYN;
 }
 
+/* A packet the data plane cannot prove opens a new flow: TCP without SYN. A SYN opens one,
+ * and a UDP packet may as well (nothing tells). */
+static __always_inline __u32 mid_connection(const struct xlb_pkt *p)
+{
+	return p->key.proto == IPPROTO_TCP && !(p->tcp_flags & TCP_SYN);
+}
+
 /*
  * Active-flow accounting for a TCP packet of a flow that stays on its backend: the first FIN or
- * RST ends the flow (-1). Returns 1 when the packet is a SYN retry (a SYN for a live flow: the
- * client got no answer).
+ * RST ends the flow (-1 if it was counted). Returns 1 when the packet is a SYN retry (a SYN for
+ * a live flow: the client got no answer).
  */
-static __always_inline int track_tcp(struct xlb_flow *flow, __u8 tcp_flags, __u32 be_id)
+static __always_inline int track_tcp(const int ex, struct xlb_flow *flow, __u8 tcp_flags,
+				     __u32 be_id)
 {
 	if (flow->flags & XLB_FLOW_F_CLOSED)
 		return 0;
 	if (tcp_flags & (TCP_FIN | TCP_RST))
-		flow_close(flow, be_id);
+		flow_close(ex, flow, be_id);
 	return tcp_syn(tcp_flags);
 }
 
-/* The packet goes to be: per-VIP and per-backend traffic, then the dsr-l2 rewrite. */
-static __always_inline int forward(struct xdp_md *ctx, const struct xlb_backend *be, __u32 be_id,
-				   __u32 vip_id, int new_flow, int syn_retry)
+/* The packet goes to be: the backend's traffic (a VIP's is the sum of its backends'), then the
+ * dsr-l2 rewrite. */
+static __always_inline int forward(const int ex, struct xdp_md *ctx, const struct xlb_backend *be,
+				   __u32 be_id, int new_flow, int syn_retry)
 {
 	__u64 bytes = (void *)(long)ctx->data_end - (void *)(long)ctx->data;
 
-	count_traffic(&xlb_vip_stats, vip_id, bytes, new_flow, syn_retry);
-	count_traffic(&xlb_be_stats, be_id, bytes, new_flow, syn_retry);
-	explain_note_backend(be_id);
-	return forward_dsr_l2(ctx, be);
+	count_traffic(ex, be_id, bytes, new_flow, syn_retry);
+	explain_note_backend(ex, be_id);
+	return forward_dsr_l2(ex, ctx, be);
 }
 
 /*
@@ -129,31 +112,38 @@ static __always_inline int forward(struct xdp_md *ctx, const struct xlb_backend 
  * the pick (a new entry, or the old one re-steered in place). reused: the entry belongs to an
  * ended connection whose 5-tuple a new SYN opens again.
  */
-static __always_inline int schedule_flow(struct xdp_md *ctx, struct xlb_pkt *p,
+static __always_inline int schedule_flow(const int ex, struct xdp_md *ctx, struct xlb_pkt *p,
 					 const struct xlb_vip *vip, struct xlb_flow *flow,
 					 int reused, __u64 now)
 {
-	struct xlb_backend *be = NULL;
 	union xlb_backend_copy c;
 	struct xlb_table *table;
 	__u32 vip_id = vip->id;
+	__u16 counted = 0;
 	__u32 be_id;
 
 	table = vip_table(vip_id);
 	if (!table)
-		return drop(XLB_C_DROP_NO_TABLE);
-	be_id = pick_backend(table, vip, &p->key, &be);
-	/* The pick checked the entry in place; what is forwarded is the one copy, checked again: a
-	 * backend taken down or removed since the pick is not sent to (nor its cleared MAC). */
-	if (be_id && be)
-		backend_copy(be, &c);
-	if (!be_id || !be || c.be.state != XLB_BE_UP || c.be.vip_id != vip_id) {
-		emit_event(XLB_EV_NO_BACKEND, vip_id, flow ? flow->backend_id : 0, 0, now);
-		return drop(XLB_C_DROP_NO_BACKEND);
+		return drop(ex, XLB_C_DROP_NO_TABLE);
+	/* The pick checks each candidate on its copy of the entry, and the copy of the one picked
+	 * is what the packet is sent to: no second read that could disagree with the check. A TCP
+	 * packet without SYN may belong to a connection another LB node placed (ECMP moved it
+	 * here): a draining backend its pick names keeps it, and the flow table learns it. */
+	be_id = pick_backend(ex, table, vip, &p->key, mid_connection(p), &c);
+	if (!be_id) {
+		emit_event(ex, XLB_EV_NO_BACKEND, vip_id, flow ? flow->backend_id : 0, 0, now);
+		return drop(ex, XLB_C_DROP_NO_BACKEND);
 	}
-	active_add(be_id, 1);
-	flow_learn(&p->key, flow, vip_id, be_id, reused, now);
-	return forward(ctx, &c.be, be_id, vip_id, 1, 0);
+	if (c.be.state == XLB_BE_DRAINING)
+		count(ex, XLB_C_DRAIN_KEPT);
+	/* Only least-conn reads the active counts: other schedulers' flows skip the atomic add
+	 * on a shared line, and their entries are not marked, so their end subtracts nothing. */
+	if (vip->sched == XLB_SCHED_LEAST_CONN) {
+		active_add(ex, be_id, 1);
+		counted = XLB_FLOW_F_COUNTED;
+	}
+	flow_learn(ex, &p->key, flow, vip_id, be_id, reused, counted, now);
+	return forward(ex, ctx, &c.be, be_id, 1, 0);
 }
 
 /* Can the destination be a VIP address at all? One inlined array read (xlb_vip_filter). */
@@ -174,16 +164,27 @@ static __always_inline int is_vip_address(const struct xlb_flow_key *k)
 	return bpf_map_lookup_elem(&xlb_vip_addrs, &ak) != NULL;
 }
 
+/* The VIP of a packet without a usable flow entry: its key is built only here. */
+static __always_inline struct xlb_vip *vip_lookup(const struct xlb_flow_key *k)
+{
+	struct xlb_vip_key vk = {};
+
+	vk.addr = k->dst;
+	vk.port = k->dport;
+	vk.proto = k->proto;
+	vk.family = k->family;
+	return bpf_map_lookup_elem(&xlb_vips, &vk);
+}
+
 /*
  * The flow table is looked up before the VIP map: an established packet needs no VIP lookup,
  * because its entry names the VIP and its backend must still belong to that VIP (xlbd deletes
- * the entries of a VIP it removes, so a VIP id given again never inherits them).
+ * the entries of a VIP it removes, so a VIP id given again never inherits them). ex: an explain
+ * instance's run (the constant 1) or the live one (0); see xlb_xdp.
  */
-SEC("xdp")
-int xlb_xdp(struct xdp_md *ctx)
+static __always_inline int xlb_run(const int ex, struct xdp_md *ctx)
 {
 	struct xlb_pkt p = {};
-	struct xlb_vip_key vk = {};
 	union xlb_backend_copy c;
 	struct xlb_flow *flow;
 	struct xlb_vip *vip;
@@ -193,19 +194,19 @@ int xlb_xdp(struct xdp_md *ctx)
 
 	r = parse_packet(ctx, &p, &reason);
 	if (r == PARSE_PASS)
-		return pass(reason);
+		return pass(ex, reason);
 	if (!maybe_vip_address(&p.key))
-		return pass(XLB_C_PASS_NOT_VIP);
+		return pass(ex, XLB_C_PASS_NOT_VIP);
 	if (r == PARSE_BAD) {
 		/* Malformed packets to a VIP address are ours to drop; anybody else's pass. */
 		if (is_vip_address(&p.key))
-			return drop(reason);
-		return pass(XLB_C_PASS_NOT_VIP);
+			return drop(ex, reason);
+		return pass(ex, XLB_C_PASS_NOT_VIP);
 	}
 
 	now = bpf_ktime_get_coarse_ns();
 	flow = bpf_map_lookup_elem(&xlb_flows, &p.key);
-	explain_note_flow(flow);
+	explain_note_flow(ex, flow);
 	/* A SYN on the 5-tuple of an ended connection (client port reuse) opens a new one: it is
 	 * scheduled afresh, so a draining or reweighted backend gets no new connection this way. */
 	if (flow && (flow->flags & XLB_FLOW_F_CLOSED) && p.key.proto == IPPROTO_TCP &&
@@ -214,25 +215,34 @@ int xlb_xdp(struct xdp_md *ctx)
 	} else if (flow) {
 		__u32 be_id = flow->backend_id, vip_id = flow->vip_id;
 
-		if (flow_backend(flow, be_id, vip_id, p.key.proto, now, &c)) {
+		if (flow_backend(ex, flow, be_id, vip_id, p.key.proto, now, &c)) {
 			int syn_retry = 0;
 
 			if (p.key.proto == IPPROTO_TCP)
-				syn_retry = track_tcp(flow, p.tcp_flags, be_id);
-			return forward(ctx, &c.be, be_id, vip_id, 0, syn_retry);
+				syn_retry = track_tcp(ex, flow, p.tcp_flags, be_id);
+			return forward(ex, ctx, &c.be, be_id, 0, syn_retry);
 		}
 	}
 
-	vk.addr = p.key.dst;
-	vk.port = p.key.dport;
-	vk.proto = p.key.proto;
-	vk.family = p.key.family;
-	vip = bpf_map_lookup_elem(&xlb_vips, &vk);
+	vip = vip_lookup(&p.key);
 	if (!vip)
-		return pass(XLB_C_PASS_NOT_VIP);
+		return pass(ex, XLB_C_PASS_NOT_VIP);
 	if (!flow || reused)
-		count(XLB_C_FLOW_MISS);
-	return schedule_flow(ctx, &p, vip, flow, reused, now);
+		count(ex, XLB_C_FLOW_MISS);
+	return schedule_flow(ex, ctx, &p, vip, flow, reused, now);
+}
+
+/*
+ * One read of explain_mode per packet: the body is inlined twice with ex constant, so the live
+ * copy has no explain code and no explain_mode load left at its counters and writes (clang
+ * removes them), and the verifier, which sees explain_mode's frozen value, keeps one copy.
+ */
+SEC("xdp")
+int xlb_xdp(struct xdp_md *ctx)
+{
+	if (explain_mode)
+		return xlb_run(1, ctx);
+	return xlb_run(0, ctx);
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -60,7 +60,7 @@ enum xlb_fwd {
 };
 
 struct xlb_vip {
-	__u32 id;    /* index into xlb_tables and xlb_vip_stats */
+	__u32 id;    /* index into xlb_tables and xlb_rr_pos */
 	__u8 sched;  /* enum xlb_sched */
 	__u8 fwd;    /* enum xlb_fwd */
 	__u16 flags; /* XLB_VIP_F_* */
@@ -131,9 +131,11 @@ struct xlb_flow {
 	__u64 last_seen_ns; /* CLOCK_MONOTONIC_COARSE (bpf_ktime_get_coarse_ns) */
 };
 
-#define XLB_FLOW_F_CLOSED 0x1 /* FIN or RST seen: no longer counted as active */
+#define XLB_FLOW_F_CLOSED  0x1 /* FIN or RST seen: no longer counted as active */
+#define XLB_FLOW_F_COUNTED 0x2 /* in its backend's xlb_be_active count (least-conn VIPs only) */
 
-/* xlb_vip_stats, xlb_be_stats (PERCPU_ARRAY): VIP id / backend id -> traffic counters. */
+/* xlb_be_stats (PERCPU_ARRAY): backend id -> traffic counters. A VIP's traffic is the sum of its
+ * backends' (user/lib/dataplane.c, xlb_dp_read_vip_traffic; docs/metrics.md). */
 struct xlb_traffic {
 	__u64 packets;
 	__u64 bytes;	   /* whole frames, as received */
@@ -143,8 +145,9 @@ struct xlb_traffic {
 
 /*
  * xlb_be_active (ARRAY): backend id -> __s64 active flows, for least-conn. The data plane adds 1
- * for a new flow and subtracts 1 on its first FIN/RST; flows that vanish silently (LRU
- * eviction, idle) are corrected by xlbd, which recounts the flow table periodically.
+ * for a new flow of a least-conn VIP (and marks its entry XLB_FLOW_F_COUNTED) and subtracts 1 on
+ * its first FIN/RST or when it is re-steered, for marked entries only; flows that vanish silently
+ * (LRU eviction, idle) are corrected by xlbd, which recounts the marked entries periodically.
  * xlb_rr_pos (PERCPU_ARRAY): VIP id -> __u32 position in the rr/wrr ring.
  */
 

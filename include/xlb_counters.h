@@ -38,7 +38,8 @@
 	X(XLB_C_FLOW_STALE, "flow_stale")                                     \
 	X(XLB_C_FLOW_REPICK, "flow_repick")                                   \
 	X(XLB_C_FAILOVER_REHASH, "failover_rehash")                           \
-	X(XLB_C_FAILOVER_WALK, "failover_walk")
+	X(XLB_C_FAILOVER_WALK, "failover_walk")                               \
+	X(XLB_C_DRAIN_KEPT, "drain_kept")
 
 #define XLB_COUNTER_ENUM(name, label) name,
 enum xlb_counter { XLB_COUNTERS(XLB_COUNTER_ENUM) XLB_C_MAX };
@@ -69,6 +70,9 @@ _Static_assert(XLB_C_MAX <= 64, "xlb_explain.counters has 64 bits");
  * flow_repick       flow entry names a down backend: re-picked (stateless failover).
  * failover_rehash   the first pick was unusable, a re-hash into the ring found a backend.
  * failover_walk     all re-hashes failed, the member walk found a backend.
+ * drain_kept        a TCP packet without SYN and without a usable flow entry went to the
+ *                   draining backend its pick named (a connection another LB node placed:
+ *                   docs/datapath.md, "Draining across nodes"); the flow table learnt it.
  */
 
 #endif /* XLB_COUNTERS_H */

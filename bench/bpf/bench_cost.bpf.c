@@ -19,7 +19,7 @@
  * Run with BPF_PROG_TEST_RUN repeat=R on xlb's established-flow frame (xlb_bench.c), beside the
  * XDP_PASS baseline: each row above that baseline is the cost of one part of xlb's per-packet
  * work (bpf/xlb.bpf.c: parse, VIP lookup (on a flow miss), clock, flow lookup, backend lookup,
- * four per-CPU counter updates, MAC rewrite); cost_all is the established path together. Maps have xlb's types,
+ * three per-CPU counter updates, MAC rewrite); cost_all is the established path together. Maps have xlb's types,
  * flags and key/value sizes; the lookups hit, as on xlb's path (xlb_bench.c fills them). None
  * of them changes the frame except cost_all's MAC rewrite, which leaves the flow the same: the
  * repeat method is valid for every program here but cost_insert (see there).
@@ -92,12 +92,12 @@ static __always_inline void traffic(__u32 id, __u64 bytes)
 	}
 }
 
-/* The four per-CPU updates of an established packet: flow hit, VIP and backend traffic, action. */
-static __always_inline void counters4(__u64 bytes)
+/* The three per-CPU updates of an established packet: flow hit, backend traffic (a VIP's is
+ * its backends' sum, added up by userspace), action. */
+static __always_inline void counters3(__u64 bytes)
 {
 	counter(XLB_C_FLOW_HIT);
 	traffic(1, bytes);
-	traffic(2, bytes);
 	counter(XLB_C_ACT_ABORTED + XDP_TX);
 }
 
@@ -147,7 +147,7 @@ int cost_clock(struct xdp_md *ctx)
 SEC("xdp")
 int cost_counters(struct xdp_md *ctx)
 {
-	counters4((void *)(long)ctx->data_end - (void *)(long)ctx->data);
+	counters3((void *)(long)ctx->data_end - (void *)(long)ctx->data);
 	return XDP_PASS;
 }
 
@@ -227,7 +227,7 @@ int cost_all(struct xdp_md *ctx)
 	if (!be)
 		return XDP_PASS;
 	sink += now;
-	counters4(bytes);
+	counters3(bytes);
 	eth = (void *)(long)ctx->data;
 	if ((void *)(eth + 1) > (void *)(long)ctx->data_end)
 		return XDP_DROP;

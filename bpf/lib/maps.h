@@ -77,14 +77,7 @@ struct {
 	__type(value, __u64);
 } xlb_stats SEC(".maps");
 
-/* Per-VIP and per-backend traffic. */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, XLB_MAX_VIPS);
-	__type(key, __u32);
-	__type(value, struct xlb_traffic);
-} xlb_vip_stats SEC(".maps");
-
+/* Per-backend traffic (a VIP's: the sum of its backends', summed by userspace). */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, XLB_MAX_BACKENDS);
@@ -92,7 +85,8 @@ struct {
 	__type(value, struct xlb_traffic);
 } xlb_be_stats SEC(".maps");
 
-/* Active flows per backend: atomic adds from every CPU, read by least-conn and xlbd. */
+/* Active flows per backend of least-conn VIPs: atomic adds from every CPU, read by least-conn
+ * and xlbd. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, XLB_MAX_BACKENDS);

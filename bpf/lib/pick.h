@@ -18,25 +18,65 @@
  * of the remaining backends; if every try lands on an unusable backend, a walk over the members
  * from a hashed start takes the first usable one. Everything depends only on the packet and the
  * maps, so every LB node with the same maps picks the same backend.
+ *
+ * Stateless draining (maglev, source-hash): a draining backend stays in its VIP's ring (xlbd),
+ * and is usable for a packet the data plane cannot prove is new (mid: TCP without SYN), which
+ * so reaches the backend every node picked for its connection, whether or not this node has
+ * its flow entry; a SYN or a UDP packet skips it as it skips a down backend. rr, wrr and
+ * least-conn pass mid 0: their picks depend on per-node state, so a node without the entry
+ * cannot find the connection's backend anyway (docs/datapath.md, "Draining across nodes").
  */
 
-static __always_inline struct xlb_backend *backend_usable_new(__u32 id, __u32 vip_id)
+/*
+ * A backend entry read once, into a local: the state and owner VIP the packet checks and the MAC
+ * it is sent to come from this one read, so a concurrent update (xlbd removing the backend, or
+ * taking it down) cannot pass the check with the old entry and lend the packet the new one's MAC.
+ * Copied as four 8-byte words (array values are 8-byte aligned): mac, state and family share one,
+ * so the MAC and the state are one load.
+ */
+union xlb_backend_copy {
+	struct xlb_backend be;
+	__u64 w[4];
+};
+
+_Static_assert(sizeof(union xlb_backend_copy) == sizeof(struct xlb_backend), "backend copy");
+_Static_assert(__builtin_offsetof(struct xlb_backend, mac) / 8 ==
+		       __builtin_offsetof(struct xlb_backend, state) / 8,
+	       "mac and state in one word");
+
+static __always_inline void backend_copy(const struct xlb_backend *be, union xlb_backend_copy *c)
+{
+	const __u64 *w = (const __u64 *)be;
+
+	c->w[0] = w[0];
+	c->w[1] = w[1];
+	c->w[2] = w[2];
+	c->w[3] = w[3];
+}
+
+/* Backend id for a packet of vip_id without a usable flow entry? Up; or draining, for a packet
+ * that may be mid-connection (mid). Its entry is read once into *c and checked there: the copy
+ * is what the packet is sent to (docs/datapath.md, step 7). */
+static __always_inline int backend_usable_new(__u32 id, __u32 vip_id, __u32 mid,
+					      union xlb_backend_copy *c)
 {
 	struct xlb_backend *be = bpf_map_lookup_elem(&xlb_backends, &id);
 
-	if (!be || be->vip_id != vip_id || be->state != XLB_BE_UP)
-		return NULL;
-	return be;
+	if (!be)
+		return 0;
+	backend_copy(be, c);
+	return c->be.vip_id == vip_id &&
+	       (c->be.state == XLB_BE_UP || (mid && c->be.state == XLB_BE_DRAINING));
 }
 
 /* The flow hash seed, read per new flow: xlbd may change it at run time (docs/cluster.md). */
-static __always_inline __u32 flow_seed(void)
+static __always_inline __u32 flow_seed(const int ex)
 {
 	__u32 zero = 0;
 	const struct xlb_meta *m = bpf_map_lookup_elem(&xlb_meta, &zero);
 
 	if (!m) {
-		count(XLB_C_MAP_ERROR);
+		count(ex, XLB_C_MAP_ERROR);
 		return 0;
 	}
 	return m->hash_seed;
@@ -58,7 +98,9 @@ static __always_inline struct xlb_table *vip_table(__u32 vip_id)
  */
 struct member_walk {
 	const struct xlb_table *t;
+	union xlb_backend_copy *c; /* the caller's: the found backend's entry, as checked */
 	__u32 vip_id;
+	__u32 mid; /* a draining member is usable (backend_usable_new) */
 	__u32 nmemb;
 	__u32 start;
 	__u32 found;
@@ -76,7 +118,7 @@ static long member_walk_step(__u32 i, void *arg)
 	if (idx >= XLB_MAX_VIP_BACKENDS)
 		return 1;
 	id = t->memb[idx];
-	if (backend_usable_new(id, w->vip_id)) {
+	if (backend_usable_new(id, w->vip_id, w->mid, w->c)) {
 		w->found = id;
 		return 1;
 	}
@@ -84,10 +126,10 @@ static long member_walk_step(__u32 i, void *arg)
 }
 
 /* The last resort of every scheduler: the members from a hashed start, first usable one. */
-static __always_inline __u32 pick_walk(const struct xlb_table *t, __u32 vip_id, __u32 hash,
-				       struct xlb_backend **out)
+static __always_inline __u32 pick_walk(const int ex, const struct xlb_table *t, __u32 vip_id,
+				       __u32 hash, __u32 mid, union xlb_backend_copy *c)
 {
-	struct member_walk w = {.t = t, .vip_id = vip_id};
+	struct member_walk w = {.t = t, .c = c, .vip_id = vip_id, .mid = mid};
 
 	/* nmemb read once: the bound of the loop and of every step. */
 	w.nmemb = t->nmemb;
@@ -97,10 +139,7 @@ static __always_inline __u32 pick_walk(const struct xlb_table *t, __u32 vip_id, 
 	bpf_loop(w.nmemb, member_walk_step, &w, 0);
 	if (!w.found)
 		return 0;
-	*out = backend_usable_new(w.found, vip_id);
-	if (!*out)
-		return 0;
-	count(XLB_C_FAILOVER_WALK);
+	count(ex, XLB_C_FAILOVER_WALK);
 	return w.found;
 }
 
@@ -111,9 +150,10 @@ static __always_inline __u32 ring_len(const struct xlb_table *t)
 	return len <= ring_size ? len : 0;
 }
 
-/* Hashing schedulers (maglev, source-hash): slot hash % len, then re-hashes. */
-static __always_inline __u32 pick_hash(const struct xlb_table *t, __u32 vip_id, __u32 hash,
-				       struct xlb_backend **out)
+/* Hashing schedulers (maglev, source-hash): slot hash % len, then re-hashes, then the walk; a
+ * draining backend is taken by a packet that may be mid-connection (mid), at every step. */
+static __always_inline __u32 pick_hash(const int ex, const struct xlb_table *t, __u32 vip_id,
+				       __u32 hash, __u32 mid, union xlb_backend_copy *c)
 {
 	__u32 len = ring_len(t), i;
 
@@ -124,14 +164,13 @@ static __always_inline __u32 pick_hash(const struct xlb_table *t, __u32 vip_id, 
 		if (slot >= ring_size) /* for the verifier: len <= ring_size already */
 			return 0;
 		id = t->ring[slot];
-		*out = backend_usable_new(id, vip_id);
-		if (*out) {
+		if (backend_usable_new(id, vip_id, mid, c)) {
 			if (i)
-				count(XLB_C_FAILOVER_REHASH);
+				count(ex, XLB_C_FAILOVER_REHASH);
 			return id;
 		}
 	}
-	return pick_walk(t, vip_id, hash, out);
+	return pick_walk(ex, t, vip_id, hash, mid, c);
 }
 
 /*
@@ -139,15 +178,15 @@ static __always_inline __u32 pick_hash(const struct xlb_table *t, __u32 vip_id, 
  * whole schedule in order, so over any whole number of cycles every CPU, and so all of them
  * together, hands out exactly the weights' proportions; the error is under one cycle per CPU.
  */
-static __always_inline __u32 pick_round_robin(const struct xlb_table *t, __u32 vip_id,
+static __always_inline __u32 pick_round_robin(const int ex, const struct xlb_table *t, __u32 vip_id,
 					      const struct xlb_flow_key *k,
-					      struct xlb_backend **out)
+					      union xlb_backend_copy *c)
 {
 	__u32 len = ring_len(t), i, pos;
 	__u32 *p = bpf_map_lookup_elem(&xlb_rr_pos, &vip_id);
 
 	if (!p) {
-		count(XLB_C_MAP_ERROR);
+		count(ex, XLB_C_MAP_ERROR);
 		return 0;
 	}
 	pos = *p;
@@ -158,16 +197,15 @@ static __always_inline __u32 pick_round_robin(const struct xlb_table *t, __u32 v
 		if (slot >= ring_size)
 			return 0;
 		id = t->ring[slot];
-		*out = backend_usable_new(id, vip_id);
-		if (*out) {
-			rr_advance(p, slot + 1 < len ? slot + 1 : 0);
+		if (backend_usable_new(id, vip_id, 0, c)) {
+			rr_advance(ex, p, slot + 1 < len ? slot + 1 : 0);
 			if (i)
-				count(XLB_C_FAILOVER_REHASH);
+				count(ex, XLB_C_FAILOVER_REHASH);
 			return id;
 		}
 	}
 	/* Only the last resort needs the flow hash: not computed for every new flow. */
-	return pick_walk(t, vip_id, xlb_flow_hash(k, flow_seed(), 0), out);
+	return pick_walk(ex, t, vip_id, xlb_flow_hash(k, flow_seed(ex), 0), 0, c);
 }
 
 static __always_inline __s64 active_flows(__u32 id)
@@ -181,8 +219,8 @@ static __always_inline __s64 active_flows(__u32 id)
  * least-conn's first choice: the first usable backend of slot hash % len and its re-hashes
  * (pick_hash's draws), its slot in *slot; 0 if all of them are unusable.
  */
-static __always_inline __u32 lc_first(const struct xlb_table *t, __u32 vip_id, __u32 hash,
-				      __u32 len, __u32 *slot, struct xlb_backend **out)
+static __always_inline __u32 lc_first(const int ex, const struct xlb_table *t, __u32 vip_id,
+				      __u32 hash, __u32 len, __u32 *slot, union xlb_backend_copy *c)
 {
 	__u32 i;
 
@@ -193,10 +231,9 @@ static __always_inline __u32 lc_first(const struct xlb_table *t, __u32 vip_id, _
 		if (s >= ring_size) /* for the verifier: len <= ring_size already */
 			return 0;
 		id = t->ring[s];
-		*out = backend_usable_new(id, vip_id);
-		if (*out) {
+		if (backend_usable_new(id, vip_id, 0, c)) {
 			if (i)
-				count(XLB_C_FAILOVER_REHASH);
+				count(ex, XLB_C_FAILOVER_REHASH);
 			*slot = s;
 			return id;
 		}
@@ -213,7 +250,7 @@ static __always_inline __u32 lc_first(const struct xlb_table *t, __u32 vip_id, _
  * the others are down since the ring was published).
  */
 static __always_inline __u32 lc_second(const struct xlb_table *t, __u32 vip_id, __u32 hash,
-				       __u32 len, __u32 s1, __u32 id1, struct xlb_backend **out)
+				       __u32 len, __u32 s1, __u32 id1, union xlb_backend_copy *c)
 {
 	__u32 i;
 
@@ -230,8 +267,7 @@ static __always_inline __u32 lc_second(const struct xlb_table *t, __u32 vip_id, 
 		id = t->ring[s];
 		if (id == id1)
 			continue;
-		*out = backend_usable_new(id, vip_id);
-		if (*out)
+		if (backend_usable_new(id, vip_id, 0, c))
 			return id;
 	}
 	return 0;
@@ -243,49 +279,52 @@ static __always_inline __u32 lc_second(const struct xlb_table *t, __u32 vip_id, 
  * usable backend found it is taken; with none, the member walk. Counts are local to this LB
  * node; for the same counts every node makes the same choice.
  */
-static __always_inline __u32 pick_least_conn(const struct xlb_table *t, __u32 vip_id, __u32 hash,
-					     struct xlb_backend **out)
+static __always_inline __u32 pick_least_conn(const int ex, const struct xlb_table *t, __u32 vip_id,
+					     __u32 hash, union xlb_backend_copy *c)
 {
 	__u32 len = ring_len(t), s1 = 0, id1, id2;
-	struct xlb_backend *b1 = NULL, *b2 = NULL;
+	union xlb_backend_copy c2;
 
 	if (!len)
-		return pick_walk(t, vip_id, hash, out);
-	id1 = lc_first(t, vip_id, hash, len, &s1, &b1);
-	if (!id1 || !b1)
-		return pick_walk(t, vip_id, hash, out);
-	id2 = lc_second(t, vip_id, hash, len, s1, id1, &b2);
-	/* a1/w1 <= a2/w2, without division. */
-	if (id2 && b2 &&
-	    active_flows(id1) * (b2->weight ?: 1) > active_flows(id2) * (b1->weight ?: 1)) {
-		*out = b2;
+		return pick_walk(ex, t, vip_id, hash, 0, c);
+	id1 = lc_first(ex, t, vip_id, hash, len, &s1, c);
+	if (!id1)
+		return pick_walk(ex, t, vip_id, hash, 0, c);
+	id2 = lc_second(t, vip_id, hash, len, s1, id1, &c2);
+	/* a1/w1 <= a2/w2, without division; the weights of the copies that were checked. */
+	if (id2 &&
+	    active_flows(id1) * (c2.be.weight ?: 1) > active_flows(id2) * (c->be.weight ?: 1)) {
+		*c = c2;
 		return id2;
 	}
-	*out = b1;
 	return id1;
 }
 
-/* Returns the backend id for a new flow (0: none usable) and its entry in *out. */
-static __always_inline __u32 pick_backend(const struct xlb_table *t, const struct xlb_vip *vip,
-					  const struct xlb_flow_key *k, struct xlb_backend **out)
+/* Returns the backend id for a packet without a usable flow entry (0: none usable) and, in *c,
+ * its entry as it was when found usable: the one read the packet is sent to. mid: the packet
+ * may be mid-connection (TCP without SYN), which a draining backend of a hashing scheduler
+ * takes. */
+static __always_inline __u32 pick_backend(const int ex, const struct xlb_table *t,
+					  const struct xlb_vip *vip, const struct xlb_flow_key *k,
+					  __u32 mid, union xlb_backend_copy *c)
 {
 	__u32 vip_id = vip->id;
 
 	switch (vip->sched) {
 	case XLB_SCHED_SOURCE_HASH: {
-		__u32 h = xlb_flow_hash(k, flow_seed(), 1);
+		__u32 h = xlb_flow_hash(k, flow_seed(ex), 1);
 
 		if (vip->flags & XLB_VIP_F_HASH_DPORT)
 			h = xlb_hash_final(xlb_hash_mix(h, k->dport));
-		return pick_hash(t, vip_id, h, out);
+		return pick_hash(ex, t, vip_id, h, mid, c);
 	}
 	case XLB_SCHED_RR:
 	case XLB_SCHED_WRR:
-		return pick_round_robin(t, vip_id, k, out);
+		return pick_round_robin(ex, t, vip_id, k, c);
 	case XLB_SCHED_LEAST_CONN:
-		return pick_least_conn(t, vip_id, xlb_flow_hash(k, flow_seed(), 0), out);
+		return pick_least_conn(ex, t, vip_id, xlb_flow_hash(k, flow_seed(ex), 0), c);
 	default:
-		return pick_hash(t, vip_id, xlb_flow_hash(k, flow_seed(), 0), out);
+		return pick_hash(ex, t, vip_id, xlb_flow_hash(k, flow_seed(ex), 0), mid, c);
 	}
 }
 

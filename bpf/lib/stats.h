@@ -9,22 +9,22 @@
 #include "writes.h" /* count(), which records instead in an explain instance */
 
 /* Every return of the program goes through here, so xdp_* counters add up to all packets. */
-static __always_inline int count_action(int action)
+static __always_inline int count_action(const int ex, int action)
 {
-	count(XLB_C_ACT_ABORTED + action);
+	count(ex, XLB_C_ACT_ABORTED + action);
 	return action;
 }
 
-static __always_inline int pass(__u32 reason)
+static __always_inline int pass(const int ex, __u32 reason)
 {
-	count(reason);
-	return count_action(XDP_PASS);
+	count(ex, reason);
+	return count_action(ex, XDP_PASS);
 }
 
-static __always_inline int drop(__u32 reason)
+static __always_inline int drop(const int ex, __u32 reason)
 {
-	count(reason);
-	return count_action(XDP_DROP);
+	count(ex, reason);
+	return count_action(ex, XDP_DROP);
 }
 
 #endif /* XLB_BPF_STATS_H */

@@ -15,8 +15,11 @@
  * the live maps and must change none of them. So every map write of the program is a helper
  * here, which in that instance does nothing or records the packet's path in xlb_explain
  * instead, and the rest of the program writes no map directly. explain_mode is a load-time
- * knob: the live program's verifier sees it as 0 and removes each explain branch, which a map
- * read in its place would not allow.
+ * knob, read once per packet (xlb_xdp): the program body is inlined twice, with ex (the
+ * argument every helper here takes) the constant 0 or 1, so clang drops the explain code from
+ * the live copy and the verifier, which sees explain_mode as 0, drops the explain copy. A read
+ * of explain_mode in each helper would leave a load at every call site of the live program (the
+ * verifier removes the dead branch, not the load that decides it).
  */
 
 static __always_inline struct xlb_explain *explain_trace(void)
@@ -27,11 +30,11 @@ static __always_inline struct xlb_explain *explain_trace(void)
 }
 
 /* Explain only: the backend named by the flow entry the packet found (NULL: none found). */
-static __always_inline void explain_note_flow(const struct xlb_flow *flow)
+static __always_inline void explain_note_flow(const int ex, const struct xlb_flow *flow)
 {
 	struct xlb_explain *e;
 
-	if (!flow || !explain_mode)
+	if (!flow || !ex)
 		return;
 	e = explain_trace();
 	if (e)
@@ -39,22 +42,22 @@ static __always_inline void explain_note_flow(const struct xlb_flow *flow)
 }
 
 /* Explain only: the backend the packet is forwarded to. */
-static __always_inline void explain_note_backend(__u32 be_id)
+static __always_inline void explain_note_backend(const int ex, __u32 be_id)
 {
 	struct xlb_explain *e;
 
-	if (!explain_mode)
+	if (!ex)
 		return;
 	e = explain_trace();
 	if (e)
 		e->backend = be_id;
 }
 
-static __always_inline void count(__u32 counter)
+static __always_inline void count(const int ex, __u32 counter)
 {
 	__u64 *v;
 
-	if (explain_mode) { /* record the path instead of counting it */
+	if (ex) { /* record the path instead of counting it */
 		struct xlb_explain *e = explain_trace();
 
 		if (e && counter < 64)
@@ -66,16 +69,17 @@ static __always_inline void count(__u32 counter)
 		*v += 1;
 }
 
-static __always_inline void count_traffic(void *map, __u32 id, __u64 bytes, int new_flow,
+/* The backend's traffic; a VIP's is the sum of its backends' (userspace adds them up). */
+static __always_inline void count_traffic(const int ex, __u32 be_id, __u64 bytes, int new_flow,
 					  int syn_retry)
 {
 	struct xlb_traffic *t;
 
-	if (explain_mode)
+	if (ex)
 		return;
-	t = bpf_map_lookup_elem(map, &id);
+	t = bpf_map_lookup_elem(&xlb_be_stats, &be_id);
 	if (!t) {
-		count(XLB_C_MAP_ERROR);
+		count(ex, XLB_C_MAP_ERROR);
 		return;
 	}
 	t->packets++;
@@ -85,13 +89,14 @@ static __always_inline void count_traffic(void *map, __u32 id, __u64 bytes, int 
 }
 
 /* A rare event for xlbd's log, rate-limited per CPU and type (the counters see them all). */
-static __always_inline void emit_event(__u32 type, __u32 vip_id, __u32 from, __u32 to, __u64 now)
+static __always_inline void emit_event(const int ex, __u32 type, __u32 vip_id, __u32 from, __u32 to,
+				       __u64 now)
 {
 	struct xlb_event_budget *b;
 	struct xlb_event *e;
 	__u64 second = now / 1000000000ULL;
 
-	if (explain_mode)
+	if (ex)
 		return;
 	b = bpf_map_lookup_elem(&xlb_ev_budget, &type);
 	if (!b)
@@ -115,11 +120,11 @@ static __always_inline void emit_event(__u32 type, __u32 vip_id, __u32 from, __u
 }
 
 /* The backend's active-flow count (least-conn's, local to this LB node). */
-static __always_inline void active_add(__u32 be_id, __s64 delta)
+static __always_inline void active_add(const int ex, __u32 be_id, __s64 delta)
 {
 	__s64 *n;
 
-	if (explain_mode)
+	if (ex)
 		return;
 	n = bpf_map_lookup_elem(&xlb_be_active, &be_id);
 	if (n)
@@ -127,62 +132,71 @@ static __always_inline void active_add(__u32 be_id, __s64 delta)
 }
 
 /* A packet of the flow was seen: last_seen_ns, written at most every flow_touch_ns. */
-static __always_inline void flow_touch(struct xlb_flow *flow, __u64 now)
+static __always_inline void flow_touch(const int ex, struct xlb_flow *flow, __u64 now)
 {
-	if (now - flow->last_seen_ns > flow_touch_ns && !explain_mode)
+	if (!ex && now - flow->last_seen_ns > flow_touch_ns)
 		flow->last_seen_ns = now;
 }
 
-/* The flow's connection ended (first FIN or RST): it no longer counts as active. */
-static __always_inline void flow_close(struct xlb_flow *flow, __u32 be_id)
+/* The flow's connection ended (first FIN or RST): it no longer counts as active. Only an
+ * entry whose +1 was made (XLB_FLOW_F_COUNTED: a least-conn VIP's) subtracts; one store of the
+ * flags, which end the count and mark the close together. */
+static __always_inline void flow_close(const int ex, struct xlb_flow *flow, __u32 be_id)
 {
-	if (explain_mode)
+	__u16 flags = flow->flags;
+
+	if (ex)
 		return;
-	flow->flags |= XLB_FLOW_F_CLOSED;
-	active_add(be_id, -1);
+	flow->flags = (flags | XLB_FLOW_F_CLOSED) & ~XLB_FLOW_F_COUNTED;
+	if (flags & XLB_FLOW_F_COUNTED)
+		active_add(ex, be_id, -1);
 }
 
 /*
  * The flow table learns a new flow's pick: a new entry, or the old one (flow) re-steered in
  * place. reused: the old entry belongs to an ended connection whose 5-tuple a new SYN opens.
+ * counted: XLB_FLOW_F_COUNTED if the caller added the flow to the backend's active count (a
+ * least-conn VIP), else 0.
  */
-static __always_inline void flow_learn(const struct xlb_flow_key *key, struct xlb_flow *flow,
-				       __u32 vip_id, __u32 be_id, int reused, __u64 now)
+static __always_inline void flow_learn(const int ex, const struct xlb_flow_key *key,
+				       struct xlb_flow *flow, __u32 vip_id, __u32 be_id, int reused,
+				       __u16 counted, __u64 now)
 {
-	if (explain_mode)
+	if (ex)
 		return;
 	if (flow) {
 		/* Re-steer in place: one aligned 32-bit store, readers see old or new. The old
-		 * backend's count was either ended (closed) or is corrected by xlbd's recount. */
-		if (!(flow->flags & XLB_FLOW_F_CLOSED) && flow->vip_id == vip_id)
-			active_add(flow->backend_id, -1);
+		 * backend's +1, if it got one and the flow has not ended, is taken back. */
+		if (flow->flags & XLB_FLOW_F_COUNTED)
+			active_add(ex, flow->backend_id, -1);
 		/* A re-steer only if the backend changes: an expired UDP flow is often re-picked
 		 * onto the backend it had, which is no event. */
 		if (!reused && flow->backend_id != be_id)
-			emit_event(XLB_EV_REPICK, vip_id, flow->backend_id, be_id, now);
+			emit_event(ex, XLB_EV_REPICK, vip_id, flow->backend_id, be_id, now);
 		flow->backend_id = be_id;
 		flow->vip_id = vip_id;
-		flow->flags = 0;
+		flow->flags = counted;
 		flow->last_seen_ns = now;
 	} else {
 		struct xlb_flow nf = {
 			.backend_id = be_id,
 			.vip_id = vip_id,
+			.flags = counted,
 			.last_seen_ns = now,
 		};
 
 		if (bpf_map_update_elem(&xlb_flows, key, &nf, BPF_ANY)) {
-			count(XLB_C_FLOW_INSERT_FAIL);
-			emit_event(XLB_EV_FLOW_FULL, vip_id, 0, be_id, now);
+			count(ex, XLB_C_FLOW_INSERT_FAIL);
+			emit_event(ex, XLB_EV_FLOW_FULL, vip_id, 0, be_id, now);
 		} else
-			count(XLB_C_FLOW_INSERT);
+			count(ex, XLB_C_FLOW_INSERT);
 	}
 }
 
 /* rr/wrr: this CPU's next position in the VIP's schedule. */
-static __always_inline void rr_advance(__u32 *pos, __u32 next)
+static __always_inline void rr_advance(const int ex, __u32 *pos, __u32 next)
 {
-	if (!explain_mode)
+	if (!ex)
 		*pos = next;
 }
 

@@ -2,6 +2,7 @@
 #include <arpa/inet.h>
 #include <linux/in.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -175,6 +176,49 @@ static void test_syn_on_ended_flow_text(void)
 	json_decref(j);
 }
 
+/* Loads of explain_mode left in a loaded program's translated code (what the kernel runs). */
+static int explain_mode_loads(struct xlb_dp *dp)
+{
+	struct bpf_map_info mi = {};
+	struct bpf_prog_info pi = {};
+	__u32 mlen = sizeof(mi), plen = sizeof(pi), n;
+	__u32 off = (char *)&dp->skel->rodata->explain_mode - (char *)dp->skel->rodata;
+	struct bpf_insn *insn;
+	int loads = 0;
+
+	if (bpf_obj_get_info_by_fd(bpf_map__fd(dp->skel->maps.rodata), &mi, &mlen) ||
+	    bpf_obj_get_info_by_fd(dp->prog_fd, &pi, &plen))
+		return -1;
+	n = pi.xlated_prog_len / sizeof(*insn);
+	insn = calloc(n, sizeof(*insn));
+	if (!insn)
+		return -1;
+	memset(&pi, 0, sizeof(pi));
+	pi.xlated_prog_len = n * sizeof(*insn);
+	pi.xlated_prog_insns = (__u64)(unsigned long)insn;
+	plen = sizeof(pi);
+	if (bpf_obj_get_info_by_fd(dp->prog_fd, &pi, &plen)) {
+		free(insn);
+		return -1;
+	}
+	/* The kernel dumps a map value address as {BPF_PSEUDO_MAP_VALUE, map id, offset}. */
+	for (__u32 i = 0; i + 1 < n; i++)
+		if (insn[i].code == (BPF_LD | BPF_IMM | BPF_DW) &&
+		    insn[i].src_reg == BPF_PSEUDO_MAP_VALUE && (__u32)insn[i].imm == mi.id &&
+		    (__u32)insn[i + 1].imm == off)
+			loads++;
+	free(insn);
+	return loads;
+}
+
+/* The live program decides explain_mode once per packet, not at every counter and map write
+ * (lib/writes.h): each such load is per-packet work the live program has no use for. */
+static void test_live_reads_explain_mode_once(void)
+{
+	ASSERT_EQ(explain_mode_loads(fx.dp), 1, "live program: one explain_mode load");
+	ASSERT_EQ(explain_mode_loads(ex), 1, "explain instance: one explain_mode load");
+}
+
 int main(void)
 {
 	if (fx_setup(&fx, NULL) || xlb_dp_load_explain(fx.dp, &ex)) {
@@ -185,6 +229,7 @@ int main(void)
 	RUN_TEST(test_established_and_failover);
 	RUN_TEST(test_not_vip_and_drop);
 	RUN_TEST(test_syn_on_ended_flow_text);
+	RUN_TEST(test_live_reads_explain_mode_once);
 	xlb_dp_destroy(ex);
 	fx_teardown(&fx);
 	return xt_finish();

@@ -5,6 +5,7 @@
 #include <pthread.h>
 #include <sched.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -327,6 +328,98 @@ static void test_two_instances_agree(void)
 	fx_teardown(&other);
 }
 
+/*
+ * Draining across LB nodes (docs/datapath.md, "Draining across nodes"): two instances with the
+ * same maps, one has seen the flows (their SYNs), the other never has (ECMP moved them). The
+ * draining backend stays in the ring; every mid-connection TCP packet (no SYN) goes to the
+ * same backend on both, the one its connection had, the draining one included; SYNs and UDP new
+ * flows never go to it, on either. With every backend draining, new flows are dropped on both
+ * and mid-connection TCP still goes to its backend.
+ */
+static void test_drain_without_state(void)
+{
+	static __u32 before[FX_NVIPS][NFLOWS];
+	struct fx other;
+	int kept = 0;
+	__u64 k0;
+
+	restore();
+	if (!ASSERT_OK(fx_setup(&other, NULL), "second instance"))
+		return;
+	for (int v = 0; v < FX_NVIPS; v++) {
+		fx.vip[v].weight[2] = 3; /* weighted: the ring is not the members in turn */
+		other.vip[v].weight[2] = 3;
+		fx_publish(&fx, v);
+		fx_publish(&other, v);
+		for (__u32 i = 0; i < NFLOWS; i++) /* only the first instance sees these */
+			before[v][i] = send_flow(
+				&fx, v, i, fx.vip[v].key.proto == IPPROTO_TCP ? PKT_TCP_SYN : 0,
+				NULL);
+	}
+	for (int v = 0; v < FX_NVIPS; v++) { /* drain each VIP's heavy backend, ring unchanged */
+		fx_set_state(&fx, fx.vip[v].be[2], XLB_BE_DRAINING);
+		fx_set_state(&other, other.vip[v].be[2], XLB_BE_DRAINING);
+	}
+	k0 = counter(&other, XLB_C_DRAIN_KEPT);
+	for (int v = 0; v < FX_NVIPS; v++) {
+		__u32 drain = fx.vip[v].be[2];
+		int tcp = fx.vip[v].key.proto == IPPROTO_TCP, on_drain = 0;
+
+		for (__u32 i = 0; tcp && i < NFLOWS; i++) {
+			__u32 a = send_flow(&fx, v, i, PKT_TCP_ACK, NULL);
+			__u32 b = send_flow(&other, v, i, PKT_TCP_ACK, NULL);
+
+			if (!ASSERT_EQ(a, before[v][i],
+				       "with the entry: the connection's backend") ||
+			    !ASSERT_EQ(b, before[v][i], "without it: the same backend"))
+				break;
+			on_drain += b == drain;
+		}
+		if (tcp) {
+			ASSERT_TRUE(on_drain > NFLOWS / 4,
+				    "many connections on the draining backend");
+			kept += on_drain;
+		}
+		for (__u32 i = 0; i < NFLOWS; i++) {
+			__u8 flags = tcp ? PKT_TCP_SYN : 0;
+			__u32 a = send_flow(&fx, v, 100000 + i, flags, NULL);
+			__u32 b = send_flow(&other, v, 100000 + i, flags, NULL);
+
+			if (!ASSERT_NEQ(b, drain,
+					tcp ? "a SYN never goes to the draining backend"
+					    : "a new UDP flow never goes to it") ||
+			    !ASSERT_EQ(a, b, "new flows: both instances agree") ||
+			    !ASSERT_NEQ(b, 0, "new flows forwarded"))
+				break;
+		}
+	}
+	ASSERT_EQ(counter(&other, XLB_C_DRAIN_KEPT) - k0, kept,
+		  "drain_kept: each connection the draining backend kept without an entry");
+	/* The instance without entries learnt them: a later ACK is a flow hit there. */
+	ASSERT_EQ(send_flow(&other, 0, 0, PKT_TCP_ACK, NULL), before[0][0], "learnt");
+
+	/* Every backend of VIP 0 draining: no new flow anywhere; mid-connection TCP goes on. */
+	fx_flush_flows(&other);
+	for (int j = 0; j < 3; j++) {
+		fx_set_state(&fx, fx.vip[0].be[j], XLB_BE_DRAINING);
+		fx_set_state(&other, other.vip[0].be[j], XLB_BE_DRAINING);
+	}
+	for (__u32 i = 0; i < NFLOWS; i++) {
+		__u32 act_a = 0, act_b = 0;
+
+		if (!ASSERT_EQ(send_flow(&other, 0, i, PKT_TCP_ACK, NULL), before[0][i],
+			       "only draining: mid-connection TCP to its backend") ||
+		    !ASSERT_EQ(send_flow(&fx, 0, 200000 + i, PKT_TCP_SYN, &act_a), 0,
+			       "only draining: no SYN forwarded") ||
+		    !ASSERT_EQ(send_flow(&other, 0, 200000 + i, PKT_TCP_SYN, &act_b), 0,
+			       "nor on the other") ||
+		    !ASSERT_EQ(act_a, XDP_DROP, "dropped") ||
+		    !ASSERT_EQ(act_b, XDP_DROP, "dropped"))
+			break;
+	}
+	fx_teardown(&other);
+}
+
 /* UDP flows idle past the timeout are re-picked; TCP flows are not timed out. */
 static void test_udp_timeout_and_stale(void)
 {
@@ -386,6 +479,92 @@ static void test_syn_retries_counted(void)
 	xlb_dp_read_vip_traffic(fx.dp, fx.vip[0].id, &v1);
 	ASSERT_EQ(b1.syn_retries - b0.syn_retries, 2, "backend syn retries");
 	ASSERT_EQ(v1.syn_retries - v0.syn_retries, 2, "vip syn retries");
+}
+
+static void traffic_sum(struct xlb_traffic *to, const struct xlb_traffic *t)
+{
+	to->packets += t->packets;
+	to->bytes += t->bytes;
+	to->new_flows += t->new_flows;
+	to->syn_retries += t->syn_retries;
+}
+
+/*
+ * The data plane counts traffic per backend only: a VIP's is the sum of its backends', plus the
+ * totals of backends that left it, so that its counters never go down (docs/metrics.md). A
+ * backend id given again (here to another VIP) brings that VIP none of its past traffic and
+ * leaves the first VIP's totals where they were.
+ */
+static void test_vip_traffic_is_backends_sum(void)
+{
+	struct xlb_traffic v0, v1, v2, o0, o1, b, all = {0}, s0 = {0}, s1 = {0};
+	__u32 gone = fx.vip[0].be[2];
+	struct xlb_backend e, left;
+
+	restore();
+	/* Every entry naming the VIP counts (earlier tests left some beyond the three). */
+	for (__u32 id = 1; id < XLB_MAX_BACKENDS; id++) {
+		if (xlb_dp_get_backend(fx.dp, id, &e) || e.vip_id != fx.vip[0].id)
+			continue;
+		ASSERT_OK(xlb_dp_read_backend_traffic(fx.dp, id, &b), "backend");
+		traffic_sum(&all, &b);
+	}
+	for (__u32 j = 0; j < 3; j++) {
+		ASSERT_OK(xlb_dp_read_backend_traffic(fx.dp, fx.vip[0].be[j], &b), "backend");
+		traffic_sum(&s0, &b);
+	}
+	xlb_dp_read_vip_traffic(fx.dp, fx.vip[0].id, &v0);
+	xlb_dp_read_vip_traffic(fx.dp, fx.vip[1].id, &o0);
+	ASSERT_EQ(v0.packets, all.packets, "vip packets = its backends'");
+	ASSERT_EQ(v0.bytes, all.bytes, "vip bytes = its backends'");
+	for (__u32 i = 0; i < 300; i++) {
+		send_flow(&fx, 0, 70000 + i, PKT_TCP_SYN, NULL);
+		send_flow(&fx, 0, 70000 + i, PKT_TCP_SYN, NULL); /* a retry */
+		send_flow(&fx, 0, 70000 + i, PKT_TCP_ACK, NULL);
+	}
+	for (__u32 j = 0; j < 3; j++) {
+		ASSERT_OK(xlb_dp_read_backend_traffic(fx.dp, fx.vip[0].be[j], &b), "backend");
+		traffic_sum(&s1, &b);
+	}
+	ASSERT_OK(xlb_dp_read_vip_traffic(fx.dp, fx.vip[0].id, &v1), "vip traffic");
+	ASSERT_EQ(s1.packets - s0.packets, 900, "every packet counted once, on its backend");
+	ASSERT_EQ(s1.new_flows - s0.new_flows, 300, "every new flow counted once");
+	ASSERT_EQ(s1.syn_retries - s0.syn_retries, 300, "every retry counted once");
+	ASSERT_EQ(v1.packets - v0.packets, 900, "vip packets grow by its backends'");
+	ASSERT_EQ(v1.bytes - v0.bytes, s1.bytes - s0.bytes, "vip bytes grow by its backends'");
+	ASSERT_EQ(v1.new_flows - v0.new_flows, 300, "vip new flows");
+	ASSERT_EQ(v1.syn_retries - v0.syn_retries, 300, "vip syn retries");
+
+	/* Removed as xlbd does (user/xlbd/apply.c): out of the table, entry {down, VIP 0}. */
+	fx.vip[0].nbe = 2;
+	fx_publish(&fx, 0);
+	ASSERT_OK(xlb_dp_get_backend(fx.dp, gone, &e), "entry");
+	left = (struct xlb_backend){.state = XLB_BE_DOWN};
+	memcpy(left.mac, e.mac, sizeof(left.mac));
+	ASSERT_OK(xlb_dp_set_backend(fx.dp, gone, &left), "removed");
+	ASSERT_OK(xlb_dp_read_vip_traffic(fx.dp, fx.vip[0].id, &v2), "vip traffic");
+	ASSERT_EQ(v2.packets, v1.packets, "a removed backend's packets stay in its VIP's");
+	ASSERT_EQ(v2.bytes, v1.bytes, "and its bytes");
+	for (__u32 i = 0; i < 300; i++)
+		send_flow(&fx, 0, 70000 + i, PKT_TCP_ACK, NULL);
+	ASSERT_OK(xlb_dp_read_vip_traffic(fx.dp, fx.vip[0].id, &v2), "vip traffic");
+	ASSERT_EQ(v2.packets, v1.packets + 300, "monotonic: later packets add on");
+
+	/* The id given to VIP 1 as a fourth backend: VIP 1 inherits none of its past traffic,
+	 * and the backend's own counters go on (they never go down). */
+	ASSERT_OK(xlb_dp_read_backend_traffic(fx.dp, gone, &b), "backend");
+	e.vip_id = fx.vip[1].id;
+	e.state = XLB_BE_UP;
+	ASSERT_OK(xlb_dp_set_backend(fx.dp, gone, &e), "id given again");
+	ASSERT_OK(xlb_dp_read_backend_traffic(fx.dp, gone, &o1), "backend");
+	ASSERT_EQ(o1.packets, b.packets, "the backend's counters go on");
+	ASSERT_OK(xlb_dp_read_vip_traffic(fx.dp, fx.vip[1].id, &o1), "other vip");
+	ASSERT_EQ(o1.packets, o0.packets, "the other VIP inherits nothing");
+	ASSERT_OK(xlb_dp_read_vip_traffic(fx.dp, fx.vip[0].id, &v1), "vip traffic");
+	ASSERT_EQ(v1.packets, v2.packets, "the first VIP keeps what the id brought it");
+	/* Back as it was: an entry of VIP 0 again; restore() republishes. */
+	e.vip_id = fx.vip[0].id;
+	xlb_dp_set_backend(fx.dp, gone, &e);
 }
 
 static int count_event(void *ctx, void *data, size_t len)
@@ -817,6 +996,59 @@ static void test_backend_entry_read_once(void)
 }
 
 /*
+ * A new flow's pick is read once (docs/datapath.md, step 7): each candidate's entry is copied and
+ * checked on the copy, and the copy that passed is what the packet is sent to. A backend whose
+ * state flips between up and down (MAC and VIP unchanged, as a health check does) while new
+ * flows arrive is then either taken, up, or skipped for another: with two other backends always
+ * up, no new flow is ever dropped. A pick that checked the entry in place and then copied it
+ * for a second check dropped those that saw it change in between (drop_no_backend).
+ */
+static void test_pick_read_once(void)
+{
+	struct be_flipper fl = {.fx = &fx, .id = fx.vip[0].be[0]};
+	__u32 tx = 0, to_flipped = 0, drops = 0, other = 0, n = 300000;
+	__u64 nb0;
+	cpu_set_t saved;
+	pthread_t t;
+
+	restore();
+	if (!ASSERT_OK(xlb_dp_get_backend(fx.dp, fl.id, &fl.cycle[0]), "backend entry"))
+		return;
+	fl.cycle[1] = fl.cycle[0];
+	fl.cycle[1].state = XLB_BE_DOWN;
+	fl.cycle[2] = fl.cycle[0];
+	fl.cycle[3] = fl.cycle[1];
+	nb0 = counter(&fx, XLB_C_DROP_NO_BACKEND);
+	pthread_getaffinity_np(pthread_self(), sizeof(saved), &saved);
+	pin_to_cpu(0);
+	pthread_create(&t, NULL, be_flip_loop, &fl);
+	for (__u32 i = 0; i < n; i++) {
+		__u32 act = 0, be = send_flow(&fx, 0, 800000 + i, PKT_TCP_SYN, &act);
+
+		if (act == XDP_TX && be) {
+			tx++;
+			to_flipped += be == fl.id;
+		} else if (act == XDP_DROP) {
+			drops++;
+		} else {
+			other++;
+		}
+	}
+	fl.stop = 1;
+	pthread_join(t, NULL);
+	pthread_setaffinity_np(pthread_self(), sizeof(saved), &saved);
+	fprintf(stderr,
+		"    %ld flips, %u new flows: %u sent (%u to the flipped backend), %u dropped\n",
+		fl.flips, n, tx, to_flipped, drops);
+	ASSERT_EQ(drops, 0, "no new flow dropped");
+	ASSERT_EQ(counter(&fx, XLB_C_DROP_NO_BACKEND) - nb0, 0, "drop_no_backend");
+	ASSERT_EQ(other, 0, "every new flow sent to a backend's MAC");
+	ASSERT_TRUE(fl.flips >= 1000, "the backend flipped during the run");
+	ASSERT_TRUE(to_flipped > 0, "the flipped backend was used");
+	fx_flush_flows(&fx);
+}
+
+/*
  * xlbd's removal of a backend (apply.c) keeps its MAC in the entry it leaves behind (down, vip 0):
  * a table swapped out in the same apply may still be in a packet's hands, and that packet must
  * never find a zero MAC under an id it can name. A daemon of its own over a second instance.
@@ -868,6 +1100,79 @@ static void test_removed_backend_keeps_mac(void)
 	ASSERT_EQ(after.state, XLB_BE_DOWN, "removed: down");
 	ASSERT_EQ(after.vip_id, 0, "removed: no VIP");
 	ASSERT_MEM_EQ(after.mac, before.mac, 6, "removed: the MAC it had");
+out:
+	xlbd_config_free(&old);
+	fx_teardown(&other);
+}
+
+/*
+ * xlbd's side of draining across nodes (user/xlbd/apply.c): a maglev VIP's ring keeps a
+ * draining backend, so a node that lost its flow entries (flushed here) still sends every
+ * connection's later packets to the backend the ring gave it, while SYNs avoid the draining
+ * one. An rr VIP's ring drops it as before (its picks are per node: nothing to keep).
+ */
+static void test_apply_drain_keeps_ring(void)
+{
+	static struct xlbd d;
+	static __u32 before[NFLOWS];
+	struct xlbd_backend bes[FX_NVIPS][3];
+	struct xlbd_vip vips[FX_NVIPS];
+	struct xlbd_config old = {0};
+	struct fx other;
+	__u32 drain, rr_drain;
+	int on_drain = 0;
+
+	if (!ASSERT_OK(fx_setup(&other, NULL), "second instance"))
+		return;
+	memset(&d, 0, sizeof(d));
+	memset(vips, 0, sizeof(vips));
+	memset(bes, 0, sizeof(bes));
+	d.dp = other.dp;
+	d.view = (struct xlbd_view){.macs = &d.macs, .health = &d.health};
+	for (int v = 0; v < FX_NVIPS; v++) {
+		vips[v] = (struct xlbd_vip){
+			.key = other.vip[v].key, .id = other.vip[v].id, .be = bes[v], .nbe = 3};
+		for (int j = 0; j < 3; j++) {
+			struct xlb_backend e;
+			__u32 id = other.vip[v].be[j];
+
+			xlb_dp_get_backend(other.dp, id, &e);
+			bes[v][j] = (struct xlbd_backend){
+				.addr = e.addr, .family = e.family, .id = id, .weight = 1};
+			memcpy(d.macs.mac[id], e.mac, 6);
+			d.macs.known[id] = true;
+		}
+	}
+	vips[2].sched = XLB_SCHED_RR;
+	d.cfg = (struct xlbd_config){.hash_seed = FX_SEED, .vips = vips, .nvips = FX_NVIPS};
+	if (!ASSERT_OK(xlbd_apply(&d, NULL, false), "apply"))
+		goto out;
+	for (__u32 i = 0; i < NFLOWS; i++)
+		before[i] = send_flow(&other, 0, i, PKT_TCP_SYN, NULL);
+	drain = bes[0][0].id;
+	rr_drain = bes[2][0].id;
+	if (!ASSERT_OK(xlbd_config_clone(&d.cfg, &old), "old config"))
+		goto out;
+	bes[0][0].admin = XLB_ADMIN_DRAIN;
+	bes[2][0].admin = XLB_ADMIN_DRAIN;
+	if (!ASSERT_OK(xlbd_apply(&d, &old, false), "apply the drain"))
+		goto out;
+	fx_flush_flows(&other);
+	for (__u32 i = 0; i < NFLOWS; i++) {
+		__u32 be = send_flow(&other, 0, i, PKT_TCP_ACK, NULL);
+
+		if (!ASSERT_EQ(be, before[i], "maglev: mid-connection TCP keeps its backend"))
+			break;
+		on_drain += be == drain;
+		if (!ASSERT_NEQ(send_flow(&other, 0, 100000 + i, PKT_TCP_SYN, NULL), drain,
+				"maglev: no SYN to the draining backend") ||
+		    !ASSERT_NEQ(send_flow(&other, 2, i, PKT_TCP_SYN, NULL), rr_drain,
+				"rr: no SYN to the draining backend") ||
+		    !ASSERT_NEQ(send_flow(&other, 2, 100000 + i, PKT_TCP_ACK, NULL), rr_drain,
+				"rr: no flow without an entry to it either"))
+			break;
+	}
+	ASSERT_TRUE(on_drain > NFLOWS / 5, "connections on the draining backend kept");
 out:
 	xlbd_config_free(&old);
 	fx_teardown(&other);
@@ -965,10 +1270,12 @@ int main(void)
 	RUN_TEST(test_no_usable_backend);
 	RUN_TEST(test_member_walk);
 	RUN_TEST(test_two_instances_agree);
+	RUN_TEST(test_drain_without_state);
 	RUN_TEST(test_udp_timeout_and_stale);
 	RUN_TEST(test_flows_of_removed_vip);
 	RUN_TEST(test_pinned_filter_rebuilt);
 	RUN_TEST(test_syn_retries_counted);
+	RUN_TEST(test_vip_traffic_is_backends_sum);
 	RUN_TEST(test_events_rate_limited);
 	RUN_TEST(test_repick_event_only_on_move);
 	RUN_TEST(test_no_table);
@@ -976,7 +1283,9 @@ int main(void)
 	RUN_TEST(test_concurrent_swaps_atomic);
 	RUN_TEST(test_member_walk_one_table);
 	RUN_TEST(test_backend_entry_read_once);
+	RUN_TEST(test_pick_read_once);
 	RUN_TEST(test_removed_backend_keeps_mac);
+	RUN_TEST(test_apply_drain_keeps_ring);
 	fx_teardown(&fx);
 	return xt_finish();
 }

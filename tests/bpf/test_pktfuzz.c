@@ -121,6 +121,7 @@ struct mbe {
 struct mflow {
 	struct xlb_flow_key key;
 	bool used, closed, aged;
+	bool counted; /* its +1 is in the backend's active count (a least-conn VIP's flow) */
 	bool dead; /* purged with its VIP: absent, until the 5-tuple is learned again */
 	__u32 be;
 	__u16 vip_id;
@@ -233,9 +234,12 @@ static bool filter_passes(const struct xlb_flow_key *k)
 
 /* ---- the model's picks (docs/datapath.md: schedulers, stateless failover) ------------- */
 
-static bool usable_new(__u32 id, __u32 vip_id)
+/* Up; or draining, for a packet that may be mid-connection (TCP without SYN) of a hashing
+ * scheduler (docs/datapath.md: draining without state). */
+static bool usable_new(__u32 id, __u32 vip_id, bool mid)
 {
-	return id < MAX_BE && F.be[id].e.vip_id == vip_id && F.be[id].e.state == XLB_BE_UP;
+	return id < MAX_BE && F.be[id].e.vip_id == vip_id &&
+	       (F.be[id].e.state == XLB_BE_UP || (mid && F.be[id].e.state == XLB_BE_DRAINING));
 }
 
 static __s64 active_of(__u32 id)
@@ -255,14 +259,14 @@ struct expect {
 	__u32 rr_next;
 };
 
-static __u32 walk(const struct mvip *v, __u32 hash, struct expect *x)
+static __u32 walk(const struct mvip *v, __u32 hash, bool mid, struct expect *x)
 {
 	if (!v->nmemb)
 		return 0;
 	for (__u32 i = 0, start = hash % v->nmemb; i < v->nmemb; i++) {
 		__u32 id = v->memb[(start + i) % v->nmemb];
 
-		if (usable_new(id, v->id)) {
+		if (usable_new(id, v->id, mid)) {
 			x->d[XLB_C_FAILOVER_WALK]++;
 			return id;
 		}
@@ -275,17 +279,17 @@ static __u32 hash_try(__u32 h, __u32 i)
 	return i ? xlb_rehash(h, i) : h;
 }
 
-static __u32 pick_hash(const struct mvip *v, __u32 h, struct expect *x)
+static __u32 pick_hash(const struct mvip *v, __u32 h, bool mid, struct expect *x)
 {
 	for (__u32 i = 0; v->len && i <= XLB_REHASH_TRIES; i++) {
 		__u32 id = v->ring[hash_try(h, i) % v->len];
 
-		if (usable_new(id, v->id)) {
+		if (usable_new(id, v->id, mid)) {
 			x->d[XLB_C_FAILOVER_REHASH] += i > 0;
 			return id;
 		}
 	}
-	return walk(v, h, x);
+	return walk(v, h, mid, x);
 }
 
 static __u32 pick_rr(const struct mvip *v, const struct xlb_flow_key *k, struct expect *x)
@@ -293,14 +297,14 @@ static __u32 pick_rr(const struct mvip *v, const struct xlb_flow_key *k, struct 
 	for (__u32 i = 0; v->len && i <= XLB_REHASH_TRIES; i++) {
 		__u32 slot = (v->rr_pos + i) % v->len, id = v->ring[slot];
 
-		if (usable_new(id, v->id)) {
+		if (usable_new(id, v->id, false)) {
 			x->rr_moved = true;
 			x->rr_next = slot + 1 < v->len ? slot + 1 : 0;
 			x->d[XLB_C_FAILOVER_REHASH] += i > 0;
 			return id;
 		}
 	}
-	return walk(v, xlb_flow_hash(k, F.dp->skel->rodata->hash_seed, 0), x);
+	return walk(v, xlb_flow_hash(k, F.dp->skel->rodata->hash_seed, 0), false, x);
 }
 
 /* Two different usable backends by the hash; fewer active flows per weight wins, ties the first. */
@@ -310,18 +314,18 @@ static __u32 pick_lc(const struct mvip *v, __u32 h, struct expect *x)
 
 	for (i = 0; v->len && i <= XLB_REHASH_TRIES; i++) {
 		s1 = hash_try(h, i) % v->len;
-		if (usable_new(v->ring[s1], v->id)) {
+		if (usable_new(v->ring[s1], v->id, false)) {
 			id1 = v->ring[s1];
 			x->d[XLB_C_FAILOVER_REHASH] += i > 0;
 			break;
 		}
 	}
 	if (!id1)
-		return walk(v, h, x);
+		return walk(v, h, false, x);
 	for (i = 1; v->len >= 2 && i <= XLB_REHASH_TRIES; i++) {
 		__u32 s = (s1 + 1 + xlb_rehash(h, XLB_REHASH_TRIES + i) % (v->len - 1)) % v->len;
 
-		if (v->ring[s] != id1 && usable_new(v->ring[s], v->id)) {
+		if (v->ring[s] != id1 && usable_new(v->ring[s], v->id, false)) {
 			id2 = v->ring[s];
 			break;
 		}
@@ -332,7 +336,7 @@ static __u32 pick_lc(const struct mvip *v, __u32 h, struct expect *x)
 	return id1;
 }
 
-static __u32 pick(const struct mvip *v, const struct xlb_flow_key *k, struct expect *x)
+static __u32 pick(const struct mvip *v, const struct xlb_flow_key *k, bool mid, struct expect *x)
 {
 	__u32 seed = F.dp->skel->rodata->hash_seed, h;
 
@@ -341,14 +345,14 @@ static __u32 pick(const struct mvip *v, const struct xlb_flow_key *k, struct exp
 		h = xlb_flow_hash(k, seed, 1);
 		if (v->flags & XLB_VIP_F_HASH_DPORT)
 			h = xlb_hash_final(xlb_hash_mix(h, k->dport));
-		return pick_hash(v, h, x);
+		return pick_hash(v, h, mid, x);
 	case XLB_SCHED_RR:
 	case XLB_SCHED_WRR:
 		return pick_rr(v, k, x);
 	case XLB_SCHED_LEAST_CONN:
 		return pick_lc(v, xlb_flow_hash(k, seed, 0), x);
 	default:
-		return pick_hash(v, xlb_flow_hash(k, seed, 0), x);
+		return pick_hash(v, xlb_flow_hash(k, seed, 0), mid, x);
 	}
 }
 
@@ -419,13 +423,14 @@ static void expect_frame(const struct ref_parse *rp, bool expired, struct expect
 		x->d[XLB_C_FLOW_MISS]++;
 	if (!v->has_table)
 		return verdict(x, XDP_DROP, XLB_C_DROP_NO_TABLE);
-	id = pick(v, k, x);
+	id = pick(v, k, tcp && !(rp->tcp_flags & TCP_SYN), x);
 	if (!id) {
 		x->rr_moved = false;
 		return verdict(x, XDP_DROP, XLB_C_DROP_NO_BACKEND);
 	}
 	x->be = id;
 	x->learn = true;
+	x->d[XLB_C_DRAIN_KEPT] += F.be[id].e.state == XLB_BE_DRAINING;
 	if (!f)
 		x->d[XLB_C_FLOW_INSERT]++;
 	verdict(x, XDP_TX, 0);
@@ -452,21 +457,25 @@ static void commit(const struct ref_parse *rp, const struct expect *x, size_t le
 		F.recent[F.nrecent++ % 16] = f;
 	if (x->close) {
 		f->closed = true;
-		F.active[f->be]--;
+		F.active[f->be] -= f->counted;
+		f->counted = false;
 	}
 	if (x->rr_moved)
 		F.vip[x->vip].rr_pos = x->rr_next;
 	if (!x->learn)
 		return;
-	F.active[x->be]++;
-	if (f && !f->closed && f->vip_id == F.vip[x->vip].id)
+	/* Only least-conn VIPs count active flows (their entries are marked). */
+	if (f && f->counted)
 		F.active[f->be]--;
+	if (F.vip[x->vip].sched == XLB_SCHED_LEAST_CONN)
+		F.active[x->be]++;
 	if (!f)
 		f = flow_find(&rp->key, true);
 	F.recent[F.nrecent++ % 16] = f;
 	f->be = x->be;
 	f->vip_id = (__u16)F.vip[x->vip].id;
 	f->closed = f->aged = false;
+	f->counted = F.vip[x->vip].sched == XLB_SCHED_LEAST_CONN;
 	f->learned_ns = t0;
 }
 
@@ -477,7 +486,8 @@ static int write_backend(__u32 id)
 	return xlb_dp_set_backend(F.dp, id, &F.be[id].e);
 }
 
-/* user/xlbd/apply.c's apply_table: members = the VIP's backends, ring = the up ones. */
+/* user/xlbd/apply.c's apply_table: members = the VIP's backends, ring = the up ones, and the
+ * draining ones too for a hashing scheduler (maglev, source-hash). */
 static int publish(int vi)
 {
 	struct mvip *v = &F.vip[vi];
@@ -490,7 +500,9 @@ static int publish(int vi)
 	for (__u32 j = 0; j < v->nbe; j++) {
 		const struct mbe *b = &F.be[v->be[j]];
 
-		if (b->e.state != XLB_BE_UP)
+		if (b->e.state != XLB_BE_UP &&
+		    !(b->e.state == XLB_BE_DRAINING &&
+		      (v->sched == XLB_SCHED_MAGLEV || v->sched == XLB_SCHED_SOURCE_HASH)))
 			continue;
 		mb[n].key = xlb_addr_key(&b->e.addr, b->e.family);
 		mb[n].weight = b->weight;
@@ -587,7 +599,7 @@ static int recount(void)
 	for (size_t i = 0; i < FLOW_SLOTS; i++) {
 		const struct mflow *f = &F.flows[i];
 
-		if (f->used && !f->dead && !f->closed && !(f->aged && f->key.proto == IPPROTO_UDP))
+		if (f->used && !f->dead && f->counted && !(f->aged && f->key.proto == IPPROTO_UDP))
 			n[f->be]++;
 	}
 	for (__u32 id = 1; id < MAX_BE && !err; id++) {
@@ -648,6 +660,8 @@ static int remove_vip_step(int vi)
 
 		v->gone = 0;
 		v->present = true;
+		/* A VIP given again is a new VIP: its traffic counts from 0 (docs/metrics.md). */
+		memset(&F.vip_t[v->id], 0, sizeof(F.vip_t[0]));
 		err = xlb_dp_set_vip(F.dp, &v->key, &vip);
 		for (__u32 id = 1; id < MAX_BE && v->nbe < 2 && !err; id++) {
 			struct mbe *b = &F.be[id];

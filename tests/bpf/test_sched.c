@@ -4,6 +4,7 @@
 #include <linux/in.h>
 #include <sched.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -13,6 +14,7 @@
 #include "schedule.h"
 #include "xlb_hash.h"
 #include "xlb.skel.h"
+#include "xlbd.h"
 
 static struct fx fx;
 
@@ -245,6 +247,99 @@ static void test_least_conn(void)
 		  "reopened flow counted once");
 }
 
+/* Sum of vip's backends' active counts. */
+static __s64 active_sum(int vip)
+{
+	__s64 n = 0;
+
+	for (__u32 j = 0; j < fx.vip[vip].nbe; j++)
+		n += active(fx.vip[vip].be[j]);
+	return n;
+}
+
+/* xlbd's recount (user/xlbd/flows.c) over a configuration of the fixture's VIPs. */
+static int recount(void)
+{
+	static struct xlbd d;
+	static struct xlbd_backend bes[FX_NVIPS][3];
+	static struct xlbd_vip vips[FX_NVIPS];
+
+	memset(&d, 0, sizeof(d));
+	for (int v = 0; v < FX_NVIPS; v++) {
+		vips[v] = (struct xlbd_vip){
+			.key = fx.vip[v].key, .id = fx.vip[v].id, .be = bes[v], .nbe = 3};
+		for (int j = 0; j < 3; j++)
+			bes[v][j] = (struct xlbd_backend){.id = fx.vip[v].be[j], .weight = 1};
+	}
+	d.dp = fx.dp;
+	d.cfg = (struct xlbd_config){.vips = vips, .nvips = FX_NVIPS};
+	return xlbd_recount_active(&d);
+}
+
+/*
+ * Only least-conn reads the active counts, so only its flows pay the atomic add: a maglev VIP's
+ * new flows, FIN/RST and re-steers leave every count at 0. A least-conn VIP's counts stay exact
+ * through new flows, FIN, re-steer and xlbd's recount, which counts the entries the data plane
+ * counted (XLB_FLOW_F_COUNTED) and nothing else.
+ */
+static void test_active_counts_least_conn_only(void)
+{
+	__u32 on[60], down = fx.vip[0].be[1];
+	__s64 want[FX_MAX_BE] = {0};
+
+	reset();
+	for (__u32 i = 0; i < 60; i++)
+		on[i] = send_flow(0, i, PKT_TCP_SYN);
+	ASSERT_EQ(active_sum(0), 0, "maglev: new flows not counted");
+	for (__u32 i = 0; i < 20; i++)
+		send_flow(0, i, PKT_TCP_FIN | PKT_TCP_ACK);
+	fx_set_state(&fx, down, XLB_BE_DOWN);
+	for (__u32 i = 20; i < 60; i++) /* the flows on the down backend re-steer */
+		ASSERT_NEQ(send_flow(0, i, PKT_TCP_ACK), down, "maglev: re-steered");
+	ASSERT_EQ(active_sum(0), 0, "maglev: FIN and re-steer subtract nothing");
+	for (__u32 j = 0; j < 3; j++)
+		ASSERT_EQ(active(fx.vip[0].be[j]), 0, "maglev: every backend at 0");
+	ASSERT_OK(recount(), "recount");
+	ASSERT_EQ(active_sum(0), 0, "maglev: the recount counts none of its entries");
+
+	reset();
+	set_sched(0, XLB_SCHED_LEAST_CONN, 0);
+	publish_members(0);
+	for (__u32 i = 0; i < 60; i++) {
+		on[i] = send_flow(0, 1000 + i, PKT_TCP_SYN);
+		want[on[i]]++;
+	}
+	for (__u32 i = 0; i < 20; i++) { /* FIN, then a repeat that must not count again */
+		send_flow(0, 1000 + i, PKT_TCP_FIN | PKT_TCP_ACK);
+		send_flow(0, 1000 + i, PKT_TCP_RST);
+		want[on[i]]--;
+	}
+	for (__u32 j = 0; j < 3; j++)
+		ASSERT_EQ(active(fx.vip[0].be[j]), want[fx.vip[0].be[j]],
+			  "least-conn: new and FIN");
+	fx_set_state(&fx, down, XLB_BE_DOWN);
+	for (__u32 i = 20; i < 60; i++) {
+		__u32 be = send_flow(0, 1000 + i, PKT_TCP_ACK);
+
+		if (on[i] == down) { /* re-steered: -1 on the old backend, +1 where it went */
+			want[down]--;
+			want[be]++;
+		}
+		ASSERT_NEQ(be, down, "least-conn: re-steered off the down backend");
+	}
+	ASSERT_EQ(want[down], 0, "the down backend had flows");
+	for (__u32 j = 0; j < 3; j++)
+		ASSERT_EQ(active(fx.vip[0].be[j]), want[fx.vip[0].be[j]],
+			  "least-conn: re-steer moves the count");
+	for (__u32 j = 0; j < 3; j++)
+		xlb_dp_set_backend_active(fx.dp, fx.vip[0].be[j], 1000);
+	ASSERT_OK(recount(), "recount");
+	for (__u32 j = 0; j < 3; j++)
+		ASSERT_EQ(active(fx.vip[0].be[j]), want[fx.vip[0].be[j]],
+			  "the recount finds the same counts");
+	ASSERT_EQ(active_sum(0), 40, "40 live flows");
+}
+
 /*
  * least-conn's two choices, flow by flow, for fixed counts: the first is ring slot
  * hash % len, the second a different slot (so a different backend in a ring of each once),
@@ -376,6 +471,7 @@ int main(void)
 	RUN_TEST(test_source_hash);
 	RUN_TEST(test_least_conn);
 	RUN_TEST(test_least_conn_two_different);
+	RUN_TEST(test_active_counts_least_conn_only);
 	RUN_TEST(test_all_skip_unusable);
 	RUN_TEST(test_sched_change_hitless);
 	fx_teardown(&fx);

@@ -169,6 +169,20 @@ static int rebuild_vip_filter(struct xlb_dp *dp)
 	return 0;
 }
 
+/* With reused maps: which VIP each backend entry names, for the VIP traffic sums. */
+static int read_backend_vips(struct xlb_dp *dp)
+{
+	int fd = bpf_map__fd(dp->skel->maps.xlb_backends);
+	struct xlb_backend be;
+
+	for (__u32 id = 1; id < XLB_MAX_BACKENDS; id++) {
+		if (bpf_map_lookup_elem(fd, &id, &be))
+			return -errno;
+		dp->be_vip[id] = be.vip_id < XLB_MAX_VIPS ? be.vip_id : 0;
+	}
+	return 0;
+}
+
 int xlb_dp_load(const struct xlb_dp_opts *opts, struct xlb_dp **out)
 {
 	struct xlb_dp_opts o = *opts;
@@ -249,7 +263,9 @@ int xlb_dp_load(const struct xlb_dp_opts *opts, struct xlb_dp **out)
 		goto err_destroy;
 	}
 	if (dp->reused) {
-		err = rebuild_vip_filter(dp);
+		err = read_backend_vips(dp);
+		if (!err)
+			err = rebuild_vip_filter(dp);
 		if (err) {
 			pr_err("cannot rebuild the VIP address filter", "err=\"%s\"",
 			       strerror(-err));
@@ -343,9 +359,13 @@ int xlb_dp_set_vip(struct xlb_dp *dp, const struct xlb_vip_key *key, const struc
 
 	if (vip->id >= XLB_MAX_VIPS)
 		return -EINVAL;
-	if (bpf_map_lookup_elem(vips, key, &old) == 0)
+	if (bpf_map_lookup_elem(vips, key, &old) == 0) {
+		if (old.id != vip->id) /* the id's earlier VIP's totals are not this one's */
+			memset(&dp->vip_base[vip->id], 0, sizeof(dp->vip_base[0]));
 		return update(vips, key, vip,
 			      BPF_EXIST); /* existing VIP: address already counted */
+	}
+	memset(&dp->vip_base[vip->id], 0, sizeof(dp->vip_base[0]));
 
 	vip_addr_key(key, &ak);
 	bpf_map_lookup_elem(addrs, &ak, &refs); /* absent: stays 0 */
@@ -439,10 +459,62 @@ static void write_backend_words(volatile __u64 *entry, const struct xlb_backend 
 	store_word(entry, BE_MAC_STATE_W, next.w[BE_MAC_STATE_W]);
 }
 
+static int ncpus(void);
+static int read_traffic(int fd, __u32 id, struct xlb_traffic *out);
+
+static void traffic_add(struct xlb_traffic *to, const struct xlb_traffic *t)
+{
+	to->packets += t->packets;
+	to->bytes += t->bytes;
+	to->new_flows += t->new_flows;
+	to->syn_retries += t->syn_retries;
+}
+
+static void traffic_sub(struct xlb_traffic *to, const struct xlb_traffic *t)
+{
+	to->packets -= t->packets;
+	to->bytes -= t->bytes;
+	to->new_flows -= t->new_flows;
+	to->syn_retries -= t->syn_retries;
+}
+
+/*
+ * Backend id leaves VIP from (0: none) for another (or none). Its counters are not reset: they
+ * are the backend's own, read by the metrics and by outlier detection, which expect them never
+ * to go down. What it brought from moves to from's base, and the new VIP counts it from here
+ * (be_start). Done before the entry names the new VIP; a packet of from that raced the entry's
+ * change may be counted after the move and then belongs to neither VIP's sum.
+ */
+static int backend_moves(struct xlb_dp *dp, __u32 id, __u32 from)
+{
+	struct xlb_traffic t;
+	int err = read_traffic(map_fd(dp->skel->maps.xlb_be_stats), id, &t);
+
+	if (err)
+		return err;
+	if (from) {
+		struct xlb_traffic in = t;
+
+		traffic_sub(&in, &dp->be_start[id]);
+		traffic_add(&dp->vip_base[from], &in);
+	}
+	dp->be_start[id] = t;
+	return 0;
+}
+
 int xlb_dp_set_backend(struct xlb_dp *dp, __u32 id, const struct xlb_backend *be)
 {
+	__u32 to = be->vip_id < XLB_MAX_VIPS ? be->vip_id : 0;
+	int err;
+
 	if (id == 0 || id >= XLB_MAX_BACKENDS)
 		return -EINVAL;
+	if (dp->be_vip[id] != to) {
+		err = backend_moves(dp, id, dp->be_vip[id]);
+		if (err)
+			return err;
+		dp->be_vip[id] = to;
+	}
 	if (dp->backends) {
 		write_backend_words(dp->backends + (size_t)id * BE_WORDS, be);
 		return 0;
@@ -566,19 +638,31 @@ static int read_traffic(int fd, __u32 id, struct xlb_traffic *out)
 		free(v);
 		return -errno;
 	}
-	for (int cpu = 0; cpu < n; cpu++) {
-		out->packets += v[cpu].packets;
-		out->bytes += v[cpu].bytes;
-		out->new_flows += v[cpu].new_flows;
-		out->syn_retries += v[cpu].syn_retries;
-	}
+	for (int cpu = 0; cpu < n; cpu++)
+		traffic_add(out, &v[cpu]);
 	free(v);
 	return 0;
 }
 
 int xlb_dp_read_vip_traffic(struct xlb_dp *dp, __u32 vip_id, struct xlb_traffic *out)
 {
-	return read_traffic(map_fd(dp->skel->maps.xlb_vip_stats), vip_id, out);
+	int fd = map_fd(dp->skel->maps.xlb_be_stats);
+	struct xlb_traffic t;
+	int err;
+
+	if (vip_id == 0 || vip_id >= XLB_MAX_VIPS)
+		return -EINVAL;
+	*out = dp->vip_base[vip_id];
+	for (__u32 id = 1; id < XLB_MAX_BACKENDS; id++) {
+		if (dp->be_vip[id] != vip_id)
+			continue;
+		err = read_traffic(fd, id, &t);
+		if (err)
+			return err;
+		traffic_sub(&t, &dp->be_start[id]); /* what it carried before it joined */
+		traffic_add(out, &t);
+	}
+	return 0;
 }
 
 int xlb_dp_read_backend_traffic(struct xlb_dp *dp, __u32 id, struct xlb_traffic *out)

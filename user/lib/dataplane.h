@@ -29,6 +29,17 @@ struct xlb_dp {
 	 * bpf_map_update_elem, whose byte copy a packet's read can land inside) */
 	volatile __u64 *backends;
 	char pin_dir[256]; /* empty: not pinned */
+	/*
+	 * The data plane counts traffic per backend only; a VIP's is the sum of its backends'
+	 * (xlb_dp_read_vip_traffic). be_vip: the VIP each backend entry names, as this process
+	 * last wrote it (read from the maps when they are reused). be_start: a backend's totals
+	 * when its entry began to name that VIP (0 for those named at load). vip_base: per VIP, what
+	 * backends that left it had brought it, so that its counters never go down
+	 * (docs/metrics.md).
+	 */
+	__u16 be_vip[XLB_MAX_BACKENDS];
+	struct xlb_traffic be_start[XLB_MAX_BACKENDS];
+	struct xlb_traffic vip_base[XLB_MAX_VIPS];
 };
 
 /*
@@ -58,7 +69,9 @@ int xlb_dp_del_vip(struct xlb_dp *dp, const struct xlb_vip_key *key);
  * Writes backend id's entry so that a packet reading it at the same time (one read: MAC and
  * state are one 8-byte word) never sends to a MAC the entry did not have while usable: the MAC
  * word is one store; an entry that changes owner or address is taken down first and brought up
- * last (docs/datapath.md, step 7).
+ * last (docs/datapath.md, step 7). When the entry's VIP changes, what the backend brought the
+ * old VIP stays in that VIP's sum (its base), and the new VIP counts only the backend's traffic
+ * from here on (the backend's own counters go on: they never go down).
  */
 int xlb_dp_set_backend(struct xlb_dp *dp, __u32 id, const struct xlb_backend *be);
 int xlb_dp_get_backend(struct xlb_dp *dp, __u32 id, struct xlb_backend *be);
@@ -77,7 +90,8 @@ int xlb_dp_table_new(struct xlb_dp *dp, struct xlb_table **table);
 int xlb_dp_table_swap(struct xlb_dp *dp, __u32 vip_id, int fd, struct xlb_table *table);
 int xlb_dp_clear_table(struct xlb_dp *dp, __u32 vip_id);
 
-/* Per-CPU counters summed over CPUs. */
+/* Per-CPU counters summed over CPUs. A VIP's traffic: its base (backends that left it) plus the
+ * traffic of every backend entry naming it. */
 int xlb_dp_read_counters(struct xlb_dp *dp, __u64 out[XLB_C_MAX]);
 int xlb_dp_read_vip_traffic(struct xlb_dp *dp, __u32 vip_id, struct xlb_traffic *out);
 int xlb_dp_read_backend_traffic(struct xlb_dp *dp, __u32 id, struct xlb_traffic *out);

@@ -129,10 +129,15 @@ static int apply_table(struct xlbd *d, struct xlbd_vip *v, struct staged *stage)
 	for (size_t j = 0; j < v->nbe; j++) {
 		const struct xlbd_backend *b = &v->be[j];
 		const char *why;
+		__u8 st = xlbd_view_state(&d->view, v, b, &why);
 
 		members[j] = b->id;
 		sig = fnv(sig, &b->id, sizeof(b->id));
-		if (xlbd_view_state(&d->view, v, b, &why) != XLB_BE_UP)
+		/* A hashing scheduler's ring keeps a draining backend, with its weight: the data
+		 * plane sends it only packets that may be mid-connection (docs/datapath.md). */
+		if (st != XLB_BE_UP &&
+		    !(st == XLB_BE_DRAINING &&
+		      (v->sched == XLB_SCHED_MAGLEV || v->sched == XLB_SCHED_SOURCE_HASH)))
 			continue;
 		mb[n].key = xlb_addr_key(&b->addr, b->family);
 		mb[n].weight = xlbd_view_weight(&d->view, v, b);
