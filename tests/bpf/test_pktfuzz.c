@@ -122,7 +122,7 @@ struct mflow {
 	struct xlb_flow_key key;
 	bool used, closed, aged;
 	bool counted; /* its +1 is in the backend's active count (a least-conn VIP's flow) */
-	bool dead; /* purged with its VIP: absent, until the 5-tuple is learned again */
+	bool dead;    /* purged with its VIP: absent, until the 5-tuple is learned again */
 	__u32 be;
 	__u16 vip_id;
 	__u64 learned_ns; /* coarse clock before the packet that learned it */
