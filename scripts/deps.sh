@@ -8,7 +8,7 @@ set -eu
 PKGS="make gcc clang llvm pkg-config libbpf-dev libxdp-dev bpftool libelf-dev zlib1g-dev
 linux-libc-dev libevent-dev libjansson-dev iproute2 ethtool iputils-ping procps
 util-linux cppcheck clang-format shellcheck curl wrk nginx-light python3 nftables gnuplot-nox
-prometheus valgrind"
+prometheus valgrind bird2"
 
 missing=""
 for p in $PKGS; do

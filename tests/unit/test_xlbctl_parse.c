@@ -211,6 +211,10 @@ static void test_parse_requests(void)
 		{"prog show", "{\"cmd\":\"prog show\"}"},
 		{"prog detach", "{\"cmd\":\"prog detach\"}"},
 		{"p d", "{\"cmd\":\"prog detach\"}"},
+		/* node */
+		{"node", "{\"cmd\":\"node show\"}"},
+		{"node drain", "{\"cmd\":\"node drain\"}"},
+		{"n u", "{\"cmd\":\"node undrain\"}"},
 		/* options */
 		{"-p -s /tmp/x.sock vip", "{\"cmd\":\"vip show\"}"},
 		{"--json --socket=/tmp/x.sock -- vip", "{\"cmd\":\"vip show\"}"},
@@ -407,7 +411,7 @@ static void test_parse_errors(void)
 		{"vip del", {"missing VIP", "'vip del'"}},
 		{"vip set", {"missing VIP", "'vip set'"}},
 		/* objects, verbs, keywords */
-		{"frob", {"unknown object 'frob'", "vip, backend, stats, prog, flow or help"}},
+		{"frob", {"unknown object 'frob'", "vip, backend, stats, prog, flow, node or help"}},
 		{"vip frob", {"unknown command 'frob' for 'vip'", "add, del, set, show or help"}},
 		{"vip 10.0.0.10:80/tcp", {"unknown command '10.0.0.10:80/tcp'"}},
 		{"vip s", {"ambiguous command 's' for 'vip'", "set or show"}},

@@ -435,6 +435,8 @@ json_t *xlbd_config_to_json(const struct xlbd_config *c)
 
 	json_object_set_new(root, "version", json_integer(XLBD_STATE_VERSION));
 	json_object_set_new(root, "hash_seed", json_integer(c->hash_seed));
+	if (c->drained) /* written only when set: a node in service keeps its file as it was */
+		json_object_set_new(root, "drained", json_true());
 	for (size_t i = 0; i < c->nvips; i++) {
 		const struct xlbd_vip *v = &c->vips[i];
 		json_t *jv = json_object(), *bes = json_array();
@@ -665,7 +667,7 @@ static int vip_from_json(json_t *jv, struct xlbd_vip *v, char *err, size_t errle
 
 int xlbd_config_from_json(json_t *j, struct xlbd_config *c, char *err, size_t errlen)
 {
-	static const char *const known[] = {"version", "hash_seed", "vips", NULL};
+	static const char *const known[] = {"version", "hash_seed", "drained", "vips", NULL};
 	json_t *vips, *jv;
 	__u32 version;
 	size_t i;
@@ -681,6 +683,7 @@ int xlbd_config_from_json(json_t *j, struct xlbd_config *c, char *err, size_t er
 		    ?: get_uint(j, "version", XLBD_STATE_VERSION, XLBD_STATE_VERSION, &version,
 				"state", err, errlen);
 	e = e ?: get_uint(j, "hash_seed", 0, 0xffffffffLL, &c->hash_seed, "state", err, errlen);
+	e = e ?: get_bool(j, "drained", &c->drained, "state", err, errlen);
 	if (e)
 		return e;
 	vips = json_object_get(j, "vips");
