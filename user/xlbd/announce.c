@@ -354,14 +354,15 @@ void xlbd_announce_soon(void *arg)
 int xlbd_announce_withdraw_all(struct xlbd *d, const char *reason)
 {
 	struct xlbd_announce *a = &d->announce;
-	int first = 0;
+	int withdrawn = 0;
 
 	if (!a->open)
 		return 0;
 	for (size_t i = 0; i < a->n; i++) {
+		if (!a->addrs[i].announced)
+			continue;
 		set_route(d, &a->addrs[i], false, reason);
-		if (a->addrs[i].announced && !first)
-			first = -EIO;
+		withdrawn += !a->addrs[i].announced;
 	}
-	return first;
+	return withdrawn;
 }

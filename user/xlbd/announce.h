@@ -21,6 +21,9 @@ struct xlbd;
  */
 #define XLBD_ROUTE_TABLE 2001
 #define XLBD_RTPROT	 211 /* "xlb" in /etc/iproute2/rt_protos.d (examples/bird/) */
+/* At `prog detach`, the time between the withdraw and the program's removal: the router moves
+ * the flows away first (BIRD and BGP take ~20 ms here, more on a loaded node). */
+#define XLBD_WITHDRAW_GRACE_MS 1000
 
 struct xlbd_announce_addr {
 	struct xlb_addr addr;
@@ -57,7 +60,7 @@ void xlbd_announce_close(struct xlbd *d);
 void xlbd_announce_sync(struct xlbd *d, const char *reason);
 /* A sync in this loop turn (arg: the struct xlbd): health and MAC changes call this. */
 void xlbd_announce_soon(void *arg);
-/* Deletes every route (`prog detach`). 0 or the first error. */
+/* Deletes every route (`prog detach`); returns how many were deleted (failures are logged). */
 int xlbd_announce_withdraw_all(struct xlbd *d, const char *reason);
 
 /* Whether the address should be announced now, and if not, why not (a log reason). */

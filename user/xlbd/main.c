@@ -484,7 +484,11 @@ int main(int argc, char **argv)
 
 	if (d.commands.detach_and_exit) {
 		/* Withdrawn before the program goes, so the router stops sending here first. */
-		xlbd_announce_withdraw_all(&d, "detach");
+		if (xlbd_announce_withdraw_all(&d, "detach") > 0) {
+			pr_info("waiting for the router before the program goes", "grace_ms=%d",
+				XLBD_WITHDRAW_GRACE_MS);
+			usleep(XLBD_WITHDRAW_GRACE_MS * 1000);
+		}
 		err = xlbd_detach(&d);
 		if (!err)
 			err = xlb_dp_unpin(d.dp);
