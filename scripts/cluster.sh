@@ -261,7 +261,9 @@ write_env() {
 
 do_up() {
 	local i ns lb cl rt q
-	[ ! -e "$dir" ] && [ ! -e "/run/netns/$sw_ns" ] || die "cluster $name exists (cluster.sh down $name first)"
+	if [ -e "$dir" ] || [ -e "/run/netns/$sw_ns" ]; then
+		die "cluster $name exists (cluster.sh down $name first)"
+	fi
 	command -v bird >/dev/null || die "bird not found (scripts/deps.sh installs bird2)"
 	mkdir -p "$TOPO_ROOT"
 	mkdir -m 0755 "$dir" || die "cluster $name exists"

@@ -8,6 +8,7 @@
 # balances it (docs/cluster.md); the cases check that, and that an LB node leaving or joining
 # breaks no connection, that a node with no usable backend withdraws, and that an xlbd restart
 # withdraws nothing. Convergence is polled with a deadline, never assumed after a sleep.
+# shellcheck source=tests/integration/lib.sh
 source "$(dirname "$0")/lib.sh"
 it_init "$@"
 
@@ -16,6 +17,8 @@ CLUSTER=""
 SEED=3735928559 # any value, the same on every node
 VIP_TCP=""
 VIP_UDP=""
+# Set by `cluster.sh env` (eval in cluster_setup); empty until then.
+LB_COUNT=0 RT_NS="" CLUSTER_DIR="" CL_SOURCES=""
 # lib.sh's harness restarts a single xlbd after a failed case; the cluster's nodes are put
 # back by each case's cluster_restore instead: point its check at this shell.
 xlbd_pid() { echo $$; }
@@ -40,6 +43,7 @@ node_pid() { cat "$IT_TMP/xlbd$1.pid" 2>/dev/null; }
 node_start() {
 	local n=$1
 	echo "=== xlbd start $(date +%T.%N)" >>"$IT_TMP/xlbd$n.log"
+	# shellcheck disable=SC2086 # XLB_IT_XLBD_ARGS: extra words, e.g. "--mode generic"
 	nsenter --net="/run/netns/${LB_NS[$n]}" -- "$XLBD" --interface "${LB_IF[$n]}" \
 		--state "$IT_TMP/state$n.json" --socket "$IT_TMP/xlbd$n.sock" \
 		${XLB_IT_XLBD_ARGS:-} >>"$IT_TMP/xlbd$n.log" 2>&1 &
@@ -141,7 +145,7 @@ cluster_cleanup() {
 		"$CLUSTER_SH" down "$CLUSTER"
 	fi
 	rm -rf "$IT_TMP"
-	[ $IT_FAILED -eq 0 ] || exit 1
+	[ "$IT_FAILED" -eq 0 ] || exit 1
 	exit $rc
 }
 trap cluster_cleanup EXIT
