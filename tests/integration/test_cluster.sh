@@ -358,8 +358,16 @@ case_restart_keeps_routes() {
 	track $mon
 	sleep 0.2 # only so the monitor is subscribed; nothing is asserted on this time
 	node_stop 2
+	# While it is away: a stale route of ours (an address no longer configured) and a route of
+	# someone else's in the same table. The start removes the first, never the second.
+	in_ns "${LB_NS[2]}" ip route add blackhole 10.99.0.1 table 2001 proto 211
+	in_ns "${LB_NS[2]}" ip route add blackhole 10.99.0.2 table 2001 proto static
 	node_start 2 || die_case "xlbd on lb2 did not start again"
-	grep -q 'msg="route table read" table=2001 routes=1' "$IT_TMP/xlbd2.log" || die_case "lb2's new xlbd did not find its route"
+	grep -q 'msg="route table read" table=2001 routes=2' "$IT_TMP/xlbd2.log" || die_case "lb2's new xlbd did not find its 2 routes"
+	in_ns "${LB_NS[2]}" ip route show table 2001 >"$IT_TMP/table2001"
+	grep -q '^blackhole 10.99.0.1' "$IT_TMP/table2001" && die_case "lb2 kept a stale route of its own: $(tr '\n' ' ' <"$IT_TMP/table2001")"
+	grep -q '^blackhole 10.99.0.2' "$IT_TMP/table2001" || die_case "lb2 removed a route not of its protocol"
+	in_ns "${LB_NS[2]}" ip route del blackhole 10.99.0.2 table 2001 proto static
 	node_ctl 2 -j node show | grep -q '"announced": *true' || die_case "lb2: not announced after the restart"
 	# The monitor works: a drain shows at the router. Before it, no line about the VIP.
 	cp "$IT_TMP/monitor.out" "$IT_TMP/monitor.restart"
@@ -369,9 +377,11 @@ case_restart_keeps_routes() {
 	if grep -q "$VIP4" "$IT_TMP/monitor.restart"; then
 		die_case "the router's route changed during lb2's xlbd restart: $(grep "$VIP4" "$IT_TMP/monitor.restart" | head -n 2 | tr '\n' ' ')"
 	fi
-	if tail -n 30 "$IT_TMP/xlbd2.log" | grep 'msg=withdraw' | grep -qv 'node drain'; then
-		die_case "lb2 withdrew at its restart"
+	if tail -n 30 "$IT_TMP/xlbd2.log" | grep "msg=withdraw address=$VIP4 " | grep -qv 'node drain'; then
+		die_case "lb2 withdrew $VIP4 at its restart"
 	fi
+	grep -q 'msg=withdraw address=10.99.0.1 .*reason="start: not configured"' "$IT_TMP/xlbd2.log" ||
+		die_case "lb2 did not log the stale route's withdraw"
 }
 
 cluster_setup

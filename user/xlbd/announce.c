@@ -312,25 +312,32 @@ void xlbd_announce_sync(struct xlbd *d, const char *reason)
 	if (!a->open)
 		return;
 	for (i = 0; i < a->n; i++)
-		a->addrs[i].configured = false;
+		a->addrs[i].configured = a->addrs[i].usable = false;
+	/* One pass over the configuration: every second, whatever its size. */
 	for (i = 0; i < d->cfg.nvips; i++) {
-		struct xlbd_announce_addr *e =
-			find_or_add(a, &d->cfg.vips[i].key.addr, d->cfg.vips[i].key.family);
+		const struct xlbd_vip *v = &d->cfg.vips[i];
+		struct xlbd_announce_addr *e = find_or_add(a, &v->key.addr, v->key.family);
 
 		if (!e) {
 			pr_err("out of memory for the route list", "vips=%zu", d->cfg.nvips);
 			return;
 		}
 		e->configured = true;
+		for (size_t j = 0; j < v->nbe && !e->usable; j++) {
+			const char *bwhy;
+
+			e->usable = xlbd_view_state(&d->view, v, &v->be[j], &bwhy) == XLB_BE_UP;
+		}
 	}
 	for (i = 0; i < a->n; i++) {
 		struct xlbd_announce_addr *e = &a->addrs[i];
-		const char *why;
-		bool want = xlbd_announce_wanted(d, &e->addr, e->family, &why);
+		bool want = e->usable && !d->cfg.drained;
+		const char *why = want		   ? (reason ? reason : "usable backend")
+				  : !e->configured ? "not configured"
+				  : d->cfg.drained ? "node drain"
+						   : "no usable backend";
 
-		if (want)
-			why = reason ? reason : "usable backend";
-		else if (reason && !strcmp(reason, "start") && !e->configured)
+		if (!want && reason && !strcmp(reason, "start") && !e->configured)
 			why = "start: not configured";
 		set_route(d, e, want, why);
 	}

@@ -29,7 +29,8 @@ struct xlbd_announce_addr {
 	struct xlb_addr addr;
 	__u8 family;	    /* XLB_AF_INET or XLB_AF_INET6 */
 	bool announced;	    /* the route is in the table (as far as xlbd knows) */
-	bool configured;    /* an address of a VIP of the configuration */
+	bool configured;    /* an address of a VIP of the configuration (at the last sync) */
+	bool usable;	    /* one of its VIPs had a backend up (at the last sync) */
 	__u64 transitions;  /* announces and withdraws since start (xlb_vip_announce_..._total) */
 	const char *reason; /* of the last transition, or "found at start" */
 };
