@@ -219,7 +219,7 @@ stop_bird() {
 }
 
 write_env() {
-	local i lbns="" lbif="" lbip="" lbmac="" bens="" beip="" bemac="" benm="" src=""
+	local i lbns="" lbif="" lbip="" lbmac="" bens="" beip="" beip6="" bemac="" benm="" src=""
 	for i in $(seq $LB_COUNT); do
 		lbns+=" [$i]=xlbc-$name-lb$i"
 		lbif+=" [$i]=$(lb_if "$i")"
@@ -229,6 +229,7 @@ write_env() {
 	for i in $(seq $BE_COUNT); do
 		bens+=" [$i]=xlbc-$name-be$i"
 		beip+=" [$i]=$(be_ip4 "$i")"
+		beip6+=" [$i]=$(be_ip6 "$i")"
 		bemac+=" [$i]=$(be_mac "$i")"
 		benm+=" [$i]=be$i"
 	done
@@ -253,6 +254,7 @@ write_env() {
 		echo "LB_MAC=($lbmac )"
 		echo "BE_NS=($bens )"
 		echo "BE_IP4=($beip )"
+		echo "BE_IP6=($beip6 )"
 		echo "BE_MAC=($bemac )"
 		echo "BE_NAME=($benm )"
 		echo "CL_SOURCES=\"${src# }\""
@@ -322,6 +324,8 @@ do_up() {
 		# xlbd takes backend MACs from the neighbour table: fill it, no ARP timing.
 		for b in $(seq $BE_COUNT); do
 			ip -n "$lb" neigh replace "$(be_ip4 "$b")" lladdr "$(be_mac "$b")" \
+				dev "$(lb_if "$i")" nud permanent
+			ip -n "$lb" neigh replace "$(be_ip6 "$b")" lladdr "$(be_mac "$b")" \
 				dev "$(lb_if "$i")" nud permanent
 		done
 	done

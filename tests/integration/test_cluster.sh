@@ -17,6 +17,7 @@ CLUSTER=""
 SEED=3735928559 # any value, the same on every node
 VIP_TCP=""
 VIP_UDP=""
+VIP_TCP6=""
 # Set by `cluster.sh env` (eval in cluster_setup); empty until then.
 LB_COUNT=0 RT_NS="" CLUSTER_DIR="" CL_SOURCES=""
 # lib.sh's harness restarts a single xlbd after a failed case; the cluster's nodes are put
@@ -86,6 +87,9 @@ node_configure() {
 			node_ctl "$n" backend add "$vip" "${BE_IP4[$b]}" >/dev/null || return 1
 		done
 	done
+	# An IPv6 VIP, for its route only (BGP's IPv6 channel).
+	node_ctl "$n" vip add "$VIP_TCP6" >/dev/null || return 1
+	node_ctl "$n" backend add "$VIP_TCP6" "${BE_IP6[1]}" >/dev/null
 }
 
 # ---- the router ------------------------------------------------------------------------------
@@ -167,6 +171,7 @@ cluster_setup() {
 	eval "$("$CLUSTER_SH" env "$CLUSTER")"
 	VIP_TCP=$VIP4:80/tcp
 	VIP_UDP=$VIP4:53/udp
+	VIP_TCP6="[$VIP6]:80/tcp"
 	for n in $(seq "$LB_COUNT"); do
 		# The same seed everywhere: written before the first start (config.c's format).
 		echo "{\"version\": 1, \"hash_seed\": $SEED, \"vips\": []}" >"$IT_TMP/state$n.json"
@@ -224,6 +229,10 @@ all_nodes_serve() {
 
 # ---- cases -----------------------------------------------------------------------------------
 
+rt6_has_3() {
+	[ "$(in_rt ip -6 route show "$VIP6" | grep -c 'via fd00:220::1[123] ')" -eq 3 ]
+}
+
 case_announce() {
 	local n
 	# Every node configured the same way, then each announces: one route, three next hops.
@@ -234,6 +243,8 @@ case_announce() {
 		[ "$(node_ctl "$n" -j node show | json_get "[a['announced'] for a in j['addresses'] if a['address'] == '$VIP4'][0]")" = True ] ||
 			die_case "lb$n: node show does not say $VIP4 is announced"
 	done
+	# IPv6 too: one route over the three nodes' IPv6 addresses.
+	wait_for 10 rt6_has_3 || die_case "IPv6 route to $VIP6: $(in_rt ip -6 route show "$VIP6" | tr '\n' ' ')"
 	in_rt birdc -s "$CLUSTER_DIR/bird-rt.ctl" show route "$VIP4/32" >"$IT_TMP/birdc.out"
 	[ "$(grep -c 'via 10.220.0.1[123]' "$IT_TMP/birdc.out")" -ge 3 ] || die_case "BIRD on the router lacks a path: $(tr '\n' ' ' <"$IT_TMP/birdc.out")"
 }
@@ -363,7 +374,8 @@ case_restart_keeps_routes() {
 	in_ns "${LB_NS[2]}" ip route add blackhole 10.99.0.1 table 2001 proto 211
 	in_ns "${LB_NS[2]}" ip route add blackhole 10.99.0.2 table 2001 proto static
 	node_start 2 || die_case "xlbd on lb2 did not start again"
-	grep -q 'msg="route table read" table=2001 routes=2' "$IT_TMP/xlbd2.log" || die_case "lb2's new xlbd did not find its 2 routes"
+	# Its own three: VIP4's, VIP6's and the stale one.
+	grep -q 'msg="route table read" table=2001 routes=3' "$IT_TMP/xlbd2.log" || die_case "lb2's new xlbd did not find its 3 routes"
 	in_ns "${LB_NS[2]}" ip route show table 2001 >"$IT_TMP/table2001"
 	grep -q '^blackhole 10.99.0.1' "$IT_TMP/table2001" && die_case "lb2 kept a stale route of its own: $(tr '\n' ' ' <"$IT_TMP/table2001")"
 	grep -q '^blackhole 10.99.0.2' "$IT_TMP/table2001" || die_case "lb2 removed a route not of its protocol"
