@@ -185,7 +185,8 @@ cluster_setup() {
 		fi
 	done
 	for n in $(seq "$BE_COUNT"); do
-		in_ns "${BE_NS[$n]}" "$PY" "$IT_PY/udpd.py" "${BE_NAME[$n]}" "$IT_TMP/udpd$n.ready" \
+		# nsenter itself (it execs): $! must be the responder's pid, not a subshell's.
+		nsenter --net="/run/netns/${BE_NS[$n]}" -- "$PY" "$IT_PY/udpd.py" "${BE_NAME[$n]}" "$IT_TMP/udpd$n.ready" \
 			"$VIP4" >"$IT_TMP/udpd$n.log" 2>&1 &
 		echo $! >>"$IT_TMP/daemons.pids"
 		disown $! 2>/dev/null || true
@@ -364,7 +365,7 @@ case_all_unusable_withdraws() {
 case_restart_keeps_routes() {
 	local mon pid
 	cluster_restore
-	in_rt ip monitor route >"$IT_TMP/monitor.out" 2>&1 &
+	nsenter --net="/run/netns/$RT_NS" -- ip monitor route >"$IT_TMP/monitor.out" 2>&1 &
 	mon=$!
 	track $mon
 	sleep 0.2 # only so the monitor is subscribed; nothing is asserted on this time
