@@ -170,14 +170,20 @@ static int dump(struct xlbd_announce *a, int family)
 	struct {
 		struct nlmsghdr h;
 		struct rtmsg r;
+		char attrs[16];
 	} req = {0};
-	char buf[16384] __attribute__((aligned(NLMSG_ALIGNTO)));
+	char buf[32768] __attribute__((aligned(NLMSG_ALIGNTO)));
+	__u32 table = a->table;
 
 	req.h.nlmsg_len = NLMSG_LENGTH(sizeof(req.r));
 	req.h.nlmsg_type = RTM_GETROUTE;
 	req.h.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
 	req.h.nlmsg_seq = ++a->seq;
 	req.r.rtm_family = family;
+	/* With strict checking (xlbd_announce_open) the kernel dumps only our table and protocol,
+	 * not a node's full routing table; without it, dumped_route filters the same way. */
+	req.r.rtm_protocol = XLBD_RTPROT;
+	add_attr(&req.h, RTA_TABLE, &table, sizeof(table));
 	if (send(a->nl, &req, req.h.nlmsg_len, 0) < 0)
 		return -errno;
 	for (;;) {
@@ -196,8 +202,15 @@ static int dump(struct xlbd_announce *a, int family)
 		for (h = (struct nlmsghdr *)buf; NLMSG_OK(h, n); h = NLMSG_NEXT(h, n)) {
 			if (h->nlmsg_seq != req.h.nlmsg_seq)
 				continue;
-			if (h->nlmsg_type == NLMSG_DONE)
-				return 0;
+			/* A dump's error comes in its NLMSG_DONE. No table yet (nothing was ever
+			 * added to it since boot): nothing of ours in it. */
+			if (h->nlmsg_type == NLMSG_DONE) {
+				int e = 0;
+
+				if (h->nlmsg_len >= NLMSG_LENGTH(sizeof(e)))
+					memcpy(&e, NLMSG_DATA(h), sizeof(e));
+				return e == -ENOENT ? 0 : e;
+			}
 			if (h->nlmsg_type == NLMSG_ERROR)
 				return ((struct nlmsgerr *)NLMSG_DATA(h))->error;
 			if (h->nlmsg_type == RTM_NEWROUTE)
@@ -223,6 +236,9 @@ int xlbd_announce_open(struct xlbd *d)
 		return -errno;
 	if (bind(a->nl, (struct sockaddr *)&sa, sizeof(sa)))
 		return -errno;
+	/* Linux 4.20+: dump requests are filtered by the kernel. Older kernels refuse the option
+	 * and dump everything, which the reader filters: best effort. */
+	setsockopt(a->nl, SOL_NETLINK, NETLINK_GET_STRICT_CHK, &(int){1}, sizeof(int));
 	a->ev = event_new(d->base, -1, 0, on_sync, d);
 	if (!a->ev)
 		return -ENOMEM;
