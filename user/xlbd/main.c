@@ -471,8 +471,8 @@ int main(int argc, char **argv)
 	if (!err && d.announce.table) {
 		err = xlbd_announce_open(&d);
 		if (err)
-			pr_err("cannot read the route table", "table=%u err=\"%s\"",
-			       d.announce.table, strerror(-err));
+			pr_err("cannot read the route table: `--route-table 0` runs without routes",
+			       "table=%u err=\"%s\"", d.announce.table, strerror(-err));
 		else
 			xlbd_announce_sync(&d, "start");
 	}
