@@ -4,11 +4,13 @@
 set -eu
 
 # prometheus (~100 MB installed): promtool and a real server for the metrics tests; valgrind:
-# the control test that connections open at exit are freed.
+# the control test that connections open at exit are freed; bird2: the cluster test's routing
+# daemon, run by scripts/cluster.sh in namespaces with its own -c config and -s socket (the
+# package's bird.service, root namespace and /run/bird/bird.ctl, is neither used nor in the way).
 PKGS="make gcc clang llvm pkg-config libbpf-dev libxdp-dev bpftool libelf-dev zlib1g-dev
 linux-libc-dev libevent-dev libjansson-dev iproute2 ethtool iputils-ping procps
 util-linux cppcheck clang-format shellcheck curl wrk nginx-light python3 nftables gnuplot-nox
-prometheus valgrind"
+prometheus valgrind bird2"
 
 missing=""
 for p in $PKGS; do

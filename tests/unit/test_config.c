@@ -79,6 +79,32 @@ static void test_json_round_trip(void)
 	json_decref(j);
 }
 
+/* The node's maintenance state survives the state file; a node in service writes no member. */
+static void test_drained_round_trip(void)
+{
+	struct xlbd_config c, back = {0};
+	char err[256];
+	json_t *j, *bad;
+
+	make_config(&c);
+	j = xlbd_config_to_json(&c);
+	ASSERT_TRUE(json_object_get(j, "drained") == NULL, "in service: no \"drained\" member");
+	json_decref(j);
+	c.drained = true;
+	j = xlbd_config_to_json(&c);
+	ASSERT_TRUE(json_is_true(json_object_get(j, "drained")), "drained: written");
+	if (ASSERT_OK(xlbd_config_from_json(j, &back, err, sizeof(err)), err)) {
+		ASSERT_TRUE(back.drained, "drained: read back");
+		xlbd_config_free(&back);
+	}
+	json_decref(j);
+	bad = json_pack("{s:i, s:i, s:s}", "version", 1, "hash_seed", 1, "drained", "yes");
+	ASSERT_TRUE(xlbd_config_from_json(bad, &back, err, sizeof(err)) == -EINVAL &&
+			    strstr(err, "drained"),
+		    "a \"drained\" that is not true or false is refused");
+	json_decref(bad);
+}
+
 /* Each broken config is refused with a message naming the problem. */
 static void test_validate(void)
 {
@@ -424,6 +450,7 @@ int main(void)
 		return 1;
 	}
 	RUN_TEST(test_json_round_trip);
+	RUN_TEST(test_drained_round_trip);
 	RUN_TEST(test_validate);
 	RUN_TEST(test_backend_nonsense);
 	RUN_TEST(test_new_ids);

@@ -112,6 +112,39 @@ static void fake_snapshot(struct xlbd_metrics_snap *s)
 	s->nbe = 3;
 }
 
+/* The route families: only when xlbd publishes routes; one series per VIP address. */
+static void test_route_lines(void)
+{
+	struct xlbd_metrics_route routes[2] = {
+		{.labels = "address=\"10.0.0.10\"", .announced = true, .transitions = 3},
+		{.labels = "address=\"2001:db8::10\"", .announced = false, .transitions = 2},
+	};
+	struct xlbd_metrics_snap s;
+	char *t;
+
+	fake_snapshot(&s);
+	t = format(&s);
+	if (ASSERT_TRUE(t != NULL, "format"))
+		ASSERT_TRUE(!strstr(t, "xlb_vip_announced"), "no route metrics without routes");
+	free(t);
+	s.have_routes = true;
+	s.drained = true;
+	s.route_errors = 4;
+	s.routes = routes;
+	s.nroutes = 2;
+	t = format(&s);
+	if (!ASSERT_TRUE(t != NULL, "format"))
+		return;
+	ASSERT_LINE(t, "# TYPE xlb_vip_announced gauge");
+	ASSERT_LINE(t, "xlb_vip_announced{address=\"10.0.0.10\"} 1");
+	ASSERT_LINE(t, "xlb_vip_announced{address=\"2001:db8::10\"} 0");
+	ASSERT_LINE(t, "# TYPE xlb_vip_announce_transitions_total counter");
+	ASSERT_LINE(t, "xlb_vip_announce_transitions_total{address=\"10.0.0.10\"} 3");
+	ASSERT_LINE(t, "xlb_node_drained 1");
+	ASSERT_LINE(t, "xlb_route_errors_total 4");
+	free(t);
+}
+
 static void test_format_exact_lines(void)
 {
 	struct xlbd_metrics_snap s;
@@ -451,6 +484,7 @@ static void test_promtool_check_metrics(void)
 int main(void)
 {
 	RUN_TEST(test_format_exact_lines);
+	RUN_TEST(test_route_lines);
 	RUN_TEST(test_every_family_has_help_and_type);
 	RUN_TEST(test_label_escaping);
 	RUN_TEST(test_escaped_label_in_output);

@@ -248,6 +248,16 @@ static void test_text_output(void)
 		 "prog_id    42\n"
 		 "pin_dir    /sys/fs/bpf/xlb/eth0\n"},
 		{"prog detach", "{\"ok\":true}", ""},
+		{"node",
+		 "{\"ok\":true,\"state\":\"drained\",\"route_table\":2001,\"route_errors\":0,"
+		 "\"addresses\":[{\"address\":\"10.0.0.10\",\"announced\":false,"
+		 "\"reason\":\"node drain\",\"transitions\":2},{\"address\":\"2001:db8::10\","
+		 "\"announced\":true,\"reason\":\"usable backend\",\"transitions\":1,"
+		 "\"pending\":true}]}",
+		 "node drained route_table 2001\n"
+		 "10.0.0.10 withdrawn reason \"node drain\" transitions 2\n"
+		 "2001:db8::10 announced reason \"usable backend\" transitions 1 pending\n"},
+		{"node drain", "{\"ok\":true,\"changed\":true}", "changed  true\n"},
 	};
 	struct captured c;
 	size_t i;

@@ -220,6 +220,10 @@ static void test_parse_requests(void)
 		{"config apply c.json", "{\"cmd\":\"config apply\"}"},
 		{"config apply c.json dry-run", "{\"cmd\":\"config apply\",\"dry_run\":true}"},
 		{"config apply - --dry-run", "{\"cmd\":\"config apply\",\"dry_run\":true}"},
+		/* node */
+		{"node", "{\"cmd\":\"node show\"}"},
+		{"node drain", "{\"cmd\":\"node drain\"}"},
+		{"n u", "{\"cmd\":\"node undrain\"}"},
 		/* options */
 		{"-p -s /tmp/x.sock vip", "{\"cmd\":\"vip show\"}"},
 		{"--json --socket=/tmp/x.sock -- vip", "{\"cmd\":\"vip show\"}"},
@@ -417,7 +421,7 @@ static void test_parse_errors(void)
 		{"vip set", {"missing VIP", "'vip set'"}},
 		/* objects, verbs, keywords */
 		{"frob",
-		 {"unknown object 'frob'", "vip, backend, stats, prog, flow, config or help"}},
+		 {"unknown object 'frob'", "vip, backend, stats, prog, flow, config, node or help"}},
 		{"vip frob", {"unknown command 'frob' for 'vip'", "add, del, set, show or help"}},
 		{"vip 10.0.0.10:80/tcp", {"unknown command '10.0.0.10:80/tcp'"}},
 		{"vip s", {"ambiguous command 's' for 'vip'", "set or show"}},

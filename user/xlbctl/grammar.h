@@ -46,6 +46,7 @@ extern const struct xlbctl_object xlbctl_obj_stats;
 extern const struct xlbctl_object xlbctl_obj_prog;
 extern const struct xlbctl_object xlbctl_obj_flow;
 extern const struct xlbctl_object xlbctl_obj_config;
+extern const struct xlbctl_object xlbctl_obj_node;
 
 /* Sets a's message and returns -EINVAL. */
 int xlbctl_fail(struct xlbctl_args *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

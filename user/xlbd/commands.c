@@ -259,6 +259,7 @@ static json_t *commit(struct xlbd *d, struct xlbd_config *next, json_t *result, 
 	}
 	xlbd_config_free(&old);
 	d->commands.changes++;
+	xlbd_announce_soon(d); /* a VIP or backend changed: its address's route in this turn */
 	pr_info("config change", "change=%s uid=%u pid=%d", xlb_log_quote(what, q, sizeof(q)),
 		who.uid, who.pid);
 	if (!result)
@@ -733,8 +734,13 @@ static json_t *do_config_set(struct xlbd *d, json_t *req, struct caller who)
 
 static json_t *do_config_export(struct xlbd *d, json_t *req, struct caller who)
 {
+	json_t *c = xlbd_config_to_json(&d->cfg);
+
 	(void)req, (void)who;
-	return json_pack("{s:b, s:o}", "ok", 1, "config", xlbd_config_to_json(&d->cfg));
+	/* The cluster's configuration: a node's maintenance state is not part of it. */
+	if (c)
+		json_object_del(c, "drained");
+	return json_pack("{s:b, s:o}", "ok", 1, "config", c);
 }
 
 void xlbd_commands_free(struct xlbd_commands *c)
@@ -893,6 +899,67 @@ static json_t *do_config_apply(struct xlbd *d, json_t *req, struct caller who)
 	return r;
 }
 
+/* Each VIP address and whether its route is in the table (docs/cluster.md). */
+static json_t *do_node_show(struct xlbd *d, json_t *req, struct caller who)
+{
+	const struct xlbd_announce *a = &d->announce;
+	json_t *arr = json_array();
+
+	(void)req, (void)who;
+	for (size_t i = 0; i < a->n; i++) {
+		const struct xlbd_announce_addr *e = &a->addrs[i];
+		char s[XLB_ADDRSTRLEN];
+		const char *why;
+		bool want = xlbd_announce_wanted(d, &e->addr, e->family, &why);
+
+		xlb_format_addr(&e->addr, e->family, s, sizeof(s));
+		json_array_append_new(arr, json_pack("{s:s, s:b, s:s, s:I}", "address", s,
+						     "announced", e->announced, "reason",
+						     want ? "usable backend" : why, "transitions",
+						     (json_int_t)e->transitions));
+		/* The kernel refused the last change: the next sync tries again. */
+		if (e->announced != want)
+			json_object_set_new(json_array_get(arr, json_array_size(arr) - 1),
+					    "pending", json_true());
+	}
+	return json_pack("{s:b, s:s, s:i, s:I, s:o}", "ok", 1, "state",
+			 d->cfg.drained ? "drained" : "in-service", "route_table",
+			 (json_int_t)a->table, "route_errors", (json_int_t)a->errors, "addresses",
+			 arr);
+}
+
+/* Maintenance on or off: persisted (a restarted node stays drained), then the routes follow. */
+static json_t *node_set_drained(struct xlbd *d, bool drained, struct caller who)
+{
+	const char *what = drained ? "node drain" : "node undrain";
+	struct xlbd_config next;
+	json_t *r;
+
+	if (d->cfg.drained == drained) {
+		xlbd_announce_sync(d, what); /* retries a route the kernel refused */
+		return json_pack("{s:b, s:b}", "ok", 1, "changed", 0);
+	}
+	if (xlbd_config_clone(&d->cfg, &next))
+		return error_reply("out of memory");
+	next.drained = drained;
+	r = commit(d, &next, json_pack("{s:b}", "changed", 1), what, who);
+	if (json_is_true(json_object_get(r, "ok")))
+		xlbd_announce_sync(d, what);
+	return r;
+}
+
+static json_t *do_node_drain(struct xlbd *d, json_t *req, struct caller who)
+{
+	(void)req;
+	return node_set_drained(d, true, who);
+}
+
+static json_t *do_node_undrain(struct xlbd *d, json_t *req, struct caller who)
+{
+	(void)req;
+	return node_set_drained(d, false, who);
+}
+
 /* Every command: its name ("object verb"), the members it takes besides "cmd" with their types
  * (a NULL name ends them), its handler. */
 static const struct command {
@@ -951,6 +1018,9 @@ static const struct command {
 	 do_config_apply},
 	{"prog show", {{NULL}}, do_prog_show},
 	{"prog detach", {{NULL}}, do_prog_detach},
+	{"node show", {{NULL}}, do_node_show},
+	{"node drain", {{NULL}}, do_node_drain},
+	{"node undrain", {{NULL}}, do_node_undrain},
 };
 
 json_t *xlbd_handle(struct xlbd *d, json_t *req, unsigned int uid, int pid)

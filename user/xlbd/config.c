@@ -435,6 +435,8 @@ json_t *xlbd_config_to_json(const struct xlbd_config *c)
 
 	json_object_set_new(root, "version", json_integer(XLBD_STATE_VERSION));
 	json_object_set_new(root, "hash_seed", json_integer(c->hash_seed));
+	if (c->drained) /* written only when set: a node in service keeps its file as it was */
+		json_object_set_new(root, "drained", json_true());
 	for (size_t i = 0; i < c->nvips; i++) {
 		const struct xlbd_vip *v = &c->vips[i];
 		json_t *jv = json_object(), *bes = json_array();
@@ -676,7 +678,7 @@ int xlbd_config_from_json(json_t *j, struct xlbd_config *c, char *err, size_t er
 int xlbd_config_parse(json_t *j, struct xlbd_config *c, bool ids, bool *seed_given, char *err,
 		      size_t errlen)
 {
-	static const char *const known[] = {"version", "hash_seed", "vips", NULL};
+	static const char *const known[] = {"version", "hash_seed", "drained", "vips", NULL};
 	json_t *vips, *jv;
 	__u32 version;
 	size_t i;
@@ -695,6 +697,14 @@ int xlbd_config_parse(json_t *j, struct xlbd_config *c, bool ids, bool *seed_giv
 		*seed_given = json_object_get(j, "hash_seed") != NULL;
 	if (!e && (ids || json_object_get(j, "hash_seed")))
 		e = get_uint(j, "hash_seed", 0, 0xffffffffLL, &c->hash_seed, "state", err, errlen);
+	/* Maintenance is this node's, not the cluster's: a state file has it, a config apply
+	 * file does not (node drain / undrain set it). */
+	if (!e && !ids && json_object_get(j, "drained")) {
+		snprintf(err, errlen, "drained: a node's own state, not configuration: use `xlbctl "
+				      "node drain` or `node undrain`");
+		e = -EINVAL;
+	}
+	e = e ?: get_bool(j, "drained", &c->drained, "state", err, errlen);
 	if (e)
 		return e;
 	vips = json_object_get(j, "vips");
@@ -995,6 +1005,7 @@ int xlbd_config_merge(const struct xlbd_config *cur, struct xlbd_config *next, b
 	}
 	if (!seed_given)
 		next->hash_seed = cur->hash_seed;
+	next->drained = cur->drained; /* the node's own: an applied configuration keeps it */
 	if (next->hash_seed != cur->hash_seed) {
 		snprintf(a, sizeof(a), "%u", cur->hash_seed);
 		snprintf(b, sizeof(b), "%u", next->hash_seed);

@@ -64,6 +64,7 @@ struct xlbd_vip {
 
 struct xlbd_config {
 	__u32 hash_seed; /* data-plane flow hash and Maglev seed: fixed for the life of the state */
+	bool drained; /* node maintenance (`node drain`): no VIP address announced (announce.c) */
 	struct xlbd_vip *vips;
 	size_t nvips;
 };

@@ -43,13 +43,16 @@ static void usage(FILE *f)
 		"                          state; default: the state's, else a random one)\n"
 		"      --metrics ADDR:PORT serve Prometheus metrics on http://ADDR:PORT/metrics\n"
 		"                          (127.0.0.1:9100 or [::1]:9100; default: no server)\n"
+		"      --route-table N     publish announceable VIP addresses as routes in table\n"
+		"                          N for a routing daemon (default %d; 0: none)\n"
 		"  -l, --log-level LEVEL   debug, info (default), warn, error\n"
 		"  -h, --help\n"
 		"One xlbd per interface, socket and state file: it locks " LOCK_DIR
 		"/IFACE.lock, SOCKET.lock and STATE.lock.\n"
 		"Maps are pinned under " PIN_ROOT "/IFACE/. On SIGTERM xlbd exits and leaves the\n"
-		"program attached (traffic keeps flowing); `xlbctl prog detach` removes it.\n",
-		XLB_DEFAULT_FLOWS);
+		"program attached (traffic keeps flowing) and its routes in place; `xlbctl prog\n"
+		"detach` removes both.\n",
+		XLB_DEFAULT_FLOWS, XLBD_ROUTE_TABLE);
 }
 
 static int parse_args(int argc, char **argv, struct xlbd *d)
@@ -62,6 +65,7 @@ static int parse_args(int argc, char **argv, struct xlbd *d)
 		{"flows", required_argument, NULL, 'F'},
 		{"hash-seed", required_argument, NULL, 'S'},
 		{"metrics", required_argument, NULL, 'M'},
+		{"route-table", required_argument, NULL, 'R'},
 		{"log-level", required_argument, NULL, 'l'},
 		{"help", no_argument, NULL, 'h'},
 		{},
@@ -74,6 +78,8 @@ static int parse_args(int argc, char **argv, struct xlbd *d)
 	d->state_path = DEFAULT_STATE;
 	d->socket_path = XLB_CTL_SOCK_DEFAULT;
 	d->flow_entries = XLB_DEFAULT_FLOWS;
+	d->announce.table = XLBD_ROUTE_TABLE;
+	d->announce.nl = -1;
 	while ((c = getopt_long(argc, argv, "i:m:f:s:l:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'i':
@@ -147,6 +153,24 @@ static int parse_args(int argc, char **argv, struct xlbd *d)
 				return -EINVAL;
 			}
 			d->metrics_addr = optarg;
+			break;
+		}
+		case 'R': {
+			unsigned long long n;
+
+			/* Digits only (strtoull takes signs and spaces); 253-255 are the kernel's
+			 * default, main and local tables: routes there would be used to forward. */
+			errno = 0;
+			n = strtoull(optarg, &end, 10);
+			if (optarg[0] < '0' || optarg[0] > '9' || errno || *end ||
+			    n > 0xffffffffULL || (n >= 253 && n <= 255)) {
+				fprintf(stderr,
+					"xlbd: bad --route-table %s: a table number, not 253-255 "
+					"(default, main, local); 0: no routes\n",
+					optarg);
+				return -EINVAL;
+			}
+			d->announce.table = n;
 			break;
 		}
 		case 'l':
@@ -352,6 +376,13 @@ static void raise_fd_limit(void)
 			(unsigned long long)soft, (unsigned long long)rl.rlim_max);
 }
 
+/* A backend's usability may have changed (a circuit, a MAC): the tables and the routes follow. */
+static void on_changed(void *arg)
+{
+	xlbd_apply_soon(arg);
+	xlbd_announce_soon(arg);
+}
+
 static void on_timer(evutil_socket_t fd, short what, void *arg)
 {
 	struct xlbd *d = arg;
@@ -360,6 +391,9 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 	(void)fd, (void)what;
 	xlbd_macs_learn(&d->macs);
 	xlbd_health_outlier_scan(&d->health);
+	/* Configuration changes (a backend disabled, a VIP deleted) reach the routes here, at
+	 * most a second late; health and MAC changes at once (on_changed), node drain too. */
+	xlbd_announce_sync(d, NULL);
 	if (++ticks % 10 == 0) /* every 10 s */
 		xlbd_recount_active(d);
 }
@@ -451,8 +485,8 @@ int main(int argc, char **argv)
 	/* What the data plane should see of a backend comes from its MAC and its circuit; when
 	 * either changes, the configuration is applied again (once per loop turn). */
 	d.view = (struct xlbd_view){.macs = &d.macs, .health = &d.health};
-	xlbd_health_init(&d.health, d.base, d.dp, &d.cfg, xlbd_apply_soon, &d);
-	err = xlbd_macs_open(&d.macs, d.base, d.ifindex, &d.cfg, xlbd_apply_soon, &d);
+	xlbd_health_init(&d.health, d.base, d.dp, &d.cfg, on_changed, &d);
+	err = xlbd_macs_open(&d.macs, d.base, d.ifindex, &d.cfg, on_changed, &d);
 	if (err) {
 		pr_err("cannot open the neighbour monitor", "err=\"%s\"", strerror(-err));
 		goto out;
@@ -478,6 +512,16 @@ int main(int argc, char **argv)
 		err = xlbd_control_open(&d);
 	if (!err && d.metrics_addr)
 		err = xlbd_metrics_open(&d, d.metrics_addr);
+	/* Routes last: an address is announced only once the program serves it. What an earlier
+	 * xlbd left is reconciled, nothing withdrawn that should stay (docs/cluster.md). */
+	if (!err && d.announce.table) {
+		err = xlbd_announce_open(&d);
+		if (err)
+			pr_err("cannot read the route table: `--route-table 0` runs without routes",
+			       "table=%u err=\"%s\"", d.announce.table, strerror(-err));
+		else
+			xlbd_announce_sync(&d, "start");
+	}
 	if (err)
 		goto out;
 	pr_info("ready", "interface=%s socket=%s state=%s vips=%zu", d.ifname, d.socket_path,
@@ -485,6 +529,12 @@ int main(int argc, char **argv)
 	event_base_dispatch(d.base);
 
 	if (d.commands.detach_and_exit) {
+		/* Withdrawn before the program goes, so the router stops sending here first. */
+		if (xlbd_announce_withdraw_all(&d, "detach") > 0) {
+			pr_info("waiting for the router before the program goes", "grace_ms=%d",
+				XLBD_WITHDRAW_GRACE_MS);
+			usleep(XLBD_WITHDRAW_GRACE_MS * 1000);
+		}
 		err = xlbd_detach(&d);
 		if (!err)
 			err = xlb_dp_unpin(d.dp);
@@ -492,7 +542,8 @@ int main(int argc, char **argv)
 			pr_info("maps unpinned", "pin_dir=%s", d.pin_dir);
 	}
 out:
-	xlbd_metrics_close(&d); /* before the event base goes */
+	xlbd_announce_close(&d); /* leaves the routes: the next start reconciles them */
+	xlbd_metrics_close(&d);	 /* before the event base goes */
 	xlbd_control_close(&d);
 	xlbd_events_close(&d);
 	xlbd_health_stop(&d.health);

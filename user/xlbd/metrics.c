@@ -14,6 +14,32 @@ static int count_flow(const struct xlb_flow_key *k, const struct xlb_flow *f, vo
 	return 0;
 }
 
+/* The routes announce.c keeps, one per VIP address. 0 or -ENOMEM (s freed). */
+static int collect_routes(struct xlbd *d, struct xlbd_metrics_snap *s)
+{
+	const struct xlbd_announce *a = &d->announce;
+
+	s->have_routes = a->open;
+	s->drained = d->cfg.drained;
+	s->route_errors = a->errors;
+	s->routes = calloc(a->n ? a->n : 1, sizeof(*s->routes));
+	if (!s->routes) {
+		xlbd_metrics_snap_free(s);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < a->n; i++) {
+		struct xlbd_metrics_route *r = &s->routes[s->nroutes++];
+		char as[XLB_ADDRSTRLEN], ae[2 * XLB_ADDRSTRLEN];
+
+		xlb_format_addr(&a->addrs[i].addr, a->addrs[i].family, as, sizeof(as));
+		xlbd_metrics_escape(as, ae, sizeof(ae));
+		snprintf(r->labels, sizeof(r->labels), "address=\"%s\"", ae);
+		r->announced = a->addrs[i].announced;
+		r->transitions = a->addrs[i].transitions;
+	}
+	return 0;
+}
+
 int xlbd_metrics_collect(struct xlbd *d, struct xlbd_metrics_snap *s)
 {
 	size_t nbe = 0;
@@ -89,14 +115,16 @@ int xlbd_metrics_collect(struct xlbd *d, struct xlbd_metrics_snap *s)
 			mb->check_failures = st->check_failures;
 		}
 	}
-	return 0;
+	return collect_routes(d, s);
 }
 
 void xlbd_metrics_snap_free(struct xlbd_metrics_snap *s)
 {
 	free(s->vips);
 	free(s->be);
+	free(s->routes);
 	s->vips = NULL;
 	s->be = NULL;
-	s->nvips = s->nbe = 0;
+	s->routes = NULL;
+	s->nvips = s->nbe = s->nroutes = 0;
 }

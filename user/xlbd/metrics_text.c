@@ -379,6 +379,30 @@ static void print_histograms(const struct xlbd_metrics_snap *s, struct text *t)
 	}
 }
 
+/* Whether each VIP address is announced, and the node's maintenance state (docs/cluster.md). */
+static void print_routes(const struct xlbd_metrics_snap *s, struct text *t)
+{
+	if (!s->have_routes)
+		return;
+	header(t, "xlb_node_drained", "gauge",
+	       "1 while the node is in maintenance (`xlbctl node drain`): nothing is announced.");
+	sample(t, "xlb_node_drained", NULL, NULL, NULL, s->drained);
+	header(t, "xlb_vip_announced", "gauge",
+	       "1 while the VIP address's route is in xlbd's route table (the routing daemon "
+	       "announces it), else 0.");
+	for (size_t i = 0; i < s->nroutes; i++)
+		sample(t, "xlb_vip_announced", s->routes[i].labels, NULL, NULL,
+		       s->routes[i].announced);
+	header(t, "xlb_vip_announce_transitions_total", "counter",
+	       "Announces and withdraws of the VIP address since xlbd started.");
+	for (size_t i = 0; i < s->nroutes; i++)
+		sample(t, "xlb_vip_announce_transitions_total", s->routes[i].labels, NULL, NULL,
+		       s->routes[i].transitions);
+	header(t, "xlb_route_errors_total", "counter",
+	       "Route changes the kernel refused (retried at the next sync; see the log).");
+	sample(t, "xlb_route_errors_total", NULL, NULL, NULL, s->route_errors);
+}
+
 static void free_text(const void *data, size_t len, void *arg)
 {
 	(void)len, (void)arg;
@@ -419,6 +443,7 @@ int xlbd_metrics_format(const struct xlbd_metrics_snap *s, struct evbuffer *o)
 		if (s->vips[i].fingerprint)
 			sample(&t, "xlb_vip_table_fingerprint", s->vips[i].labels, NULL, NULL,
 			       s->vips[i].fingerprint);
+	print_routes(s, &t);
 	/* A text cut short by a failed allocation must not pass for a scrape. */
 	if (t.oom || evbuffer_add_reference(o, t.buf, t.len, free_text, NULL)) {
 		free(t.buf);

@@ -49,6 +49,13 @@ struct xlbd_metrics_be {
 	__u64 check_failures;
 };
 
+/* One VIP address's route (announce.c): labels `address="..."`. */
+struct xlbd_metrics_route {
+	char labels[XLBD_METRICS_LABELS];
+	bool announced;
+	__u64 transitions;
+};
+
 struct xlbd_metrics_snap {
 	bool have_counters;
 	__u64 counters[XLB_C_MAX];
@@ -61,6 +68,11 @@ struct xlbd_metrics_snap {
 	size_t nvips, nbe;
 	struct xlbd_metrics_vip *vips;
 	struct xlbd_metrics_be *be;
+	bool have_routes; /* xlbd publishes routes (--route-table not 0): the route metrics */
+	bool drained;	  /* node maintenance (`node drain`) */
+	__u64 route_errors;
+	size_t nroutes;
+	struct xlbd_metrics_route *routes;
 };
 
 /* Escape a label value (backslash, double quote, newline) into out; -ENOSPC if it does not fit

@@ -7,6 +7,7 @@
 #include <net/if.h>
 #include <stdbool.h>
 
+#include "announce.h"
 #include "apply.h"
 #include "attach.h"
 #include "backend_view.h"
@@ -56,6 +57,7 @@ struct xlbd {
 	struct xlbd_commands commands; /* commands.c */
 	struct xlbd_metrics metrics;   /* metrics.c */
 	struct xlbd_metrics_http http; /* metrics_http.c */
+	struct xlbd_announce announce; /* announce.c: routes for the routing daemon */
 };
 
 #endif /* XLBD_H */
