@@ -3,11 +3,14 @@
 #
 #   client (64 sources) -- router (BIRD, ECMP over the nodes' BGP routes) -- L2 segment
 #                                                 lb1 lb2 lb3: xlbd + BIRD    be1..be4: nginx
-# (scripts/cluster.sh draws it). Every node gets the same configuration through xlbctl and the
-# same hash seed in its state file, so the same 5-tuple gets the same backend whichever node
-# balances it (docs/cluster.md); the cases check that, and that an LB node leaving or joining
-# breaks no connection, that a node with no usable backend withdraws, and that an xlbd restart
-# withdraws nothing. Convergence is polled with a deadline, never assumed after a sleep.
+# (scripts/cluster.sh draws it). lb1 is configured through xlbctl with the seed given
+# (--hash-seed); lb2 and lb3 start empty and take lb1's `config export` with `config apply`, as
+# a deployment keeps its nodes equal (docs/cluster.md). So the same 5-tuple gets the same
+# backend whichever node balances it; the cases check that (fingerprints too), that a drained
+# backend keeps its connections when they move to nodes that never saw them, that an LB node
+# leaving or joining breaks no connection, that a node with no usable backend withdraws, and that
+# an xlbd restart withdraws nothing. Convergence is polled with a deadline, never assumed after a
+# sleep.
 # shellcheck source=tests/integration/lib.sh
 source "$(dirname "$0")/lib.sh"
 it_init "$@"
@@ -41,12 +44,14 @@ node_ok() {
 
 node_pid() { cat "$IT_TMP/xlbd$1.pid" 2>/dev/null; }
 
+# node_start N [XLBD ARGS]
 node_start() {
 	local n=$1
+	shift
 	echo "=== xlbd start $(date +%T.%N)" >>"$IT_TMP/xlbd$n.log"
 	# shellcheck disable=SC2086 # XLB_IT_XLBD_ARGS: extra words, e.g. "--mode generic"
 	nsenter --net="/run/netns/${LB_NS[$n]}" -- "$XLBD" --interface "${LB_IF[$n]}" \
-		--state "$IT_TMP/state$n.json" --socket "$IT_TMP/xlbd$n.sock" \
+		--state "$IT_TMP/state$n.json" --socket "$IT_TMP/xlbd$n.sock" "$@" \
 		${XLB_IT_XLBD_ARGS:-} >>"$IT_TMP/xlbd$n.log" 2>&1 &
 	echo $! >"$IT_TMP/xlbd$n.pid"
 	disown $! 2>/dev/null || true
@@ -172,15 +177,17 @@ cluster_setup() {
 	VIP_TCP=$VIP4:80/tcp
 	VIP_UDP=$VIP4:53/udp
 	VIP_TCP6="[$VIP6]:80/tcp"
-	for n in $(seq "$LB_COUNT"); do
-		# The same seed everywhere: written before the first start (config.c's format).
-		echo "{\"version\": 1, \"hash_seed\": $SEED, \"vips\": []}" >"$IT_TMP/state$n.json"
-		if ! node_start "$n" 2>>"$IT_TMP/setup.err"; then
-			IT_SETUP_FAIL="xlbd did not start on lb$n: $(tail -n 1 "$IT_TMP/setup.err")"
-			return 0
-		fi
-		if ! node_configure "$n" 2>>"$IT_TMP/setup.err"; then
-			IT_SETUP_FAIL="cannot configure lb$n: $(tail -n 1 "$IT_TMP/setup.err")"
+	# lb1: the seed given at start, the VIPs by xlbctl; its export is the cluster's config.
+	if ! node_start 1 --hash-seed "$SEED" 2>>"$IT_TMP/setup.err" ||
+		! node_configure 1 2>>"$IT_TMP/setup.err" ||
+		! node_ctl 1 config export >"$IT_TMP/cluster.json" 2>>"$IT_TMP/setup.err"; then
+		IT_SETUP_FAIL="cannot start and configure lb1: $(tail -n 1 "$IT_TMP/setup.err")"
+		return 0
+	fi
+	for n in $(seq 2 "$LB_COUNT"); do
+		if ! node_start "$n" 2>>"$IT_TMP/setup.err" ||
+			! node_ctl "$n" config apply "$IT_TMP/cluster.json" >"$IT_TMP/apply$n.out" 2>>"$IT_TMP/setup.err"; then
+			IT_SETUP_FAIL="cannot start lb$n and apply lb1's configuration: $(tail -n 1 "$IT_TMP/setup.err")"
 			return 0
 		fi
 	done
@@ -288,6 +295,39 @@ be_state_everywhere() {
 	done
 }
 
+# node_fingerprints N: "VIP fingerprint" per VIP of node N, sorted; then its seed.
+node_fingerprints() {
+	node_ctl "$1" -j vip show | json_get "'\n'.join(sorted(v['vip'] + ' ' + v['fingerprint'] for v in j['vips']))"
+	node_ctl "$1" -j config show | json_get "j['hash_seed']"
+}
+
+fingerprints_equal() {
+	local n
+	node_fingerprints 1 >"$IT_TMP/fp.1"
+	for n in $(seq 2 "$LB_COUNT"); do
+		node_fingerprints "$n" >"$IT_TMP/fp.$n"
+		cmp -s "$IT_TMP/fp.1" "$IT_TMP/fp.$n" || return 1
+	done
+}
+
+# lb1's export, applied to the two others: the same seed, the same tables; applied again, and
+# on lb1 itself, it changes nothing.
+case_config_apply() {
+	local n
+	cluster_restore
+	for n in 2 3; do
+		grep -q "hash-seed" "$IT_TMP/apply$n.out" || die_case "lb$n's apply did not set the seed: $(tr '\n' ' ' <"$IT_TMP/apply$n.out")"
+	done
+	wait_for 10 fingerprints_equal || die_case "fingerprints differ: lb1 $(tr '\n' ' ' <"$IT_TMP/fp.1") lb2 $(tr '\n' ' ' <"$IT_TMP/fp.2") lb3 $(tr '\n' ' ' <"$IT_TMP/fp.3")"
+	grep -qx "$SEED" "$IT_TMP/fp.1" || die_case "lb1's seed is not $SEED: $(tail -n 1 "$IT_TMP/fp.1")"
+	note "fingerprints: $(tr '\n' ' ' <"$IT_TMP/fp.1")"
+	for n in $(seq "$LB_COUNT"); do
+		node_ctl "$n" config apply "$IT_TMP/cluster.json" >"$IT_TMP/reapply.out" 2>&1 ||
+			die_case "lb$n: apply again: $(cat "$IT_TMP/reapply.out")"
+		grep -q "no changes" "$IT_TMP/reapply.out" || die_case "lb$n: the same file again changed something: $(tr '\n' ' ' <"$IT_TMP/reapply.out")"
+	done
+}
+
 case_same_backend() {
 	cluster_restore
 	same_choice all_up 20000
@@ -301,6 +341,44 @@ case_same_backend() {
 	wait_for 10 be_state_everywhere "up up down up" || die_case "be3 not down everywhere: $(backend_states 1)"
 	same_choice be3_failing 20200 be3
 	"$CLUSTER_SH" nginx "$CLUSTER" 3 start
+	wait_for 10 be_state_everywhere "up up up up" || die_case "be3 not back everywhere: $(backend_states 1)"
+	# One backend drained: new flows never go to it, on any node, and every node agrees.
+	for n in $(seq "$LB_COUNT"); do node_ok "$n" backend set "$VIP_UDP" "${BE_IP4[4]}" drain; done
+	wait_for 10 be_state_everywhere "up up up draining" || die_case "be4 not draining everywhere: $(backend_states 1)"
+	same_choice be4_drained 20300 be4
+	for n in $(seq "$LB_COUNT"); do node_ok "$n" backend set "$VIP_UDP" "${BE_IP4[4]}" enable; done
+}
+
+# A backend drained on every node keeps its connections, then those connections move to a node
+# that never saw them (their nodes withdraw one after the other): a TCP packet without SYN is
+# kept by the draining backend its ring slot names (docs/datapath.md), on every node alike. New
+# connections meanwhile never reach it.
+case_drain_then_move() {
+	local bad on1 n
+	cluster_restore
+	long_start "$VIP4" 300 dmove
+	on1=$(long_count_on dmove "${BE_NAME[1]}")
+	[ "$on1" -gt 0 ] || die_case "no long connection on ${BE_NAME[1]} to drain"
+	for n in $(seq "$LB_COUNT"); do node_ok "$n" backend set "$VIP_TCP" "${BE_IP4[1]}" drain; done
+	t0=$(date +%s%3N)
+	node_ok 1 node drain
+	rt_wait "withdraw of lb1 (drained backend)" 10 2 3
+	node_ok 2 node drain
+	rt_wait "withdraw of lb2 (drained backend)" 10 3
+	curl_many "$VIP4" 100 dmove "$IT_TMP/dmove.out"
+	note "new connections with ${BE_NAME[1]} draining, all through lb3: $(spread "$IT_TMP/dmove.out")"
+	[ "$(count_failed "$IT_TMP/dmove.out")" -eq 0 ] || die_case "$(count_failed "$IT_TMP/dmove.out") of 100 new connections failed"
+	[ "$(count_backend "$IT_TMP/dmove.out" "${BE_NAME[1]}")" -eq 0 ] || die_case "new connections reached the draining ${BE_NAME[1]}"
+	sleep 1 # the long connections' requests (every 0.1 s) run through lb3; nothing asserted on it
+	long_stop dmove
+	bad=$(awk '$4 != "ok"' "$IT_TMP/long.dmove/result" | wc -l)
+	note "connections on ${BE_NAME[1]}: $on1, kept $(long_ok_on dmove "${BE_NAME[1]}")"
+	[ "$(wc -l <"$IT_TMP/long.dmove/result")" -eq 300 ] || die_case "not 300 connection results"
+	[ "$bad" -eq 0 ] || die_case "$bad of 300 connections broken ($(long_bad_on dmove "${BE_NAME[1]}") of them on the draining ${BE_NAME[1]}): $(awk '$4 != "ok"' "$IT_TMP/long.dmove/result" | head -n 3 | tr '\n' ' ')"
+	# Those lb1 and lb2 carried reached lb3 without a flow entry there.
+	n=$(node_ctl 3 -j stats show | json_get "j['counters'].get('drain_kept', 0)")
+	note "lb3 drain_kept: $n"
+	[ "$n" -gt 0 ] || die_case "lb3 kept no connection for the draining backend without an entry (drain_kept 0)"
 }
 
 # The same connections stay open while each way of leaving and joining happens in turn.
@@ -399,7 +477,9 @@ case_restart_keeps_routes() {
 
 cluster_setup
 run_case cluster_announce case_announce
+run_case cluster_config_apply case_config_apply
 run_case cluster_same_backend case_same_backend
+run_case cluster_drain_then_move case_drain_then_move
 run_case cluster_node_leave_join case_node_leave_join
 run_case cluster_all_unusable_withdraws case_all_unusable_withdraws
 run_case cluster_restart_keeps_routes case_restart_keeps_routes
