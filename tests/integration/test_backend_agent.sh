@@ -11,6 +11,7 @@
 # There is no ipip module here, on either side: the client's tunnel is a Python TUN reader, the
 # backend's is ours. docs/backend.md describes what xlb-backend changes and how detach undoes it.
 set -u
+# shellcheck source=tests/integration/lib.sh
 source "$(dirname "$0")/lib.sh"
 it_init "$@"
 BACKEND=$(dirname "$XLBD")/xlb-backend
