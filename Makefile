@@ -1,6 +1,7 @@
 # xlb - build, test, check. Outputs under build/; nothing generated is committed.
 #
-#   make         the product: xlb.bpf.o and its skeleton, libxlb, xlbd, xlbctl
+#   make         the product: xlb.bpf.o and its skeleton, libxlb, xlbd, xlbctl; the backend's
+#                xlb_decap.bpf.o, its skeleton and xlb-backend (docs/backend.md)
 #   make test    installs what is missing (scripts/deps.sh), builds the tests, runs them all
 #   make demo    installs what is missing, builds, runs scripts/demo.sh
 #   make bench   installs what is missing, builds bench/ (its BPF programs and tools), runs it
