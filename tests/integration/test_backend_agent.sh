@@ -300,6 +300,25 @@ case_other_program_refused() {
 	[ "$(snapshot)" = "$BEFORE" ] || die_case "the host differs after detach"
 }
 
+# One VIP on two interfaces: the address on lo stays until the last of them lets it go.
+case_vip_on_two_interfaces() {
+	local other=xbd$ID
+	in_be ip link add "$other" type veth peer name "xbe$ID"
+	xb_ok attach "$other" mode dsr-l2
+	xb_ok attach "$BIF" mode generic
+	xb_refused "2 interfaces are attached" vip add "$VIP4"
+	xb_ok vip add "$VIP4" dev "$other"
+	xb_ok vip add "$VIP4" dev "$BIF"
+	xb_refused "on 2 interfaces" vip del "$VIP4"
+	xb_ok detach "$other"
+	in_be ip -br addr show dev lo | grep -qF "$VIP4/32" || die_case "the vip left lo with $BIF still using it"
+	xb_ok vip del "$VIP4"
+	in_be ip -br addr show dev lo | grep -qF "$VIP4/" && die_case "the vip stayed on lo"
+	xb_ok detach "$BIF"
+	in_be ip link del "$other"
+	[ "$(snapshot)" = "$BEFORE" ] || die_case "the host differs after detach"
+}
+
 be_case backend_bad_inputs_before_attach case_bad_inputs_before_attach
 be_case backend_attach_and_vips case_attach_and_vips
 be_case backend_ipv4_in_ipv4 case_ipv4_in_ipv4
@@ -311,4 +330,5 @@ be_case backend_generic_mode case_generic_mode
 be_case backend_dsr_l2_setup case_dsr_l2_setup
 be_case backend_no_host case_no_host_and_existing_address
 be_case backend_other_program_refused case_other_program_refused
+be_case backend_vip_on_two_interfaces case_vip_on_two_interfaces
 it_finish

@@ -121,6 +121,44 @@ static int do_attach(int argc, char **argv)
 	return err;
 }
 
+static int find_vip(const struct be_state *st, const struct be_vip *v)
+{
+	for (int i = 0; i < st->n_vip; i++)
+		if (st->vip[i].family == v->family && !memcmp(&st->vip[i].addr, &v->addr, 16))
+			return i;
+	return -1;
+}
+
+/*
+ * The VIP leaves st (vip del, detach): its address leaves lo if we put it there, unless another
+ * attached interface still has the VIP. That one then owns the address (it was EEXIST for it).
+ */
+static void release_addr(const struct be_state *st, const struct be_vip *v)
+{
+	char names[64][IF_NAMESIZE], text[XLB_ADDRSTRLEN];
+	int n = be_state_list(names, 64), i, j;
+	struct be_state other;
+
+	if (!v->added_addr)
+		return;
+	xlb_format_addr(&v->addr, v->family, text, sizeof(text));
+	for (i = 0; i < n; i++) {
+		if (!strcmp(names[i], st->ifname) || be_state_load(names[i], &other))
+			continue;
+		j = find_vip(&other, v);
+		if (j < 0 || !other.host)
+			continue;
+		other.vip[j].added_addr = true;
+		if (!be_state_save(&other)) {
+			pr_info("the vip stays on lo for another interface", "vip=%s interface=%s",
+				text, other.ifname);
+			return;
+		}
+	}
+	if (be_lo_addr_del(&v->addr, v->family))
+		pr_warn("the vip was no longer on lo", "vip=%s", text);
+}
+
 static int do_detach(int argc, char **argv)
 {
 	struct be_state st;
@@ -141,18 +179,9 @@ static int do_detach(int argc, char **argv)
 			return err;
 	}
 	for (i = 0; i < st.n_vip; i++)
-		if (st.vip[i].added_addr && be_lo_addr_del(&st.vip[i].addr, st.vip[i].family))
-			pr_warn("the vip was no longer on lo", "interface=%s", st.ifname);
+		release_addr(&st, &st.vip[i]);
 	be_sysctls_restore(&st);
 	return be_state_remove(st.ifname);
-}
-
-static int find_vip(const struct be_state *st, const struct be_vip *v)
-{
-	for (int i = 0; i < st->n_vip; i++)
-		if (st->vip[i].family == v->family && !memcmp(&st->vip[i].addr, &v->addr, 16))
-			return i;
-	return -1;
 }
 
 /* The state a vip command acts on: dev IFACE, else the only attached interface (add) or the
@@ -251,8 +280,7 @@ static int vip_del(struct be_state *st, const struct be_vip *v, const char *text
 	err = be_vip_map_update(st, v, false);
 	if (err)
 		return err;
-	if (st->vip[i].added_addr && be_lo_addr_del(&v->addr, v->family))
-		pr_warn("the vip was no longer on lo", "vip=%s", text);
+	release_addr(st, &st->vip[i]);
 	st->vip[i] = st->vip[--st->n_vip];
 	if (!st->n_vip)
 		be_sysctls_restore(st);
