@@ -122,6 +122,10 @@ $(BUILD)/tests/%: tests/%.c $(LIB) $(XLBD_LIB) $(XLBCTL_LIB) $(TLIB_OBJS) | $(XL
 	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -MF $@.d -MT $@ -Iuser/xlbd -Iuser/xlbctl $< $(TLIB_OBJS) \
 		$(XLBD_LIB) $(XLBCTL_LIB) $(LIB) $(TEST_LDFLAGS) $(ALL_LDLIBS) -o $@
 $(BUILD)/tests/bpf/test_decap: | $(DECAP_SKEL)
+# xlb-backend's state file, from its objects (which are in no archive; libxlb again after them).
+BACKEND_STATE_OBJS := $(BUILD)/user/xlb-backend/state.o $(BUILD)/user/xlb-backend/util.o
+$(BUILD)/tests/unit/test_backend_state: $(BACKEND_STATE_OBJS)
+$(BUILD)/tests/unit/test_backend_state: TEST_LDFLAGS := $(BACKEND_STATE_OBJS) $(LIB)
 # The fuzzer sees each request xlbd handles (to name it if xlbd dies on it).
 $(BUILD)/tests/bpf/test_fuzz: TEST_LDFLAGS := -Wl,--wrap=xlbd_handle
 # The commit's revert path: maps that refuse, a state file that cannot be put back.

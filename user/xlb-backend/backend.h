@@ -47,8 +47,11 @@ struct be_state {
 	struct be_vip vip[BE_MAX_VIPS];
 };
 
-/* The message of the command's failure (printed by main; {"error": ...} with -j). */
+/* util.c. The message of the command's failure (printed by main; {"error": ...} with -j): the
+ * first be_fail() of the command sets it and returns err. */
 int be_fail(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+const char *be_fail_message(void); /* "" when none */
+void be_fail_reset(void);
 
 const char *be_run_dir(void); /* XLB_BACKEND_RUN_DIR or BE_RUN_DIR */
 const char *be_pin_dir(void); /* XLB_BACKEND_PIN_DIR or BE_PIN_DIR */

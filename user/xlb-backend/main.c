@@ -26,38 +26,6 @@ static const char usage[] =
 	"detach undoes everything attach and vip add did. See docs/backend.md.\n";
 
 static bool json_out;
-static char fail_msg[512];
-static int fail_err;
-
-int be_fail(int err, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (fail_msg[0]) /* the first, most precise message wins */
-		return err;
-	va_start(ap, fmt);
-	vsnprintf(fail_msg, sizeof(fail_msg), fmt, ap);
-	va_end(ap);
-	fail_err = err;
-	return err;
-}
-
-static const char *env_or(const char *name, const char *def)
-{
-	const char *v = getenv(name);
-
-	return v && *v ? v : def;
-}
-
-const char *be_run_dir(void)
-{
-	return env_or("XLB_BACKEND_RUN_DIR", BE_RUN_DIR);
-}
-
-const char *be_pin_dir(void)
-{
-	return env_or("XLB_BACKEND_PIN_DIR", BE_PIN_DIR);
-}
 
 static int check_ifname(const char *s)
 {
@@ -431,6 +399,7 @@ static int do_show(int argc, char **argv)
 int main(int argc, char **argv)
 {
 	int i = 1, err, lock;
+	const char *msg;
 
 	while (i < argc && argv[i][0] == '-') {
 		if (!strcmp(argv[i], "-j") || !strcmp(argv[i], "--json")) {
@@ -466,17 +435,17 @@ int main(int argc, char **argv)
 	}
 	if (!err)
 		return 0;
-	if (!fail_msg[0])
-		snprintf(fail_msg, sizeof(fail_msg), "%s", strerror(err < 0 ? -err : err));
+	msg = be_fail_message();
+	if (!msg[0])
+		msg = strerror(err < 0 ? -err : err);
 	if (json_out) {
-		json_t *o = json_pack("{s:s}", "error", fail_msg);
+		json_t *o = json_pack("{s:s}", "error", msg);
 
 		json_dumpf(o, stdout, 0);
 		putchar('\n');
 		json_decref(o);
 	} else {
-		fprintf(stderr, "xlb-backend: %s\n", fail_msg);
+		fprintf(stderr, "xlb-backend: %s\n", msg);
 	}
-	(void)fail_err;
 	return 1;
 }

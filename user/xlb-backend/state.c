@@ -2,6 +2,8 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,20 +60,36 @@ static int copy_str(char *dst, size_t len, json_t *v)
 	return 0;
 }
 
+/* Restoring writes these back: only our three sysctls' directory, only numbers. */
+static bool sysctl_ok(const struct be_sysctl *s)
+{
+	return !strncmp(s->path, "net/ipv4/conf/", 14) && !strstr(s->path, "..") && s->was[0] &&
+	       strspn(s->was, "0123456789") == strlen(s->was) && s->set[0] &&
+	       strspn(s->set, "0123456789") == strlen(s->set);
+}
+
 static int parse_state(json_t *j, struct be_state *st)
 {
 	const char *mode = json_string_value(json_object_get(j, "mode"));
-	json_t *a, *e;
+	json_t *a, *e, *id = json_object_get(j, "prog_id");
 	size_t i;
 
 	memset(st, 0, sizeof(*st));
-	if (copy_str(st->ifname, sizeof(st->ifname), json_object_get(j, "interface")) || !mode)
+	if (!json_is_object(j) ||
+	    copy_str(st->ifname, sizeof(st->ifname), json_object_get(j, "interface")) || !mode ||
+	    !json_is_boolean(json_object_get(j, "host")) ||
+	    !json_is_boolean(json_object_get(j, "sysctls_applied")) || !json_is_integer(id) ||
+	    json_integer_value(id) < 0 || json_integer_value(id) > UINT32_MAX ||
+	    !json_is_array(json_object_get(j, "sysctls")) ||
+	    !json_is_array(json_object_get(j, "vips")))
 		return -EINVAL;
-	for (i = 0; i <= BE_MODE_DSR_L2; i++)
-		if (!strcmp(mode, mode_names[i]))
-			st->mode = i;
+	for (i = 0; i <= BE_MODE_DSR_L2 && strcmp(mode, mode_names[i]); i++)
+		;
+	if (i > BE_MODE_DSR_L2)
+		return -EINVAL;
+	st->mode = i;
 	st->host = json_is_true(json_object_get(j, "host"));
-	st->prog_id = json_integer_value(json_object_get(j, "prog_id"));
+	st->prog_id = json_integer_value(id);
 	st->sysctls_applied = json_is_true(json_object_get(j, "sysctls_applied"));
 	a = json_object_get(j, "sysctls");
 	json_array_foreach(a, i, e) {
@@ -80,7 +98,7 @@ static int parse_state(json_t *j, struct be_state *st)
 		if (st->n_sysctl == BE_MAX_SYSCTLS ||
 		    copy_str(s->path, sizeof(s->path), json_object_get(e, "path")) ||
 		    copy_str(s->was, sizeof(s->was), json_object_get(e, "was")) ||
-		    copy_str(s->set, sizeof(s->set), json_object_get(e, "set")))
+		    copy_str(s->set, sizeof(s->set), json_object_get(e, "set")) || !sysctl_ok(s))
 			return -EINVAL;
 		st->n_sysctl++;
 	}
@@ -91,6 +109,8 @@ static int parse_state(json_t *j, struct be_state *st)
 
 		if (st->n_vip == BE_MAX_VIPS || !s ||
 		    xlb_parse_addr(s, &v->addr, &v->family, NULL, 0))
+			return -EINVAL;
+		if (!json_is_boolean(json_object_get(e, "added_to_lo")))
 			return -EINVAL;
 		v->added_addr = json_is_true(json_object_get(e, "added_to_lo"));
 		st->n_vip++;
@@ -115,6 +135,9 @@ int be_state_load(const char *ifname, struct be_state *st)
 		return be_fail(-EINVAL, "cannot read the state file %s: %s", path, jerr.text);
 	err = parse_state(j, st);
 	json_decref(j);
+	/* The file name is the key: a file renamed by hand is not trusted either. */
+	if (!err && strcmp(st->ifname, ifname))
+		err = -EINVAL;
 	if (err)
 		return be_fail(err, "the state file %s is not one of xlb-backend's", path);
 	return 0;
