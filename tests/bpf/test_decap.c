@@ -34,6 +34,8 @@ struct dcase {
 	__u16 tpid[2];
 	__u16 payload_len;
 	struct pkt_override inner_ovr;
+	__u8 inner_opts_len; /* inner IPv4 option bytes */
+	bool inner_hopopts;  /* inner IPv6 hop-by-hop header */
 	/* outer header changes (struct pkt_encap) */
 	__u8 outer_proto, ip4_opts_len, n_ext, ext[PKT_ENCAP_MAX_EXTS], segments_left, ihl;
 	bool mf;
@@ -65,7 +67,7 @@ static const struct dcase cases[] = {
 	 .tpid = {0x8100, 0x8100}, D6IN6},
 	{"ipv4 in ipv4, outer options ihl 6", 4, IPPROTO_TCP, 4, .ip4_opts_len = 4, D4IN4},
 	{"ipv4 in ipv4, outer options ihl 15", 4, IPPROTO_UDP, 4, .ip4_opts_len = 40, D4IN4},
-	{"ipv4 in ipv4, inner ihl 6", 4, IPPROTO_TCP, 4, D4IN4},
+	{"ipv4 in ipv4, inner ihl 6", 4, IPPROTO_TCP, 4, .inner_opts_len = 4, D4IN4},
 	{"ipv4 in ipv4, ethernet padding after the outer datagram: kept", 4, IPPROTO_TCP, 4,
 	 .pad = 6, D4IN4},
 	{"ipv6 in ipv6, outer destination options (encapsulation limit)", 6, IPPROTO_TCP, 6,
@@ -79,7 +81,8 @@ static const struct dcase cases[] = {
 	{"plain ipv4 tcp to the vip", 4, IPPROTO_TCP, 0, PASS(NOT_TUNNEL)},
 	{"plain ipv6 udp to the vip", 6, IPPROTO_UDP, 0, PASS(NOT_TUNNEL)},
 	{"plain ipv4 icmp to the vip", 4, IPPROTO_ICMP, 0, PASS(NOT_TUNNEL)},
-	{"plain ipv6 with hop-by-hop", 6, IPPROTO_ICMPV6, 0, PASS(NOT_TUNNEL)},
+	{"plain ipv6 with hop-by-hop", 6, IPPROTO_ICMPV6, 0, .inner_hopopts = true,
+	 PASS(NOT_TUNNEL)},
 	{"arp", 4, IPPROTO_TCP, 0, .inner_ovr = {.set = PKT_O_ETHERTYPE, .ethertype = ETH_P_ARP},
 	 PASS(NOT_IP)},
 	{"three vlan tags", 4, IPPROTO_TCP, 0, .n_vlan = 2, .tpid = {0x8100, 0x8100},
@@ -145,9 +148,8 @@ static void inner_spec(const struct dcase *c, struct pkt_spec *s)
 	s->n_vlan = c->n_vlan;
 	for (int i = 0; i < c->n_vlan; i++)
 		s->vlan[i] = (struct pkt_vlan){.tpid = c->tpid[i], .vid = 10 + i};
-	if (!strcmp(c->desc, "ipv4 in ipv4, inner ihl 6"))
-		s->ip4_opts_len = 4;
-	if (!strcmp(c->desc, "plain ipv6 with hop-by-hop")) {
+	s->ip4_opts_len = c->inner_opts_len;
+	if (c->inner_hopopts) {
 		s->n_ext = 1;
 		s->ext[0] = (struct pkt_ext){.type = IPPROTO_HOPOPTS};
 	}
