@@ -1,6 +1,7 @@
 # xlb - build, test, check. Outputs under build/; nothing generated is committed.
 #
-#   make         the product: xlb.bpf.o and its skeleton, libxlb, xlbd, xlbctl
+#   make         the product: xlb.bpf.o and its skeleton, libxlb, xlbd, xlbctl; the backend's
+#                xlb_decap.bpf.o, its skeleton and xlb-backend (docs/backend.md)
 #   make test    installs what is missing (scripts/deps.sh), builds the tests, runs them all
 #   make demo    installs what is missing, builds, runs scripts/demo.sh
 #   make bench   installs what is missing, builds bench/ (its BPF programs and tools), runs it
@@ -36,6 +37,9 @@ BPF_CFLAGS := -O2 -g --target=bpf -mcpu=v3 -Wall -Werror -Iinclude -Ibpf -I/usr/
 # The product's XDP program and its skeleton (which libxlb, the tests and the bench include).
 XLB_BPF   := $(BUILD)/bpf/xlb.bpf.o
 XLB_SKEL  := $(BUILD)/xlb.skel.h
+# The backend's decapsulating program (docs/backend.md) and its skeleton, for xlb-backend.
+DECAP_BPF  := $(BUILD)/bpf/xlb_decap.bpf.o
+DECAP_SKEL := $(BUILD)/xlb_decap.skel.h
 
 LIB_SRCS  := $(wildcard user/lib/*.c)
 LIB_OBJS  := $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRCS))
@@ -48,8 +52,9 @@ XLBD_OBJS    := $(patsubst %.c,$(BUILD)/%.o,$(filter-out user/xlbd/main.c,$(wild
 XLBCTL_OBJS  := $(patsubst %.c,$(BUILD)/%.o,$(filter-out user/xlbctl/main.c,$(wildcard user/xlbctl/*.c)))
 XLBD_LIB     := $(BUILD)/libxlbd.a
 XLBCTL_LIB   := $(BUILD)/libxlbctl.a
-BINS         := $(BUILD)/xlbd $(BUILD)/xlbctl
-OBJS         := $(LIB_OBJS) $(TLIB_OBJS) $(XLBD_OBJS) $(XLBCTL_OBJS) \
+BACKEND_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(wildcard user/xlb-backend/*.c))
+BINS         := $(BUILD)/xlbd $(BUILD)/xlbctl $(BUILD)/xlb-backend
+OBJS         := $(LIB_OBJS) $(TLIB_OBJS) $(XLBD_OBJS) $(XLBCTL_OBJS) $(BACKEND_OBJS) \
 		$(BUILD)/user/xlbd/main.o $(BUILD)/user/xlbctl/main.o
 
 UNIT_TESTS := $(patsubst %.c,$(BUILD)/%,$(wildcard tests/unit/test_*.c))
@@ -68,9 +73,9 @@ SHELL_FILES := .ci/run $(wildcard scripts/*.sh bench/*.sh tests/*.sh tests/integ
 .PHONY: all deps test check format bench demo clean sanitize fuzz
 .DELETE_ON_ERROR:
 # BPF objects are kept beside their skeletons (make would delete them as intermediate files).
-.SECONDARY: $(XLB_BPF) $(BENCH_BPF)
+.SECONDARY: $(XLB_BPF) $(DECAP_BPF) $(BENCH_BPF)
 
-all: $(XLB_BPF) $(XLB_SKEL) $(LIB) $(BINS)
+all: $(XLB_BPF) $(XLB_SKEL) $(DECAP_BPF) $(DECAP_SKEL) $(LIB) $(BINS)
 
 # Installs whatever Debian packages are missing (no-op when all are there) and mounts bpffs.
 # test, demo, bench and check run it first: every rule that runs a tool waits for it then
@@ -108,12 +113,20 @@ $(BUILD)/xlbd: $(BUILD)/user/xlbd/main.o $(XLBD_LIB) $(LIB)
 	$(CC) $(ALL_CFLAGS) $^ $(ALL_LDLIBS) -o $@
 $(BUILD)/xlbctl: $(BUILD)/user/xlbctl/main.o $(XLBCTL_LIB) $(LIB)
 	$(CC) $(ALL_CFLAGS) $^ $(ALL_LDLIBS) -o $@
+$(BACKEND_OBJS): | $(DECAP_SKEL)
+$(BUILD)/xlb-backend: $(BACKEND_OBJS) $(LIB)
+	$(CC) $(ALL_CFLAGS) $^ $(ALL_LDLIBS) -o $@
 
 # Test and bench programs are compiled and linked in one step; their .d is $@.d.
 $(BUILD)/tests/%: tests/%.c $(LIB) $(XLBD_LIB) $(XLBCTL_LIB) $(TLIB_OBJS) | $(XLB_SKEL) $(FIRST)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -MF $@.d -MT $@ -Iuser/xlbd -Iuser/xlbctl $< $(TLIB_OBJS) \
 		$(XLBD_LIB) $(XLBCTL_LIB) $(LIB) $(TEST_LDFLAGS) $(ALL_LDLIBS) -o $@
+$(BUILD)/tests/bpf/test_decap: | $(DECAP_SKEL)
+# xlb-backend's state file, from its objects (which are in no archive; libxlb again after them).
+BACKEND_STATE_OBJS := $(BUILD)/user/xlb-backend/state.o $(BUILD)/user/xlb-backend/util.o
+$(BUILD)/tests/unit/test_backend_state: $(BACKEND_STATE_OBJS)
+$(BUILD)/tests/unit/test_backend_state: TEST_LDFLAGS := $(BACKEND_STATE_OBJS) $(LIB)
 # The fuzzer sees each request xlbd handles (to name it if xlbd dies on it).
 $(BUILD)/tests/bpf/test_fuzz: TEST_LDFLAGS := -Wl,--wrap=xlbd_handle
 # The commit's revert path: maps that refuse, a state file that cannot be put back.
@@ -192,4 +205,4 @@ format:
 clean:
 	rm -rf $(BUILD)
 
--include $(patsubst %.o,%.d,$(OBJS) $(XLB_BPF) $(BENCH_BPF)) $(addsuffix .d,$(TESTS) $(BENCH_BINS))
+-include $(patsubst %.o,%.d,$(OBJS) $(XLB_BPF) $(DECAP_BPF) $(BENCH_BPF)) $(addsuffix .d,$(TESTS) $(BENCH_BINS))
