@@ -421,7 +421,8 @@ static void test_parse_errors(void)
 		{"vip set", {"missing VIP", "'vip set'"}},
 		/* objects, verbs, keywords */
 		{"frob",
-		 {"unknown object 'frob'", "vip, backend, stats, prog, flow, config, node or help"}},
+		 {"unknown object 'frob'",
+		  "vip, backend, stats, prog, flow, config, node or help"}},
 		{"vip frob", {"unknown command 'frob' for 'vip'", "add, del, set, show or help"}},
 		{"vip 10.0.0.10:80/tcp", {"unknown command '10.0.0.10:80/tcp'"}},
 		{"vip s", {"ambiguous command 's' for 'vip'", "set or show"}},

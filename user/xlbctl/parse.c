@@ -6,9 +6,8 @@
 #include "grammar.h"
 
 static const struct xlbctl_object *const objects[] = {
-	&xlbctl_obj_vip,  &xlbctl_obj_backend, &xlbctl_obj_stats,
-	&xlbctl_obj_prog, &xlbctl_obj_flow,    &xlbctl_obj_config,
-	&xlbctl_obj_node,
+	&xlbctl_obj_vip,  &xlbctl_obj_backend, &xlbctl_obj_stats, &xlbctl_obj_prog,
+	&xlbctl_obj_flow, &xlbctl_obj_config,  &xlbctl_obj_node,
 };
 
 /* Verbs of one object, plus "help", fit in a names array of this size. */

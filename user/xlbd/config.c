@@ -700,8 +700,9 @@ int xlbd_config_parse(json_t *j, struct xlbd_config *c, bool ids, bool *seed_giv
 	/* Maintenance is this node's, not the cluster's: a state file has it, a config apply
 	 * file does not (node drain / undrain set it). */
 	if (!e && !ids && json_object_get(j, "drained")) {
-		snprintf(err, errlen, "drained: a node's own state, not configuration: use `xlbctl "
-				      "node drain` or `node undrain`");
+		snprintf(err, errlen,
+			 "drained: a node's own state, not configuration: use `xlbctl "
+			 "node drain` or `node undrain`");
 		e = -EINVAL;
 	}
 	e = e ?: get_bool(j, "drained", &c->drained, "state", err, errlen);
