@@ -59,7 +59,7 @@ _Static_assert(XLB_C_MAX <= 64, "xlb_explain.counters has 64 bits");
  *                   a later fragment whose packet began with an extension header: the protocol
  *                   is unknown, so it cannot be shown to be a VIP's.
  * drop_ip_truncated IPv4 options or IPv6 extension headers run past the frame.
- * drop_bad_ip_header IPv4 version/IHL < 5 invalid.
+ * drop_bad_ip_header IPv4 IHL < 5, or an IP version other than the EtherType's (4 or 6).
  * drop_bad_ip_length IP total/payload length larger than the frame or smaller than the header.
  * drop_fragment     a TCP or UDP fragment (IPv4 MF/offset, IPv6 fragment header other than an
  *                   atomic one) to a VIP address: not supported yet.
