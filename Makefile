@@ -76,7 +76,7 @@ BENCH_BINS     := $(BUILD)/xlb-bench $(BUILD)/ctl-bench $(BUILD)/veth-pps
 SHELL_FILES := .ci/run $(wildcard scripts/*.sh bench/*.sh tests/*.sh tests/integration/*.sh)
 
 .PHONY: all deps test check format bench demo clean sanitize fuzz man install uninstall deb \
-	installed-files
+	installed-files FORCE
 .DELETE_ON_ERROR:
 # BPF objects are kept beside their skeletons (make would delete them as intermediate files).
 .SECONDARY: $(XLB_BPF) $(DECAP_BPF) $(BENCH_BPF)
@@ -218,8 +218,9 @@ $(BUILD)/man/%: man/%.scd
 	@mkdir -p $(dir $@)
 	scdoc < $< > $@.tmp && mv $@.tmp $@
 
-# The unit names the installed xlbd and the configuration directory.
-$(UNIT): dist/systemd/xlbd@.service.in Makefile
+# The unit names the installed xlbd and the configuration directory: made again each time, as
+# PREFIX or SBINDIR may differ from the last run.
+$(UNIT): dist/systemd/xlbd@.service.in FORCE
 	@mkdir -p $(dir $@)
 	sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' $< > $@.tmp && \
 		mv $@.tmp $@
@@ -231,6 +232,7 @@ INSTALLED = $(addprefix $(SBINDIR)/,xlbd xlbctl xlb-backend) \
 	    $(DATADIR)/dashboards/xlb.json $(DATADIR)/examples/xlbd.default \
 	    $(patsubst examples/%,$(DATADIR)/examples/%,$(EXAMPLES))
 
+FORCE:
 installed-files:
 	@printf '%s\n' $(INSTALLED)
 
