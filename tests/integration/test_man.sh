@@ -80,8 +80,8 @@ case_backend_page_has_the_commands() {
 # The check itself: a page without one keyword (least-conn) must be caught.
 case_drift_is_caught() {
 	local miss
-	# shellcheck disable=SC2046
 	sed 's/least-conn/LEASTCONN/g' "$IT_TMP/xlbctl.8.txt" >"$IT_TMP/cut.txt"
+	# shellcheck disable=SC2046
 	miss=$(missing "$IT_TMP/cut.txt" $(words keyword))
 	grep -qx least-conn <<<"$miss" || die_case "a page without least-conn passed the check"
 }
