@@ -264,7 +264,7 @@ DEB_DIR     := $(BUILD)/deb
 DEB_VERSION ?=
 deb:
 	rm -rf $(DEB_DIR) && mkdir -p $(DEB_DIR)/xlb
-	git ls-files -z -co --exclude-standard | xargs -0 cp --parents -t $(DEB_DIR)/xlb
+	git ls-files -z -co --exclude-standard | xargs -0 cp --parents -t $(DEB_DIR)/xlb --
 	$(if $(DEB_VERSION),sed -i '1s/(.*)/($(DEB_VERSION))/' $(DEB_DIR)/xlb/debian/changelog)
 	cd $(DEB_DIR)/xlb && dpkg-buildpackage -us -uc -b -j2
 	@ls $(DEB_DIR)/*.deb
