@@ -266,7 +266,9 @@ deb:
 	rm -rf $(DEB_DIR) && mkdir -p $(DEB_DIR)/xlb
 	git ls-files -z -co --exclude-standard | xargs -0 cp --parents -t $(DEB_DIR)/xlb --
 	$(if $(DEB_VERSION),sed -i '1s/(.*)/($(DEB_VERSION))/' $(DEB_DIR)/xlb/debian/changelog)
-	cd $(DEB_DIR)/xlb && dpkg-buildpackage -us -uc -b -j2
+	# In a clean environment: make exports command-line variables (BUILD=...) to recipes, and
+	# the copy's own make must use the copy's build/ (its `make clean` must not empty ours).
+	cd $(DEB_DIR)/xlb && env -i PATH="$$PATH" HOME="$$HOME" dpkg-buildpackage -us -uc -b -j2
 	@ls $(DEB_DIR)/*.deb
 
 FORMAT_FILES := $(shell git ls-files '*.c' '*.h' 2>/dev/null)
