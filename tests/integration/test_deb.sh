@@ -35,6 +35,13 @@ fi
 if [ -z "$IT_SETUP_SKIP" ] && dpkg-query -W -f='${Status}' xlb 2>/dev/null | grep -q installed; then
 	IT_SETUP_SKIP="a package xlb is installed on this machine already: left alone"
 fi
+# Purge removes /var/lib/xlb and /etc/xlb: only when they were not there before.
+for d in /var/lib/xlb /etc/xlb /etc/default/xlbd; do
+	[ -z "$IT_SETUP_SKIP" ] && [ -e $d ] && IT_SETUP_SKIP="$d exists: a purge would remove it"
+done
+# The package creates the xlb user and, by Debian's rule, never removes it: the test does,
+# if it was not there before.
+USER_BEFORE=$(getent passwd xlb || true)
 if [ -z "$IT_SETUP_SKIP" ]; then
 	deb 0.1.0 || IT_SETUP_FAIL="make deb failed: $(tail -n 3 "$IT_TMP/deb.0.1.0.log" | tr '\n' '|')"
 fi
@@ -45,6 +52,7 @@ cleanup() {
 	xlbd_detach
 	xlbd_stop
 	[ -z "$INSTALLED_BY_US" ] || dpkg --purge xlb >/dev/null 2>&1
+	[ -n "$USER_BEFORE" ] || ! getent passwd xlb >/dev/null || userdel xlb
 	(exit $rc)
 	it_cleanup
 }
