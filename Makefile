@@ -73,7 +73,8 @@ BENCH_BPF      := $(patsubst bench/bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BENCH_BPF_
 BENCH_SKELS    := $(patsubst bench/bpf/%.bpf.c,$(BUILD)/%.skel.h,$(BENCH_BPF_SRCS))
 BENCH_BINS     := $(BUILD)/xlb-bench $(BUILD)/ctl-bench $(BUILD)/veth-pps
 
-SHELL_FILES := .ci/run $(wildcard scripts/*.sh bench/*.sh tests/*.sh tests/integration/*.sh)
+SHELL_FILES := .ci/run $(wildcard scripts/*.sh bench/*.sh tests/*.sh tests/integration/*.sh) \
+	       dist/completion/xlbctl $(wildcard debian/xlb.p*)
 
 .PHONY: all deps test check format bench demo clean sanitize fuzz man install uninstall deb \
 	installed-files FORCE
