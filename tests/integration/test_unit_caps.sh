@@ -2,12 +2,14 @@
 # test_unit_caps.sh - xlbd run as xlbd@.service runs it, without systemd: a non-root user with
 # exactly the unit's capability set (setpriv), the unit's ExecStartPre preparing the pins on a
 # bpffs mounted 0700 as systemd mounts it; READY=1 and STOPPING=1 on NOTIFY_SOCKET; traffic and
-# a hitless restart under those capabilities; and every capability of the set is needed.
+# a hitless restart under those capabilities; every capability of the set is needed; and what
+# xlbd does (strace) stays inside the unit's system call filter, address families and
+# writable paths.
 # Usage: tests/integration/test_unit_caps.sh BUILD_DIR
 #
-# systemd is not PID 1 on the test machine, so the unit's sandboxing (ProtectSystem, the
-# system call filter, ...) is checked by `systemd-analyze verify` only (test_install.sh); what
-# runs here is the unit's user, capabilities, ExecStartPre and ExecStart options.
+# systemd is not PID 1 on the test machine: the unit's user, capabilities, ExecStartPre and
+# ExecStart options run here for real; its sandbox (SystemCallFilter, RestrictAddressFamilies,
+# ProtectSystem) is compared with what xlbd did under strace, not enforced by systemd.
 set -euo pipefail
 # shellcheck source=tests/integration/lib.sh
 source "$(dirname "$0")/lib.sh"
@@ -180,13 +182,24 @@ try_caps() {
 	return $rc
 }
 
+# try_ns: the name of a namespace of our own with a veth xc0 (made once).
+try_ns() {
+	local ns=xc$IT_TOPO
+	if [ ! -e "/run/netns/$ns" ]; then
+		ip netns add "$ns"
+		echo "$ns" >>"$IT_TMP/try.netns"
+		ip -n "$ns" link add xc0 type veth peer name xc1
+		ip -n "$ns" link set xc0 up
+		ip -n "$ns" link set xc1 up
+		ip -n "$ns" addr add 10.77.0.1/24 dev xc0
+		ip -n "$ns" link set lo up
+	fi
+	echo "$ns"
+}
+
 case_every_cap_needed() {
-	local ns=xc$IT_TOPO cap all rest
-	ip netns add "$ns"
-	echo "$ns" >>"$IT_TMP/try.netns"
-	ip -n "$ns" link add xc0 type veth peer name xc1
-	ip -n "$ns" link set xc0 up
-	ip -n "$ns" link set xc1 up
+	local ns cap all rest
+	ns=$(try_ns)
 	all=$(unit_caps CapabilityBoundingSet)
 	try_caps "$CAPS" "$ns" || die_case "xlbd did not start with the unit's set: $(tail -n 3 "$IT_TMP/try.log")"
 	for cap in $all; do
@@ -202,7 +215,64 @@ case_every_cap_needed() {
 		die_case "xlbd started with CAP_BPF and CAP_PERFMON instead of CAP_SYS_ADMIN: use them"
 	fi
 	note "net_admin,bpf,perfmon: status $TRY_STATUS, $(grep -v '^ts=.*level=info' "$IT_TMP/try.log" | tail -n 1)"
-	ip netns del "$ns"
+}
+
+# traced_start NAME: xlbd on xc0 under strace -f (log $IT_TMP/trace.NAME), the unit's set,
+# metrics on; returns once READY=1 came.
+traced_start() {
+	local ns
+	ns=$(try_ns)
+	rm -f "$IT_TMP/try.rc" "$IT_TMP/try.notify.log"
+	"$PY" "$IT_PY/notify_listen.py" "$IT_TMP/try.notify" "$IT_TMP/try.notify.log" &
+	track $!
+	wait_for 10 test -S "$IT_TMP/try.notify"
+	(
+		rc=0
+		XLBD_NOTIFY=$IT_TMP/try.notify nsenter --net="/run/netns/$ns" -- \
+			strace -f -qq -o "$IT_TMP/trace.$1" "$XLBD" --interface xc0 --mode generic \
+			--state "$IT_TMP/try.json" --socket "$IT_TMP/try.sock" \
+			--metrics 127.0.0.1:9089 >>"$IT_TMP/try.log" 2>&1 || rc=$?
+		echo $rc >"$IT_TMP/try.rc"
+	) &
+	track $!
+	wait_for 20 ready_or_dead || true
+	rm -f "$IT_TMP/try.notify"
+	grep -q READY=1 "$IT_TMP/try.notify.log" || die_case "traced xlbd did not start: $(tail -n 2 "$IT_TMP/try.log")"
+}
+
+# What xlbd does under the unit (start, configuration, health checks, metrics, explain, SIGTERM,
+# a restart over the pins, detach) stays inside the unit's system call filter, address
+# families and writable paths, which a real systemd would enforce (py/strace_check.py).
+case_sandbox_allows_what_xlbd_does() {
+	local ns pid t out c=("$XLBCTL" -s "$IT_TMP/try.sock")
+	command -v strace >/dev/null || die_case "strace not installed"
+	ns=$(try_ns)
+	rm -f "$IT_TMP/try.json"
+	traced_start first
+	"${c[@]}" vip add 10.77.0.10:80/tcp check tcp interval 100ms >/dev/null
+	"${c[@]}" backend add 10.77.0.10:80/tcp 10.77.0.2 >/dev/null
+	"${c[@]}" flow explain 192.0.2.7:40000 10.77.0.10:80/tcp >/dev/null
+	"${c[@]}" stats >/dev/null
+	"${c[@]}" config export >"$IT_TMP/try.export"
+	"${c[@]}" config apply "$IT_TMP/try.export" >/dev/null
+	nsenter --net="/run/netns/$ns" -- curl -sf http://127.0.0.1:9089/metrics >/dev/null ||
+		die_case "metrics not served"
+	sleep 0.5 # some health checks
+	pid=$(nsenter --mount="/proc/$HOLDER/ns/mnt" -- sed -n 's/^pid=\([0-9]*\) .*/\1/p' /run/xlb/xc0.lock)
+	[ -n "$pid" ] || die_case "no pid in the lock file"
+	kill -TERM "$pid"
+	wait_for 10 test -e "$IT_TMP/try.rc" || die_case "traced xlbd did not stop on SIGTERM"
+	traced_start second
+	"${c[@]}" vip show >/dev/null
+	"${c[@]}" prog detach >/dev/null
+	wait_for 10 test -e "$IT_TMP/try.rc" || die_case "traced xlbd did not exit on detach"
+	for t in first second; do
+		out=$("$PY" "$IT_PY/strace_check.py" "$IT_TMP/trace.$t" "$REAL_XLBD" "$UNIT_IN" \
+			"$IT_TMP" /run/xlb)
+		note "$t run: $(tail -n 1 <<<"$out")"
+		[ "$(wc -l <<<"$out")" -eq 1 ] ||
+			die_case "$t run outside the unit's sandbox: $(head -n -1 <<<"$out" | tr '\n' ' ')"
+	done
 }
 
 run_case unit_caps_are_minimal_form case_unit_caps_are_minimal_form
@@ -211,4 +281,5 @@ run_case ready_notified case_ready_notified
 run_case serves_traffic case_serves_traffic
 run_case restart_hitless case_restart_hitless
 run_case every_cap_needed case_every_cap_needed
+run_case sandbox_allows_what_xlbd_does case_sandbox_allows_what_xlbd_does
 it_finish
