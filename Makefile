@@ -11,6 +11,11 @@
 #                unit tests and the short fuzz run there
 #   make fuzz    the long fuzz runs under ASan and UBSan (as root): the control fuzzer (FUZZ_N
 #                requests), the packet fuzzer (PKTFUZZ_N frames); FUZZ_SEED for both
+#   make man     the manual pages xlbd(8), xlbctl(8), xlb-backend(8) from man/*.scd (scdoc)
+#   make install   the product, its manual pages, the systemd unit, the sysusers file, bash
+#                completion, the dashboard and examples under PREFIX (default /usr/local;
+#                DESTDIR honoured); `make uninstall` removes exactly those files
+#   make deb     a Debian package (dpkg-buildpackage on a copy of the tree) under build/deb/
 #
 # CFLAGS, LDFLAGS and LDLIBS are the caller's (`make CFLAGS='-O1 -g -fsanitize=address'`): the
 # project's own flags are in XLB_CFLAGS and XLB_LDLIBS, which the command line does not replace.
@@ -68,9 +73,11 @@ BENCH_BPF      := $(patsubst bench/bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BENCH_BPF_
 BENCH_SKELS    := $(patsubst bench/bpf/%.bpf.c,$(BUILD)/%.skel.h,$(BENCH_BPF_SRCS))
 BENCH_BINS     := $(BUILD)/xlb-bench $(BUILD)/ctl-bench $(BUILD)/veth-pps
 
-SHELL_FILES := .ci/run $(wildcard scripts/*.sh bench/*.sh tests/*.sh tests/integration/*.sh)
+SHELL_FILES := .ci/run $(wildcard scripts/*.sh bench/*.sh tests/*.sh tests/integration/*.sh) \
+	       dist/completion/xlbctl $(wildcard debian/xlb.p*)
 
-.PHONY: all deps test check format bench demo clean sanitize fuzz
+.PHONY: all deps test check format bench demo clean sanitize fuzz man install uninstall deb \
+	installed-files FORCE
 .DELETE_ON_ERROR:
 # BPF objects are kept beside their skeletons (make would delete them as intermediate files).
 .SECONDARY: $(XLB_BPF) $(DECAP_BPF) $(BENCH_BPF)
@@ -109,8 +116,9 @@ $(XLBD_LIB): $(XLBD_OBJS)
 $(XLBCTL_LIB): $(XLBCTL_OBJS)
 	$(AR) rcs $@ $^
 
+# xlbd alone tells systemd when it is ready (sd_notify; a no-op outside a Type=notify unit).
 $(BUILD)/xlbd: $(BUILD)/user/xlbd/main.o $(XLBD_LIB) $(LIB)
-	$(CC) $(ALL_CFLAGS) $^ $(ALL_LDLIBS) -o $@
+	$(CC) $(ALL_CFLAGS) $^ $(ALL_LDLIBS) -lsystemd -o $@
 $(BUILD)/xlbctl: $(BUILD)/user/xlbctl/main.o $(XLBCTL_LIB) $(LIB)
 	$(CC) $(ALL_CFLAGS) $^ $(ALL_LDLIBS) -o $@
 $(BACKEND_OBJS): | $(DECAP_SKEL)
@@ -186,6 +194,83 @@ fuzz: deps
 	+@$(SAN_MAKE) $(SAN_BUILD)/tests/bpf/test_pktfuzz
 	$(SAN_ENV) FUZZ_SEED=$(FUZZ_SEED) PKTFUZZ_N=$(PKTFUZZ_N) XT_ONLY=test_fresh_seed \
 		$(SAN_BUILD)/tests/bpf/test_pktfuzz
+
+# ---- installation (README.md, Install) -------------------------------------------------------
+# Everything lands under PREFIX, in the places systemd, bash-completion and man search there;
+# SYSCONFDIR is only read (the unit's optional environment files), never written by install.
+PREFIX         ?= /usr/local
+DESTDIR        ?=
+SBINDIR        ?= $(PREFIX)/sbin
+MANDIR         ?= $(PREFIX)/share/man
+DATADIR        ?= $(PREFIX)/share/xlb
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR    ?= $(PREFIX)/lib/sysusers.d
+BASHCOMPDIR    ?= $(PREFIX)/share/bash-completion/completions
+SYSCONFDIR     ?= /etc
+INSTALL        ?= install
+
+MAN_SRCS := $(wildcard man/*.scd)
+MANS     := $(patsubst man/%.scd,$(BUILD)/man/%,$(MAN_SRCS))
+UNIT     := $(BUILD)/dist/xlbd@.service
+EXAMPLES := $(wildcard examples/bird/*)
+
+man: $(MANS)
+$(BUILD)/man/%: man/%.scd
+	@mkdir -p $(dir $@)
+	scdoc < $< > $@.tmp && mv $@.tmp $@
+
+# The unit names the installed xlbd and the configuration directory: made again each time, as
+# PREFIX or SBINDIR may differ from the last run.
+$(UNIT): dist/systemd/xlbd@.service.in FORCE
+	@mkdir -p $(dir $@)
+	sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' $< > $@.tmp && \
+		mv $@.tmp $@
+
+# installed-files: one line per file `make install` writes (uninstall and the tests read it).
+INSTALLED = $(addprefix $(SBINDIR)/,xlbd xlbctl xlb-backend) \
+	    $(patsubst man/%.scd,$(MANDIR)/man8/%,$(MAN_SRCS)) \
+	    $(SYSTEMDUNITDIR)/xlbd@.service $(SYSUSERSDIR)/xlb.conf $(BASHCOMPDIR)/xlbctl \
+	    $(DATADIR)/dashboards/xlb.json $(DATADIR)/examples/xlbd.default \
+	    $(patsubst examples/%,$(DATADIR)/examples/%,$(EXAMPLES))
+
+FORCE:
+installed-files:
+	@printf '%s\n' $(INSTALLED)
+
+# No `test` here: installing what was built is not running the tests.
+install: all man $(UNIT)
+	$(INSTALL) -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(SYSTEMDUNITDIR) \
+		$(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(DATADIR)/dashboards \
+		$(DESTDIR)$(DATADIR)/examples/bird
+	$(INSTALL) -m 0755 $(BINS) $(DESTDIR)$(SBINDIR)/
+	$(INSTALL) -m 0644 $(MANS) $(DESTDIR)$(MANDIR)/man8/
+	$(INSTALL) -m 0644 $(UNIT) $(DESTDIR)$(SYSTEMDUNITDIR)/
+	$(INSTALL) -m 0644 dist/sysusers/xlb.conf $(DESTDIR)$(SYSUSERSDIR)/xlb.conf
+	$(INSTALL) -m 0644 dist/completion/xlbctl $(DESTDIR)$(BASHCOMPDIR)/xlbctl
+	$(INSTALL) -m 0644 dashboards/xlb.json $(DESTDIR)$(DATADIR)/dashboards/
+	$(INSTALL) -m 0644 dist/default/xlbd $(DESTDIR)$(DATADIR)/examples/xlbd.default
+	$(INSTALL) -m 0644 $(EXAMPLES) $(DESTDIR)$(DATADIR)/examples/bird/
+
+# Removes the files install wrote and the directories under DATADIR it made; the shared
+# directories (sbin, man8, ...) stay.
+uninstall:
+	rm -f $(addprefix $(DESTDIR),$(INSTALLED))
+	-rmdir $(DESTDIR)$(DATADIR)/examples/bird $(DESTDIR)$(DATADIR)/examples \
+		$(DESTDIR)$(DATADIR)/dashboards $(DESTDIR)$(DATADIR) 2>/dev/null
+
+# dpkg-buildpackage writes its results beside the source tree: it runs on a copy under
+# build/deb/ (the tracked and new files, not build/), so the .deb lands in build/deb/.
+# DEB_VERSION=V builds version V (the upgrade test builds two).
+DEB_DIR     := $(BUILD)/deb
+DEB_VERSION ?=
+deb:
+	rm -rf $(DEB_DIR) && mkdir -p $(DEB_DIR)/xlb
+	git ls-files -z -co --exclude-standard | xargs -0 cp --parents -t $(DEB_DIR)/xlb --
+	$(if $(DEB_VERSION),sed -i '1s/(.*)/($(DEB_VERSION))/' $(DEB_DIR)/xlb/debian/changelog)
+	# In a clean environment: make exports command-line variables (BUILD=...) to recipes, and
+	# the copy's own make must use the copy's build/ (its `make clean` must not empty ours).
+	cd $(DEB_DIR)/xlb && env -i PATH="$$PATH" HOME="$$HOME" dpkg-buildpackage -us -uc -b -j2
+	@ls $(DEB_DIR)/*.deb
 
 FORMAT_FILES := $(shell git ls-files '*.c' '*.h' 2>/dev/null)
 # cppcheck cannot expand libbpf's LIBBPF_OPTS without its headers: unknownMacro is suppressed.

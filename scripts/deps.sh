@@ -7,10 +7,15 @@ set -eu
 # the control test that connections open at exit are freed; bird2: the cluster test's routing
 # daemon, run by scripts/cluster.sh in namespaces with its own -c config and -s socket (the
 # package's bird.service, root namespace and /run/bird/bird.ctl, is neither used nor in the way).
+# libsystemd-dev: xlbd's sd_notify; scdoc, man-db: the manual pages (make man, test_man.sh);
+# debhelper, dpkg-dev, fakeroot, lintian: make deb and test_deb.sh; bash-completion and
+# systemd (systemd-analyze verify): test_completion.sh and test_install.sh; libcap2-bin (capsh)
+# and strace: test_unit_caps.sh.
 PKGS="make gcc clang llvm pkg-config libbpf-dev libxdp-dev bpftool libelf-dev zlib1g-dev
 linux-libc-dev libevent-dev libjansson-dev iproute2 ethtool iputils-ping procps
 util-linux cppcheck clang-format shellcheck curl wrk nginx-light python3 nftables gnuplot-nox
-prometheus valgrind bird2"
+prometheus valgrind bird2 libsystemd-dev scdoc man-db debhelper dpkg-dev fakeroot lintian
+bash-completion systemd libcap2-bin strace"
 
 missing=""
 for p in $PKGS; do

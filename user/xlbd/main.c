@@ -17,6 +17,7 @@
 
 #include <event2/event.h>
 #include <event2/listener.h>
+#include <systemd/sd-daemon.h>
 
 #include "addr.h"
 #include "ctl_proto.h"
@@ -42,7 +43,7 @@ static void usage(FILE *f)
 		"the\n"
 		"                          state; default: the state's, else a random one)\n"
 		"      --metrics ADDR:PORT serve Prometheus metrics on http://ADDR:PORT/metrics\n"
-		"                          (127.0.0.1:9100 or [::1]:9100; default: no server)\n"
+		"                          (e.g. 127.0.0.1:9089; default: no server)\n"
 		"      --route-table N     publish announceable VIP addresses as routes in table\n"
 		"                          N for a routing daemon (default %d; 0: none)\n"
 		"  -l, --log-level LEVEL   debug, info (default), warn, error\n"
@@ -404,6 +405,8 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 
 	(void)what;
 	pr_info("stopping: the program stays attached and the maps pinned", "signal=%d", (int)sig);
+	/* systemd (Type=notify) learns that the exit is on purpose; no-op without NOTIFY_SOCKET. */
+	sd_notify(0, "STOPPING=1");
 	event_base_loopexit(d->base, NULL);
 }
 
@@ -526,7 +529,12 @@ int main(int argc, char **argv)
 		goto out;
 	pr_info("ready", "interface=%s socket=%s state=%s vips=%zu", d.ifname, d.socket_path,
 		d.state_path, d.cfg.nvips);
+	/* Type=notify: attached, the state's configuration in the maps, the socket open. Without
+	 * NOTIFY_SOCKET (not started by systemd) this does nothing. */
+	sd_notifyf(0, "READY=1\nSTATUS=serving %s, %zu VIPs", d.ifname, d.cfg.nvips);
 	event_base_dispatch(d.base);
+	if (d.commands.detach_and_exit)
+		sd_notify(0, "STOPPING=1");
 
 	if (d.commands.detach_and_exit) {
 		/* Withdrawn before the program goes, so the router stops sending here first. */
