@@ -43,7 +43,7 @@ int xlbd_metrics_parse_addr(const char *s, struct sockaddr_storage *ss, socklen_
 		if (memchr(s, ':', hlen)) {
 			snprintf(err, errlen,
 				 "bad metrics address '%s': an IPv6 address goes in brackets, "
-				 "e.g. [::1]:9100",
+				 "e.g. [::1]:9089",
 				 s);
 			return -EINVAL;
 		}
@@ -75,7 +75,7 @@ int xlbd_metrics_parse_addr(const char *s, struct sockaddr_storage *ss, socklen_
 bad:
 	snprintf(err, errlen,
 		 "bad metrics address '%s': want ADDR:PORT with a literal address, e.g. "
-		 "127.0.0.1:9100 or [::1]:9100",
+		 "127.0.0.1:9089 or [::1]:9089",
 		 given);
 	return -EINVAL;
 }
