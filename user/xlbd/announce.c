@@ -62,7 +62,8 @@ static int nl_ack(struct xlbd_announce *a, __u32 seq)
 	}
 }
 
-/* RTM_NEWROUTE (replace) or RTM_DELROUTE of the address's blackhole route. 0 or -errno. */
+/* RTM_NEWROUTE (exclusive: never over a route that is there) or RTM_DELROUTE (of our protocol
+ * only) of the address's blackhole route. 0 or the kernel's -errno. */
 static int route_msg(struct xlbd_announce *a, int type, const struct xlb_addr *addr, __u8 family)
 {
 	struct {
@@ -76,8 +77,10 @@ static int route_msg(struct xlbd_announce *a, int type, const struct xlb_addr *a
 	req.h.nlmsg_len = NLMSG_LENGTH(sizeof(req.r));
 	req.h.nlmsg_type = type;
 	req.h.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
+	/* Not NLM_F_REPLACE: a replace matches the table, address and metric, not the protocol,
+	 * and would take over a route someone else put at a VIP's address. */
 	if (type == RTM_NEWROUTE)
-		req.h.nlmsg_flags |= NLM_F_CREATE | NLM_F_REPLACE;
+		req.h.nlmsg_flags |= NLM_F_CREATE | NLM_F_EXCL;
 	req.h.nlmsg_seq = ++a->seq;
 	req.r.rtm_family = nl_family(family);
 	req.r.rtm_dst_len = addr_len(family) * 8;
@@ -93,10 +96,32 @@ static int route_msg(struct xlbd_announce *a, int type, const struct xlb_addr *a
 	if (send(a->nl, &req, req.h.nlmsg_len, 0) < 0)
 		return -errno;
 	e = nl_ack(a, req.h.nlmsg_seq);
-	/* Deleting a route that someone else deleted already is what was asked for. */
-	if (type == RTM_DELROUTE && e == -ESRCH)
-		e = 0;
 	return e;
+}
+
+/*
+ * The address's route added. A route already there (EEXIST) is ours when a delete of our
+ * protocol's route removes it (an add whose answer was lost): added again. Otherwise it is
+ * another protocol's (an operator's, another daemon's): left alone, and -EEXIST.
+ */
+static int route_add(struct xlbd_announce *a, const struct xlb_addr *addr, __u8 family)
+{
+	int e = route_msg(a, RTM_NEWROUTE, addr, family);
+
+	if (e != -EEXIST)
+		return e;
+	e = route_msg(a, RTM_DELROUTE, addr, family);
+	if (e == -ESRCH)
+		return -EEXIST;
+	return e ?: route_msg(a, RTM_NEWROUTE, addr, family);
+}
+
+static int route_del(struct xlbd_announce *a, const struct xlb_addr *addr, __u8 family)
+{
+	int e = route_msg(a, RTM_DELROUTE, addr, family);
+
+	/* Deleting a route that someone else deleted already is what was asked for. */
+	return e == -ESRCH ? 0 : e;
 }
 
 static struct xlbd_announce_addr *find(struct xlbd_announce *a, const struct xlb_addr *addr,
@@ -305,14 +330,21 @@ static void set_route(struct xlbd *d, struct xlbd_announce_addr *e, bool want, c
 	if (e->announced == want)
 		return;
 	xlb_format_addr(&e->addr, e->family, s, sizeof(s));
-	err = route_msg(a, want ? RTM_NEWROUTE : RTM_DELROUTE, &e->addr, e->family);
+	err = want ? route_add(a, &e->addr, e->family) : route_del(a, &e->addr, e->family);
 	if (err) {
 		a->errors++;
-		pr_err(want ? "cannot add the route of a VIP address"
-			    : "cannot delete the route of a VIP address",
-		       "address=%s table=%u err=\"%s\"", s, a->table, strerror(-err));
+		/* Retried every sync (every second): logged when the error is new, not each time. */
+		if (err != e->last_err)
+			pr_err(want ? "cannot add the route of a VIP address"
+				    : "cannot delete the route of a VIP address",
+			       "address=%s table=%u err=\"%s\"%s", s, a->table, strerror(-err),
+			       err == -EEXIST ? " why=\"a route of another protocol is there: "
+						"xlbd leaves it alone\""
+					      : "");
+		e->last_err = err;
 		return;
 	}
+	e->last_err = 0;
 	e->announced = want;
 	e->transitions++;
 	e->reason = why;

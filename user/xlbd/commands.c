@@ -921,6 +921,12 @@ static json_t *do_node_show(struct xlbd *d, json_t *req, struct caller who)
 		if (e->announced != want)
 			json_object_set_new(json_array_get(arr, json_array_size(arr) - 1),
 					    "pending", json_true());
+		if (e->announced != want && e->last_err)
+			json_object_set_new(
+				json_array_get(arr, json_array_size(arr) - 1), "error",
+				json_string(e->last_err == -EEXIST
+						    ? "a route of another protocol is there"
+						    : strerror(-e->last_err)));
 	}
 	return json_pack("{s:b, s:s, s:i, s:I, s:o}", "ok", 1, "state",
 			 d->cfg.drained ? "drained" : "in-service", "route_table",

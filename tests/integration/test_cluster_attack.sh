@@ -1,0 +1,84 @@
+#!/bin/bash
+# test_cluster_attack.sh - node routes under hostile conditions (docs/cluster.md, "Announce and
+# withdraw"): a route of another protocol at a VIP's address in xlbd's table is left alone
+# (never replaced) and taken over only once it is gone; a node restarted while drained stays
+# drained and withdrawn; `--route-table 0` drains and undrains without touching any table.
+# One LB namespace, one xlbd; the routes are read with `ip route` in that namespace.
+# Usage: tests/integration/test_cluster_attack.sh BUILD_DIR
+set -euo pipefail
+# shellcheck source=tests/integration/lib.sh
+source "$(dirname "$0")/lib.sh"
+
+it_init "$@"
+it_setup 1
+
+V4="$VIP4:80/tcp"
+TABLE=2001
+
+# routes PROTO: the table's host routes of PROTO at the VIP's address, one line each.
+routes() {
+	in_ns "$LB_NS" ip -4 route show table "$TABLE" proto "$1" | grep -F "$VIP4" || true
+}
+
+node_field() {
+	xlbctl -j node show | json_get "$1"
+}
+
+announced() { [ -n "$(routes 211)" ]; }
+refused() { [ "$(node_field "j['route_errors'] > 0")" = True ]; }
+
+# An operator's route at the VIP's address, before the VIP has a usable backend: xlbd's
+# announce must not replace it (a replace matches address and metric, not the protocol).
+case_foreign_route_left_alone() {
+	in_ns "$LB_NS" ip route add blackhole "$VIP4" table "$TABLE" proto static
+	setup_vip "$V4" 4 1
+	wait_for 5 refused || die_case "no refused add counted: $(xlbctl node show | tr '\n' ' ')"
+	[ -n "$(routes static)" ] || die_case "the static route is gone: $(in_ns "$LB_NS" ip route show table "$TABLE" | tr '\n' ' ')"
+	[ -z "$(routes 211)" ] || die_case "xlbd's route replaced the static one"
+	[ "$(node_field "j['addresses'][0].get('pending')")" = True ] || die_case "node show: not pending"
+	node_field "j['addresses'][0]['error']" | grep -q "another protocol" || die_case "node show names no reason: $(xlbctl -j node show)"
+	[ "$(grep -c 'cannot add the route' "$IT_TMP/xlbd.log")" -eq 1 ] || die_case "the refused add is not logged exactly once (retried every second)"
+	# The operator's route goes: the next sync (1 s tick) announces ours.
+	in_ns "$LB_NS" ip route del blackhole "$VIP4" table "$TABLE" proto static
+	wait_for 5 announced || die_case "xlbd did not announce once the static route went"
+	[ "$(node_field "j['addresses'][0].get('pending', False)")" = False ] || die_case "still pending"
+}
+
+# Drained, restarted: the state file keeps the drain, the start withdraws nothing it would
+# then announce, and undrain announces.
+case_restart_while_drained() {
+	wait_for 5 announced || die_case "not announced before the drain"
+	xlbctl_ok node drain
+	[ -z "$(routes 211)" ] || die_case "drain left the route"
+	xlbd_stop
+	xlbd_start
+	[ "$(node_field "j['state']")" = drained ] || die_case "restarted node is $(node_field "j['state']")"
+	wait_for 10 all_backends_up "$V4" || die_case "backend not up after the restart"
+	sleep 1.5 # one sync tick: a route wrongly announced would be there now
+	[ -z "$(routes 211)" ] || die_case "restarted drained node announced"
+	[ "$(xlbctl -j node drain | json_get "j['changed']")" = False ] || die_case "drain again changed something"
+	xlbctl_ok node undrain
+	[ -n "$(routes 211)" ] || die_case "undrain did not announce"
+}
+
+# --route-table 0: no table is touched; drain and undrain still work and persist.
+case_route_table_zero() {
+	xlbd_stop
+	in_ns "$LB_NS" ip route flush table "$TABLE" proto 211
+	xlbd_start --route-table 0
+	[ "$(node_field "j['route_table']")" = 0 ] || die_case "route_table is not 0"
+	xlbctl_ok node drain
+	xlbctl_ok node undrain
+	xlbctl_ok node drain
+	sleep 1.5
+	[ -z "$(in_ns "$LB_NS" ip route show table "$TABLE" proto 211)" ] || die_case "a route with --route-table 0"
+	[ "$(node_field "j['state']")" = drained ] || die_case "not drained"
+	xlbctl_ok node undrain
+	xlbd_stop
+	xlbd_start
+}
+
+run_case foreign_route_left_alone case_foreign_route_left_alone
+run_case restart_while_drained case_restart_while_drained
+run_case route_table_zero case_route_table_zero
+it_finish
