@@ -724,12 +724,18 @@ static json_t *do_config_set(struct xlbd *d, json_t *req, struct caller who)
 		return error_reply("nothing to set: give hash_seed");
 	if (json_integer_value(seed) < 0 || json_integer_value(seed) > 0xffffffffLL)
 		return error_reply("hash_seed must be an integer in 0..4294967295");
+	/* As a config apply of the same configuration: no change, nothing written or rebuilt. */
+	if (json_integer_value(seed) == d->cfg.hash_seed)
+		return json_pack("{s:b, s:I, s:b}", "ok", 1, "hash_seed",
+				 (json_int_t)d->cfg.hash_seed, "changed", 0);
 	if (xlbd_config_clone(&d->cfg, &next))
 		return error_reply("out of memory");
 	next.hash_seed = json_integer_value(seed);
 	snprintf(what, sizeof(what), "config set hash_seed=%u", next.hash_seed);
-	return commit(d, &next, json_pack("{s:I}", "hash_seed", (json_int_t)next.hash_seed), what,
-		      who);
+	return commit(
+		d, &next,
+		json_pack("{s:I, s:b}", "hash_seed", (json_int_t)next.hash_seed, "changed", 1),
+		what, who);
 }
 
 static json_t *do_config_export(struct xlbd *d, json_t *req, struct caller who)
