@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <event2/event.h>
+
 #include "check.h"
 #include "xlbd.h"
 
@@ -430,6 +432,40 @@ static void test_upload_bounds(void)
 	xlbd_commands_free(&d.commands);
 }
 
+/* An upload never applied: dropped, memory and all, once idle for XLBD_UPLOAD_IDLE_MS, with no
+ * new upload needing its slot; one still being sent stays. */
+static void test_upload_idle_dropped(void)
+{
+	json_t *r;
+	int idle = -1, fresh = -1;
+
+	d.base = event_base_new();
+	if (!ASSERT_TRUE(d.base != NULL, "event base"))
+		return;
+	json_decref(upload(NULL, "{\"version\"", 5));
+	json_decref(upload(NULL, "{", 5));
+	for (int i = 0; i < XLBD_UPLOADS; i++)
+		if (d.commands.uploads[i].id)
+			idle < 0 ? (idle = i) : (fresh = i);
+	if (!ASSERT_TRUE(idle >= 0 && fresh >= 0, "two uploads") ||
+	    !ASSERT_TRUE(d.commands.upload_ev != NULL, "the idle timer is armed"))
+		goto out;
+	d.commands.uploads[idle].touched_ms -= XLBD_UPLOAD_IDLE_MS + 1;
+	event_active(d.commands.upload_ev, EV_TIMEOUT, 0); /* as when its time comes */
+	event_base_loop(d.base, EVLOOP_NONBLOCK);
+	ASSERT_EQ(d.commands.uploads[idle].id, 0, "the idle upload dropped");
+	ASSERT_TRUE(d.commands.uploads[idle].buf == NULL, "its memory freed");
+	ASSERT_TRUE(d.commands.uploads[fresh].id != 0, "the fresh one kept");
+	ASSERT_TRUE(evtimer_pending(d.commands.upload_ev, NULL), "armed again for the fresh one");
+	r = upload(NULL, "x", 5);
+	ASSERT_TRUE(json_is_true(json_object_get(r, "ok")), "a new upload");
+	json_decref(r);
+out:
+	xlbd_commands_free(&d.commands);
+	event_base_free(d.base);
+	d.base = NULL;
+}
+
 int main(void)
 {
 	RUN_TEST(test_same_is_no_change);
@@ -441,5 +477,6 @@ int main(void)
 	RUN_TEST(test_upload);
 	RUN_TEST(test_upload_other_uid);
 	RUN_TEST(test_upload_bounds);
+	RUN_TEST(test_upload_idle_dropped);
 	return xt_finish();
 }

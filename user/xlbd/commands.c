@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <event2/event.h>
+
 #include "addr.h"
 #include "clock.h"
 #include "log.h"
@@ -755,6 +757,51 @@ void xlbd_commands_free(struct xlbd_commands *c)
 		free(c->uploads[i].buf);
 		c->uploads[i] = (struct xlbd_upload){0};
 	}
+	if (c->upload_ev)
+		event_free(c->upload_ev);
+	c->upload_ev = NULL;
+}
+
+/* Uploads idle for XLBD_UPLOAD_IDLE_MS go, memory and all: a sender that never applies must
+ * not keep up to 4 x 16 MiB until someone else needs a slot. Armed again for the next one. */
+static void on_upload_idle(evutil_socket_t fd, short what, void *arg)
+{
+	struct xlbd_commands *c = arg;
+	__u64 now = xlb_now_ms(), next = 0;
+
+	(void)fd, (void)what;
+	for (int i = 0; i < XLBD_UPLOADS; i++) {
+		struct xlbd_upload *u = &c->uploads[i];
+
+		if (!u->id)
+			continue;
+		if (now - u->touched_ms >= XLBD_UPLOAD_IDLE_MS) {
+			pr_info("config upload dropped: idle", "upload=%llx uid=%u bytes=%zu",
+				(unsigned long long)u->id, u->uid, u->len);
+			free(u->buf);
+			*u = (struct xlbd_upload){0};
+		} else if (!next || u->touched_ms + XLBD_UPLOAD_IDLE_MS - now < next) {
+			next = u->touched_ms + XLBD_UPLOAD_IDLE_MS - now;
+		}
+	}
+	if (next) {
+		struct timeval tv = {next / 1000, next % 1000 * 1000};
+
+		evtimer_add(c->upload_ev, &tv);
+	}
+}
+
+static void arm_upload_idle(struct xlbd *d)
+{
+	struct xlbd_commands *c = &d->commands;
+
+	if (!c->upload_ev && d->base)
+		c->upload_ev = evtimer_new(d->base, on_upload_idle, c);
+	if (c->upload_ev) {
+		struct timeval tv = {XLBD_UPLOAD_IDLE_MS / 1000, 0};
+
+		evtimer_add(c->upload_ev, &tv);
+	}
 }
 
 static struct xlbd_upload *find_upload(struct xlbd *d, const char *id, unsigned int uid)
@@ -823,6 +870,7 @@ static json_t *do_config_upload(struct xlbd *d, json_t *req, struct caller who)
 	u->len += n;
 	u->buf[u->len] = '\0';
 	u->touched_ms = xlb_now_ms();
+	arm_upload_idle(d);
 	snprintf(ids, sizeof(ids), "%llx", (unsigned long long)u->id);
 	return json_pack("{s:b, s:s, s:I}", "ok", 1, "upload", ids, "bytes", (json_int_t)u->len);
 }
