@@ -1,7 +1,8 @@
 #!/bin/bash
 # test_cluster_attack.sh - node routes under hostile conditions (docs/cluster.md, "Announce and
 # withdraw"): a route of another protocol at a VIP's address in xlbd's table is left alone
-# (never replaced) and taken over only once it is gone; a node restarted while drained stays
+# (never replaced) and taken over only once it is gone; xlbd's route flushed away by someone
+# else comes back at the next sync; a node restarted while drained stays
 # drained and withdrawn; `--route-table 0` drains and undrains without touching any table.
 # One LB namespace, one xlbd; the routes are read with `ip route` in that namespace.
 # Usage: tests/integration/test_cluster_attack.sh BUILD_DIR
@@ -44,6 +45,16 @@ case_foreign_route_left_alone() {
 	[ "$(node_field "j['addresses'][0].get('pending', False)")" = False ] || die_case "still pending"
 }
 
+# Someone flushes the table: xlbd reads it at every sync and adds its route again (before, it
+# believed the route was there until a restart: the address stayed withdrawn).
+case_table_flushed() {
+	wait_for 5 announced || die_case "not announced before the flush"
+	in_ns "$LB_NS" ip route flush table "$TABLE"
+	[ -z "$(routes 211)" ] || die_case "the flush left the route"
+	wait_for 5 announced || die_case "the route did not come back after the flush"
+	grep -q 'gone from the table' "$IT_TMP/xlbd.log" || die_case "not logged"
+}
+
 # Drained, restarted: the state file keeps the drain, the start withdraws nothing it would
 # then announce, and undrain announces.
 case_restart_while_drained() {
@@ -79,6 +90,7 @@ case_route_table_zero() {
 }
 
 run_case foreign_route_left_alone case_foreign_route_left_alone
+run_case table_flushed case_table_flushed
 run_case restart_while_drained case_restart_while_drained
 run_case route_table_zero case_route_table_zero
 it_finish

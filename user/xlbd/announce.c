@@ -154,8 +154,10 @@ static struct xlbd_announce_addr *find_or_add(struct xlbd_announce *a, const str
 	return e;
 }
 
-/* One route of a dump: ours (table, protocol, a host route) goes into the list as announced. */
-static void dumped_route(struct xlbd_announce *a, struct nlmsghdr *h)
+/* One route of a dump: ours (table, protocol, a host route) is marked present; at start (adopt)
+ * it goes into the list as announced, afterwards only known addresses are marked (another xlbd
+ * may publish in the same table: its routes are not ours to take). */
+static void dumped_route(struct xlbd_announce *a, struct nlmsghdr *h, bool adopt)
 {
 	struct rtmsg *r = NLMSG_DATA(h);
 	int len = h->nlmsg_len - NLMSG_LENGTH(sizeof(*r));
@@ -182,15 +184,19 @@ static void dumped_route(struct xlbd_announce *a, struct nlmsghdr *h)
 	}
 	if (table != a->table || !have_dst)
 		return;
-	e = find_or_add(a, &addr, family);
-	if (e) {
+	e = adopt ? find_or_add(a, &addr, family) : find(a, &addr, family);
+	if (!e)
+		return;
+	e->present = true;
+	if (adopt) {
 		e->announced = true;
 		e->reason = "found at start";
 	}
 }
 
-/* Reads the routes of one family that a previous xlbd left in the table. 0 or -errno. */
-static int dump(struct xlbd_announce *a, int family)
+/* Reads our routes of one family in the table (adopt: at start, those a previous xlbd left).
+ * 0 or -errno. */
+static int dump(struct xlbd_announce *a, int family, bool adopt)
 {
 	struct {
 		struct nlmsghdr h;
@@ -239,7 +245,7 @@ static int dump(struct xlbd_announce *a, int family)
 			if (h->nlmsg_type == NLMSG_ERROR)
 				return ((struct nlmsgerr *)NLMSG_DATA(h))->error;
 			if (h->nlmsg_type == RTM_NEWROUTE)
-				dumped_route(a, h);
+				dumped_route(a, h, adopt);
 		}
 	}
 }
@@ -267,9 +273,9 @@ int xlbd_announce_open(struct xlbd *d)
 	a->ev = event_new(d->base, -1, 0, on_sync, d);
 	if (!a->ev)
 		return -ENOMEM;
-	e = dump(a, AF_INET);
+	e = dump(a, AF_INET, true);
 	if (!e)
-		e = dump(a, AF_INET6);
+		e = dump(a, AF_INET6, true);
 	if (e)
 		return e;
 	a->open = true;
@@ -352,6 +358,41 @@ static void set_route(struct xlbd *d, struct xlbd_announce_addr *e, bool want, c
 		why);
 }
 
+/*
+ * What the table holds now, for the addresses xlbd knows: a route of ours deleted by someone
+ * else (`ip route flush table 2001`) must be added again, not believed in until a restart; a
+ * route of ours found where none was thought to be (an add whose answer was lost) is one.
+ */
+static void reread(struct xlbd *d)
+{
+	struct xlbd_announce *a = &d->announce;
+	char s[XLB_ADDRSTRLEN];
+	int e;
+
+	for (size_t i = 0; i < a->n; i++)
+		a->addrs[i].present = false;
+	e = dump(a, AF_INET, false);
+	if (!e)
+		e = dump(a, AF_INET6, false);
+	if (e) {
+		/* Unknown: believe what xlbd did last, as before this read. */
+		pr_debug("cannot read the route table", "table=%u err=\"%s\"", a->table,
+			 strerror(-e));
+		return;
+	}
+	for (size_t i = 0; i < a->n; i++) {
+		struct xlbd_announce_addr *x = &a->addrs[i];
+
+		if (x->announced == x->present)
+			continue;
+		xlb_format_addr(&x->addr, x->family, s, sizeof(s));
+		if (x->announced)
+			pr_warn("route of a VIP address gone from the table: adding it again",
+				"address=%s table=%u", s, a->table);
+		x->announced = x->present;
+	}
+}
+
 void xlbd_announce_sync(struct xlbd *d, const char *reason)
 {
 	struct xlbd_announce *a = &d->announce;
@@ -359,6 +400,7 @@ void xlbd_announce_sync(struct xlbd *d, const char *reason)
 
 	if (!a->open)
 		return;
+	reread(d);
 	for (i = 0; i < a->n; i++)
 		a->addrs[i].configured = a->addrs[i].usable = false;
 	/* One pass over the configuration: every second, whatever its size. */

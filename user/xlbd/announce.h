@@ -34,6 +34,7 @@ struct xlbd_announce_addr {
 	__u64 transitions;  /* announces and withdraws since start (xlb_vip_announce_..._total) */
 	const char *reason; /* of the last transition, or "found at start" */
 	int last_err;	    /* of the last route change tried: -errno, 0 when it went through */
+	bool present;	    /* found in the table by the last read (every sync reads it) */
 };
 
 struct xlbd_announce {
