@@ -2,7 +2,8 @@
 # test_cluster_attack.sh - node routes under hostile conditions (docs/cluster.md, "Announce and
 # withdraw"): a route of another protocol at a VIP's address in xlbd's table is left alone
 # (never replaced) and taken over only once it is gone; xlbd's route flushed away by someone
-# else comes back at the next sync; a node restarted while drained stays
+# else comes back at the next sync; a seed changed under traffic keeps every established
+# connection and sends new ones where flow explain says; a node restarted while drained stays
 # drained and withdrawn; `--route-table 0` drains and undrains without touching any table.
 # One LB namespace, one xlbd; the routes are read with `ip route` in that namespace.
 # Usage: tests/integration/test_cluster_attack.sh BUILD_DIR
@@ -11,7 +12,7 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
 it_init "$@"
-it_setup 1
+it_setup 3
 
 V4="$VIP4:80/tcp"
 TABLE=2001
@@ -55,6 +56,40 @@ case_table_flushed() {
 	grep -q 'gone from the table' "$IT_TMP/xlbd.log" || die_case "not logged"
 }
 
+# explain_backend CLIENT: the backend flow explain names for a new TCP flow (a SYN) from CLIENT.
+explain_backend() {
+	xlbctl -j flow explain "$1" "$V4" syn | json_get "j.get('backend') or '-'"
+}
+
+# config set hash-seed while connections run: every established one stays on its backend (the
+# flow table), new flows go where the new seed sends them, and flow explain says so.
+case_seed_change_under_traffic() {
+	local port before after moved=0 i be want seed
+	xlbctl_ok backend add "$V4" "${BE_IP4[2]}"
+	xlbctl_ok backend add "$V4" "${BE_IP4[3]}"
+	wait_for 10 all_backends_up "$V4" || die_case "backends not up"
+	long_start "$VIP4" 24 sd
+	for port in $(seq 62001 62020); do
+		echo "$port $(explain_backend "$CL_IP4:$port")"
+	done >"$IT_TMP/seed.before"
+	seed=$(($(xlbctl -j config show | json_get "j['hash_seed']") ^ 0x5a5a))
+	xlbctl_ok config set hash-seed "$seed"
+	while read -r port before; do
+		after=$(explain_backend "$CL_IP4:$port")
+		[ "$after" != "$before" ] && moved=$((moved + 1))
+		# A real new connection from that port goes where explain said.
+		be=$(in_client curl -s --local-port "$port" --connect-timeout 2 --max-time 5 			-H 'Connection: close' -o /dev/null -w '%header{x-backend}' "$(vip_url "$VIP4")/?t=sd") || true
+		want=-
+		for i in 1 2 3; do [ "${BE_NAME[$i]}" != "$be" ] || want=${BE_IP4[$i]}; done
+		[ "$want" = "$after" ] || die_case "port $port: explain says $after, the connection went to $be"
+	done <"$IT_TMP/seed.before"
+	note "new seed $seed: $moved of 20 new flows explained elsewhere than before"
+	[ "$moved" -gt 0 ] || die_case "the new seed moved no new flow (explain uses the old one?)"
+	long_stop sd
+	[ "$(awk '$4 != "ok"' "$IT_TMP/long.sd/result" | wc -l)" -eq 0 ] || die_case "established connections broke: $(awk '$4 != "ok"' "$IT_TMP/long.sd/result" | head -n 2 | tr '\n' ' ')"
+	[ "$(wc -l <"$IT_TMP/long.sd/result")" -eq 24 ] || die_case "not 24 results"
+}
+
 # Drained, restarted: the state file keeps the drain, the start withdraws nothing it would
 # then announce, and undrain announces.
 case_restart_while_drained() {
@@ -91,6 +126,7 @@ case_route_table_zero() {
 
 run_case foreign_route_left_alone case_foreign_route_left_alone
 run_case table_flushed case_table_flushed
+run_case seed_change_under_traffic case_seed_change_under_traffic
 run_case restart_while_drained case_restart_while_drained
 run_case route_table_zero case_route_table_zero
 it_finish
