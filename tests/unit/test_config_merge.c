@@ -432,6 +432,46 @@ static void test_upload_bounds(void)
 	xlbd_commands_free(&d.commands);
 }
 
+/* An upload of more values than any valid configuration holds: refused before it is parsed;
+ * commas inside strings do not count. */
+static void test_upload_too_many_values(void)
+{
+	static char text[(1 << 20) + 64];
+	size_t len = 0;
+	json_t *r, *req;
+	char id[32];
+
+	/* 200,000 commas outside strings: "vips": [1,1,...]. */
+	len += snprintf(text, sizeof(text), "{\"version\": 1, \"vips\": [1");
+	for (int i = 0; i < 200000; i++)
+		text[len++] = ',', text[len++] = '1';
+	snprintf(text + len, sizeof(text) - len, "]}");
+	r = upload(NULL, text, 5);
+	snprintf(id, sizeof(id), "%s", json_string_value(json_object_get(r, "upload")) ?: "");
+	json_decref(r);
+	req = json_pack("{s:s, s:s}", "cmd", "config apply", "upload", id);
+	r = xlbd_handle(&d, req, 5, 0);
+	ASSERT_HAS_SUBSTR(error_of(r), "more values than 511 VIPs and 8191 backends",
+			  "refused unread");
+	json_decref(r);
+	json_decref(req);
+	/* The same commas inside a string: read, and refused for what it is. */
+	len = snprintf(text, sizeof(text), "{\"version\": 1, \"vips\": [{\"vip\": \"");
+	for (int i = 0; i < 200000; i++)
+		text[len++] = ',';
+	snprintf(text + len, sizeof(text) - len, "\\\"\"}]}");
+	r = upload(NULL, text, 5);
+	snprintf(id, sizeof(id), "%s", json_string_value(json_object_get(r, "upload")) ?: "");
+	json_decref(r);
+	req = json_pack("{s:s, s:s}", "cmd", "config apply", "upload", id);
+	r = xlbd_handle(&d, req, 5, 0);
+	ASSERT_TRUE(strstr(error_of(r), "more values") == NULL, "commas in a string do not count");
+	ASSERT_HAS_SUBSTR(error_of(r), "config: vips:", "the file was read");
+	json_decref(r);
+	json_decref(req);
+	xlbd_commands_free(&d.commands);
+}
+
 /* An upload never applied: dropped, memory and all, once idle for XLBD_UPLOAD_IDLE_MS, with no
  * new upload needing its slot; one still being sent stays. */
 static void test_upload_idle_dropped(void)
@@ -477,6 +517,7 @@ int main(void)
 	RUN_TEST(test_upload);
 	RUN_TEST(test_upload_other_uid);
 	RUN_TEST(test_upload_bounds);
+	RUN_TEST(test_upload_too_many_values);
 	RUN_TEST(test_upload_idle_dropped);
 	return xt_finish();
 }

@@ -875,6 +875,35 @@ static json_t *do_config_upload(struct xlbd *d, json_t *req, struct caller who)
 	return json_pack("{s:b, s:s, s:I}", "ok", 1, "upload", ids, "bytes", (json_int_t)u->len);
 }
 
+/*
+ * Commas outside strings that a configuration which can be valid may hold: members plus array
+ * elements, at most 4 at the top, 7 per VIP and 5 per backend with 16 in a check object each,
+ * 511 VIPs and 8,191 backends (192,470). A 16 MiB upload parsed by jansson costs up to 253 MiB
+ * (measured: 16.6 MB of small backend objects); one within this bound, a few MiB.
+ */
+#define XLBD_APPLY_MAX_COMMAS \
+	(4 + (XLB_MAX_VIPS - 1) * (7 + 16 + 1) + (XLB_MAX_BACKENDS - 1) * (5 + 16 + 1))
+
+static bool too_many_values(const char *p, size_t len)
+{
+	bool in_str = false;
+	size_t commas = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		if (in_str) {
+			if (p[i] == '\\')
+				i++;
+			else if (p[i] == '"')
+				in_str = false;
+		} else if (p[i] == '"') {
+			in_str = true;
+		} else if (p[i] == ',' && ++commas > XLBD_APPLY_MAX_COMMAS) {
+			return true;
+		}
+	}
+	return false;
+}
+
 /* The configuration of a config apply request: its "config", or the text of its upload. A new
  * reference, or NULL with the problem in err. */
 static json_t *apply_input(struct xlbd *d, json_t *req, unsigned int uid, char *err)
@@ -895,11 +924,21 @@ static json_t *apply_input(struct xlbd *d, json_t *req, unsigned int uid, char *
 		snprintf(err, ERRLEN, "unknown upload \"%s\"", id);
 		return NULL;
 	}
-	c = json_loadb(u->buf, u->len, JSON_REJECT_DUPLICATES, &je);
+	/* Counted before jansson builds the tree: the tree, not the text, is what costs. */
+	if (too_many_values(u->buf, u->len)) {
+		snprintf(err, ERRLEN,
+			 "config: more values than %d VIPs and %d backends can hold: refused "
+			 "unread",
+			 XLB_MAX_VIPS - 1, XLB_MAX_BACKENDS - 1);
+		c = NULL;
+	} else {
+		c = json_loadb(u->buf, u->len, JSON_REJECT_DUPLICATES, &je);
+		if (!c)
+			snprintf(err, ERRLEN, "config: line %d column %d: %s", je.line, je.column,
+				 je.text);
+	}
 	free(u->buf);
 	*u = (struct xlbd_upload){0};
-	if (!c)
-		snprintf(err, ERRLEN, "config: line %d column %d: %s", je.line, je.column, je.text);
 	return c;
 }
 
