@@ -220,8 +220,8 @@ static void test_bad_files(void)
 		  -EINVAL, "weight 1001");
 }
 
-/* More backends in all than there are backend ids: refused by the parser, before a backend
- * is read (a 16 MiB upload of small backend objects would cost hundreds of MB parsed). */
+/* More backends in all than there are backend ids, or more VIPs than VIP ids: refused by the
+ * parser, before one is read (a 16 MiB upload of small backend objects cost 221 MiB parsed). */
 static void test_too_many_backends_in_all(void)
 {
 	struct xlbd_config next;
@@ -246,6 +246,15 @@ static void test_too_many_backends_in_all(void)
 		  "9,000 backends refused");
 	ASSERT_HAS_SUBSTR(err, "9000 backends in all, more than 8191", "says why, by the parser");
 	ASSERT_TRUE(next.vips == NULL, "nothing parsed");
+	json_decref(j);
+	/* 100,000 VIPs: refused by their count, before one is read. */
+	j = json_pack("{s:i, s:[]}", "version", 1, "vips");
+	vips = json_object_get(j, "vips");
+	for (int v = 0; v < 100000; v++)
+		json_array_append_new(vips, json_pack("{s:s}", "vip", "10.0.0.10:80/tcp"));
+	ASSERT_EQ(xlbd_config_parse(j, &next, false, NULL, err, sizeof(err)), -EINVAL,
+		  "100,000 vips refused");
+	ASSERT_HAS_SUBSTR(err, "more than 511", "says why");
 	json_decref(j);
 }
 
