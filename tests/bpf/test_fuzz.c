@@ -385,8 +385,11 @@ static void gen_cluster_command(struct buf *b, const char *cmd, bool bad)
 			b_printf(b, ",\"upload\":\"%x\"", rn(3) ? rn(256) : (unsigned)rnd());
 		if (!bad || rn(2)) {
 			b_str(b, ",\"data\":");
-			rn(2) ? gen_string(b)
-			      : b_str(b, rn(2) ? "\"{\\\"version\\\": 1\"" : "\"\"");
+			if (bad && rn(2))
+				b_str(b, PICK(odd)); /* raw invalid UTF-8, \u0000, surrogates */
+			else
+				rn(2) ? gen_string(b)
+				      : b_str(b, rn(2) ? "\"{\\\"version\\\": 1\"" : "\"\"");
 		}
 	}
 	if (bad && rn(2)) {
