@@ -333,8 +333,10 @@ static void set_route(struct xlbd *d, struct xlbd_announce_addr *e, bool want, c
 	char s[XLB_ADDRSTRLEN];
 	int err;
 
-	if (e->announced == want)
+	if (e->announced == want) {
+		e->last_err = 0; /* nothing pending: a later refusal is news again */
 		return;
+	}
 	xlb_format_addr(&e->addr, e->family, s, sizeof(s));
 	err = want ? route_add(a, &e->addr, e->family) : route_del(a, &e->addr, e->family);
 	if (err) {
