@@ -154,6 +154,31 @@ static void test_order_and_seed_kept(void)
 	xlbd_config_free(&next);
 }
 
+/* One backend address in two VIPs is two backends: an id each, the kept one keeps its own. */
+static void test_backend_in_two_vips(void)
+{
+	struct xlbd_config next;
+	char text[1024], err[256];
+
+	ASSERT_OK(merge("{\"version\": 1, \"hash_seed\": 7, \"vips\": ["
+			"{\"vip\": \"10.0.0.10:80/tcp\", \"backends\": ["
+			"{\"address\": \"10.0.1.2\", \"weight\": 3}, {\"address\": \"10.0.1.3\"}]},"
+			"{\"vip\": \"10.0.0.10:443/tcp\", \"backends\": [{\"address\": "
+			"\"10.0.1.2\"}]},"
+			"{\"vip\": \"[2001:db8::10]:443/udp\", \"backends\": ["
+			"{\"address\": \"2001:db8::2\"}]}]}",
+			text, sizeof(text), &next, err),
+		  "merge");
+	ASSERT_STREQ(text,
+		     "vip added 10.0.0.10:443/tcp|"
+		     "backend added 10.0.0.10:443/tcp 10.0.1.2: weight 1 admin up",
+		     "a VIP and its backend added");
+	ASSERT_EQ(next.vips[0].be[0].id, 5, "the kept one keeps its id");
+	ASSERT_TRUE(next.vips[1].be[0].id != 5 && next.vips[1].be[0].id != 0,
+		    "the new one: its own");
+	xlbd_config_free(&next);
+}
+
 /* A bad file: refused whole with the problem named; the node's configuration untouched (merge
  * checks that for every call). */
 static void test_bad_files(void)
@@ -520,6 +545,7 @@ int main(void)
 	RUN_TEST(test_same_is_no_change);
 	RUN_TEST(test_each_change);
 	RUN_TEST(test_order_and_seed_kept);
+	RUN_TEST(test_backend_in_two_vips);
 	RUN_TEST(test_bad_files);
 	RUN_TEST(test_command_changes_nothing);
 	RUN_TEST(test_too_many_backends_in_all);
