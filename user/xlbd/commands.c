@@ -252,7 +252,10 @@ static json_t *commit(struct xlbd *d, struct xlbd_config *next, json_t *result, 
 			       "next accepted one",
 			       "state=%s err=%s", d->state_path, xlb_log_quote(err, q, sizeof(q)));
 		xlbd_health_sync(&d->health, next, false);
-		xlbd_apply(d, next, false);
+		/* The maps may hold part of the change (a new seed written, its tables not swapped
+		 * in): until an apply of the configuration as it was goes through, retried. */
+		if (xlbd_apply(d, next, false))
+			xlbd_apply_soon(d);
 		xlbd_config_free(next);
 		json_decref(result);
 		return error_reply("cannot apply the change to the data plane: %s%s", strerror(-e),
