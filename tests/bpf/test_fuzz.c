@@ -124,13 +124,16 @@ static const char *const scheds[] = {"maglev", "source-hash", "rr", "wrr", "leas
 static const char *const admins[] = {"up", "drain", "disabled", "down", "UP"};
 static const char *const kinds[] = {"none", "tcp", "http", "udp", "icmp"};
 static const char *const cmds[] = {
-	"vip add",     "vip set",     "vip del",      "vip show",      "backend add",
-	"backend set", "backend del", "backend show", "stats show",    "flow explain",
-	"prog show",   "prog detach", "vip show me",  "backend  show", "vip",
+	"vip add",     "vip set",     "vip del",       "vip show",	"backend add",
+	"backend set", "backend del", "backend show",  "stats show",	"flow explain",
+	"prog show",   "prog detach", "vip show me",   "backend  show", "vip",
+	"config show", "config set",  "config export", "config upload", "config apply",
+	"node show",   "node drain",  "node undrain",  "config",	"node drain now",
 };
 static const char *const members[] = {
-	"vip",	 "sched",  "fwd",	"check",  "hash_dport", "address", "weight",
-	"admin", "client", "tcp_flags", "wieght", "cmd",	"",	   "vip\\u0000",
+	"vip",	     "sched",  "fwd",	    "check",  "hash_dport", "address", "weight",
+	"admin",     "client", "tcp_flags", "wieght", "cmd",	    "",	       "vip\\u0000",
+	"hash_seed", "config", "upload",    "data",   "dry_run",    "drained",
 };
 static const char *const check_members[] = {
 	"kind",		"port",		"interval_ms",	  "timeout_ms",	   "rise",
@@ -294,6 +297,108 @@ static void gen_value(struct buf *b, const char *m, bool bad)
 	}
 }
 
+/* A file for config apply: mostly the node's own export a little changed (a VIP gone, a
+ * backend order reversed, a weight), else one made of the pools; bad: members off too. */
+static void gen_config(struct buf *b, bool bad)
+{
+	json_t *c = rn(2) ? xlbd_config_to_json(&d.cfg) : NULL, *vips, *bes;
+	char *s;
+
+	if (c) {
+		json_object_del(c, "drained");
+		vips = json_object_get(c, "vips");
+		if (json_array_size(vips) && !rn(3))
+			json_array_remove(vips, rn(json_array_size(vips)));
+		bes = json_object_get(json_array_get(vips, 0), "backends");
+		if (json_array_size(bes) > 1 && !rn(3)) {
+			json_t *first = json_incref(json_array_get(bes, 0));
+
+			json_array_remove(bes, 0);
+			json_array_append_new(bes, first);
+		}
+		if (json_array_size(bes) && !rn(3))
+			json_object_set_new(json_array_get(bes, 0), "weight",
+					    json_integer(1 + rn(1000)));
+		if (!rn(4))
+			json_object_set_new(c, "hash_seed", json_integer(rn(4)));
+		if (bad && !rn(2))
+			json_object_set_new(c, rn(2) ? "drained" : "hash_seed",
+					    rn(2) ? json_true() : json_integer(-1));
+		s = json_dumps(c, JSON_COMPACT);
+		b_str(b, s ? s : "{}");
+		free(s);
+		json_decref(c);
+		return;
+	}
+	b_str(b, "{\"version\":1");
+	if (!rn(3))
+		b_printf(b, ",\"hash_seed\":%u", rn(4));
+	if (bad && !rn(3)) {
+		b_printf(b, ",\"%s\":", PICK(members));
+		gen_json(b, 3);
+	}
+	b_str(b, ",\"vips\":[");
+	for (int i = 0, n = rn(4); i < n; i++) {
+		b_str(b, i ? ",{\"vip\":" : "{\"vip\":");
+		gen_value(b, "vip", bad && !rn(4));
+		if (rn(2)) {
+			b_str(b, ",\"sched\":");
+			gen_value(b, "sched", bad);
+		}
+		b_str(b, ",\"backends\":[");
+		for (int j = 0, m = rn(5); j < m; j++) {
+			b_str(b, j ? ",{\"address\":" : "{\"address\":");
+			gen_value(b, "address", bad && !rn(4));
+			if (rn(2)) {
+				b_str(b, ",\"weight\":");
+				gen_value(b, "weight", bad);
+			}
+			b_str(b, "}");
+		}
+		b_str(b, "]}");
+	}
+	b_str(b, "]}");
+}
+
+/* config and node commands: seeds, applies, uploads (pieces of a configuration, to an id that
+ * is mostly unknown: ids are only known from answers; conn case upload_apply uses real ones). */
+static void gen_cluster_command(struct buf *b, const char *cmd, bool bad)
+{
+	b_printf(b, "{\"cmd\":\"%s\"", cmd);
+	if (!strcmp(cmd, "config set") && (!bad || rn(2))) {
+		b_str(b, ",\"hash_seed\":");
+		if (bad && rn(2))
+			b_str(b, PICK(odd));
+		else
+			b_printf(b, "%u", rn(4) ? rn(4) : (unsigned)rnd());
+	} else if (!strcmp(cmd, "config apply")) {
+		if (!bad || rn(2)) {
+			b_str(b, ",\"config\":");
+			gen_config(b, bad);
+		}
+		if (bad && rn(2))
+			b_printf(b, ",\"upload\":\"%x\"", rn(3) ? rn(256) : (unsigned)rnd());
+		if (rn(2))
+			b_str(b, rn(2) ? ",\"dry_run\":true" : ",\"dry_run\":false");
+	} else if (!strcmp(cmd, "config upload")) {
+		if (rn(2))
+			b_printf(b, ",\"upload\":\"%x\"", rn(3) ? rn(256) : (unsigned)rnd());
+		if (!bad || rn(2)) {
+			b_str(b, ",\"data\":");
+			if (bad && rn(2))
+				b_str(b, PICK(odd)); /* raw invalid UTF-8, \u0000, surrogates */
+			else
+				rn(2) ? gen_string(b)
+				      : b_str(b, rn(2) ? "\"{\\\"version\\\": 1\"" : "\"\"");
+		}
+	}
+	if (bad && rn(2)) {
+		b_printf(b, ",\"%s\":", PICK(members));
+		gen_value(b, "x", bad);
+	}
+	b_str(b, "}");
+}
+
 /* A command as xlbctl would send it, with its usual members; bad: types and names off. */
 static void gen_command(struct buf *b, bool bad)
 {
@@ -315,6 +420,10 @@ static void gen_command(struct buf *b, bool bad)
 		set = cmd[0] == 'b';
 	if (!strcmp(cmd, "prog detach") && rn(20))
 		cmd = "prog show";
+	if (!strncmp(cmd, "config", 6) || !strncmp(cmd, "node", 4)) {
+		gen_cluster_command(b, cmd, bad);
+		return;
+	}
 	if (!bad && (strstr(cmd, "show") || strstr(cmd, "del") || !strncmp(cmd, "prog", 4)))
 		n = 0; /* they take a vip (and an address) only */
 	b_printf(b, "{\"cmd\":\"%s\"", cmd);
@@ -895,6 +1004,92 @@ static bool many_clients(int n)
 	return ok;
 }
 
+static int busy_uploads(void)
+{
+	int n = 0;
+
+	for (int i = 0; i < XLBD_UPLOADS; i++)
+		n += d.commands.uploads[i].id != 0;
+	return n;
+}
+
+/*
+ * The node's own export sent in pieces of random sizes (config upload), applied as a dry run:
+ * no changes; then applied for real: no changes, nothing committed; the id once more, or by
+ * another uid: unknown (docs/control.md, config upload).
+ */
+static bool upload_apply(void)
+{
+	json_t *c = xlbd_config_to_json(&d.cfg), *r = NULL;
+	unsigned long long changes = d.commands.changes;
+	int fd = client_connect();
+	size_t len = 0, at = 0;
+	char *text = NULL, id[32] = "";
+	bool ok = fd >= 0 && c;
+
+	/* The generated lines start uploads they never finish: each holds its slot for 30 s. With
+	 * every slot held, a new one is refused, as documented; those are then dropped here. */
+	if (ok && busy_uploads() == XLBD_UPLOADS) {
+		r = ask(fd, "{\"cmd\":\"config upload\",\"data\":\"{\"}");
+		ok = strstr(str(r, "error"), "uploads are in progress") != NULL;
+		if (!ok)
+			printf("# upload_apply: every slot held, a new upload answered %s\n",
+			       str(r, "error")[0] ? str(r, "error") : "ok");
+		json_decref(r);
+		for (int i = 0; i < XLBD_UPLOADS; i++) {
+			free(d.commands.uploads[i].buf);
+			d.commands.uploads[i] = (struct xlbd_upload){0};
+		}
+	}
+	if (ok) {
+		json_object_del(c, "drained");
+		text = json_dumps(c, JSON_COMPACT | JSON_ENSURE_ASCII); /* cut anywhere: ASCII */
+		len = text ? strlen(text) : 0;
+		ok = len > 0;
+	}
+	while (ok && at < len) {
+		size_t n = 1 + rn(len - at < 16384 ? len - at : 16384);
+		json_t *req =
+			json_pack("{s:s, s:s%}", "cmd", "config upload", "data", text + at, n);
+		char *line;
+
+		if (id[0])
+			json_object_set_new(req, "upload", json_string(id));
+		line = json_dumps(req, JSON_COMPACT);
+		r = line ? ask(fd, line) : NULL;
+		ok = json_is_true(json_object_get(r, "ok")) &&
+		     json_integer_value(json_object_get(r, "bytes")) == (json_int_t)(at + n);
+		if (ok && !id[0])
+			snprintf(id, sizeof(id), "%s", str(r, "upload"));
+		json_decref(r);
+		json_decref(req);
+		free(line);
+		at += n;
+	}
+	for (int i = 0; ok && i < 3; i++) {
+		char line[128];
+
+		snprintf(line, sizeof(line), "{\"cmd\":\"config apply\",\"upload\":\"%s\"%s}", id,
+			 i == 0 ? "" : ",\"dry_run\":true");
+		r = ask(fd, line);
+		if (i == 0)
+			ok = json_is_true(json_object_get(r, "ok")) &&
+			     json_array_size(json_object_get(r, "changes")) == 0 &&
+			     d.commands.changes == changes;
+		else
+			ok = strstr(str(r, "error"), "unknown upload") != NULL;
+		if (!ok)
+			printf("# upload_apply: %s answered %s\n", line,
+			       str(r, "error")[0] ? str(r, "error") : "ok, with changes");
+		json_decref(r);
+	}
+	free(text);
+	json_decref(c);
+	if (fd >= 0)
+		close(fd);
+	return ok;
+}
+
 /* ---- the control fuzzer ------------------------------------------------------------------- */
 
 #define BATCH 100
@@ -1023,6 +1218,7 @@ static void teardown(void)
 	xlbd_health_stop(&d.health);
 	xlbd_macs_close(&d.macs);
 	xlbd_apply_free(&d);
+	xlbd_commands_free(&d.commands); /* uploads and their timer: before the base goes */
 	xlbd_explain_close(&d);
 	xlb_dp_destroy(d.dp);
 	xlbd_config_free(&d.cfg);
@@ -1068,6 +1264,11 @@ static void test_control_protocol(void)
 		if (ok && b % 20 == 10) {
 			n_conn_cases++;
 			ok = ASSERT_TRUE(slow_reader(), "answered beside a slow reader");
+		}
+		if (ok && b % 10 == 5) {
+			n_conn_cases++;
+			ok = ASSERT_TRUE(upload_apply(), "the node's export, uploaded in pieces, "
+							 "applies as no change");
 		}
 	}
 	if (!ASSERT_TRUE(fd >= 0, "the connection"))

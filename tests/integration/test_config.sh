@@ -27,11 +27,14 @@ export_without_ids() {
 	xlbctl config export | json_get "json.dumps({**j, 'vips': [{**{k: x for k, x in v.items() if k != 'id'}, 'backends': [{k: x for k, x in b.items() if k != 'id'} for b in v['backends']]} for v in j['vips']]}, sort_keys=True)"
 }
 
+# What a refused or dry-run apply must leave as it was: the tables (fingerprints), backends
+# (MACs, states), the change count, the state file and its mtime (not even rewritten).
 snapshot() {
 	xlbctl -j vip show
 	xlbctl -j backend show
 	xlbctl -j config show
 	cat "$1"
+	stat -c %y "$1"
 }
 
 # Node A: two VIPs, weights, a drained backend, the seed given; its export and fingerprints.

@@ -258,6 +258,14 @@ static void test_text_output(void)
 		 "10.0.0.10 withdrawn reason \"node drain\" transitions 2\n"
 		 "2001:db8::10 announced reason \"usable backend\" transitions 1 pending\n"},
 		{"node drain", "{\"ok\":true,\"changed\":true}", "changed  true\n"},
+		{"node",
+		 "{\"ok\":true,\"state\":\"in-service\",\"route_table\":2001,\"route_errors\":3,"
+		 "\"addresses\":[{\"address\":\"10.0.0.10\",\"announced\":false,"
+		 "\"reason\":\"usable backend\",\"transitions\":0,\"pending\":true,"
+		 "\"error\":\"a route of another protocol is there\"}]}",
+		 "node in-service route_table 2001\n"
+		 "10.0.0.10 withdrawn reason \"usable backend\" transitions 0 pending (a route of "
+		 "another protocol is there)\n"},
 	};
 	struct captured c;
 	size_t i;

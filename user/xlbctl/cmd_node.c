@@ -19,12 +19,18 @@ static int print_show(json_t *r, FILE *out, char *err, size_t errlen)
 	fprintf(out, "node %s route_table %lld\n", json_string_value(json_object_get(r, "state")),
 		(long long)json_integer_value(json_object_get(r, "route_table")));
 	json_array_foreach(addrs, i, e) {
-		fprintf(out, "%s %s reason \"%s\" transitions %lld%s\n",
+		const char *why = json_string_value(json_object_get(e, "error"));
+
+		fprintf(out, "%s %s reason \"%s\" transitions %lld%s",
 			json_string_value(json_object_get(e, "address")),
 			json_is_true(json_object_get(e, "announced")) ? "announced" : "withdrawn",
 			json_string_value(json_object_get(e, "reason")),
 			(long long)json_integer_value(json_object_get(e, "transitions")),
 			json_is_true(json_object_get(e, "pending")) ? " pending" : "");
+		/* Why the kernel refused the route: a route of another protocol is there... */
+		if (why)
+			fprintf(out, " (%s)", why);
+		fputc('\n', out);
 	}
 	return 0;
 }

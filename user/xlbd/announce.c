@@ -62,7 +62,8 @@ static int nl_ack(struct xlbd_announce *a, __u32 seq)
 	}
 }
 
-/* RTM_NEWROUTE (replace) or RTM_DELROUTE of the address's blackhole route. 0 or -errno. */
+/* RTM_NEWROUTE (exclusive: never over a route that is there) or RTM_DELROUTE (of our protocol
+ * only) of the address's blackhole route. 0 or the kernel's -errno. */
 static int route_msg(struct xlbd_announce *a, int type, const struct xlb_addr *addr, __u8 family)
 {
 	struct {
@@ -76,8 +77,10 @@ static int route_msg(struct xlbd_announce *a, int type, const struct xlb_addr *a
 	req.h.nlmsg_len = NLMSG_LENGTH(sizeof(req.r));
 	req.h.nlmsg_type = type;
 	req.h.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
+	/* Not NLM_F_REPLACE: a replace matches the table, address and metric, not the protocol,
+	 * and would take over a route someone else put at a VIP's address. */
 	if (type == RTM_NEWROUTE)
-		req.h.nlmsg_flags |= NLM_F_CREATE | NLM_F_REPLACE;
+		req.h.nlmsg_flags |= NLM_F_CREATE | NLM_F_EXCL;
 	req.h.nlmsg_seq = ++a->seq;
 	req.r.rtm_family = nl_family(family);
 	req.r.rtm_dst_len = addr_len(family) * 8;
@@ -93,10 +96,32 @@ static int route_msg(struct xlbd_announce *a, int type, const struct xlb_addr *a
 	if (send(a->nl, &req, req.h.nlmsg_len, 0) < 0)
 		return -errno;
 	e = nl_ack(a, req.h.nlmsg_seq);
-	/* Deleting a route that someone else deleted already is what was asked for. */
-	if (type == RTM_DELROUTE && e == -ESRCH)
-		e = 0;
 	return e;
+}
+
+/*
+ * The address's route added. A route already there (EEXIST) is ours when a delete of our
+ * protocol's route removes it (an add whose answer was lost): added again. Otherwise it is
+ * another protocol's (an operator's, another daemon's): left alone, and -EEXIST.
+ */
+static int route_add(struct xlbd_announce *a, const struct xlb_addr *addr, __u8 family)
+{
+	int e = route_msg(a, RTM_NEWROUTE, addr, family);
+
+	if (e != -EEXIST)
+		return e;
+	e = route_msg(a, RTM_DELROUTE, addr, family);
+	if (e == -ESRCH)
+		return -EEXIST;
+	return e ?: route_msg(a, RTM_NEWROUTE, addr, family);
+}
+
+static int route_del(struct xlbd_announce *a, const struct xlb_addr *addr, __u8 family)
+{
+	int e = route_msg(a, RTM_DELROUTE, addr, family);
+
+	/* Deleting a route that someone else deleted already is what was asked for. */
+	return e == -ESRCH ? 0 : e;
 }
 
 static struct xlbd_announce_addr *find(struct xlbd_announce *a, const struct xlb_addr *addr,
@@ -129,8 +154,10 @@ static struct xlbd_announce_addr *find_or_add(struct xlbd_announce *a, const str
 	return e;
 }
 
-/* One route of a dump: ours (table, protocol, a host route) goes into the list as announced. */
-static void dumped_route(struct xlbd_announce *a, struct nlmsghdr *h)
+/* One route of a dump: ours (table, protocol, a host route) is marked present; at start (adopt)
+ * it goes into the list as announced, afterwards only known addresses are marked (another xlbd
+ * may publish in the same table: its routes are not ours to take). */
+static void dumped_route(struct xlbd_announce *a, struct nlmsghdr *h, bool adopt)
 {
 	struct rtmsg *r = NLMSG_DATA(h);
 	int len = h->nlmsg_len - NLMSG_LENGTH(sizeof(*r));
@@ -157,15 +184,19 @@ static void dumped_route(struct xlbd_announce *a, struct nlmsghdr *h)
 	}
 	if (table != a->table || !have_dst)
 		return;
-	e = find_or_add(a, &addr, family);
-	if (e) {
+	e = adopt ? find_or_add(a, &addr, family) : find(a, &addr, family);
+	if (!e)
+		return;
+	e->present = true;
+	if (adopt) {
 		e->announced = true;
 		e->reason = "found at start";
 	}
 }
 
-/* Reads the routes of one family that a previous xlbd left in the table. 0 or -errno. */
-static int dump(struct xlbd_announce *a, int family)
+/* Reads our routes of one family in the table (adopt: at start, those a previous xlbd left).
+ * 0 or -errno. */
+static int dump(struct xlbd_announce *a, int family, bool adopt)
 {
 	struct {
 		struct nlmsghdr h;
@@ -214,7 +245,7 @@ static int dump(struct xlbd_announce *a, int family)
 			if (h->nlmsg_type == NLMSG_ERROR)
 				return ((struct nlmsgerr *)NLMSG_DATA(h))->error;
 			if (h->nlmsg_type == RTM_NEWROUTE)
-				dumped_route(a, h);
+				dumped_route(a, h, adopt);
 		}
 	}
 }
@@ -242,9 +273,9 @@ int xlbd_announce_open(struct xlbd *d)
 	a->ev = event_new(d->base, -1, 0, on_sync, d);
 	if (!a->ev)
 		return -ENOMEM;
-	e = dump(a, AF_INET);
+	e = dump(a, AF_INET, true);
 	if (!e)
-		e = dump(a, AF_INET6);
+		e = dump(a, AF_INET6, true);
 	if (e)
 		return e;
 	a->open = true;
@@ -302,22 +333,66 @@ static void set_route(struct xlbd *d, struct xlbd_announce_addr *e, bool want, c
 	char s[XLB_ADDRSTRLEN];
 	int err;
 
-	if (e->announced == want)
-		return;
-	xlb_format_addr(&e->addr, e->family, s, sizeof(s));
-	err = route_msg(a, want ? RTM_NEWROUTE : RTM_DELROUTE, &e->addr, e->family);
-	if (err) {
-		a->errors++;
-		pr_err(want ? "cannot add the route of a VIP address"
-			    : "cannot delete the route of a VIP address",
-		       "address=%s table=%u err=\"%s\"", s, a->table, strerror(-err));
+	if (e->announced == want) {
+		e->last_err = 0; /* nothing pending: a later refusal is news again */
 		return;
 	}
+	xlb_format_addr(&e->addr, e->family, s, sizeof(s));
+	err = want ? route_add(a, &e->addr, e->family) : route_del(a, &e->addr, e->family);
+	if (err) {
+		a->errors++;
+		/* Retried every sync (every second): logged when the error is new, not each time. */
+		if (err != e->last_err)
+			pr_err(want ? "cannot add the route of a VIP address"
+				    : "cannot delete the route of a VIP address",
+			       "address=%s table=%u err=\"%s\"%s", s, a->table, strerror(-err),
+			       err == -EEXIST ? " why=\"a route of another protocol is there: "
+						"xlbd leaves it alone\""
+					      : "");
+		e->last_err = err;
+		return;
+	}
+	e->last_err = 0;
 	e->announced = want;
 	e->transitions++;
 	e->reason = why;
 	pr_info(want ? "announce" : "withdraw", "address=%s table=%u reason=\"%s\"", s, a->table,
 		why);
+}
+
+/*
+ * What the table holds now, for the addresses xlbd knows: a route of ours deleted by someone
+ * else (`ip route flush table 2001`) must be added again, not believed in until a restart; a
+ * route of ours found where none was thought to be (an add whose answer was lost) is one.
+ */
+static void reread(struct xlbd *d)
+{
+	struct xlbd_announce *a = &d->announce;
+	char s[XLB_ADDRSTRLEN];
+	int e;
+
+	for (size_t i = 0; i < a->n; i++)
+		a->addrs[i].present = false;
+	e = dump(a, AF_INET, false);
+	if (!e)
+		e = dump(a, AF_INET6, false);
+	if (e) {
+		/* Unknown: believe what xlbd did last, as before this read. */
+		pr_debug("cannot read the route table", "table=%u err=\"%s\"", a->table,
+			 strerror(-e));
+		return;
+	}
+	for (size_t i = 0; i < a->n; i++) {
+		struct xlbd_announce_addr *x = &a->addrs[i];
+
+		if (x->announced == x->present)
+			continue;
+		xlb_format_addr(&x->addr, x->family, s, sizeof(s));
+		if (x->announced)
+			pr_warn("route of a VIP address gone from the table: adding it again",
+				"address=%s table=%u", s, a->table);
+		x->announced = x->present;
+	}
 }
 
 void xlbd_announce_sync(struct xlbd *d, const char *reason)
@@ -327,6 +402,7 @@ void xlbd_announce_sync(struct xlbd *d, const char *reason)
 
 	if (!a->open)
 		return;
+	reread(d);
 	for (i = 0; i < a->n; i++)
 		a->addrs[i].configured = a->addrs[i].usable = false;
 	/* One pass over the configuration: every second, whatever its size. */

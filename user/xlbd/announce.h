@@ -33,6 +33,8 @@ struct xlbd_announce_addr {
 	bool usable;	    /* one of its VIPs had a backend up (at the last sync) */
 	__u64 transitions;  /* announces and withdraws since start (xlb_vip_announce_..._total) */
 	const char *reason; /* of the last transition, or "found at start" */
+	int last_err;	    /* of the last route change tried: -errno, 0 when it went through */
+	bool present;	    /* found in the table by the last read (every sync reads it) */
 };
 
 struct xlbd_announce {

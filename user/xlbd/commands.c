@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <event2/event.h>
+
 #include "addr.h"
 #include "clock.h"
 #include "log.h"
@@ -250,7 +252,10 @@ static json_t *commit(struct xlbd *d, struct xlbd_config *next, json_t *result, 
 			       "next accepted one",
 			       "state=%s err=%s", d->state_path, xlb_log_quote(err, q, sizeof(q)));
 		xlbd_health_sync(&d->health, next, false);
-		xlbd_apply(d, next, false);
+		/* The maps may hold part of the change (a new seed written, its tables not swapped
+		 * in): until an apply of the configuration as it was goes through, retried. */
+		if (xlbd_apply(d, next, false))
+			xlbd_apply_soon(d);
 		xlbd_config_free(next);
 		json_decref(result);
 		return error_reply("cannot apply the change to the data plane: %s%s", strerror(-e),
@@ -724,12 +729,18 @@ static json_t *do_config_set(struct xlbd *d, json_t *req, struct caller who)
 		return error_reply("nothing to set: give hash_seed");
 	if (json_integer_value(seed) < 0 || json_integer_value(seed) > 0xffffffffLL)
 		return error_reply("hash_seed must be an integer in 0..4294967295");
+	/* As a config apply of the same configuration: no change, nothing written or rebuilt. */
+	if (json_integer_value(seed) == d->cfg.hash_seed)
+		return json_pack("{s:b, s:I, s:b}", "ok", 1, "hash_seed",
+				 (json_int_t)d->cfg.hash_seed, "changed", 0);
 	if (xlbd_config_clone(&d->cfg, &next))
 		return error_reply("out of memory");
 	next.hash_seed = json_integer_value(seed);
 	snprintf(what, sizeof(what), "config set hash_seed=%u", next.hash_seed);
-	return commit(d, &next, json_pack("{s:I}", "hash_seed", (json_int_t)next.hash_seed), what,
-		      who);
+	return commit(
+		d, &next,
+		json_pack("{s:I, s:b}", "hash_seed", (json_int_t)next.hash_seed, "changed", 1),
+		what, who);
 }
 
 static json_t *do_config_export(struct xlbd *d, json_t *req, struct caller who)
@@ -748,6 +759,51 @@ void xlbd_commands_free(struct xlbd_commands *c)
 	for (int i = 0; i < XLBD_UPLOADS; i++) {
 		free(c->uploads[i].buf);
 		c->uploads[i] = (struct xlbd_upload){0};
+	}
+	if (c->upload_ev)
+		event_free(c->upload_ev);
+	c->upload_ev = NULL;
+}
+
+/* Uploads idle for XLBD_UPLOAD_IDLE_MS go, memory and all: a sender that never applies must
+ * not keep up to 4 x 16 MiB until someone else needs a slot. Armed again for the next one. */
+static void on_upload_idle(evutil_socket_t fd, short what, void *arg)
+{
+	struct xlbd_commands *c = arg;
+	__u64 now = xlb_now_ms(), next = 0;
+
+	(void)fd, (void)what;
+	for (int i = 0; i < XLBD_UPLOADS; i++) {
+		struct xlbd_upload *u = &c->uploads[i];
+
+		if (!u->id)
+			continue;
+		if (now - u->touched_ms >= XLBD_UPLOAD_IDLE_MS) {
+			pr_info("config upload dropped: idle", "upload=%llx uid=%u bytes=%zu",
+				(unsigned long long)u->id, u->uid, u->len);
+			free(u->buf);
+			*u = (struct xlbd_upload){0};
+		} else if (!next || u->touched_ms + XLBD_UPLOAD_IDLE_MS - now < next) {
+			next = u->touched_ms + XLBD_UPLOAD_IDLE_MS - now;
+		}
+	}
+	if (next) {
+		struct timeval tv = {next / 1000, next % 1000 * 1000};
+
+		evtimer_add(c->upload_ev, &tv);
+	}
+}
+
+static void arm_upload_idle(struct xlbd *d)
+{
+	struct xlbd_commands *c = &d->commands;
+
+	if (!c->upload_ev && d->base)
+		c->upload_ev = evtimer_new(d->base, on_upload_idle, c);
+	if (c->upload_ev) {
+		struct timeval tv = {XLBD_UPLOAD_IDLE_MS / 1000, 0};
+
+		evtimer_add(c->upload_ev, &tv);
 	}
 }
 
@@ -817,8 +873,39 @@ static json_t *do_config_upload(struct xlbd *d, json_t *req, struct caller who)
 	u->len += n;
 	u->buf[u->len] = '\0';
 	u->touched_ms = xlb_now_ms();
+	arm_upload_idle(d);
 	snprintf(ids, sizeof(ids), "%llx", (unsigned long long)u->id);
 	return json_pack("{s:b, s:s, s:I}", "ok", 1, "upload", ids, "bytes", (json_int_t)u->len);
+}
+
+/*
+ * Commas outside strings that a configuration which can be valid may hold: members plus array
+ * elements, at most 4 at the top, 7 per VIP and 5 per backend with 16 in a check object each,
+ * 511 VIPs and 8,191 backends (192,470). A 16 MiB upload parsed by jansson costs up to 253 MiB
+ * (measured: 16.6 MB of small backend objects); the largest valid file (all 511 VIPs and 8,191
+ * backends, each with every check setting: 2.7 MB, 175,055 commas) 26 MiB.
+ */
+#define XLBD_APPLY_MAX_COMMAS \
+	(4 + (XLB_MAX_VIPS - 1) * (7 + 16 + 1) + (XLB_MAX_BACKENDS - 1) * (5 + 16 + 1))
+
+static bool too_many_values(const char *p, size_t len)
+{
+	bool in_str = false;
+	size_t commas = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		if (in_str) {
+			if (p[i] == '\\')
+				i++;
+			else if (p[i] == '"')
+				in_str = false;
+		} else if (p[i] == '"') {
+			in_str = true;
+		} else if (p[i] == ',' && ++commas > XLBD_APPLY_MAX_COMMAS) {
+			return true;
+		}
+	}
+	return false;
 }
 
 /* The configuration of a config apply request: its "config", or the text of its upload. A new
@@ -841,11 +928,21 @@ static json_t *apply_input(struct xlbd *d, json_t *req, unsigned int uid, char *
 		snprintf(err, ERRLEN, "unknown upload \"%s\"", id);
 		return NULL;
 	}
-	c = json_loadb(u->buf, u->len, JSON_REJECT_DUPLICATES, &je);
+	/* Counted before jansson builds the tree: the tree, not the text, is what costs. */
+	if (too_many_values(u->buf, u->len)) {
+		snprintf(err, ERRLEN,
+			 "config: more values than %d VIPs and %d backends can hold: refused "
+			 "unread",
+			 XLB_MAX_VIPS - 1, XLB_MAX_BACKENDS - 1);
+		c = NULL;
+	} else {
+		c = json_loadb(u->buf, u->len, JSON_REJECT_DUPLICATES, &je);
+		if (!c)
+			snprintf(err, ERRLEN, "config: line %d column %d: %s", je.line, je.column,
+				 je.text);
+	}
 	free(u->buf);
 	*u = (struct xlbd_upload){0};
-	if (!c)
-		snprintf(err, ERRLEN, "config: line %d column %d: %s", je.line, je.column, je.text);
 	return c;
 }
 
@@ -921,6 +1018,12 @@ static json_t *do_node_show(struct xlbd *d, json_t *req, struct caller who)
 		if (e->announced != want)
 			json_object_set_new(json_array_get(arr, json_array_size(arr) - 1),
 					    "pending", json_true());
+		if (e->announced != want && e->last_err)
+			json_object_set_new(
+				json_array_get(arr, json_array_size(arr) - 1), "error",
+				json_string(e->last_err == -EEXIST
+						    ? "a route of another protocol is there"
+						    : strerror(-e->last_err)));
 	}
 	return json_pack("{s:b, s:s, s:i, s:I, s:o}", "ok", 1, "state",
 			 d->cfg.drained ? "drained" : "in-service", "route_table",

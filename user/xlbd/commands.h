@@ -6,13 +6,14 @@
 #include <linux/types.h>
 #include <stdbool.h>
 
+struct event;
 struct xlbd;
 
 /*
  * A configuration sent to `config apply` in pieces (`config upload`): a request line holds at
  * most 64 KiB (docs/control.md), a whole configuration up to a few MiB. Only its sender (uid)
- * may add to it or apply it; one left idle for XLBD_UPLOAD_IDLE_MS is dropped when room is
- * needed.
+ * may add to it or apply it; one left idle for XLBD_UPLOAD_IDLE_MS is dropped (its memory
+ * freed by a timer, whether or not room is needed).
  */
 #define XLBD_UPLOADS	    4
 #define XLBD_UPLOAD_MAX	    (16u << 20)
@@ -29,6 +30,7 @@ struct xlbd_commands {
 	__u64 changes;	      /* changes committed since start (xlb_config_changes_total) */
 	bool detach_and_exit; /* `prog detach`: main.c detaches and unpins once the loop ends */
 	struct xlbd_upload uploads[XLBD_UPLOADS];
+	struct event *upload_ev; /* drops idle uploads; NULL until the first (or without a loop) */
 };
 
 /* Frees the uploads in progress (at exit). */
