@@ -1,4 +1,4 @@
-/* xlb.bpf.c - the XDP load balancer: parse, VIP lookup, flow table, Maglev pick, L2 DSR forward. */
+/* xlb.bpf.c - the XDP load balancer: parse, VIP lookup, flow table, Maglev pick, L2 DSR or ipip forward. */
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
 #include <linux/in.h>
@@ -15,6 +15,7 @@
 #include "lib/stats.h"
 #include "lib/parse.h"
 #include "lib/pick.h"
+#include "lib/encap.h" /* ipip forwarding, and lib/icmp.h: its path MTU answers */
 
 /* The flow keeps its backend if the backend still belongs to the flow's VIP and takes traffic.
  * be_id and vip_id are the entry's, read once: another CPU may re-steer the entry meanwhile. */
@@ -95,15 +96,23 @@ static __always_inline int track_tcp(const int ex, struct xlb_flow *flow, __u8 t
 	return tcp_syn(tcp_flags);
 }
 
-/* The packet goes to be: the backend's traffic (a VIP's is the sum of its backends'), then the
- * dsr-l2 rewrite. */
-static __always_inline int forward(const int ex, struct xdp_md *ctx, const struct xlb_backend *be,
-				   __u32 be_id, int new_flow, int syn_retry)
+/*
+ * The packet goes to be: the backend's traffic (a VIP's is the sum of its backends'), then the
+ * VIP's forwarding mode. The mode is read from xlb_vip_fwd by VIP id for every packet, flow-table
+ * hits included (they never look the VIP up), so `vip set fwd` moves established flows to the
+ * new mode on the backends they have.
+ */
+static __always_inline int forward(const int ex, struct xdp_md *ctx, const struct xlb_flow_key *k,
+				   __u32 vip_id, const struct xlb_backend *be, __u32 be_id,
+				   int new_flow, int syn_retry)
 {
 	__u64 bytes = (void *)(long)ctx->data_end - (void *)(long)ctx->data;
+	__u32 *fwd = bpf_map_lookup_elem(&xlb_vip_fwd, &vip_id);
 
 	count_traffic(ex, be_id, bytes, new_flow, syn_retry);
 	explain_note_backend(ex, be_id);
+	if (fwd && *fwd == XLB_FWD_IPIP)
+		return forward_ipip(ex, ctx, k, be);
 	return forward_dsr_l2(ex, ctx, be);
 }
 
@@ -143,7 +152,7 @@ static __always_inline int schedule_flow(const int ex, struct xdp_md *ctx, struc
 		counted = XLB_FLOW_F_COUNTED;
 	}
 	flow_learn(ex, &p->key, flow, vip_id, be_id, reused, counted, now);
-	return forward(ex, ctx, &c.be, be_id, 1, 0);
+	return forward(ex, ctx, &p->key, vip_id, &c.be, be_id, 1, 0);
 }
 
 /* Can the destination be a VIP address at all? One inlined array read (xlb_vip_filter). */
@@ -220,7 +229,7 @@ static __always_inline int xlb_run(const int ex, struct xdp_md *ctx)
 
 			if (p.key.proto == IPPROTO_TCP)
 				syn_retry = track_tcp(ex, flow, p.tcp_flags, be_id);
-			return forward(ex, ctx, &c.be, be_id, 0, syn_retry);
+			return forward(ex, ctx, &p.key, vip_id, &c.be, be_id, 0, syn_retry);
 		}
 	}
 
