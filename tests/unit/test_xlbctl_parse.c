@@ -392,7 +392,7 @@ static void test_parse_help(void)
 	text = capture_usage(xlbctl_obj_vip.usage);
 	ASSERT_HAS_SUBSTR(text, "SCHED := { maglev | source-hash | rr | wrr | least-conn }",
 			  "SCHED alternatives");
-	ASSERT_HAS_SUBSTR(text, "FWD := { dsr-l2 }", "FWD alternatives");
+	ASSERT_HAS_SUBSTR(text, "FWD := { dsr-l2 | ipip }", "FWD alternatives");
 	ASSERT_HAS_SUBSTR(text, "KIND := { none | tcp | http | udp }", "KIND alternatives");
 	ASSERT_HAS_SUBSTR(text, "outlier-rate N }", "CHECKOPT alternatives");
 	free(text);
@@ -435,7 +435,8 @@ static void test_parse_errors(void)
 		{"vip add 10.0.0.10:80/tcp sched random",
 		 {"unknown scheduler 'random'", "least-conn"}},
 		{"vip add 10.0.0.10:80/tcp sched mag", {"unknown scheduler 'mag'"}},
-		{"vip add 10.0.0.10:80/tcp fwd ipip", {"unknown forwarding mode 'ipip'", "dsr-l2"}},
+		{"vip add 10.0.0.10:80/tcp fwd gre",
+		 {"unknown forwarding mode 'gre'", "dsr-l2", "ipip"}},
 		{"vip add 10.0.0.10:80/tcp sched maglev sched maglev", {"'sched' given twice"}},
 		{"vip set 10.0.0.10:80/tcp", {"nothing to set", "check KIND"}},
 		/* health checks: keywords */
