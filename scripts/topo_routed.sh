@@ -24,11 +24,14 @@
 #   Every link has MTU 1500: a full-size client packet does not fit once encapsulated, and the LB
 #   answers it with ICMP fragmentation-needed / packet-too-big (docs/datapath.md, "ipip").
 #
-# Usage: topo_routed.sh up NAME NBACKENDS     build it (fails if NAME exists)
+# Usage: topo_routed.sh up NAME NBACKENDS [NLOCAL]  build it (fails if NAME exists); NLOCAL more
+#                                           backends on segment A (for dsr-l2), numbered after
+#                                           the routed ones: 10.220.0.(10+I), fd00:220::(10+I)
 #        topo_routed.sh down NAME              stop its servers, delete its namespaces and pins
 #        topo_routed.sh env NAME               print shell variables describing it (for eval)
 # NAME: 1-8 lower-case letters or digits. State lives in $XLB_TOPO_DIR/NAME (default
-# /tmp/xlb-topo/NAME). XLB_BACKEND: the xlb-backend binary (default build/xlb-backend).
+# /tmp/xlb-topo/NAME). XLB_BACKEND: the xlb-backend binary (default build/xlb-backend);
+# XLB_TOPO_LOCAL: NLOCAL when not given (tests/integration/lib.sh passes NBACKENDS only).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -69,8 +72,10 @@ in_ns() {
 	nsenter --net="/run/netns/$ns" -- "$@"
 }
 
-be_ip4() { echo "$BNET4.$((10 + $1))"; }
-be_ip6() { echo "$BNET6:$((10 + $1))"; }
+# Backends 1..nrouted are behind the router; those after it (local ones) on segment A.
+nrouted=0
+be_ip4() { if [ "$1" -le "$nrouted" ]; then echo "$BNET4.$((10 + $1))"; else echo "10.220.0.$((10 + $1))"; fi; }
+be_ip6() { if [ "$1" -le "$nrouted" ]; then echo "$BNET6:$((10 + $1))"; else echo "fd00:220::$((10 + $1))"; fi; }
 
 add_ns() {
 	local ns=$1
@@ -184,6 +189,7 @@ write_env() {
 		echo "VIP4=$VIP4"
 		echo "VIP6=$VIP6"
 		echo "BE_COUNT=$n"
+		echo "BE_ROUTED=$nrouted"
 		for i in $(seq "$n"); do
 			ns+=" [$i]=xlb-$name-be$i"
 			ip4+=" [$i]=$(be_ip4 "$i")"
@@ -200,10 +206,15 @@ write_env() {
 }
 
 do_up() {
-	local n=$1 i ns lb_ns cl_ns rt_ns q
+	local n=$1 nlocal=$2 i ns lb_ns cl_ns rt_ns q
 	if ! [[ $n =~ ^[0-9]+$ ]] || [ "$n" -lt 1 ] || [ "$n" -gt $MAX_BACKENDS ]; then
 		die "bad NBACKENDS '$n': 1..$MAX_BACKENDS"
 	fi
+	if ! [[ $nlocal =~ ^[0-9]+$ ]] || [ "$nlocal" -gt $MAX_BACKENDS ]; then
+		die "bad NLOCAL '$nlocal': 0..$MAX_BACKENDS"
+	fi
+	nrouted=$n
+	n=$((n + nlocal))
 	[ -x "$XLB_BACKEND" ] || die "no $XLB_BACKEND (make first, or set XLB_BACKEND)"
 	if [ -e "$dir" ] || [ -e "/run/netns/$sw_ns" ]; then
 		die "topology $name exists (topo_routed.sh down $name first)"
@@ -275,11 +286,21 @@ do_up() {
 	# Backends: xlb-backend attach (xlb_decap, native) and vip add (VIPs on lo, sysctls).
 	for i in $(seq "$n"); do
 		ns=xlb-$name-be$i
-		add_port br1 "be$i" "$ns" eth0
+		if [ "$i" -le "$nrouted" ]; then
+			add_port br1 "be$i" "$ns" eth0
+		else
+			add_port br0 "be$i" "$ns" eth0
+		fi
 		ip -n "$ns" addr add "$(be_ip4 "$i")/24" dev eth0
 		ip -n "$ns" addr add "$(be_ip6 "$i")/64" dev eth0 nodad
-		ip -n "$ns" route add default via "$BNET4.1"
-		ip -n "$ns" -6 route add default via "$BNET6:1"
+		if [ "$i" -le "$nrouted" ]; then
+			ip -n "$ns" route add default via "$BNET4.1"
+			ip -n "$ns" -6 route add default via "$BNET6:1"
+		else
+			# dsr-l2 needs the backend's MAC on the LB (xlbd learns it from here).
+			ip -n "$lb_ns" neigh replace "$(be_ip4 "$i")" lladdr "$(ip -n "$ns" -br link show eth0 | awk '{print $3}')" dev "xlb-$name" nud permanent
+			ip -n "$lb_ns" neigh replace "$(be_ip6 "$i")" lladdr "$(ip -n "$ns" -br link show eth0 | awk '{print $3}')" dev "xlb-$name" nud permanent
+		fi
 		mkdir -p "$dir/be$i/run"
 		XLB_BACKEND_RUN_DIR=$dir/be$i/run XLB_BACKEND_PIN_DIR=/sys/fs/bpf/xlb-backend-$name-be$i \
 			in_ns "$ns" "$XLB_BACKEND" attach eth0 mode native >/dev/null
@@ -307,6 +328,7 @@ do_up() {
 	for i in $(seq "$n"); do
 		start_backend "$i" "xlb-$name-be$i"
 	done
+	echo "$nrouted" >"$dir/nrouted"
 	write_env "$n"
 	trap - EXIT INT TERM
 }
@@ -337,7 +359,7 @@ main() {
 	local cmd=${1:-}
 	[ $# -ge 2 ] || usage
 	case $cmd in
-	up) [ $# -eq 3 ] || usage ;;
+	up) [ $# -eq 3 ] || [ $# -eq 4 ] || usage ;;
 	down | env) [ $# -eq 2 ] || usage ;;
 	*) usage ;;
 	esac
@@ -346,7 +368,7 @@ main() {
 	dir=$TOPO_ROOT/$name
 	sw_ns=xlb-$name-sw
 	case $cmd in
-	up) do_up "$3" ;;
+	up) do_up "$3" "${4:-${XLB_TOPO_LOCAL:-0}}" ;;
 	down) do_down ;;
 	env)
 		[ -f "$dir/env" ] || die "no topology $name"
