@@ -15,7 +15,8 @@ source "$(dirname "$0")/lib.sh"
 
 it_init "$@"
 TOPO_SH=$IT_ROOT/scripts/topo_routed.sh
-export XLB_BACKEND=$(dirname "$XLBD")/xlb-backend XLB_TOPO_LOCAL=2
+XLB_BACKEND=$(dirname "$XLBD")/xlb-backend
+export XLB_BACKEND XLB_TOPO_LOCAL=2
 [ -x "$XLB_BACKEND" ] || IT_SETUP_SKIP=${IT_SETUP_SKIP:-"$XLB_BACKEND not built"}
 it_setup 3
 
@@ -50,7 +51,7 @@ ipip_vip() {
 
 # in_range N LO HI WHAT
 in_range() {
-	[ "$1" -ge "$2" ] && [ "$1" -le "$3" ] || die_case "$4: $1 not in $2..$3"
+	if [ "$1" -lt "$2" ] || [ "$1" -gt "$3" ]; then die_case "$4: $1 not in $2..$3"; fi
 }
 
 # 600 new connections to the IPv4 VIP over backends of weights 1, 2, 3 behind the router:
@@ -96,8 +97,9 @@ case_ipv6_spread() {
 	e1=$(counter encap_ipv6_in_ipv6)
 	t1=$(counter xdp_tx)
 	note "encap_ipv6_in_ipv6 +$((e1 - e0)) xdp_tx +$((t1 - t0))"
-	[ $((e1 - e0)) -ge 900 ] && [ $((t1 - t0)) -ge 900 ] ||
+	if [ $((e1 - e0)) -lt 900 ] || [ $((t1 - t0)) -lt 900 ]; then
 		die_case "encapsulated +$((e1 - e0)), xdp_tx +$((t1 - t0)) for 300 connections"
+	fi
 	xlbctl_ok vip del "[$VIP6]:80/tcp"
 }
 
