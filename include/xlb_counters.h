@@ -51,7 +51,8 @@
 	X(XLB_C_DROP_ENCAP_FAILED, "drop_encap_failed")                       \
 	X(XLB_C_DROP_TOO_BIG, "drop_too_big")                                 \
 	X(XLB_C_PMTU_SENT, "pmtu_sent")                                       \
-	X(XLB_C_DROP_PMTU_RATE, "drop_pmtu_rate")
+	X(XLB_C_DROP_PMTU_RATE, "drop_pmtu_rate")                             \
+	X(XLB_C_ICMP_RELAYED, "icmp_relayed")
 
 #define XLB_COUNTER_ENUM(name, label) name,
 enum xlb_counter { XLB_COUNTERS(XLB_COUNTER_ENUM) XLB_C_MAX };
@@ -99,6 +100,8 @@ _Static_assert(XLB_C_MAX <= 64, "xlb_explain.counters has 64 bits");
  *                   IPv4 packet without DF (XDP cannot fragment), or one too short to quote.
  * pmtu_sent         answered with ICMP fragmentation-needed / ICMPv6 packet-too-big.
  * drop_pmtu_rate    too big, and this CPU's answers for this second are used up: dropped.
+ * icmp_relayed      an ICMP error to a VIP address about a flow in the flow table (the header
+ *                   it quotes, turned around, is the flow's key): sent to the flow's backend.
  */
 
 #endif /* XLB_COUNTERS_H */

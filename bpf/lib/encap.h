@@ -64,6 +64,7 @@ static __always_inline int encap_inner(struct xdp_md *ctx, __u8 family, struct e
 		in->tos = ip->tos;
 		in->df = !!(ip->frag_off & bpf_htons(IP_DF));
 		in->label = 0;
+		in->proto = ip->protocol;
 	} else {
 		struct ipv6hdr *ip6 = data + in->l3;
 		__u32 w;
@@ -75,6 +76,7 @@ static __always_inline int encap_inner(struct xdp_md *ctx, __u8 family, struct e
 		in->tos = (w >> 20) & 0xff;
 		in->df = 1; /* IPv6 routers never fragment */
 		in->label = w & 0xfffff;
+		in->proto = ip6->nexthdr;
 	}
 	return 0;
 }

@@ -41,6 +41,7 @@ struct encap_inner {
 	__u8 tos;     /* IPv4 TOS / IPv6 traffic class: DSCP and ECN */
 	__u8 df;      /* IPv4 DF set */
 	__u8 vlans;   /* VLAN tags between Ethernet and IP */
+	__u8 proto;   /* IPv4 protocol / IPv6 next header of the fixed header */
 	__be32 label; /* IPv6 flow label (host order bits 0..19 in network order word) */
 };
 
@@ -230,7 +231,10 @@ static __always_inline int pmtu_answer(const int ex, struct xdp_md *ctx,
 {
 	__u32 quote = in->family == XLB_AF_INET ? PMTU_QUOTE4 : PMTU_QUOTE6;
 
-	if ((in->family == XLB_AF_INET && !in->df) || in->len < quote)
+	/* Never an ICMP error about an ICMP message (RFC 1122 3.2.2, RFC 4443 2.4): a relayed
+	 * error (xlb.bpf.c, relay_icmp_error) that does not fit is dropped. */
+	if ((in->family == XLB_AF_INET && !in->df) || in->len < quote ||
+	    in->proto == IPPROTO_ICMP || in->proto == IPPROTO_ICMPV6)
 		return drop(ex, XLB_C_DROP_TOO_BIG);
 	if (!pmtu_budget(ex))
 		return drop(ex, XLB_C_DROP_PMTU_RATE);

@@ -517,6 +517,168 @@ static void test_pmtu_rate_limited(void)
 	xlb_dp_set_vip_fwd(fx.dp, fx.vip[0].id, XLB_FWD_DSR_L2);
 }
 
+/* An ICMP error from a router to the VIP, quoting what the backend sent the client (VIP:80 ->
+ * client:40000, TCP) of pkt_spec_init's flow; type: ICMP 3 / ICMPv6 2, or 8 / 128 (echo). */
+static int icmp_frame(__u8 family, const struct xlb_addr *vip, __u8 type, __u16 sport, __u8 *frame)
+{
+	__u8 orig[PKT_BUF_SIZE];
+	struct pkt_spec o, s;
+	int qlen = family == 4 ? 28 : 48, len;
+
+	pkt_spec_init(&o, family, IPPROTO_TCP);
+	o.src = *vip;
+	pkt_spec_init(&s, family, IPPROTO_TCP); /* the client's address */
+	o.dst = s.src;
+	o.sport = 80;
+	o.dport = sport;
+	o.tcp_flags = PKT_TCP_ACK;
+	o.payload_len = 1400;
+	len = pkt_build(&o, orig, sizeof(orig));
+	if (len < 14 + qlen)
+		return -1;
+	pkt_spec_init(&s, family, family == 4 ? IPPROTO_ICMP : IPPROTO_ICMPV6);
+	inet_pton(family == 4 ? AF_INET : AF_INET6, family == 4 ? "203.0.113.9" : "2001:db8:9::9",
+		  &s.src);
+	s.dst = *vip;
+	s.icmp_type = type;
+	s.payload = orig + 14;
+	s.payload_len = qlen;
+	return pkt_build(&s, frame, PKT_BUF_SIZE);
+}
+
+/*
+ * ICMP errors to a VIP about a flow in the flow table go to the flow's backend, unchanged, by
+ * the VIP's mode (ipip: encapsulated; dsr-l2: the backend's MAC); anything else ICMP passes.
+ */
+static void test_icmp_error_relayed(void)
+{
+	static const struct {
+		const char *desc;
+		__u8 family, type, fwd;
+		bool other_port; /* quotes a flow that is not in the table */
+		__u32 action;
+	} rows[] = {
+		{"ipv4 fragmentation needed, ipip: to the flow's backend", 4, 3, XLB_FWD_IPIP,
+		 false, XDP_TX},
+		{"ipv6 packet too big, ipip: to the flow's backend", 6, 2, XLB_FWD_IPIP, false,
+		 XDP_TX},
+		{"ipv4 time exceeded, dsr-l2: to the flow's backend's MAC", 4, 11, XLB_FWD_DSR_L2,
+		 false, XDP_TX},
+		{"ipv4 error about no known flow: passed", 4, 3, XLB_FWD_IPIP, true, XDP_PASS},
+		{"ipv6 error about no known flow: passed", 6, 2, XLB_FWD_IPIP, true, XDP_PASS},
+		{"ipv4 echo request to the vip: passed", 4, 8, XLB_FWD_IPIP, false, XDP_PASS},
+		{"ipv6 echo request to the vip: passed", 6, 128, XLB_FWD_IPIP, false, XDP_PASS},
+	};
+
+	if (!net_ok) {
+		xt_skip("no test namespace");
+		return;
+	}
+	set_src(false);
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		__u8 syn[PKT_BUF_SIZE], frame[PKT_BUF_SIZE], out[PKT_BUF_SIZE];
+		int vip = rows[i].family == 4 ? 0 : 2, len, slen;
+		__u32 out_len = sizeof(out), act = ~0u, be_id;
+		__u64 r0, r1;
+		struct xlb_addr be;
+		struct pkt_spec s;
+
+		if (!xt_row("%s", rows[i].desc))
+			continue;
+		fx_flush_flows(&fx);
+		backend_addr(rows[i].family, TX, &be);
+		point_backends(vip, rows[i].family, &be);
+		xlb_dp_set_vip_fwd(fx.dp, fx.vip[vip].id, rows[i].fwd);
+		pkt_spec_init(&s, rows[i].family, IPPROTO_TCP);
+		s.dst = fx.vip[vip].key.addr;
+		slen = pkt_build(&s, syn, sizeof(syn));
+		if (!ASSERT_OK(run_on(in0, syn, slen, out, &out_len, &act), "syn"))
+			continue;
+		be_id = rows[i].fwd == XLB_FWD_DSR_L2 ? fx_backend_of(out, out_len) : 0;
+		len = icmp_frame(rows[i].family, &fx.vip[vip].key.addr, rows[i].type,
+				 rows[i].other_port ? 40001 : 40000, frame);
+		if (!ASSERT_TRUE(len > 0, "build"))
+			continue;
+		r0 = counter(XLB_C_ICMP_RELAYED);
+		out_len = sizeof(out);
+		if (!ASSERT_OK(run_on(in0, frame, len, out, &out_len, &act), "icmp"))
+			continue;
+		r1 = counter(XLB_C_ICMP_RELAYED);
+		ASSERT_EQ(act, rows[i].action, "action");
+		ASSERT_EQ(r1 - r0, rows[i].action == XDP_TX ? 1 : 0, "icmp_relayed");
+		if (rows[i].action != XDP_TX) {
+			ASSERT_EQ(out_len, (__u32)len, "passed untouched: length");
+			ASSERT_MEM_EQ(out, frame, len, "passed untouched");
+		} else if (rows[i].fwd == XLB_FWD_IPIP) {
+			int hlen = rows[i].family == 4 ? 20 : 40;
+
+			ASSERT_EQ(out_len, (__u32)(len + hlen), "encapsulated");
+			ASSERT_MEM_EQ(out, hop1, 6, "to the next hop");
+			ASSERT_MEM_EQ(out + 14 + hlen, frame + 14, len - 14,
+				      "the ICMP packet inside");
+			ASSERT_MEM_EQ(out + 14 + (rows[i].family == 4 ? 16 : 24), &be,
+				      rows[i].family == 4 ? 4 : 16,
+				      "outer destination: the backend");
+		} else {
+			ASSERT_EQ(fx_backend_of(out, out_len), be_id, "the flow's backend's MAC");
+			ASSERT_MEM_EQ(out + 12, frame + 12, len - 12, "the ICMP packet unchanged");
+		}
+	}
+	xt_row_end();
+	xlb_dp_set_vip_fwd(fx.dp, fx.vip[0].id, XLB_FWD_DSR_L2);
+	xlb_dp_set_vip_fwd(fx.dp, fx.vip[2].id, XLB_FWD_DSR_L2);
+}
+
+/* A relayed ICMP error too big for the tunnel is dropped, never answered with another error. */
+static void test_no_error_about_an_error(void)
+{
+	__u8 syn[PKT_BUF_SIZE], frame[PKT_BUF_SIZE], out[PKT_BUF_SIZE];
+	__u32 out_len = sizeof(out), act = ~0u;
+	struct xlb_addr be;
+	struct pkt_spec s;
+	__u64 t0;
+	int len;
+
+	if (!net_ok) {
+		xt_skip("no test namespace");
+		return;
+	}
+	fx_flush_flows(&fx);
+	backend_addr(4, SMALL_MTU, &be);
+	point_backends(0, 4, &be);
+	xlb_dp_set_vip_fwd(fx.dp, fx.vip[0].id, XLB_FWD_IPIP);
+	pkt_spec_init(&s, 4, IPPROTO_TCP);
+	s.dst = fx.vip[0].key.addr;
+	s.df = true;
+	len = pkt_build(&s, syn, sizeof(syn));
+	ASSERT_OK(run_on(in0, syn, len, out, &out_len, &act), "syn");
+	/* An ICMP error of 1,400 bytes quoting the flow (its header, then padding): 1,420 bytes
+	 * encapsulated, over the route's 1,400. */
+	{
+		static __u8 pl[1372];
+		__u8 small[PKT_BUF_SIZE];
+		int n = icmp_frame(4, &fx.vip[0].key.addr, 3, 40000, small);
+
+		if (!ASSERT_EQ(n, 14 + 20 + 8 + 28, "quote"))
+			return;
+		memcpy(pl, small + 14 + 20 + 8, 28);
+		pkt_spec_init(&s, 4, IPPROTO_ICMP);
+		inet_pton(AF_INET, "203.0.113.9", &s.src);
+		s.dst = fx.vip[0].key.addr;
+		s.icmp_type = 3;
+		s.df = true;
+		s.payload = pl;
+		s.payload_len = sizeof(pl);
+		len = pkt_build(&s, frame, sizeof(frame));
+	}
+	t0 = counter(XLB_C_DROP_TOO_BIG);
+	out_len = sizeof(out);
+	ASSERT_OK(run_on(in0, frame, len, out, &out_len, &act), "icmp");
+	ASSERT_EQ(act, XDP_DROP, "dropped");
+	ASSERT_EQ(counter(XLB_C_DROP_TOO_BIG) - t0, 1, "drop_too_big");
+	xlb_dp_set_vip_fwd(fx.dp, fx.vip[0].id, XLB_FWD_DSR_L2);
+}
+
 int main(void)
 {
 	int err;
@@ -543,6 +705,8 @@ int main(void)
 	RUN_TEST(test_ipip_cases);
 	RUN_TEST(test_fwd_switch_keeps_backend);
 	RUN_TEST(test_pmtu_rate_limited);
+	RUN_TEST(test_icmp_error_relayed);
+	RUN_TEST(test_no_error_about_an_error);
 	fx_teardown(&fx);
 	return xt_finish();
 }
