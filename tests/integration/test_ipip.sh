@@ -224,6 +224,42 @@ case_family_rules() {
 	xlbctl_ok vip del "$VIP4:81/tcp"
 }
 
+# A router's ICMP error about a backend's reply (from the VIP, to the client) reaches the LB,
+# which sends it to the backend of that flow: that backend's kernel, and no other's, lowers its
+# path MTU to the client. A UDP flow: the backend's socket takes the error whatever the data.
+case_icmp_error_reaches_backend() {
+	local i be ans r0 r1 mtu
+	for i in 1 2 3; do
+		in_ns "${BE_NS[$i]}" "$PY" "$IT_PY/udpd.py" "be$i" "$IT_TMP/udpd.$i.ready" "$VIP4" \
+			>/dev/null 2>&1 &
+		track $!
+		wait_for 5 test -e "$IT_TMP/udpd.$i.ready" || die_case "udpd on be$i did not start"
+	done
+	ipip_vip "$VIP4:53/udp" 1 2 3
+	ans=$(in_client "$PY" -c "
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(('$CL_IP4', 45000))
+s.settimeout(2)
+s.sendto(b'ping', ('$VIP4', 53))
+print(s.recv(100).decode())")
+	be=${ans#pong be}
+	[[ $be =~ ^[123]$ ]] || die_case "no answer from the UDP VIP: '$ans'"
+	note "the flow is on be$be"
+	r0=$(counter icmp_relayed)
+	in_client "$PY" "$IT_PY/icmp_err.py" "$VIP4" "$CL_IP4" 53 45000 1300
+	wait_for 5 bash -c "nsenter --net=/run/netns/${BE_NS[$be]} -- ip route get $CL_IP4 from $VIP4 | grep -q 'mtu 1300'" ||
+		die_case "be$be did not learn mtu 1300 toward the client: $(in_ns "${BE_NS[$be]}" ip route get "$CL_IP4" from "$VIP4" | tr '\n' ' ')"
+	r1=$(counter icmp_relayed)
+	[ $((r1 - r0)) -eq 1 ] || die_case "icmp_relayed +$((r1 - r0)), want 1"
+	for i in 1 2 3; do
+		[ "$i" != "$be" ] || continue
+		mtu=$(in_ns "${BE_NS[$i]}" ip route get "$CL_IP4" from "$VIP4" | sed -n 's/.* mtu \([0-9]*\).*/\1/p')
+		[ -z "$mtu" ] || die_case "be$i (not the flow's backend) got the error too: mtu $mtu"
+	done
+	xlbctl_ok vip del "$VIP4:53/udp"
+}
+
 run_case ipv4_spread_by_weight case_ipv4_spread_by_weight
 run_case ipv6_spread case_ipv6_spread
 run_case ipv4_transfers case_ipv4_transfers
@@ -232,4 +268,5 @@ run_case ipv4_over_ipv6_transfers case_ipv4_over_ipv6_transfers
 run_case unresolved_next_hop case_unresolved_next_hop
 run_case fwd_switch_keeps_connections case_fwd_switch_keeps_connections
 run_case family_rules case_family_rules
+run_case icmp_error_reaches_backend case_icmp_error_reaches_backend
 it_finish
