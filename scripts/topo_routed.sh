@@ -159,8 +159,10 @@ start_backend() {
 	in_ns "$ns" nginx -q -p "$bdir" -e "$bdir/error.log" -c "$bdir/nginx.conf" ||
 		die "nginx failed to start in $ns: $(tail -n 3 "$bdir/error.log" 2>/dev/null)"
 	# The bulk server: uploads and downloads of any size, one connection each.
-	in_ns "$ns" /usr/bin/python3 "$ROOT/tests/integration/py/bulk.py" serve "be$i" 9000 \
-		"$VIP4" "$VIP6" >"$bdir/bulk.log" 2>&1 &
+	# nsenter itself, not in_ns (a function: $! would be a subshell's): nsenter execs python,
+	# so $! is the server's pid, which down stops.
+	nsenter --net="/run/netns/$ns" -- /usr/bin/python3 "$ROOT/tests/integration/py/bulk.py" \
+		serve "be$i" 9000 "$VIP4" "$VIP6" >"$bdir/bulk.log" 2>&1 &
 	echo $! >"$bdir/bulk.pid"
 	disown $! 2>/dev/null || true
 }

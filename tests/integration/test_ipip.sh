@@ -230,8 +230,9 @@ case_family_rules() {
 case_icmp_error_reaches_backend() {
 	local i be ans r0 r1 mtu
 	for i in 1 2 3; do
-		in_ns "${BE_NS[$i]}" "$PY" "$IT_PY/udpd.py" "be$i" "$IT_TMP/udpd.$i.ready" "$VIP4" \
-			>/dev/null 2>&1 &
+		# nsenter execs python: $! is the server's pid (track stops it).
+		nsenter --net="/run/netns/${BE_NS[$i]}" -- "$PY" "$IT_PY/udpd.py" "be$i" \
+			"$IT_TMP/udpd.$i.ready" "$VIP4" >/dev/null 2>&1 &
 		track $!
 		wait_for 5 test -e "$IT_TMP/udpd.$i.ready" || die_case "udpd on be$i did not start"
 	done
