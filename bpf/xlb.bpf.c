@@ -113,7 +113,7 @@ static __always_inline int forward(const int ex, struct xdp_md *ctx, const struc
 	count_traffic(ex, be_id, bytes, new_flow, syn_retry);
 	explain_note_backend(ex, be_id);
 	if (fwd && *fwd == XLB_FWD_IPIP)
-		return forward_ipip(ex, ctx, k, be);
+		return forward_ipip(ex, ctx, k, be, be_id);
 	return forward_dsr_l2(ex, ctx, be);
 }
 

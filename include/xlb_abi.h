@@ -213,6 +213,25 @@ struct xlb_encap_src {
 	struct xlb_addr v6;
 };
 
+/*
+ * xlb_nexthops (PERCPU_ARRAY): backend id -> the last bpf_fib_lookup answer for it on this CPU,
+ * reused for up to XLB_NEXTHOP_TTL_NS while the backend's address and the receiving interface
+ * are the same and the outer packet is no longer than one that fitted (docs/datapath.md, "ipip").
+ */
+#define XLB_NEXTHOP_TTL_NS 100000000ULL /* 100 ms */
+struct xlb_nexthop {
+	struct xlb_addr dst; /* the backend address it was looked up for */
+	struct xlb_addr src; /* the outer source the route gave */
+	__u8 dmac[6];
+	__u8 smac[6];
+	__u32 ifindex;	  /* egress */
+	__u32 in_ifindex; /* the receiving interface it was looked up from */
+	__u16 fits;	  /* the longest outer packet (bytes) that fitted the route's MTU */
+	__u8 route_src;	  /* src is the route's (no configured source then) */
+	__u8 pad;
+	__u64 expires_ns; /* bpf_ktime_get_coarse_ns() */
+};
+
 struct xlb_icmp_budget {
 	__u64 second; /* bpf_ktime_get_coarse_ns() / 1e9 of the last answer */
 	__u64 sent;   /* answers sent in that second, on this CPU */
@@ -221,6 +240,7 @@ struct xlb_icmp_budget {
 #ifndef __cplusplus
 _Static_assert(sizeof(struct xlb_encap_src) == 32, "xlb_encap_src");
 _Static_assert(sizeof(struct xlb_icmp_budget) == 16, "xlb_icmp_budget");
+_Static_assert(sizeof(struct xlb_nexthop) == 64, "xlb_nexthop");
 _Static_assert(sizeof(struct xlb_addr) == 16, "xlb_addr");
 _Static_assert(sizeof(struct xlb_vip_key) == 20, "xlb_vip_key");
 _Static_assert(sizeof(struct xlb_vip) == 8, "xlb_vip");

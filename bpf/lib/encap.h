@@ -167,17 +167,109 @@ static __always_inline void encap_count(const int ex, __u8 inner, __u8 outer)
  * otherwise XDP_TX when it leaves by the interface it came in by, else XDP_REDIRECT through
  * xlb_tx_ports (an interface missing there: to the kernel, which forwards it).
  */
+static __always_inline int same_addr(const struct xlb_addr *a, const struct xlb_addr *b)
+{
+	return !((a->v6[0] ^ b->v6[0]) | (a->v6[1] ^ b->v6[1]) | (a->v6[2] ^ b->v6[2]) |
+		 (a->v6[3] ^ b->v6[3]));
+}
+
+/*
+ * The next hop of this CPU's last lookup for backend be_id, when it may stand for a new one:
+ * not expired, for the same backend address, from the same receiving interface, and for an
+ * outer packet no longer than one that fitted (bpf_fib_lookup tells an MTU only when a packet
+ * does not fit). NULL: look up.
+ */
+static __always_inline struct xlb_nexthop *nexthop_cached(struct xdp_md *ctx, __u32 be_id,
+							  const struct xlb_backend *be,
+							  __u32 tot_len, int cfg_src, __u64 now)
+{
+	struct xlb_nexthop *nh = bpf_map_lookup_elem(&xlb_nexthops, &be_id);
+
+	if (!nh || nh->expires_ns < now || nh->in_ifindex != ctx->ingress_ifindex ||
+	    tot_len > nh->fits || !same_addr(&nh->dst, &be->addr) || (!cfg_src && !nh->route_src))
+		return NULL;
+	return nh;
+}
+
+/* A successful lookup for backend be_id, kept for XLB_NEXTHOP_TTL_NS (never by an explain
+ * instance: it writes no map). */
+static __always_inline void nexthop_keep(const int ex, struct xdp_md *ctx, __u32 be_id,
+					 const struct xlb_backend *be,
+					 const struct bpf_fib_lookup *fib,
+					 const struct xlb_addr *src, int cfg_src, __u32 tot_len,
+					 __u64 now)
+{
+	struct xlb_nexthop *nh;
+
+	if (ex)
+		return;
+	nh = bpf_map_lookup_elem(&xlb_nexthops, &be_id);
+	if (!nh)
+		return;
+	if (nh->expires_ns >= now && nh->in_ifindex == ctx->ingress_ifindex &&
+	    same_addr(&nh->dst, &be->addr) && nh->ifindex == fib->ifindex &&
+	    nh->route_src == !cfg_src) {
+		if (tot_len > nh->fits) /* the same route: a longer packet fitted too */
+			nh->fits = tot_len;
+		return;
+	}
+	nh->dst = be->addr;
+	nh->src = *src;
+	__builtin_memcpy(nh->dmac, fib->dmac, 6);
+	__builtin_memcpy(nh->smac, fib->smac, 6);
+	nh->ifindex = fib->ifindex;
+	nh->in_ifindex = ctx->ingress_ifindex;
+	nh->fits = tot_len;
+	nh->route_src = !cfg_src;
+	nh->expires_ns = now + XLB_NEXTHOP_TTL_NS;
+}
+
+/* XDP_TX out the receiving interface, else XDP_REDIRECT through xlb_tx_ports, else the kernel
+ * (the frame's own MACs back first: ours holds them). */
+static __always_inline int encap_send(const int ex, struct xdp_md *ctx, __u32 ifindex,
+				      const __u8 *ours)
+{
+	void *data, *data_end;
+	int r;
+
+	if (ifindex == ctx->ingress_ifindex)
+		return count_action(ex, XDP_TX);
+	r = bpf_redirect_map(&xlb_tx_ports, ifindex, XDP_PASS);
+	if (r == XDP_REDIRECT)
+		return count_action(ex, XDP_REDIRECT);
+	data = (void *)(long)ctx->data;
+	data_end = (void *)(long)ctx->data_end;
+	if (data + 12 > data_end)
+		return drop(ex, XLB_C_MAP_ERROR);
+	__builtin_memcpy(data, ours, 12);
+	return pass(ex, XLB_C_PASS_NO_TX_PORT);
+}
+
+/*
+ * Sends the packet (a VIP's, parsed into k) to backend be (id be_id) in an outer header
+ * (docs/datapath.md, "ipip"). The route to the backend's address decides everything: no route,
+ * dropped; the encapsulated packet exceeds the route's MTU, the client is answered
+ * (lib/icmp.h); the next hop's MAC is unknown to the kernel, the encapsulated packet goes to
+ * the kernel, which resolves it and forwards the packet (it waits in the neighbour's queue
+ * meanwhile); otherwise XDP_TX when it leaves by the interface it came in by, else
+ * XDP_REDIRECT through xlb_tx_ports (an interface missing there: to the kernel, which
+ * forwards it). A successful answer is reused by this CPU for this backend for up to
+ * XLB_NEXTHOP_TTL_NS (xlb_nexthops): the route lookup is most of the cost of a packet here.
+ */
 static __always_inline int forward_ipip(const int ex, struct xdp_md *ctx,
-					const struct xlb_flow_key *k, const struct xlb_backend *be)
+					const struct xlb_flow_key *k, const struct xlb_backend *be,
+					__u32 be_id)
 {
 	struct bpf_fib_lookup fib = {};
 	const struct xlb_encap_src *cfg;
+	const struct xlb_nexthop *nh;
 	struct encap_inner in;
 	struct xlb_addr src = {};
 	__u8 ours[12];
-	__u32 zero = 0, flags = 0, hlen;
+	__u32 zero = 0, flags = 0, hlen, tot_len;
 	void *data, *data_end;
-	int rc, r;
+	int rc, cfg_src;
+	__u64 now;
 
 	if (encap_inner(ctx, k->family, &in))
 		return drop(ex, XLB_C_MAP_ERROR);
@@ -188,27 +280,52 @@ static __always_inline int forward_ipip(const int ex, struct xdp_md *ctx,
 	if (be->family == XLB_AF_INET && in.family == XLB_AF_INET6)
 		return drop(ex, XLB_C_MAP_ERROR);
 	hlen = be->family == XLB_AF_INET ? sizeof(struct iphdr) : sizeof(struct ipv6hdr);
+	tot_len = hlen + in.len;
 	cfg = bpf_map_lookup_elem(&xlb_encap_src, &zero);
 	if (!cfg)
 		return drop(ex, XLB_C_MAP_ERROR);
+	if (be->family == XLB_AF_INET)
+		cfg_src = cfg->v4.v4 != 0;
+	else
+		cfg_src = (cfg->v6.v6[0] | cfg->v6.v6[1] | cfg->v6.v6[2] | cfg->v6.v6[3]) != 0;
+
+	/* The frame's own addresses: the kernel must see it as sent to us (only frames to our
+	 * MAC are balanced, lib/parse.h frame_is_ours) when it gets the packet. */
+	data = (void *)(long)ctx->data;
+	data_end = (void *)(long)ctx->data_end;
+	if (data + sizeof(ours) > data_end)
+		return drop(ex, XLB_C_MAP_ERROR);
+	__builtin_memcpy(ours, data, sizeof(ours));
+
+	now = bpf_ktime_get_coarse_ns();
+	nh = nexthop_cached(ctx, be_id, be, tot_len, cfg_src, now);
+	if (nh) {
+		__u32 ifindex = nh->ifindex;
+
+		if (encap_push(ctx, &in, be,
+			       cfg_src ? (be->family == XLB_AF_INET ? &cfg->v4 : &cfg->v6)
+				       : &nh->src,
+			       k, nh->dmac, nh->smac))
+			return drop(ex, XLB_C_DROP_ENCAP_FAILED);
+		encap_count(ex, in.family, be->family);
+		return encap_send(ex, ctx, ifindex, ours);
+	}
 
 	fib.ifindex = ctx->ingress_ifindex;
-	fib.tot_len = hlen + in.len;
+	fib.tot_len = tot_len;
 	fib.l4_protocol = in.family == XLB_AF_INET ? IPPROTO_IPIP : IPPROTO_IPV6;
 	if (be->family == XLB_AF_INET) {
 		fib.family = AF_INET;
 		fib.tos = in.tos & 0xfc;
 		fib.ipv4_src = cfg->v4.v4;
 		fib.ipv4_dst = be->addr.v4;
-		if (!cfg->v4.v4)
-			flags = BPF_FIB_LOOKUP_SRC;
 	} else {
 		fib.family = AF_INET6;
 		__builtin_memcpy(fib.ipv6_src, &cfg->v6, 16);
 		__builtin_memcpy(fib.ipv6_dst, &be->addr, 16);
-		if (!(cfg->v6.v6[0] | cfg->v6.v6[1] | cfg->v6.v6[2] | cfg->v6.v6[3]))
-			flags = BPF_FIB_LOOKUP_SRC;
 	}
+	if (!cfg_src)
+		flags = BPF_FIB_LOOKUP_SRC;
 	rc = bpf_fib_lookup(ctx, &fib, sizeof(fib), flags);
 	if (rc == BPF_FIB_LKUP_RET_FRAG_NEEDED)
 		return pmtu_answer(ex, ctx, &in, k, fib.mtu_result - hlen);
@@ -221,34 +338,17 @@ static __always_inline int forward_ipip(const int ex, struct xdp_md *ctx,
 	else
 		__builtin_memcpy(&src, fib.ipv6_src, 16);
 
-	/* The frame's own addresses: the kernel must see it as sent to us (only frames to our
-	 * MAC are balanced, lib/parse.h frame_is_ours) when it gets the packet. */
-	data = (void *)(long)ctx->data;
-	data_end = (void *)(long)ctx->data_end;
-	if (data + sizeof(ours) > data_end)
-		return drop(ex, XLB_C_MAP_ERROR);
-	__builtin_memcpy(ours, data, sizeof(ours));
-
 	if (rc == BPF_FIB_LKUP_RET_NO_NEIGH) {
 		if (encap_push(ctx, &in, be, &src, k, ours, ours + 6))
 			return drop(ex, XLB_C_DROP_ENCAP_FAILED);
 		encap_count(ex, in.family, be->family);
 		return pass(ex, XLB_C_PASS_NO_NEIGH);
 	}
+	nexthop_keep(ex, ctx, be_id, be, &fib, &src, cfg_src, tot_len, now);
 	if (encap_push(ctx, &in, be, &src, k, fib.dmac, fib.smac))
 		return drop(ex, XLB_C_DROP_ENCAP_FAILED);
 	encap_count(ex, in.family, be->family);
-	if (fib.ifindex == ctx->ingress_ifindex)
-		return count_action(ex, XDP_TX);
-	r = bpf_redirect_map(&xlb_tx_ports, fib.ifindex, XDP_PASS);
-	if (r == XDP_REDIRECT)
-		return count_action(ex, XDP_REDIRECT);
-	data = (void *)(long)ctx->data;
-	data_end = (void *)(long)ctx->data_end;
-	if (data + sizeof(ours) > data_end)
-		return drop(ex, XLB_C_MAP_ERROR);
-	__builtin_memcpy(data, ours, sizeof(ours));
-	return pass(ex, XLB_C_PASS_NO_TX_PORT);
+	return encap_send(ex, ctx, fib.ifindex, ours);
 }
 
 #endif /* XLB_BPF_ENCAP_H */

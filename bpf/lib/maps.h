@@ -166,4 +166,11 @@ struct {
 	__type(value, struct xlb_icmp_budget);
 } xlb_icmp_budget SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, XLB_MAX_BACKENDS);
+	__type(key, __u32);
+	__type(value, struct xlb_nexthop);
+} xlb_nexthops SEC(".maps");
+
 #endif /* XLB_BPF_MAPS_H */

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -679,6 +680,58 @@ static void test_no_error_about_an_error(void)
 	xlb_dp_set_vip_fwd(fx.dp, fx.vip[0].id, XLB_FWD_DSR_L2);
 }
 
+/*
+ * A lookup's answer is reused by the CPU for the same backend address and receiving interface
+ * for XLB_NEXTHOP_TTL_NS: a neighbour entry deleted meanwhile does not matter until then;
+ * afterwards the next packet looks up again (and finds the neighbour unresolved). A packet from
+ * another interface looks up at once.
+ */
+static void test_nexthop_reused_then_looked_up(void)
+{
+	__u8 frame[PKT_BUF_SIZE], out[PKT_BUF_SIZE];
+	__u32 out_len, act;
+	struct xlb_addr be;
+	struct pkt_spec s;
+	__u64 n0;
+	int len;
+
+	if (!net_ok) {
+		xt_skip("no test namespace");
+		return;
+	}
+	set_src(false);
+	fx_flush_flows(&fx);
+	backend_addr(4, TX, &be);
+	point_backends(0, 4, &be);
+	xlb_dp_set_vip_fwd(fx.dp, fx.vip[0].id, XLB_FWD_IPIP);
+	pkt_spec_init(&s, 4, IPPROTO_TCP);
+	s.dst = fx.vip[0].key.addr;
+	s.df = true;
+	len = pkt_build(&s, frame, sizeof(frame));
+	out_len = sizeof(out);
+	ASSERT_OK(run_on(in0, frame, len, out, &out_len, &act), "first");
+	ASSERT_EQ(act, XDP_TX, "first: looked up, tx");
+	if (!ASSERT_OK(sh("ip neigh del 100.64.1.254 dev in0"), "neighbour deleted"))
+		return;
+	n0 = counter(XLB_C_PASS_NO_NEIGH);
+	out_len = sizeof(out);
+	ASSERT_OK(run_on(in0, frame, len, out, &out_len, &act), "second");
+	ASSERT_EQ(act, XDP_TX, "within the reuse time: the kept next hop");
+	ASSERT_MEM_EQ(out, hop1, 6, "the kept MAC");
+	out_len = sizeof(out);
+	ASSERT_OK(run_on(out0, frame, len, out, &out_len, &act), "from out0");
+	ASSERT_EQ(act, XDP_PASS, "another receiving interface: looked up, unresolved");
+	ASSERT_EQ(counter(XLB_C_PASS_NO_NEIGH) - n0, 1, "pass_no_neigh");
+	/* Past XLB_NEXTHOP_TTL_NS (100 ms) and a tick of the coarse clock. */
+	usleep(300000);
+	out_len = sizeof(out);
+	ASSERT_OK(run_on(in0, frame, len, out, &out_len, &act), "after the reuse time");
+	ASSERT_EQ(act, XDP_PASS, "expired: looked up, unresolved");
+	ASSERT_EQ(counter(XLB_C_PASS_NO_NEIGH) - n0, 2, "pass_no_neigh again");
+	sh("ip neigh replace 100.64.1.254 lladdr 02:00:00:00:fe:01 dev in0 nud permanent");
+	xlb_dp_set_vip_fwd(fx.dp, fx.vip[0].id, XLB_FWD_DSR_L2);
+}
+
 int main(void)
 {
 	int err;
@@ -707,6 +760,7 @@ int main(void)
 	RUN_TEST(test_pmtu_rate_limited);
 	RUN_TEST(test_icmp_error_relayed);
 	RUN_TEST(test_no_error_about_an_error);
+	RUN_TEST(test_nexthop_reused_then_looked_up);
 	fx_teardown(&fx);
 	return xt_finish();
 }
