@@ -263,6 +263,19 @@ print(s.recv(100).decode())")
 	xlbctl_ok vip del "$VIP4:53/udp"
 }
 
+# flow explain on an ipip VIP names the backend real traffic reaches and says how it leaves.
+case_explain_ipip() {
+	local out=$IT_TMP/ex.out why be
+	ipip_vip "$VIP4:80/tcp" 1 2 3
+	curl_many "$VIP4" 1 ex "$out"
+	be=$(awk '{print $2}' "$out")
+	why=$(xlbctl flow explain "$CL_IP4:$(awk '{print $3}' "$out")" "$VIP4:80/tcp" ack)
+	note "request went to $be; explain: $why"
+	[[ $why == *"ipip: encapsulated to its address"* ]] || die_case "explain does not say ipip: $why"
+	[[ $why == *"${BE_IP4[${be#be}]}"* ]] || die_case "explain names another backend than $be (${BE_IP4[${be#be}]}): $why"
+	xlbctl_ok vip del "$VIP4:80/tcp"
+}
+
 run_case ipv4_spread_by_weight case_ipv4_spread_by_weight
 run_case ipv6_spread case_ipv6_spread
 run_case ipv4_transfers case_ipv4_transfers
@@ -272,4 +285,5 @@ run_case unresolved_next_hop case_unresolved_next_hop
 run_case fwd_switch_keeps_connections case_fwd_switch_keeps_connections
 run_case family_rules case_family_rules
 run_case icmp_error_reaches_backend case_icmp_error_reaches_backend
+run_case explain_ipip case_explain_ipip
 it_finish
