@@ -276,6 +276,26 @@ case_explain_ipip() {
 	xlbctl_ok vip del "$VIP4:80/tcp"
 }
 
+# xlbd restarts under an ipip VIP's busy connections: the pinned maps (its mode, the flows) are
+# reused, the redirect ports and tunnel sources written again; no connection breaks.
+case_restart_keeps_ipip_flows() {
+	local bad=0 i e0 e1
+	ipip_vip "$VIP4:80/tcp" 1 2 3
+	long_start "$VIP4" 12 rs
+	xlbd_stop || die_case "xlbd did not stop"
+	xlbd_start || die_case "xlbd did not start again"
+	e0=$(counter encap_ipv4_in_ipv4)
+	sleep 1
+	e1=$(counter encap_ipv4_in_ipv4)
+	long_stop rs
+	for i in 1 2 3; do
+		bad=$((bad + $(long_bad_on rs "be$i")))
+	done
+	[ "$bad" -eq 0 ] || die_case "$bad of 12 connections broke across the restart"
+	[ $((e1 - e0)) -gt 50 ] || die_case "only $((e1 - e0)) packets encapsulated after the restart"
+	xlbctl_ok vip del "$VIP4:80/tcp"
+}
+
 run_case ipv4_spread_by_weight case_ipv4_spread_by_weight
 run_case ipv6_spread case_ipv6_spread
 run_case ipv4_transfers case_ipv4_transfers
@@ -286,4 +306,5 @@ run_case fwd_switch_keeps_connections case_fwd_switch_keeps_connections
 run_case family_rules case_family_rules
 run_case icmp_error_reaches_backend case_icmp_error_reaches_backend
 run_case explain_ipip case_explain_ipip
+run_case restart_keeps_ipip_flows case_restart_keeps_ipip_flows
 it_finish
