@@ -35,14 +35,14 @@ const volatile __u32 pmtu_answers_per_sec = 1000;
 
 /* The inner packet of a VIP, as the forward step found it (lib/encap.h, encap_inner). */
 struct encap_inner {
-	__u64 l3;     /* offset of the IP header: after Ethernet and 0-2 VLAN tags */
-	__u32 len;    /* IP datagram length (IPv4 total length; IPv6 40 + payload length) */
-	__u8 family;  /* XLB_AF_INET or XLB_AF_INET6 */
-	__u8 tos;     /* IPv4 TOS / IPv6 traffic class: DSCP and ECN */
-	__u8 df;      /* IPv4 DF set */
-	__u8 vlans;   /* VLAN tags between Ethernet and IP */
-	__u8 proto;   /* IPv4 protocol / IPv6 next header of the fixed header */
-	__be32 label; /* IPv6 flow label (host order bits 0..19 in network order word) */
+	__u64 l3;    /* offset of the IP header: after Ethernet and 0-2 VLAN tags */
+	__u32 len;   /* IP datagram length (IPv4 total length; IPv6 40 + payload length) */
+	__u8 family; /* XLB_AF_INET or XLB_AF_INET6 */
+	__u8 tos;    /* IPv4 TOS / IPv6 traffic class: DSCP and ECN */
+	__u8 df;     /* IPv4 DF set */
+	__u8 vlans;  /* VLAN tags between Ethernet and IP */
+	__u8 proto;  /* IPv4 protocol / IPv6 next header of the fixed header */
+	__u32 label; /* IPv6 flow label, host order (20 bits) */
 };
 
 static __always_inline __u16 csum_fold(__u64 csum)
