@@ -296,6 +296,29 @@ case_restart_keeps_ipip_flows() {
 	xlbctl_ok vip del "$VIP4:80/tcp"
 }
 
+# Draining and disabling an ipip backend: drained, it keeps its connections and gets no new
+# one; disabled, new connections go to the others and none fails.
+case_drain_and_disable() {
+	local out=$IT_TMP/dr.out bad
+	ipip_vip "$VIP4:80/tcp" 1 2 3
+	long_start "$VIP4" 12 dr
+	xlbctl_ok backend set "$VIP4:80/tcp" "${BE_IP4[2]}" drain
+	curl_many "$VIP4" 120 dr "$out"
+	note "while be2 drains: $(spread "$out")"
+	[ "$(count_failed "$out")" -eq 0 ] || die_case "$(count_failed "$out") of 120 failed while be2 drains"
+	[ "$(count_backend "$out" be2)" -eq 0 ] || die_case "draining be2 got $(count_backend "$out" be2) new connections"
+	long_stop dr
+	bad=$(($(long_bad_on dr be1) + $(long_bad_on dr be2) + $(long_bad_on dr be3)))
+	[ "$bad" -eq 0 ] || die_case "$bad connections broke while be2 drained"
+	[ "$(long_count_on dr be2)" -eq 0 ] || [ "$(long_ok_on dr be2)" -gt 0 ] || die_case "be2's connections did not finish"
+	xlbctl_ok backend set "$VIP4:80/tcp" "${BE_IP4[2]}" disable
+	curl_many "$VIP4" 120 ds "$out"
+	note "be2 disabled: $(spread "$out")"
+	[ "$(count_failed "$out")" -eq 0 ] || die_case "$(count_failed "$out") of 120 failed with be2 disabled"
+	[ "$(count_backend "$out" be2)" -eq 0 ] || die_case "disabled be2 got $(count_backend "$out" be2) connections"
+	xlbctl_ok vip del "$VIP4:80/tcp"
+}
+
 run_case ipv4_spread_by_weight case_ipv4_spread_by_weight
 run_case ipv6_spread case_ipv6_spread
 run_case ipv4_transfers case_ipv4_transfers
@@ -307,4 +330,5 @@ run_case family_rules case_family_rules
 run_case icmp_error_reaches_backend case_icmp_error_reaches_backend
 run_case explain_ipip case_explain_ipip
 run_case restart_keeps_ipip_flows case_restart_keeps_ipip_flows
+run_case drain_and_disable case_drain_and_disable
 it_finish
