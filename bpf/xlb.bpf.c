@@ -1,4 +1,4 @@
-/* xlb.bpf.c - the XDP load balancer: parse, VIP lookup, flow table, Maglev pick, L2 DSR forward. */
+/* xlb.bpf.c - the XDP load balancer: parse, VIP lookup, flow table, Maglev pick, L2 DSR or ipip forward. */
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
 #include <linux/in.h>
@@ -15,6 +15,8 @@
 #include "lib/stats.h"
 #include "lib/parse.h"
 #include "lib/pick.h"
+#include "lib/encap.h" /* ipip forwarding, and lib/icmp.h: its path MTU answers */
+#include "lib/icmp_relay.h"
 
 /* The flow keeps its backend if the backend still belongs to the flow's VIP and takes traffic.
  * be_id and vip_id are the entry's, read once: another CPU may re-steer the entry meanwhile. */
@@ -95,15 +97,23 @@ static __always_inline int track_tcp(const int ex, struct xlb_flow *flow, __u8 t
 	return tcp_syn(tcp_flags);
 }
 
-/* The packet goes to be: the backend's traffic (a VIP's is the sum of its backends'), then the
- * dsr-l2 rewrite. */
-static __always_inline int forward(const int ex, struct xdp_md *ctx, const struct xlb_backend *be,
-				   __u32 be_id, int new_flow, int syn_retry)
+/*
+ * The packet goes to be: the backend's traffic (a VIP's is the sum of its backends'), then the
+ * VIP's forwarding mode. The mode is read from xlb_vip_fwd by VIP id for every packet, flow-table
+ * hits included (they never look the VIP up), so `vip set fwd` moves established flows to the
+ * new mode on the backends they have.
+ */
+static __always_inline int forward(const int ex, struct xdp_md *ctx, const struct xlb_flow_key *k,
+				   __u32 vip_id, const struct xlb_backend *be, __u32 be_id,
+				   int new_flow, int syn_retry)
 {
 	__u64 bytes = (void *)(long)ctx->data_end - (void *)(long)ctx->data;
+	__u32 *fwd = bpf_map_lookup_elem(&xlb_vip_fwd, &vip_id);
 
 	count_traffic(ex, be_id, bytes, new_flow, syn_retry);
 	explain_note_backend(ex, be_id);
+	if (fwd && *fwd == XLB_FWD_IPIP)
+		return forward_ipip(ex, ctx, k, be, be_id);
 	return forward_dsr_l2(ex, ctx, be);
 }
 
@@ -143,7 +153,45 @@ static __always_inline int schedule_flow(const int ex, struct xdp_md *ctx, struc
 		counted = XLB_FLOW_F_COUNTED;
 	}
 	flow_learn(ex, &p->key, flow, vip_id, be_id, reused, counted, now);
-	return forward(ex, ctx, &c.be, be_id, 1, 0);
+	return forward(ex, ctx, &p->key, vip_id, &c.be, be_id, 1, 0);
+}
+
+/*
+ * An ICMP error to a VIP address about a flow of the flow table goes to that flow's backend, by
+ * the VIP's forwarding mode, unchanged (docs/datapath.md, "ICMP errors about VIP flows"): a
+ * router on the path from a backend to its client answers a packet the backend sent from the
+ * VIP (packet too big, above all), and the backend's stack must see it. Returns the action, or
+ * -1 when the packet is not such an error (it then passes as before).
+ */
+static __always_inline int relay_icmp_error(const int ex, struct xdp_md *ctx,
+					    const struct xlb_flow_key *outer)
+{
+	struct xlb_flow_key k = {};
+	union xlb_backend_copy c;
+	struct xlb_backend *be;
+	struct xlb_flow *flow;
+	struct encap_inner in;
+	__u32 be_id, vip_id;
+
+	if (encap_inner(ctx, outer->family, &in) || icmp_error_key(ctx, &in, &k))
+		return -1;
+	/* The quoted packet left from the address the error is sent to. */
+	if ((k.dst.v6[0] ^ outer->dst.v6[0]) | (k.dst.v6[1] ^ outer->dst.v6[1]) |
+	    (k.dst.v6[2] ^ outer->dst.v6[2]) | (k.dst.v6[3] ^ outer->dst.v6[3]))
+		return -1;
+	flow = bpf_map_lookup_elem(&xlb_flows, &k);
+	if (!flow)
+		return -1;
+	be_id = flow->backend_id;
+	vip_id = flow->vip_id;
+	be = bpf_map_lookup_elem(&xlb_backends, &be_id);
+	if (!be)
+		return -1;
+	backend_copy(be, &c);
+	if (c.be.vip_id != vip_id || (c.be.state != XLB_BE_UP && c.be.state != XLB_BE_DRAINING))
+		return -1;
+	count(ex, XLB_C_ICMP_RELAYED);
+	return forward(ex, ctx, &k, vip_id, &c.be, be_id, 0, 0);
 }
 
 /* Can the destination be a VIP address at all? One inlined array read (xlb_vip_filter). */
@@ -193,8 +241,15 @@ static __always_inline int xlb_run(const int ex, struct xdp_md *ctx)
 	__u64 now;
 
 	r = parse_packet(ctx, &p, &reason);
-	if (r == PARSE_PASS)
+	if (r == PARSE_PASS) {
+		/* ICMP and ICMPv6 to a VIP address: an error about a VIP flow is its backend's. */
+		if (reason == XLB_C_PASS_NOT_VIP && maybe_vip_address(&p.key)) {
+			r = relay_icmp_error(ex, ctx, &p.key);
+			if (r >= 0)
+				return r;
+		}
 		return pass(ex, reason);
+	}
 	if (!maybe_vip_address(&p.key))
 		return pass(ex, XLB_C_PASS_NOT_VIP);
 	if (r == PARSE_BAD) {
@@ -220,7 +275,7 @@ static __always_inline int xlb_run(const int ex, struct xdp_md *ctx)
 
 			if (p.key.proto == IPPROTO_TCP)
 				syn_retry = track_tcp(ex, flow, p.tcp_flags, be_id);
-			return forward(ex, ctx, &c.be, be_id, 0, syn_retry);
+			return forward(ex, ctx, &p.key, vip_id, &c.be, be_id, 0, syn_retry);
 		}
 	}
 

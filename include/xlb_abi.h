@@ -11,7 +11,7 @@
 
 /* Bump when any struct below, a map's type or the table layout changes: xlbd refuses to
  * reuse pinned maps whose ABI version differs. */
-#define XLB_ABI_VERSION 5
+#define XLB_ABI_VERSION 6
 
 /* Limits (map sizes; the flow table and ring size are set before load). */
 #define XLB_MAX_VIPS	      512   /* VIP ids 0..XLB_MAX_VIPS-1 */
@@ -56,7 +56,10 @@ enum xlb_sched {
 #define XLB_VIP_F_HASH_DPORT 0x1 /* source-hash: hash the destination port with the address */
 
 enum xlb_fwd {
-	XLB_FWD_DSR_L2 = 0,
+	XLB_FWD_DSR_L2 = 0, /* the backend's MAC, XDP_TX: backends on the LB's segment */
+	XLB_FWD_IPIP =
+		1, /* an outer IPv4/IPv6 header to the backend's address (docs/datapath.md) */
+	XLB_FWD_MAX,
 };
 
 struct xlb_vip {
@@ -194,7 +197,50 @@ struct xlb_meta {
 	__u32 hash_seed; /* flow hash and Maglev seed; written by xlbd (xlb_dp_set_hash_seed) */
 };
 
+/*
+ * ipip forwarding (bpf/lib/encap.h, docs/datapath.md "ipip").
+ * xlb_vip_fwd (ARRAY): VIP id -> __u32 enum xlb_fwd. Read by every forwarded packet, the flow
+ * table's hits included (they never look the VIP up), so `vip set fwd` moves established flows
+ * to the new mode at once, on the backends they have.
+ * xlb_tx_ports (DEVMAP_HASH): ifindex -> ifindex, the interfaces an encapsulated packet may be
+ * redirected to (XDP_REDIRECT); xlbd fills it with the interfaces of its namespace.
+ * xlb_encap_src (ARRAY, 1 entry): the outer source addresses; a zero address means the one the
+ * route to the backend gives (bpf_fib_lookup's BPF_FIB_LOOKUP_SRC).
+ * xlb_icmp_budget (PERCPU_ARRAY, 1 entry): the PMTU answers' rate limit (struct xlb_icmp_budget).
+ */
+struct xlb_encap_src {
+	struct xlb_addr v4; /* bytes 0..3 */
+	struct xlb_addr v6;
+};
+
+/*
+ * xlb_nexthops (PERCPU_ARRAY): backend id -> the last bpf_fib_lookup answer for it on this CPU,
+ * reused for up to XLB_NEXTHOP_TTL_NS while the backend's address and the receiving interface
+ * are the same and the outer packet is no longer than one that fitted (docs/datapath.md, "ipip").
+ */
+#define XLB_NEXTHOP_TTL_NS 100000000ULL /* 100 ms */
+struct xlb_nexthop {
+	struct xlb_addr dst; /* the backend address it was looked up for */
+	struct xlb_addr src; /* the outer source the route gave */
+	__u8 dmac[6];
+	__u8 smac[6];
+	__u32 ifindex;	  /* egress */
+	__u32 in_ifindex; /* the receiving interface it was looked up from */
+	__u16 fits;	  /* the longest outer packet (bytes) that fitted the route's MTU */
+	__u8 route_src;	  /* src is the route's (no configured source then) */
+	__u8 pad;
+	__u64 expires_ns; /* bpf_ktime_get_coarse_ns() */
+};
+
+struct xlb_icmp_budget {
+	__u64 second; /* bpf_ktime_get_coarse_ns() / 1e9 of the last answer */
+	__u64 sent;   /* answers sent in that second, on this CPU */
+};
+
 #ifndef __cplusplus
+_Static_assert(sizeof(struct xlb_encap_src) == 32, "xlb_encap_src");
+_Static_assert(sizeof(struct xlb_icmp_budget) == 16, "xlb_icmp_budget");
+_Static_assert(sizeof(struct xlb_nexthop) == 64, "xlb_nexthop");
 _Static_assert(sizeof(struct xlb_addr) == 16, "xlb_addr");
 _Static_assert(sizeof(struct xlb_vip_key) == 20, "xlb_vip_key");
 _Static_assert(sizeof(struct xlb_vip) == 8, "xlb_vip");

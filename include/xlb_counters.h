@@ -39,7 +39,20 @@
 	X(XLB_C_FLOW_REPICK, "flow_repick")                                   \
 	X(XLB_C_FAILOVER_REHASH, "failover_rehash")                           \
 	X(XLB_C_FAILOVER_WALK, "failover_walk")                               \
-	X(XLB_C_DRAIN_KEPT, "drain_kept")
+	X(XLB_C_DRAIN_KEPT, "drain_kept")                                     \
+	/* ipip forwarding (bpf/lib/encap.h) */                               \
+	X(XLB_C_ENCAP_4IN4, "encap_ipv4_in_ipv4")                             \
+	X(XLB_C_ENCAP_6IN6, "encap_ipv6_in_ipv6")                             \
+	X(XLB_C_ENCAP_4IN6, "encap_ipv4_in_ipv6")                             \
+	X(XLB_C_PASS_NO_NEIGH, "pass_no_neigh")                               \
+	X(XLB_C_PASS_NO_TX_PORT, "pass_no_tx_port")                           \
+	X(XLB_C_DROP_NO_ROUTE, "drop_no_route")                               \
+	X(XLB_C_DROP_FWD_DISABLED, "drop_fwd_disabled")                       \
+	X(XLB_C_DROP_ENCAP_FAILED, "drop_encap_failed")                       \
+	X(XLB_C_DROP_TOO_BIG, "drop_too_big")                                 \
+	X(XLB_C_PMTU_SENT, "pmtu_sent")                                       \
+	X(XLB_C_DROP_PMTU_RATE, "drop_pmtu_rate")                             \
+	X(XLB_C_ICMP_RELAYED, "icmp_relayed")
 
 #define XLB_COUNTER_ENUM(name, label) name,
 enum xlb_counter { XLB_COUNTERS(XLB_COUNTER_ENUM) XLB_C_MAX };
@@ -73,6 +86,22 @@ _Static_assert(XLB_C_MAX <= 64, "xlb_explain.counters has 64 bits");
  * drain_kept        a TCP packet without SYN and without a usable flow entry went to the
  *                   draining backend its pick named (a connection another LB node placed:
  *                   docs/datapath.md, "Draining across nodes"); the flow table learnt it.
+ * encap_*           an ipip VIP's packet sent in an outer header (IPv4 VIP over an IPv6
+ *                   backend: encap_ipv4_in_ipv6).
+ * pass_no_neigh     encapsulated, but the next hop's neighbour entry is not resolved: handed to
+ *                   the kernel, which forwards it once it has resolved it (docs/datapath.md).
+ * pass_no_tx_port   encapsulated, but the egress interface is not in xlb_tx_ports: the kernel
+ *                   forwards it.
+ * drop_no_route     no route to the backend (unreachable, blackhole, prohibit, not forwarded,
+ *                   a route with an encapsulation of its own).
+ * drop_fwd_disabled the kernel refuses to route from the receiving interface: forwarding off.
+ * drop_encap_failed the frame could not be grown for the outer header (or shrunk for an answer).
+ * drop_too_big      encapsulated it would exceed the egress MTU, and it cannot be answered: an
+ *                   IPv4 packet without DF (XDP cannot fragment), or one too short to quote.
+ * pmtu_sent         answered with ICMP fragmentation-needed / ICMPv6 packet-too-big.
+ * drop_pmtu_rate    too big, and this CPU's answers for this second are used up: dropped.
+ * icmp_relayed      an ICMP error to a VIP address about a flow in the flow table (the header
+ *                   it quotes, turned around, is the flow's key): sent to the flow's backend.
  */
 
 #endif /* XLB_COUNTERS_H */

@@ -135,4 +135,42 @@ struct {
 	__type(value, struct xlb_explain);
 } xlb_explain SEC(".maps");
 
+/* ipip forwarding (layouts and meaning: include/xlb_abi.h; use: lib/encap.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, XLB_MAX_VIPS);
+	__type(key, __u32);
+	__type(value, __u32);
+} xlb_vip_fwd SEC(".maps");
+
+/* Never pinned (user/lib/dataplane.c): xlbd fills it at every start, and libbpf cannot reuse a
+ * pinned devmap (the kernel adds BPF_F_RDONLY_PROG to its flags, which then differ from ours). */
+struct {
+	__uint(type, BPF_MAP_TYPE_DEVMAP_HASH);
+	__uint(max_entries, 256);
+	__type(key, __u32);
+	__type(value, __u32);
+} xlb_tx_ports SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct xlb_encap_src);
+} xlb_encap_src SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct xlb_icmp_budget);
+} xlb_icmp_budget SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, XLB_MAX_BACKENDS);
+	__type(key, __u32);
+	__type(value, struct xlb_nexthop);
+} xlb_nexthops SEC(".maps");
+
 #endif /* XLB_BPF_MAPS_H */

@@ -132,6 +132,19 @@ static void test_validate(void)
 	c.vips[1].be[0].family = XLB_AF_INET;
 	ASSERT_EQ(xlbd_config_validate(&c, err, sizeof(err)), -EINVAL, "family mismatch");
 	ASSERT_TRUE(strstr(err, "family") != NULL, err);
+	/* ipip: an IPv4 VIP over IPv6 backends, never IPv6 over IPv4; dsr-l2 neither. */
+	make_config(&c);
+	c.vips[0].be[0] = c.vips[1].be[0];
+	c.vips[0].be[0].id = 99;
+	ASSERT_EQ(xlbd_config_validate(&c, err, sizeof(err)), -EINVAL, "dsr-l2: ipv4 vip, ipv6 be");
+	ASSERT_TRUE(strstr(err, "with fwd ipip") != NULL, err);
+	c.vips[0].fwd = XLB_FWD_IPIP;
+	ASSERT_OK(xlbd_config_validate(&c, err, sizeof(err)),
+		  "ipip: ipv4 vip over an ipv6 backend");
+	make_config(&c);
+	c.vips[1].fwd = XLB_FWD_IPIP;
+	c.vips[1].be[0].family = XLB_AF_INET;
+	ASSERT_EQ(xlbd_config_validate(&c, err, sizeof(err)), -EINVAL, "ipip: ipv6 vip, ipv4 be");
 	make_config(&c);
 	c.vips[1].key = c.vips[0].key;
 	ASSERT_EQ(xlbd_config_validate(&c, err, sizeof(err)), -EINVAL, "duplicate vip");

@@ -59,8 +59,8 @@ static void test_join(void)
 		     "maglev, source-hash, rr, wrr, least-conn", "schedulers");
 	ASSERT_STREQ(xlb_names_join(&xlb_check_kind_names, " or ", buf, sizeof(buf)),
 		     "none, tcp, http or udp", "check kinds with 'or'");
-	ASSERT_STREQ(xlb_names_join(&xlb_fwd_names, " or ", buf, sizeof(buf)), "dsr-l2",
-		     "one name");
+	ASSERT_STREQ(xlb_names_join(&xlb_fwd_names, " or ", buf, sizeof(buf)), "dsr-l2 or ipip",
+		     "two names: only 'or'");
 	/* Cut short, still a string. */
 	ASSERT_STREQ(xlb_names_join(&xlb_sched_names, NULL, buf, 8), "maglev,", "truncated");
 }

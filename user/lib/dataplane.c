@@ -1,6 +1,7 @@
 /* dataplane.c - load the XDP program and give typed access to its maps. */
 #include <dirent.h>
 #include <errno.h>
+#include <net/if.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -223,6 +224,9 @@ int xlb_dp_load(const struct xlb_dp_opts *opts, struct xlb_dp **out)
 	dp->flow_entries = o.flow_entries;
 	if (o.pin_dir) {
 		err = set_pin_paths(dp->skel->obj, o.pin_dir);
+		/* Filled at every start, and a pinned devmap cannot be reused (bpf/lib/maps.h). */
+		if (!err)
+			err = bpf_map__set_pin_path(dp->skel->maps.xlb_tx_ports, NULL);
 		if (err)
 			goto err_destroy;
 	}
@@ -815,4 +819,41 @@ int xlb_dp_explain(struct xlb_dp *ex, const void *frame, __u32 len, void *out, _
 	*out_len = o.data_size_out;
 	*action = o.retval;
 	return bpf_map_lookup_elem(fd, &key, trace) ? -errno : 0;
+}
+
+int xlb_dp_set_vip_fwd(struct xlb_dp *dp, __u32 vip_id, __u32 fwd)
+{
+	if (vip_id >= XLB_MAX_VIPS || fwd >= XLB_FWD_MAX)
+		return -EINVAL;
+	return update(map_fd(dp->skel->maps.xlb_vip_fwd), &vip_id, &fwd, BPF_ANY);
+}
+
+int xlb_dp_set_encap_src(struct xlb_dp *dp, const struct xlb_encap_src *src)
+{
+	__u32 zero = 0;
+
+	return update(map_fd(dp->skel->maps.xlb_encap_src), &zero, src, BPF_ANY);
+}
+
+int xlb_dp_set_tx_ports(struct xlb_dp *dp)
+{
+	int fd = map_fd(dp->skel->maps.xlb_tx_ports);
+	struct if_nameindex *ifs = if_nameindex(), *i;
+	int err = 0, added = 0;
+
+	if (!ifs)
+		return -errno;
+	for (i = ifs; i->if_index; i++) {
+		__u32 ifindex = i->if_index;
+
+		/* Interfaces that cannot take redirected frames (loopback, tunnels without
+		 * ndo_xdp_xmit) are refused by the kernel: the data plane passes what goes there
+		 * to the kernel (pass_no_tx_port). */
+		if (!update(fd, &ifindex, &ifindex, BPF_ANY))
+			added++;
+	}
+	if_freenameindex(ifs);
+	if (!added)
+		err = -ENODEV;
+	return err;
 }

@@ -129,4 +129,13 @@ int xlb_dp_explain(struct xlb_dp *ex, const void *frame, __u32 len, void *out, _
 
 const char *xlb_counter_name(enum xlb_counter c);
 
+/* ipip forwarding (docs/datapath.md, "ipip"). The forwarding mode every packet of VIP vip_id
+ * follows, its flow-table hits included (xlb_vip_fwd); xlbd writes it with the VIP. */
+int xlb_dp_set_vip_fwd(struct xlb_dp *dp, __u32 vip_id, __u32 fwd);
+/* The outer source addresses; a zero one: the address the route to the backend gives. */
+int xlb_dp_set_encap_src(struct xlb_dp *dp, const struct xlb_encap_src *src);
+/* Every interface of the caller's namespace into xlb_tx_ports (XDP_REDIRECT targets); those the
+ * kernel refuses are skipped. -ENODEV when none could be added. */
+int xlb_dp_set_tx_ports(struct xlb_dp *dp);
+
 #endif /* XLB_DATAPLANE_H */

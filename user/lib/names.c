@@ -17,7 +17,7 @@ static const char *const sched[] = {
 	[XLB_SCHED_WRR] = "wrr",
 	[XLB_SCHED_LEAST_CONN] = "least-conn",
 };
-static const char *const fwd[] = {[XLB_FWD_DSR_L2] = "dsr-l2"};
+static const char *const fwd[] = {[XLB_FWD_DSR_L2] = "dsr-l2", [XLB_FWD_IPIP] = "ipip"};
 static const char *const admin[] = {
 	[XLB_ADMIN_UP] = "up", [XLB_ADMIN_DRAIN] = "drain", [XLB_ADMIN_DISABLED] = "disabled"};
 static const char *const check_kind[] = {[XLB_CHECK_NONE] = "none",
@@ -28,6 +28,7 @@ static const char *const be_state[] = {
 	[XLB_BE_DOWN] = "down", [XLB_BE_UP] = "up", [XLB_BE_DRAINING] = "draining"};
 
 _Static_assert(sizeof(sched) / sizeof(sched[0]) == XLB_SCHED_MAX, "a scheduler without a name");
+_Static_assert(sizeof(fwd) / sizeof(fwd[0]) == XLB_FWD_MAX, "a forwarding mode without a name");
 _Static_assert(sizeof(admin) / sizeof(admin[0]) == XLB_ADMIN_COUNT,
 	       "an admin state without a name");
 _Static_assert(sizeof(check_kind) / sizeof(check_kind[0]) == XLB_CHECK_COUNT,

@@ -26,7 +26,7 @@ struct xlb_names {
 };
 
 extern const struct xlb_names xlb_sched_names;	    /* XLB_SCHED_*: maglev, source-hash, ... */
-extern const struct xlb_names xlb_fwd_names;	    /* XLB_FWD_*: dsr-l2 */
+extern const struct xlb_names xlb_fwd_names;	    /* XLB_FWD_*: dsr-l2, ipip */
 extern const struct xlb_names xlb_admin_names;	    /* enum xlb_admin: up, drain, disabled */
 extern const struct xlb_names xlb_check_kind_names; /* enum xlb_check_kind: none, tcp, ... */
 extern const struct xlb_names xlb_be_state_names;   /* XLB_BE_*: down, up, draining */

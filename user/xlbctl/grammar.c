@@ -220,8 +220,9 @@ int xlbctl_next_backend_addr(struct xlbctl_args *a, json_t *req, const struct xl
 	if (xlb_parse_addr(word, &addr, &family, a->err, a->errlen))
 		return -EINVAL;
 	/* DSR forwards the packet unchanged but for the MAC: the backend must take the VIP's
-	 * family. */
-	if (family != vip->family) {
+	 * family. ipip also carries an IPv4 VIP to IPv6 backends; the VIP's mode is xlbd's to
+	 * know, so xlbd decides on those. */
+	if (family != vip->family && !(vip->family == XLB_AF_INET && family == XLB_AF_INET6)) {
 		xlb_format_vip(vip, v, sizeof(v));
 		return xlbctl_fail(a,
 				   "backend address '%s' is %s but VIP %s is %s: use an %s address",

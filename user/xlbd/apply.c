@@ -401,6 +401,9 @@ int xlbd_apply(struct xlbd *d, const struct xlbd_config *old, bool full)
 				      .flags = v->hash_dport ? XLB_VIP_F_HASH_DPORT : 0};
 
 		err = xlb_dp_set_vip(d->dp, &v->key, &vip);
+		/* The mode every packet of the VIP follows, its established flows' included. */
+		if (!err)
+			err = xlb_dp_set_vip_fwd(d->dp, v->id, v->fwd);
 		for (size_t j = 0; !err && j < v->nbe; j++)
 			err = apply_backend(d, v, &v->be[j]);
 		if (err)

@@ -1,4 +1,4 @@
-/* backend_view.c - a backend's data-plane state and weight from config, MAC and circuit. */
+/* backend_view.c - a backend's data-plane state and weight from config, MAC (dsr-l2) and circuit. */
 #include "backend_view.h"
 
 #include "clock.h"
@@ -12,10 +12,15 @@ __u8 xlbd_view_state(const struct xlbd_view *vw, const struct xlbd_vip *v,
 	const struct xlbd_check_state *st = xlbd_health_get(vw->health, b->id);
 	const struct xlbd_check *c = xlbd_backend_check(v, b);
 
+	/* ipip: the next hop comes from the kernel's tables for every packet (bpf_fib_lookup);
+	 * the backend's own MAC, which a backend behind a router never has here, is no
+	 * condition. */
+	bool mac_needed = v->fwd == XLB_FWD_DSR_L2;
+
 	*why = NULL;
-	if (xlbd_macs_unreachable(vw->macs, b->id))
+	if (mac_needed && xlbd_macs_unreachable(vw->macs, b->id))
 		*why = "neighbour unreachable";
-	else if (!xlbd_macs_get(vw->macs, b->id))
+	else if (mac_needed && !xlbd_macs_get(vw->macs, b->id))
 		*why = "mac unknown";
 	else if (b->admin == XLB_ADMIN_DISABLED)
 		*why = "disabled";

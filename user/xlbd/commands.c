@@ -486,7 +486,8 @@ static json_t *backend_change(struct xlbd *d, json_t *req, enum backend_verb ver
 				 arg_str(req, "vip"));
 			goto fail;
 		}
-		if (nb.family != v->key.family) {
+		if (nb.family != v->key.family &&
+		    !(v->fwd == XLB_FWD_IPIP && v->key.family == XLB_AF_INET)) {
 			snprintf(err, ERRLEN,
 				 "backend %s and vip %s are of different address families", as,
 				 arg_str(req, "vip"));

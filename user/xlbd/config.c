@@ -161,11 +161,18 @@ int xlbd_config_validate(const struct xlbd_config *c, char *err, size_t errlen)
 			const struct xlbd_backend *b = &v->be[j];
 
 			xlb_format_addr(&b->addr, b->family, as, sizeof(as));
-			if (b->family != v->key.family) {
-				snprintf(err, errlen,
-					 "backend %s of vip %s: address family differs from the "
-					 "vip's",
-					 as, vs);
+			/* ipip carries an IPv4 VIP's packets to IPv6 backends too (IPv4 in
+			 * IPv6); never IPv6 in IPv4 (docs/datapath.md, "ipip"). */
+			if (b->family != v->key.family &&
+			    !(v->fwd == XLB_FWD_IPIP && v->key.family == XLB_AF_INET)) {
+				snprintf(
+					err, errlen,
+					"backend %s of vip %s: address family differs from the "
+					"vip's%s",
+					as, vs,
+					v->key.family == XLB_AF_INET
+						? " (an IPv4 vip takes IPv6 backends with fwd ipip)"
+						: "");
 				return -EINVAL;
 			}
 			problem = xlb_backend_addr_problem(&b->addr, b->family);

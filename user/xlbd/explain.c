@@ -119,7 +119,24 @@ static json_t *reasons(struct xlbd *d, const struct xlbd_vip *v, const struct xl
 		snprintf(line, sizeof(line), "dropped: %s", xlb_counter_name(i) + 5);
 		json_array_append_new(r, json_string(line));
 	}
-	if (action == XDP_TX && t->backend) {
+	if (t->backend &&
+	    (c & (BIT(XLB_C_ENCAP_4IN4) | BIT(XLB_C_ENCAP_6IN6) | BIT(XLB_C_ENCAP_4IN6)))) {
+		/* ipip: where it leaves is the route's answer (docs/datapath.md, "ipip"); an
+		 * explain run is looked up from the loopback interface, the live one from the
+		 * interface the packet came in by. */
+		snprintf(line, sizeof(line),
+			 "forwarded to %s (ipip: encapsulated to its address, %s)",
+			 backend_text(d, t->backend, b, sizeof(b)),
+			 action == XDP_TX	  ? "XDP_TX"
+			 : action == XDP_REDIRECT ? "XDP_REDIRECT"
+						  : "handed to the kernel to forward");
+		json_array_append_new(r, json_string(line));
+	} else if (action == XDP_TX && t->backend && (c & BIT(XLB_C_PMTU_SENT))) {
+		snprintf(line, sizeof(line),
+			 "too big for the tunnel to %s: answered with an ICMP path MTU message",
+			 backend_text(d, t->backend, b, sizeof(b)));
+		json_array_append_new(r, json_string(line));
+	} else if (action == XDP_TX && t->backend) {
 		snprintf(line, sizeof(line), "forwarded to %s (dsr-l2: its MAC, XDP_TX)",
 			 backend_text(d, t->backend, b, sizeof(b)));
 		json_array_append_new(r, json_string(line));

@@ -103,14 +103,19 @@ void xlbd_macs_learn(struct xlbd_macs *m)
 			__u32 id = m->cfg->vips[i].be[j].id;
 
 			if (!m->known[id] || !m->nud[id])
-				want[m->cfg->vips[i].key.family == XLB_AF_INET6] = true;
+				want[m->cfg->vips[i].be[j].family == XLB_AF_INET6] = true;
 		}
 	for (int f = 0; f < 2; f++)
 		if (want[f])
 			xlbd_neigh_dump(m->neigh, f ? XLB_AF_INET6 : XLB_AF_INET, on_dump, &a);
 	/* Those still unknown, stale, gone or failed: make the kernel ask (ARP / neighbour
-	 * solicitation); it tells the monitor what came of it. */
+	 * solicitation); it tells the monitor what came of it. Not for ipip VIPs: their
+	 * backends may be behind routers, and the data plane finds the next hop itself; the
+	 * MACs the dumps and the monitor bring are still taken, so that a switch to dsr-l2
+	 * finds those on the LB's segment known. */
 	for (size_t i = 0; i < m->cfg->nvips; i++) {
+		if (m->cfg->vips[i].fwd != XLB_FWD_DSR_L2)
+			continue;
 		for (size_t j = 0; j < m->cfg->vips[i].nbe; j++) {
 			const struct xlbd_backend *b = &m->cfg->vips[i].be[j];
 

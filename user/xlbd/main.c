@@ -46,6 +46,9 @@ static void usage(FILE *f)
 		"                          (e.g. 127.0.0.1:9089; default: no server)\n"
 		"      --route-table N     publish announceable VIP addresses as routes in table\n"
 		"                          N for a routing daemon (default %d; 0: none)\n"
+		"      --tunnel-source ADDR the outer source of ipip VIPs' packets, once per\n"
+		"                          family (default: the source the route to the backend\n"
+		"                          gives)\n"
 		"  -l, --log-level LEVEL   debug, info (default), warn, error\n"
 		"  -h, --help\n"
 		"One xlbd per interface, socket and state file: it locks " LOCK_DIR
@@ -67,6 +70,7 @@ static int parse_args(int argc, char **argv, struct xlbd *d)
 		{"hash-seed", required_argument, NULL, 'S'},
 		{"metrics", required_argument, NULL, 'M'},
 		{"route-table", required_argument, NULL, 'R'},
+		{"tunnel-source", required_argument, NULL, 'T'},
 		{"log-level", required_argument, NULL, 'l'},
 		{"help", no_argument, NULL, 'h'},
 		{},
@@ -172,6 +176,29 @@ static int parse_args(int argc, char **argv, struct xlbd *d)
 				return -EINVAL;
 			}
 			d->announce.table = n;
+			break;
+		}
+		case 'T': {
+			char terr[128];
+			struct xlb_addr a;
+			__u8 fam;
+
+			if (xlb_parse_addr(optarg, &a, &fam, terr, sizeof(terr))) {
+				fprintf(stderr, "xlbd: bad --tunnel-source: %s\n", terr);
+				return -EINVAL;
+			}
+			if (fam == XLB_AF_INET
+				    ? d->tunnel_src.v4.v4 != 0
+				    : (d->tunnel_src.v6.v6[0] | d->tunnel_src.v6.v6[1] |
+				       d->tunnel_src.v6.v6[2] | d->tunnel_src.v6.v6[3]) != 0) {
+				fprintf(stderr, "xlbd: --tunnel-source given twice for %s\n",
+					fam == XLB_AF_INET ? "IPv4" : "IPv6");
+				return -EINVAL;
+			}
+			if (fam == XLB_AF_INET)
+				d->tunnel_src.v4 = a;
+			else
+				d->tunnel_src.v6 = a;
 			break;
 		}
 		case 'l':
@@ -480,6 +507,19 @@ int main(int argc, char **argv)
 	}
 	pr_info("program loaded", "interface=%s pin_dir=%s maps=%s ring_size=%u flows=%u", d.ifname,
 		d.pin_dir, d.dp->reused ? "reused" : "new", d.dp->ring_size, d.dp->flow_entries);
+	/* ipip: the outer sources, and the interfaces an encapsulated packet may be redirected
+	 * to (those of this namespace now; one added later is reached through the kernel,
+	 * pass_no_tx_port, until xlbd starts again). */
+	err = xlb_dp_set_encap_src(d.dp, &d.tunnel_src);
+	if (err) {
+		pr_err("cannot set the tunnel source", "err=\"%s\"", strerror(-err));
+		goto out;
+	}
+	err = xlb_dp_set_tx_ports(d.dp);
+	if (err)
+		pr_warn("no interface for XDP_REDIRECT: ipip packets leaving by another interface "
+			"go through the kernel",
+			"err=\"%s\"", strerror(-err));
 	err = setup_loop(&d);
 	if (!err)
 		err = xlbd_apply_init(&d);

@@ -41,6 +41,7 @@ struct xlbd {
 	__u32 flow_entries;
 	bool hash_seed_given; /* --hash-seed: the cluster's seed wins over the state file's */
 	__u32 hash_seed;
+	struct xlb_encap_src tunnel_src; /* --tunnel-source: ipip's outer sources; 0: the route's */
 
 	struct event_base *base;       /* main.c */
 	struct xlbd_config cfg;	       /* desired state: loaded by main.c, changed by commands.c */
