@@ -57,18 +57,26 @@ struct {
 } xlb_tables SEC(".maps");
 
 /*
- * One hash table shared by all CPUs, so a flow keeps its backend whichever CPU its packets land
- * on; LRU lists per CPU (BPF_F_NO_COMMON_LRU): into a full table, where every insert evicts (a
- * flow table's steady state), they were 20-25% cheaper than the common list (docs/benchmarks.md).
- * Userspace sizes it before load.
+ * The flow table (lib/flowtab.h, docs/datapath.md): one array of one-line buckets shared by all
+ * CPUs, so a flow keeps its backend whichever CPU its packets land on. Mmapable: userspace
+ * reads and deletes entries in place (user/lib/dataplane.c). Userspace sizes both before load.
  */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(map_flags, BPF_F_NO_COMMON_LRU);
-	__uint(max_entries, XLB_DEFAULT_FLOWS);
-	__type(key, struct xlb_flow_key);
-	__type(value, struct xlb_flow);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, XLB_DEFAULT_FLOWS / XLB_FLOW_WAYS);
+	__type(key, __u32);
+	__type(value, struct xlb_flow_bucket);
 } xlb_flows SEC(".maps");
+
+/* The full 5-tuple of every slot, for userspace only (written at insert, never read here). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, XLB_DEFAULT_FLOWS);
+	__type(key, __u32);
+	__type(value, struct xlb_flow_key);
+} xlb_flow_keys SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);

@@ -1,0 +1,265 @@
+/* flowtab.h - the flow table: find, touch, promote, close, re-steer and insert, lock-free reads. */
+#ifndef XLB_BPF_FLOWTAB_H
+#define XLB_BPF_FLOWTAB_H
+
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+
+#include "xlb_abi.h"
+#include "xlb_counters.h"
+#include "xlb_flowtab.h"
+#include "knobs.h"
+#include "maps.h"
+#include "writes.h"
+
+/*
+ * The design is in docs/datapath.md, "The flow table". In short: a bucket is one cache line of
+ * XLB_FLOW_WAYS slots; an entry word holds signature, backend, VIP and flags, and every change
+ * of it is a compare-and-swap by which exactly one CPU wins (and that CPU alone adjusts the
+ * active counts); a lookup reads the bucket once and nothing else. An insert holds the
+ * bucket's ver odd while it claims a slot, so a second CPU inserting the same flow waits a few
+ * loads and then finds the first one's entry. Like every write of the program, none of these
+ * happens in an explain instance (ex: lib/writes.h).
+ */
+
+#define FT_READ(x) (*(volatile __typeof__(x) *)&(x))
+
+/* A flow's place: its bucket, signature, and the slot and entry word found (read once). */
+struct flow_ref {
+	struct xlb_flow_bucket *b;
+	__u32 idx;  /* bucket index */
+	__u32 sig;  /* the flow's signature */
+	__u32 slot; /* XLB_FLOW_WAYS: no entry */
+	__u64 ent;  /* the entry word as read */
+};
+
+static __always_inline int flow_found(const struct flow_ref *r)
+{
+	return r->slot < XLB_FLOW_WAYS;
+}
+
+static __always_inline int flow_scan(struct flow_ref *r)
+{
+	for (__u32 i = 0; i < XLB_FLOW_WAYS; i++) {
+		__u64 e = FT_READ(r->b->ent[i]);
+
+		if (e && xlb_fent_sig(e) == r->sig) {
+			r->slot = i;
+			r->ent = e;
+			return 1;
+		}
+	}
+	r->slot = XLB_FLOW_WAYS;
+	r->ent = 0;
+	return 0;
+}
+
+/* One hash, one inlined array lookup, one cache line. */
+static __always_inline void flow_find(const int ex, const struct xlb_flow_key *k,
+				      struct flow_ref *r)
+{
+	__u64 h = xlb_flowtab_hash(k, flowtab_seed);
+
+	r->idx = (__u32)h & flow_mask;
+	r->sig = h >> 32;
+	r->slot = XLB_FLOW_WAYS;
+	r->ent = 0;
+	r->b = bpf_map_lookup_elem(&xlb_flows, &r->idx);
+	if (!r->b) {
+		count(ex, XLB_C_MAP_ERROR);
+		return;
+	}
+	flow_scan(r);
+}
+
+static __always_inline __u32 flow_age(const struct flow_ref *r, __u32 tick)
+{
+	return xlb_flow_age(tick, FT_READ(r->b->seen[r->slot & (XLB_FLOW_WAYS - 1)]));
+}
+
+/* A packet of the flow was seen: its tick, written at most every flow_touch_ns (each write
+ * would move the line between CPUs); promote: the packet may promote the entry (any packet of
+ * the flow after the first but a SYN). */
+static __always_inline void flow_touch(const int ex, struct flow_ref *r, __u32 tick, int promote)
+{
+	__u32 s = r->slot & (XLB_FLOW_WAYS - 1);
+
+	if (ex)
+		return;
+	if (xlb_flow_age(tick, FT_READ(r->b->seen[s])) >= (flow_touch_ns >> XLB_FLOW_TICK_SHIFT))
+		r->b->seen[s] = tick;
+	if (promote && !(r->ent & XLB_FLOW_F_EST))
+		__sync_val_compare_and_swap(&r->b->ent[s], r->ent, r->ent | XLB_FLOW_F_EST);
+}
+
+/* The flow's connection ended (first FIN or RST): the CPU whose swap marks it closed takes
+ * back its +1, if it had one; two CPUs closing one flow subtract once. */
+static __always_inline void flow_close(const int ex, struct flow_ref *r)
+{
+	__u32 s = r->slot & (XLB_FLOW_WAYS - 1);
+	__u64 cur = r->ent;
+
+	if (ex)
+		return;
+	for (int i = 0; i < 3; i++) {
+		__u64 nw = (cur | XLB_FLOW_F_CLOSED) & ~(__u64)XLB_FLOW_F_COUNTED, old;
+
+		if (!cur || xlb_fent_sig(cur) != r->sig || (cur & XLB_FLOW_F_CLOSED))
+			return;
+		old = __sync_val_compare_and_swap(&r->b->ent[s], cur, nw);
+		if (old == cur) {
+			if (cur & XLB_FLOW_F_COUNTED)
+				active_add(ex, xlb_fent_be(cur), -1);
+			return;
+		}
+		cur = old;
+	}
+}
+
+/* Idle longer than its protocol's timeout, or closed: any new flow may take its slot. */
+static __always_inline int flow_expired(__u64 e, __u32 age)
+{
+	if (e & XLB_FLOW_F_CLOSED)
+		return 1;
+	if (e & XLB_FLOW_F_UDP)
+		return age > (udp_timeout_ns >> XLB_FLOW_TICK_SHIFT);
+	return age > (tcp_idle_ns >> XLB_FLOW_TICK_SHIFT);
+}
+
+/*
+ * The slot a new flow may take, and in *victim the entry word it replaces: a free slot; else
+ * the oldest expired or closed entry; else the oldest unpromoted one (a flow that has shown
+ * one packet: a SYN flood's entries only replace each other). Never an established live
+ * entry: XLB_FLOW_WAYS when the bucket holds only those.
+ */
+static __always_inline __u32 flow_victim(const struct xlb_flow_bucket *b, __u32 tick, __u64 *victim)
+{
+	__u32 best = XLB_FLOW_WAYS, best_rank = 0, best_age = 0;
+
+	for (__u32 i = 0; i < XLB_FLOW_WAYS; i++) {
+		__u64 e = FT_READ(b->ent[i]);
+		__u32 age, rank;
+
+		if (!e) {
+			*victim = 0;
+			return i;
+		}
+		age = xlb_flow_age(tick, FT_READ(b->seen[i]));
+		rank = flow_expired(e, age) ? 2 : !(e & XLB_FLOW_F_EST);
+		if (rank > best_rank || (rank && rank == best_rank && age > best_age)) {
+			best = i;
+			best_rank = rank;
+			best_age = age;
+			*victim = e;
+		}
+	}
+	return best;
+}
+
+enum flow_stored {
+	FLOW_NOT_STORED = 0, /* no slot (or explain): the packet goes to its pick, no entry */
+	FLOW_STORED = 1,     /* the entry now names the caller's backend */
+	FLOW_LOST = 2,	     /* another CPU got there first: r->ent is its entry */
+};
+
+/* Entry word e replaced in slot s: its +1, if any, is taken back, by this CPU alone. */
+static __always_inline void flow_replaced(const int ex, __u64 e)
+{
+	if (e & XLB_FLOW_F_COUNTED)
+		active_add(ex, xlb_fent_be(e), -1);
+}
+
+/* An insert into r's bucket (no entry found): the guard, a free or evictable slot, the swap. */
+static __always_inline int flow_insert(const int ex, const struct xlb_flow_key *key,
+				       struct flow_ref *r, __u64 nw, __u32 tick)
+{
+	struct xlb_flow_bucket *b = r->b;
+
+	for (int t = 0; t < 3; t++) {
+		__u32 ver = FT_READ(b->ver), s, slot_idx;
+		struct xlb_flow_key *kk;
+		__u64 victim = 0, old;
+
+		/* Another CPU is claiming a slot here: its entry is a few stores away. */
+		for (int spin = 0; (ver & 1) && spin < 64; spin++)
+			ver = FT_READ(b->ver);
+		if (ver & 1)
+			break;
+		if (flow_scan(r))
+			return FLOW_LOST;
+		s = flow_victim(b, tick, &victim);
+		if (s >= XLB_FLOW_WAYS)
+			break;
+		if (__sync_val_compare_and_swap(&b->ver, ver, ver + 1) != ver)
+			continue;
+		/* The tick first: a reader of the new entry never sees the victim's age. If the
+		 * swap fails, the victim only looks fresh for a while. */
+		b->seen[s] = tick;
+		old = __sync_val_compare_and_swap(&b->ent[s], victim, nw);
+		if (old == victim) {
+			slot_idx = r->idx * XLB_FLOW_WAYS + s;
+			kk = bpf_map_lookup_elem(&xlb_flow_keys, &slot_idx);
+			if (kk)
+				*kk = *key;
+		}
+		__sync_fetch_and_add(&b->ver, 1);
+		if (old != victim) /* closed, promoted or deleted meanwhile: choose again */
+			continue;
+		if (victim) {
+			flow_replaced(ex, victim);
+			count(ex, XLB_C_FLOW_EVICTED);
+		}
+		r->slot = s;
+		r->ent = nw;
+		return FLOW_STORED;
+	}
+	return FLOW_NOT_STORED;
+}
+
+/*
+ * The flow table learns a new pick: the entry found (r) re-steered in place, or a new one.
+ * reused: the entry found belongs to an ended connection whose 5-tuple a new SYN opens again.
+ * flags: XLB_FLOW_F_COUNTED if the caller will add the flow to the backend's active count
+ * (it does so only on FLOW_STORED), XLB_FLOW_F_CLOSED for a FIN or RST, XLB_FLOW_F_UDP.
+ */
+static __always_inline int flow_learn(const int ex, const struct xlb_flow_key *key,
+				      struct flow_ref *r, __u32 vip_id, __u32 be_id, int reused,
+				      __u32 flags, __u64 now, __u32 tick)
+{
+	__u64 nw, old;
+
+	if (ex || !r->b)
+		return FLOW_NOT_STORED;
+	if (!flow_found(r)) {
+		int st = flow_insert(ex, key, r, xlb_fent(r->sig, be_id, vip_id, flags), tick);
+
+		if (st == FLOW_STORED)
+			count(ex, XLB_C_FLOW_INSERT);
+		else if (st == FLOW_NOT_STORED) {
+			count(ex, XLB_C_FLOW_INSERT_FAIL);
+			emit_event(ex, XLB_EV_FLOW_FULL, vip_id, 0, be_id, now);
+		}
+		return st;
+	}
+	/* Re-steer in place: a re-steered flow stays promoted; a reused 5-tuple starts anew. */
+	if (!reused)
+		flags |= r->ent & XLB_FLOW_F_EST;
+	nw = xlb_fent(r->sig, be_id, vip_id, flags);
+	old = __sync_val_compare_and_swap(&r->b->ent[r->slot & (XLB_FLOW_WAYS - 1)], r->ent, nw);
+	if (old != r->ent) {
+		/* Another CPU re-steered, closed or evicted it first: follow its entry if it is
+		 * still this flow's, else the packet goes to its pick without one. */
+		r->ent = old;
+		return old && xlb_fent_sig(old) == r->sig ? FLOW_LOST : FLOW_NOT_STORED;
+	}
+	flow_replaced(ex, old);
+	r->b->seen[r->slot & (XLB_FLOW_WAYS - 1)] = tick;
+	/* A re-steer only if the backend changes: an expired UDP flow is often re-picked onto the
+	 * backend it had, which is no event. */
+	if (!reused && xlb_fent_be(old) != be_id)
+		emit_event(ex, XLB_EV_REPICK, vip_id, xlb_fent_be(old), be_id, now);
+	r->ent = nw;
+	return FLOW_STORED;
+}
+
+#endif /* XLB_BPF_FLOWTAB_H */
