@@ -24,18 +24,24 @@
 
 #define FT_READ(x) (*(volatile __typeof__(x) *)&(x))
 
-/* A flow's place: its bucket, signature, and the slot and entry word found (read once). */
+/*
+ * A flow's place: its bucket, signature, and the slot, entry word and tick found (read once).
+ * The slot is a constant per path for the verifier; only the global functions below use it,
+ * so the rest of the program is not checked once per slot (the verifier prunes states that
+ * differ only in a value nothing after depends on). Branches test ent, never slot.
+ */
 struct flow_ref {
 	struct xlb_flow_bucket *b;
 	__u32 idx;  /* bucket index */
 	__u32 sig;  /* the flow's signature */
-	__u32 slot; /* XLB_FLOW_WAYS: no entry */
-	__u64 ent;  /* the entry word as read */
+	__u32 slot; /* meaningful when ent != 0 */
+	__u32 seen; /* the slot's tick as read */
+	__u64 ent;  /* the entry word as read; 0: no entry */
 };
 
 static __always_inline int flow_found(const struct flow_ref *r)
 {
-	return r->slot < XLB_FLOW_WAYS;
+	return r->ent != 0;
 }
 
 static __always_inline int flow_scan(struct flow_ref *r)
@@ -46,10 +52,10 @@ static __always_inline int flow_scan(struct flow_ref *r)
 		if (e && xlb_fent_sig(e) == r->sig) {
 			r->slot = i;
 			r->ent = e;
+			r->seen = FT_READ(r->b->seen[i]);
 			return 1;
 		}
 	}
-	r->slot = XLB_FLOW_WAYS;
 	r->ent = 0;
 	return 0;
 }
@@ -62,7 +68,8 @@ static __always_inline void flow_find(const int ex, const struct xlb_flow_key *k
 
 	r->idx = (__u32)h & flow_mask;
 	r->sig = h >> 32;
-	r->slot = XLB_FLOW_WAYS;
+	r->slot = 0;
+	r->seen = 0;
 	r->ent = 0;
 	r->b = bpf_map_lookup_elem(&xlb_flows, &r->idx);
 	if (!r->b) {
@@ -74,7 +81,25 @@ static __always_inline void flow_find(const int ex, const struct xlb_flow_key *k
 
 static __always_inline __u32 flow_age(const struct flow_ref *r, __u32 tick)
 {
-	return xlb_flow_age(tick, FT_READ(r->b->seen[r->slot & (XLB_FLOW_WAYS - 1)]));
+	return xlb_flow_age(tick, r->seen);
+}
+
+static __always_inline struct xlb_flow_bucket *flow_bucket(__u32 idx)
+{
+	return bpf_map_lookup_elem(&xlb_flows, &idx);
+}
+
+/* The slot's tick := tick; and the entry promoted if it is still the word read (ent). */
+__noinline int xlb_flow_refresh(__u32 idx, __u32 slot, __u64 ent, __u32 tick, int promote)
+{
+	struct xlb_flow_bucket *b = flow_bucket(idx);
+
+	if (!b || slot >= XLB_FLOW_WAYS)
+		return 0;
+	b->seen[slot] = tick;
+	if (promote)
+		__sync_val_compare_and_swap(&b->ent[slot], ent, ent | XLB_FLOW_F_EST);
+	return 0;
 }
 
 /* A packet of the flow was seen: its tick, written at most every flow_touch_ns (each write
@@ -82,38 +107,57 @@ static __always_inline __u32 flow_age(const struct flow_ref *r, __u32 tick)
  * the flow after the first but a SYN). */
 static __always_inline void flow_touch(const int ex, struct flow_ref *r, __u32 tick, int promote)
 {
-	__u32 s = r->slot & (XLB_FLOW_WAYS - 1);
+	int up = promote && !(r->ent & XLB_FLOW_F_EST);
 
 	if (ex)
 		return;
-	if (xlb_flow_age(tick, FT_READ(r->b->seen[s])) >= (flow_touch_ns >> XLB_FLOW_TICK_SHIFT))
-		r->b->seen[s] = tick;
-	if (promote && !(r->ent & XLB_FLOW_F_EST))
-		__sync_val_compare_and_swap(&r->b->ent[s], r->ent, r->ent | XLB_FLOW_F_EST);
+	if (up || flow_age(r, tick) >= (flow_touch_ns >> XLB_FLOW_TICK_SHIFT))
+		xlb_flow_refresh(r->idx, r->slot, r->ent, tick, up);
 }
 
 /* The flow's connection ended (first FIN or RST): the CPU whose swap marks it closed takes
  * back its +1, if it had one; two CPUs closing one flow subtract once. */
-static __always_inline void flow_close(const int ex, struct flow_ref *r)
+__noinline int xlb_flow_close(__u32 idx, __u32 slot, __u32 sig, __u64 cur)
 {
-	__u32 s = r->slot & (XLB_FLOW_WAYS - 1);
-	__u64 cur = r->ent;
+	struct xlb_flow_bucket *b = flow_bucket(idx);
 
-	if (ex)
-		return;
+	if (!b || slot >= XLB_FLOW_WAYS)
+		return 0;
 	for (int i = 0; i < 3; i++) {
 		__u64 nw = (cur | XLB_FLOW_F_CLOSED) & ~(__u64)XLB_FLOW_F_COUNTED, old;
 
-		if (!cur || xlb_fent_sig(cur) != r->sig || (cur & XLB_FLOW_F_CLOSED))
-			return;
-		old = __sync_val_compare_and_swap(&r->b->ent[s], cur, nw);
+		if (!cur || xlb_fent_sig(cur) != sig || (cur & XLB_FLOW_F_CLOSED))
+			return 0;
+		old = __sync_val_compare_and_swap(&b->ent[slot], cur, nw);
 		if (old == cur) {
 			if (cur & XLB_FLOW_F_COUNTED)
-				active_add(ex, xlb_fent_be(cur), -1);
-			return;
+				active_add(0, xlb_fent_be(cur), -1);
+			return 1;
 		}
 		cur = old;
 	}
+	return 0;
+}
+
+static __always_inline void flow_close(const int ex, struct flow_ref *r)
+{
+	if (!ex)
+		xlb_flow_close(r->idx, r->slot, r->sig, r->ent);
+}
+
+/* Re-steer in place: the entry word old becomes nw (and the slot's tick is tick) if it is still
+ * old. Returns the word found: old when the swap was made. */
+__noinline __u64 xlb_flow_swap(__u32 idx, __u32 slot, __u64 old, __u64 nw, __u32 tick)
+{
+	struct xlb_flow_bucket *b = flow_bucket(idx);
+	__u64 got;
+
+	if (!b || slot >= XLB_FLOW_WAYS)
+		return 0;
+	got = __sync_val_compare_and_swap(&b->ent[slot], old, nw);
+	if (got == old)
+		b->seen[slot] = tick;
+	return got;
 }
 
 /* Idle longer than its protocol's timeout, or closed: any new flow may take its slot. */
@@ -169,24 +213,40 @@ static __always_inline void flow_replaced(const int ex, __u64 e)
 		active_add(ex, xlb_fent_be(e), -1);
 }
 
-/* An insert into r's bucket (no entry found): the guard, a free or evictable slot, the swap. */
-static __always_inline int flow_insert(const int ex, const struct xlb_flow_key *key,
-				       struct flow_ref *r, __u64 nw, __u32 tick)
-{
-	struct xlb_flow_bucket *b = r->b;
+/*
+ * An insert into bucket idx (no entry found there): the guard, a free or evictable slot, the
+ * swap. Returns the slot stored (0..XLB_FLOW_WAYS-1), FT_INSERT_LOST if another CPU inserted
+ * the flow first, FT_INSERT_NONE if no slot may be taken (or the bucket stayed busy). A global
+ * function, so the verifier checks it once, whatever the caller's state (its retries and waits
+ * would otherwise multiply the program's paths); the live program's only (never explain's).
+ */
+#define FT_INSERT_LOST XLB_FLOW_WAYS
+#define FT_INSERT_NONE (XLB_FLOW_WAYS + 1)
 
+__noinline int xlb_flow_insert(const struct xlb_flow_key *key, __u32 idx, __u32 sig, __u64 nw,
+			       __u32 tick)
+{
+	struct flow_ref r = {.idx = idx, .sig = sig};
+	struct xlb_flow_bucket *b;
+
+	if (!key)
+		return FT_INSERT_NONE;
+	b = bpf_map_lookup_elem(&xlb_flows, &idx);
+	if (!b)
+		return FT_INSERT_NONE;
+	r.b = b;
 	for (int t = 0; t < 3; t++) {
 		__u32 ver = FT_READ(b->ver), s, slot_idx;
 		struct xlb_flow_key *kk;
 		__u64 victim = 0, old;
 
 		/* Another CPU is claiming a slot here: its entry is a few stores away. */
-		for (int spin = 0; (ver & 1) && spin < 64; spin++)
+		for (int spin = 0; (ver & 1) && spin < 16; spin++)
 			ver = FT_READ(b->ver);
 		if (ver & 1)
 			break;
-		if (flow_scan(r))
-			return FLOW_LOST;
+		if (flow_scan(&r))
+			return FT_INSERT_LOST;
 		s = flow_victim(b, tick, &victim);
 		if (s >= XLB_FLOW_WAYS)
 			break;
@@ -197,23 +257,21 @@ static __always_inline int flow_insert(const int ex, const struct xlb_flow_key *
 		b->seen[s] = tick;
 		old = __sync_val_compare_and_swap(&b->ent[s], victim, nw);
 		if (old == victim) {
-			slot_idx = r->idx * XLB_FLOW_WAYS + s;
+			slot_idx = idx * XLB_FLOW_WAYS + s;
 			kk = bpf_map_lookup_elem(&xlb_flow_keys, &slot_idx);
 			if (kk)
-				*kk = *key;
+				__builtin_memcpy(kk, key, sizeof(*kk));
 		}
 		__sync_fetch_and_add(&b->ver, 1);
 		if (old != victim) /* closed, promoted or deleted meanwhile: choose again */
 			continue;
 		if (victim) {
-			flow_replaced(ex, victim);
-			count(ex, XLB_C_FLOW_EVICTED);
+			flow_replaced(0, victim);
+			count(0, XLB_C_FLOW_EVICTED);
 		}
-		r->slot = s;
-		r->ent = nw;
-		return FLOW_STORED;
+		return s;
 	}
-	return FLOW_NOT_STORED;
+	return FT_INSERT_NONE;
 }
 
 /*
@@ -231,21 +289,27 @@ static __always_inline int flow_learn(const int ex, const struct xlb_flow_key *k
 	if (ex || !r->b)
 		return FLOW_NOT_STORED;
 	if (!flow_found(r)) {
-		int st = flow_insert(ex, key, r, xlb_fent(r->sig, be_id, vip_id, flags), tick);
+		nw = xlb_fent(r->sig, be_id, vip_id, flags);
+		int s = xlb_flow_insert(key, r->idx, r->sig, nw, tick);
 
-		if (st == FLOW_STORED)
+		if (s >= 0 && s < XLB_FLOW_WAYS) {
 			count(ex, XLB_C_FLOW_INSERT);
-		else if (st == FLOW_NOT_STORED) {
-			count(ex, XLB_C_FLOW_INSERT_FAIL);
-			emit_event(ex, XLB_EV_FLOW_FULL, vip_id, 0, be_id, now);
+			r->slot = s;
+			r->seen = tick;
+			r->ent = nw;
+			return FLOW_STORED;
 		}
-		return st;
+		if (s == FT_INSERT_LOST && flow_scan(r))
+			return FLOW_LOST;
+		count(ex, XLB_C_FLOW_INSERT_FAIL);
+		emit_event(ex, XLB_EV_FLOW_FULL, vip_id, 0, be_id, now);
+		return FLOW_NOT_STORED;
 	}
 	/* Re-steer in place: a re-steered flow stays promoted; a reused 5-tuple starts anew. */
 	if (!reused)
 		flags |= r->ent & XLB_FLOW_F_EST;
 	nw = xlb_fent(r->sig, be_id, vip_id, flags);
-	old = __sync_val_compare_and_swap(&r->b->ent[r->slot & (XLB_FLOW_WAYS - 1)], r->ent, nw);
+	old = xlb_flow_swap(r->idx, r->slot, r->ent, nw, tick);
 	if (old != r->ent) {
 		/* Another CPU re-steered, closed or evicted it first: follow its entry if it is
 		 * still this flow's, else the packet goes to its pick without one. */
@@ -253,11 +317,11 @@ static __always_inline int flow_learn(const int ex, const struct xlb_flow_key *k
 		return old && xlb_fent_sig(old) == r->sig ? FLOW_LOST : FLOW_NOT_STORED;
 	}
 	flow_replaced(ex, old);
-	r->b->seen[r->slot & (XLB_FLOW_WAYS - 1)] = tick;
 	/* A re-steer only if the backend changes: an expired UDP flow is often re-picked onto the
 	 * backend it had, which is no event. */
 	if (!reused && xlb_fent_be(old) != be_id)
 		emit_event(ex, XLB_EV_REPICK, vip_id, xlb_fent_be(old), be_id, now);
+	r->seen = tick;
 	r->ent = nw;
 	return FLOW_STORED;
 }
