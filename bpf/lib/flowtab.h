@@ -220,6 +220,23 @@ static __always_inline void flow_replaced(const int ex, __u64 e)
  * function, so the verifier checks it once, whatever the caller's state (its retries and waits
  * would otherwise multiply the program's paths); the live program's only (never explain's).
  */
+/* Loads of ver a CPU makes while another one claims a slot of the bucket (a few stores; more
+ * when that CPU is interrupted): bpf_loop, so the verifier checks one step, not every count. */
+#define FT_WAIT_LOADS (1 << 22)
+
+struct ver_wait {
+	struct xlb_flow_bucket *b;
+	__u32 ver;
+};
+
+static long ver_wait_step(__u32 i, void *arg)
+{
+	struct ver_wait *w = arg;
+
+	w->ver = FT_READ(w->b->ver);
+	return !(w->ver & 1);
+}
+
 #define FT_INSERT_LOST XLB_FLOW_WAYS
 #define FT_INSERT_NONE (XLB_FLOW_WAYS + 1)
 
@@ -241,10 +258,14 @@ __noinline int xlb_flow_insert(const struct xlb_flow_key *key, __u32 idx, __u32 
 		__u64 victim = 0, old;
 
 		/* Another CPU is claiming a slot here: its entry is a few stores away. */
-		for (int spin = 0; (ver & 1) && spin < 16; spin++)
-			ver = FT_READ(b->ver);
-		if (ver & 1)
-			break;
+		if (ver & 1) {
+			struct ver_wait w = {.b = b, .ver = ver};
+
+			bpf_loop(FT_WAIT_LOADS, ver_wait_step, &w, 0);
+			ver = w.ver;
+			if (ver & 1)
+				break;
+		}
 		if (flow_scan(&r))
 			return FT_INSERT_LOST;
 		s = flow_victim(b, tick, &victim);
