@@ -15,6 +15,8 @@
 #include "check.h"
 #include "fixture.h"
 #include "xlb.skel.h"
+#include "xlbd.h"
+#include "commands.h"
 
 #define TCP_FIN 0x01
 #define TCP_SYN 0x02
@@ -453,6 +455,49 @@ out:
 	fx = saved;
 }
 
+/* `flow show` (xlbd's handler): the table's entries of one VIP, client, backend and state, at
+ * most count of them. */
+static void test_flow_show(void)
+{
+	static struct xlbd d;
+	struct xlbd_vip vips[2] = {{.key = fx.vip[0].key, .id = fx.vip[0].id},
+				   {.key = fx.vip[1].key, .id = fx.vip[1].id}};
+	json_t *req, *r, *flows, *f;
+	__u32 be;
+
+	reset();
+	d.dp = fx.dp;
+	d.cfg.vips = vips;
+	d.cfg.nvips = 2;
+	be = send_flow(0, 1, TCP_SYN);
+	send_flow(0, 1, TCP_ACK);
+	send_flow(0, 2, TCP_SYN);
+	send_flow(1, 3, 0); /* another VIP's */
+	req = json_pack("{s:s, s:s}", "cmd", "flow show", "vip", "198.51.100.1:80/tcp");
+	r = xlbd_handle(&d, req, 0, 0);
+	flows = json_object_get(r, "flows");
+	ASSERT_EQ(json_array_size(flows), 2, "the VIP's two flows");
+	for (size_t i = 0; i < json_array_size(flows); i++) {
+		char want[32];
+
+		f = json_array_get(flows, i);
+		ASSERT_STREQ(json_string_value(json_object_get(f, "vip")), "198.51.100.1:80/tcp",
+			     "vip");
+		if (strcmp(json_string_value(json_object_get(f, "state")), "established"))
+			continue;
+		snprintf(want, sizeof(want), "10.0.1.%u", be);
+		ASSERT_STREQ(json_string_value(json_object_get(f, "backend")), want, "backend");
+	}
+	json_decref(r);
+	json_decref(req);
+	req = json_pack("{s:s, s:i}", "cmd", "flow show", "count", 1);
+	r = xlbd_handle(&d, req, 0, 0);
+	ASSERT_EQ(json_array_size(json_object_get(r, "flows")), 1, "count 1");
+	ASSERT_TRUE(json_is_true(json_object_get(r, "truncated")), "more left");
+	json_decref(r);
+	json_decref(req);
+}
+
 int main(void)
 {
 	/* Enough buckets that the race tests' 20,000 flows never meet a full one. */
@@ -470,6 +515,7 @@ int main(void)
 	RUN_TEST(test_failed_insert_not_counted);
 	RUN_TEST(test_promotion);
 	RUN_TEST(test_syn_flood_keeps_established);
+	RUN_TEST(test_flow_show);
 	fx_teardown(&fx);
 	return xt_finish();
 }
