@@ -305,11 +305,10 @@ static int hot_rows_checked(struct fx *f, int prog, const struct frames *v4,
  * Keys first, deletes after: get_next_key from the start after every delete is quadratic. */
 static void cost_flush(int fd)
 {
-	static struct xlb_flow_key keys[XLB_DEFAULT_FLOWS];
+	static struct xlb_flow_key keys[1 << 20]; /* the cost maps' largest size */
 	__u32 n = 0;
 
-	while (n < XLB_DEFAULT_FLOWS &&
-	       !bpf_map_get_next_key(fd, n ? &keys[n - 1] : NULL, &keys[n]))
+	while (n < (1 << 20) && !bpf_map_get_next_key(fd, n ? &keys[n - 1] : NULL, &keys[n]))
 		n++;
 	for (__u32 i = 0; i < n; i++)
 		bpf_map_delete_elem(fd, &keys[i]);

@@ -19,8 +19,8 @@
 #define XLB_MAX_VIP_BACKENDS  1024  /* members of one VIP */
 #define XLB_DEFAULT_RING_SIZE 65537 /* Maglev table size: prime, >= 100 * backends for 1% balance */
 #define XLB_MAX_RING_SIZE     655373   /* largest supported ring size (prime) */
-#define XLB_DEFAULT_FLOWS     1048576  /* flow table slots (XLB_FLOW_WAYS per bucket) */
-#define XLB_MAX_FLOWS	      16777216 /* largest flow table (slots) */
+#define XLB_DEFAULT_FLOWS     4194304  /* flow table slots (XLB_FLOW_WAYS per bucket): 1M flows */
+#define XLB_MAX_FLOWS	      67108864 /* largest flow table (slots): 16M flows */
 #define XLB_REHASH_TRIES      8	       /* failover re-hashes into the ring before the member walk */
 
 #define XLB_AF_INET  4

@@ -32,11 +32,12 @@
 __typeof__(xlb_vips) cost_vips SEC(".maps");
 /* The LRU hash xlb's flow table was (BPF_F_NO_COMMON_LRU, 40-byte key, 16-byte value), kept as
  * the measured alternative to the bucket array (docs/datapath.md, "The flow table"). */
+#define LRU_DEFAULT_FLOWS 262144 /* the LRU table's default size */
 #define LRU_FLOWS(name)                                 \
 	struct {                                        \
 		__uint(type, BPF_MAP_TYPE_LRU_HASH);    \
 		__uint(map_flags, BPF_F_NO_COMMON_LRU); \
-		__uint(max_entries, XLB_DEFAULT_FLOWS); \
+		__uint(max_entries, LRU_DEFAULT_FLOWS); \
 		__type(key, struct xlb_flow_key);       \
 		__type(value, struct xlb_flow);         \
 	} name SEC(".maps")
@@ -55,7 +56,7 @@ __typeof__(xlb_be_stats) cost_traffic SEC(".maps");
  * hash, the one map here that is not shaped like one of xlb's. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, XLB_DEFAULT_FLOWS);
+	__uint(max_entries, LRU_DEFAULT_FLOWS);
 	__type(key, struct xlb_flow_key);
 	__type(value, struct xlb_flow);
 } cost_new_flows_hash SEC(".maps");

@@ -286,8 +286,8 @@ static void time_scrapes(const char *what, bool walk)
 /*
  * The cost of one scrape at the largest configuration: 100 VIPs x 81 backends (backend ids
  * stop at XLB_MAX_BACKENDS - 1 = 8191, so 100 x 100 cannot be configured), with an empty
- * flow table and with one CPU's share of a full one (inserts from this process land in its
- * CPU's LRU list), walked or not. Reported, never asserted: a busy machine must not fail it.
+ * flow table and with up to 200,000 flows (put until the first full bucket), walked or not.
+ * Reported, never asserted: a busy machine must not fail it.
  */
 static void test_scrape_time_report(void)
 {
