@@ -109,6 +109,11 @@ static struct row rows[] = {
 	     .baseline = "xdp_pass baseline, distinct"),
 	COST("cost: parse + flow lookup, 100k distinct keys (former LRU hash)", DISTINCT,
 	     .baseline = "xdp_pass baseline, distinct"),
+	DP("xlb flood: spoofed SYN into 100k established flows", DISTINCT,
+	   .baseline = "xdp_pass baseline, distinct",
+	   .note = "5 passes of 100,000 new 5-tuples (SYN) after the trials, into xlb's table "
+		   "holding the 100k flows promoted by an ACK; the share of those flows that keep "
+		   "their entry is printed (flood_row)"),
 };
 #define SCHED_ROW	9  /* first scheduler row */
 #define COST_ROW	14 /* first cost row */
@@ -116,6 +121,7 @@ static struct row rows[] = {
 #define INSERT_ROW	(COST_ROW + NCOST)
 #define INSERT_HASH_ROW (INSERT_ROW + 1)
 #define LOOKUP_100K_ROW (INSERT_ROW + 2)
+#define FLOOD_ROW	(INSERT_ROW + 3)
 #define NROWS		(sizeof(rows) / sizeof(rows[0]))
 
 struct frames {
@@ -124,7 +130,14 @@ struct frames {
 	__u32 n;
 };
 
+static int build_frames_flags(struct frames *f, __u32 n, __u32 base, __u8 family, __u8 flags);
+
 static int build_frames(struct frames *f, __u32 n, __u32 base, __u8 family)
+{
+	return build_frames_flags(f, n, base, family, PKT_TCP_SYN);
+}
+
+static int build_frames_flags(struct frames *f, __u32 n, __u32 base, __u8 family, __u8 flags)
 {
 	struct pkt_spec s;
 
@@ -138,6 +151,7 @@ static int build_frames(struct frames *f, __u32 n, __u32 base, __u8 family)
 
 		pkt_spec_init(&s, family, IPPROTO_TCP);
 		pkt_spec_flow(&s, base + i);
+		s.tcp_flags = flags;
 		len = pkt_build(&s, f->buf + (size_t)i * FRAME_CAP, FRAME_CAP);
 		if (len < 0)
 			return len;
@@ -361,6 +375,58 @@ static int use_sched(struct fx *f, __u8 sched)
 	}
 }
 
+/*
+ * The flood row: xlb's table emptied, the 100,000 flows of est opened (SYN) and promoted (their
+ * ACK, ack), then 5 passes of 100,000 spoofed SYNs (new 5-tuples: a bit of the source address
+ * flipped between passes), each pass timed. Prints the share of the established flows that
+ * still have their entry and backend afterwards.
+ */
+static void flood_row(struct fx *f, const struct frames *est, const struct frames *ack,
+		      struct frames *flood)
+{
+	__u32 had = 0, kept = 0, *be = calloc(est->n, sizeof(*be));
+	int prog = f->dp->prog_fd;
+	double d;
+
+	if (!be)
+		return;
+	fx_flush_flows(f);
+	run_distinct(prog, est, &d);
+	run_distinct(prog, ack, &d);
+	for (__u32 i = 0; i < est->n; i++) {
+		struct pkt_spec s;
+		struct xlb_flow_key k;
+		struct xlb_flow e;
+
+		pkt_spec_init(&s, XLB_AF_INET, IPPROTO_TCP);
+		pkt_spec_flow(&s, i);
+		fx_spec_key(&s, &k);
+		if (!xlb_dp_flow_get(f->dp, &k, &e) && (e.flags & XLB_FLOW_F_EST)) {
+			had++;
+			be[i] = e.backend_id;
+		}
+	}
+	for (int t = 0; t < TRIALS; t++) {
+		run_distinct(prog, flood, &rows[FLOOD_ROW].ns[t]);
+		for (__u32 i = 0; i < flood->n; i++)
+			flood->buf[(size_t)i * FRAME_CAP + 14 + 13] ^= (__u8)(1u << t);
+	}
+	for (__u32 i = 0; i < est->n; i++) {
+		struct pkt_spec s;
+		struct xlb_flow_key k;
+		struct xlb_flow e;
+
+		pkt_spec_init(&s, XLB_AF_INET, IPPROTO_TCP);
+		pkt_spec_flow(&s, i);
+		fx_spec_key(&s, &k);
+		kept += be[i] && !xlb_dp_flow_get(f->dp, &k, &e) && e.backend_id == be[i];
+	}
+	printf("flood: %u of %u flows established (promoted) before; %u keep entry and backend "
+	       "after %u spoofed SYNs (%.2f%%)\n",
+	       had, est->n, kept, TRIALS * flood->n, had ? 100.0 * kept / had : 0.0);
+	free(be);
+}
+
 int main(int argc, char **argv)
 {
 	const char *out = argc > 1 ? argv[1] : "build/bench/dataplane.json";
@@ -369,7 +435,7 @@ int main(int argc, char **argv)
 	struct bench_macswap_bpf *swap = bench_macswap_bpf__open_and_load();
 	struct xlb_dp_opts opts = {.flow_entries = 1048576, .lb_mac = FX_LB_MAC};
 	struct xlb_dp_opts evict_opts = {.flow_entries = 16384, .lb_mac = FX_LB_MAC};
-	struct frames v4, v6, fresh, evict;
+	struct frames v4, v6, fresh, evict, v4ack, flood;
 	static const __u8 scheds[] = {XLB_SCHED_MAGLEV, XLB_SCHED_SOURCE_HASH, XLB_SCHED_RR,
 				      XLB_SCHED_WRR, XLB_SCHED_LEAST_CONN};
 	struct frames sfr;
@@ -409,6 +475,8 @@ int main(int argc, char **argv)
 	err = err ?: build_frames(&fresh, NDISTINCT, 1000000, 4);
 	err = err ?: build_frames(&evict, NDISTINCT, 2000000, 4);
 	err = err ?: build_frames(&sfr, 20000, 3000000, 4);
+	err = err ?: build_frames_flags(&v4ack, NDISTINCT, 0, 4, PKT_TCP_ACK);
+	err = err ?: build_frames(&flood, NDISTINCT, 4000000, 4);
 	if (err) {
 		fprintf(stderr, "xlb-bench: cannot build frames: %s\n", strerror(-err));
 		return 1;
@@ -470,6 +538,8 @@ int main(int argc, char **argv)
 		run_distinct(bpf_program__fd(cost->progs.cost_flow_lookup_100k), &v4,
 			     &rows[LOOKUP_100K_ROW].ns[t]);
 	}
+
+	flood_row(&fx, &v4, &v4ack, &flood);
 
 	printf("\n%-40s %-9s %9s %9s %9s %12s\n", "row", "method", "median", "min", "max",
 	       "above base");

@@ -277,15 +277,17 @@ __noinline int xlb_flow_insert(const struct xlb_flow_key *key, __u32 idx, __u32 
 		 * swap fails, the victim only looks fresh for a while. */
 		b->seen[s] = tick;
 		old = __sync_val_compare_and_swap(&b->ent[s], victim, nw);
-		if (old == victim) {
-			slot_idx = idx * XLB_FLOW_WAYS + s;
-			kk = bpf_map_lookup_elem(&xlb_flow_keys, &slot_idx);
-			if (kk)
-				__builtin_memcpy(kk, key, sizeof(*kk));
-		}
-		__sync_fetch_and_add(&b->ver, 1);
+		/* Only the holder writes ver while it is odd (the others' swaps expect it even):
+		 * a plain store releases it, after the locked swap (x86 keeps stores in order). */
+		FT_READ(b->ver) = ver + 2;
 		if (old != victim) /* closed, promoted or deleted meanwhile: choose again */
 			continue;
+		/* The key last, for userspace only: its line is cold, and written before a locked
+		 * operation its miss would be waited for (the lock drains the store buffer). */
+		slot_idx = idx * XLB_FLOW_WAYS + s;
+		kk = bpf_map_lookup_elem(&xlb_flow_keys, &slot_idx);
+		if (kk)
+			__builtin_memcpy(kk, key, sizeof(*kk));
 		if (victim) {
 			flow_replaced(0, victim);
 			count(0, XLB_C_FLOW_EVICTED);
