@@ -475,6 +475,7 @@ static void test_flow_show(void)
 	send_flow(1, 3, 0); /* another VIP's */
 	req = json_pack("{s:s, s:s}", "cmd", "flow show", "vip", "198.51.100.1:80/tcp");
 	r = xlbd_handle(&d, req, 0, 0);
+	ASSERT_TRUE(json_is_true(json_object_get(r, "ok")), "ok");
 	flows = json_object_get(r, "flows");
 	ASSERT_EQ(json_array_size(flows), 2, "the VIP's two flows");
 	for (size_t i = 0; i < json_array_size(flows); i++) {

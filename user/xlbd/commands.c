@@ -770,7 +770,8 @@ static json_t *do_flow_show(struct xlbd *d, json_t *req, struct caller who)
 		json_decref(l.flows);
 		return error_reply("cannot read the flow table: %s", strerror(-e));
 	}
-	return json_pack("{s:o, s:b}", "flows", l.flows, "truncated", l.seen > l.want);
+	return json_pack("{s:b, s:o, s:b}", "ok", 1, "flows", l.flows, "truncated",
+			 l.seen > l.want);
 }
 
 /* config: the cluster-wide configuration as one whole (docs/cluster.md). */
