@@ -15,18 +15,20 @@
 #include "lib/stats.h"
 #include "lib/parse.h"
 #include "lib/pick.h"
-#include "lib/encap.h" /* ipip forwarding, and lib/icmp.h: its path MTU answers */
+#include "lib/flowtab.h" /* the flow table's reads and writes */
+#include "lib/encap.h"	 /* ipip forwarding, and lib/icmp.h: its path MTU answers */
 #include "lib/icmp_relay.h"
 
 /* The flow keeps its backend if the backend still belongs to the flow's VIP and takes traffic.
- * be_id and vip_id are the entry's, read once: another CPU may re-steer the entry meanwhile. */
-static __always_inline int flow_backend(const int ex, struct xlb_flow *flow, __u32 be_id,
-					__u32 vip_id, __u8 proto, __u64 now,
-					union xlb_backend_copy *c)
+ * be_id and vip_id are the entry's, from the one read of its word: another CPU may re-steer the
+ * entry meanwhile. promote: the packet may promote the entry (lib/flowtab.h). */
+static __always_inline int flow_backend(const int ex, struct flow_ref *r, __u32 be_id, __u32 vip_id,
+					__u32 tick, int promote, union xlb_backend_copy *c)
 {
 	struct xlb_backend *be;
 
-	if (proto == IPPROTO_UDP && now - flow->last_seen_ns > udp_timeout_ns) {
+	if ((r->ent & XLB_FLOW_F_UDP) &&
+	    flow_age(r, tick) > (udp_timeout_ns >> XLB_FLOW_TICK_SHIFT)) {
 		count(ex, XLB_C_FLOW_EXPIRED);
 		return 0;
 	}
@@ -45,7 +47,7 @@ static __always_inline int flow_backend(const int ex, struct xlb_flow *flow, __u
 		return 0;
 	}
 	count(ex, XLB_C_FLOW_HIT);
-	flow_touch(ex, flow, now);
+	flow_touch(ex, r, tick, promote);
 	return 1;
 }
 
@@ -87,13 +89,12 @@ static __always_inline __u32 mid_connection(const struct xlb_pkt *p)
  * RST ends the flow (-1 if it was counted). Returns 1 when the packet is a SYN retry (a SYN for
  * a live flow: the client got no answer).
  */
-static __always_inline int track_tcp(const int ex, struct xlb_flow *flow, __u8 tcp_flags,
-				     __u32 be_id)
+static __always_inline int track_tcp(const int ex, struct flow_ref *r, __u8 tcp_flags)
 {
-	if (flow->flags & XLB_FLOW_F_CLOSED)
+	if (r->ent & XLB_FLOW_F_CLOSED)
 		return 0;
 	if (tcp_flags & (TCP_FIN | TCP_RST))
-		flow_close(ex, flow, be_id);
+		flow_close(ex, r);
 	return tcp_syn(tcp_flags);
 }
 
@@ -120,17 +121,20 @@ static __always_inline int forward(const int ex, struct xdp_md *ctx, const struc
 /*
  * A packet of a VIP with no usable flow entry: the scheduler picks, and the flow table learns
  * the pick (a new entry, or the old one re-steered in place). reused: the entry belongs to an
- * ended connection whose 5-tuple a new SYN opens again.
+ * ended connection whose 5-tuple a new SYN opens again. If another CPU learnt the flow first,
+ * the packet goes where its entry says, so a flow has one backend however its first packets
+ * are spread (docs/datapath.md, "The flow table").
  */
 static __always_inline int schedule_flow(const int ex, struct xdp_md *ctx, struct xlb_pkt *p,
-					 const struct xlb_vip *vip, struct xlb_flow *flow,
-					 int reused, __u64 now)
+					 const struct xlb_vip *vip, struct flow_ref *r, int reused,
+					 __u64 now, __u32 tick)
 {
 	union xlb_backend_copy c;
 	struct xlb_table *table;
 	__u32 vip_id = vip->id;
-	__u16 counted = 0;
+	__u32 flags = 0;
 	__u32 be_id;
+	int st;
 
 	table = vip_table(vip_id);
 	if (!table)
@@ -141,19 +145,34 @@ static __always_inline int schedule_flow(const int ex, struct xdp_md *ctx, struc
 	 * here): a draining backend its pick names keeps it, and the flow table learns it. */
 	be_id = pick_backend(ex, table, vip, &p->key, mid_connection(p), &c);
 	if (!be_id) {
-		emit_event(ex, XLB_EV_NO_BACKEND, vip_id, flow ? flow->backend_id : 0, 0, now);
+		emit_event(ex, XLB_EV_NO_BACKEND, vip_id, flow_found(r) ? xlb_fent_be(r->ent) : 0,
+			   0, now);
 		return drop(ex, XLB_C_DROP_NO_BACKEND);
 	}
 	if (c.be.state == XLB_BE_DRAINING)
 		count(ex, XLB_C_DRAIN_KEPT);
 	/* Only least-conn reads the active counts: other schedulers' flows skip the atomic add
-	 * on a shared line, and their entries are not marked, so their end subtracts nothing. */
-	if (vip->sched == XLB_SCHED_LEAST_CONN) {
+	 * on a shared line, and their entries are not marked, so their end subtracts nothing. A
+	 * FIN or RST that creates (or re-steers) an entry has ended already: closed, never
+	 * counted. The +1 is made only for an entry that was stored. */
+	if (p->key.proto == IPPROTO_UDP)
+		flags |= XLB_FLOW_F_UDP;
+	else if (p->tcp_flags & (TCP_FIN | TCP_RST))
+		flags |= XLB_FLOW_F_CLOSED;
+	if (vip->sched == XLB_SCHED_LEAST_CONN && !(flags & XLB_FLOW_F_CLOSED))
+		flags |= XLB_FLOW_F_COUNTED;
+	st = flow_learn(ex, &p->key, r, vip_id, be_id, reused, flags, now, tick);
+	if (st == FLOW_STORED && (flags & XLB_FLOW_F_COUNTED))
 		active_add(ex, be_id, 1);
-		counted = XLB_FLOW_F_COUNTED;
+	if (st == FLOW_LOST) {
+		union xlb_backend_copy c2;
+		__u32 won = xlb_fent_be(r->ent);
+
+		count(ex, XLB_C_FLOW_INSERT_LOST);
+		if (won != be_id && backend_usable_new(won, vip_id, 1, &c2))
+			return forward(ex, ctx, &p->key, vip_id, &c2.be, won, 0, 0);
 	}
-	flow_learn(ex, &p->key, flow, vip_id, be_id, reused, counted, now);
-	return forward(ex, ctx, &p->key, vip_id, &c.be, be_id, 1, 0);
+	return forward(ex, ctx, &p->key, vip_id, &c.be, be_id, st == FLOW_STORED, 0);
 }
 
 /*
@@ -164,34 +183,38 @@ static __always_inline int schedule_flow(const int ex, struct xdp_md *ctx, struc
  * -1 when the packet is not such an error (it then passes as before).
  */
 static __always_inline int relay_icmp_error(const int ex, struct xdp_md *ctx,
-					    const struct xlb_flow_key *outer)
+					    struct xlb_flow_key *k, struct flow_ref *fr,
+					    union xlb_backend_copy *c)
 {
-	struct xlb_flow_key k = {};
-	union xlb_backend_copy c;
+	struct xlb_addr outer_dst = k->dst;
+	__u8 family = k->family;
 	struct xlb_backend *be;
-	struct xlb_flow *flow;
 	struct encap_inner in;
 	__u32 be_id, vip_id;
 
-	if (encap_inner(ctx, outer->family, &in) || icmp_error_key(ctx, &in, &k))
+	/* k (the caller's packet key, no longer needed) becomes the quoted packet's, and fr and
+	 * c are the caller's too: the program's stack, with the flow table's global functions
+	 * on top, stays within the verifier's 512 bytes. */
+	__builtin_memset(k, 0, sizeof(*k));
+	if (encap_inner(ctx, family, &in) || icmp_error_key(ctx, &in, k))
 		return -1;
 	/* The quoted packet left from the address the error is sent to. */
-	if ((k.dst.v6[0] ^ outer->dst.v6[0]) | (k.dst.v6[1] ^ outer->dst.v6[1]) |
-	    (k.dst.v6[2] ^ outer->dst.v6[2]) | (k.dst.v6[3] ^ outer->dst.v6[3]))
+	if ((k->dst.v6[0] ^ outer_dst.v6[0]) | (k->dst.v6[1] ^ outer_dst.v6[1]) |
+	    (k->dst.v6[2] ^ outer_dst.v6[2]) | (k->dst.v6[3] ^ outer_dst.v6[3]))
 		return -1;
-	flow = bpf_map_lookup_elem(&xlb_flows, &k);
-	if (!flow)
+	flow_find(ex, k, fr);
+	if (!flow_found(fr))
 		return -1;
-	be_id = flow->backend_id;
-	vip_id = flow->vip_id;
+	be_id = xlb_fent_be(fr->ent);
+	vip_id = xlb_fent_vip(fr->ent);
 	be = bpf_map_lookup_elem(&xlb_backends, &be_id);
 	if (!be)
 		return -1;
-	backend_copy(be, &c);
-	if (c.be.vip_id != vip_id || (c.be.state != XLB_BE_UP && c.be.state != XLB_BE_DRAINING))
+	backend_copy(be, c);
+	if (c->be.vip_id != vip_id || (c->be.state != XLB_BE_UP && c->be.state != XLB_BE_DRAINING))
 		return -1;
 	count(ex, XLB_C_ICMP_RELAYED);
-	return forward(ex, ctx, &k, vip_id, &c.be, be_id, 0, 0);
+	return forward(ex, ctx, k, vip_id, &c->be, be_id, 0, 0);
 }
 
 /* Can the destination be a VIP address at all? One inlined array read (xlb_vip_filter). */
@@ -234,25 +257,25 @@ static __always_inline int xlb_run(const int ex, struct xdp_md *ctx)
 {
 	struct xlb_pkt p = {};
 	union xlb_backend_copy c;
-	struct xlb_flow *flow;
+	struct flow_ref r;
 	struct xlb_vip *vip;
-	__u32 reason = 0;
-	int r, reused = 0;
+	__u32 reason = 0, tick;
+	int pr, reused = 0;
 	__u64 now;
 
-	r = parse_packet(ctx, &p, &reason);
-	if (r == PARSE_PASS) {
+	pr = parse_packet(ctx, &p, &reason);
+	if (pr == PARSE_PASS) {
 		/* ICMP and ICMPv6 to a VIP address: an error about a VIP flow is its backend's. */
 		if (reason == XLB_C_PASS_NOT_VIP && maybe_vip_address(&p.key)) {
-			r = relay_icmp_error(ex, ctx, &p.key);
-			if (r >= 0)
-				return r;
+			pr = relay_icmp_error(ex, ctx, &p.key, &r, &c);
+			if (pr >= 0)
+				return pr;
 		}
 		return pass(ex, reason);
 	}
 	if (!maybe_vip_address(&p.key))
 		return pass(ex, XLB_C_PASS_NOT_VIP);
-	if (r == PARSE_BAD) {
+	if (pr == PARSE_BAD) {
 		/* Malformed packets to a VIP address are ours to drop; anybody else's pass. */
 		if (is_vip_address(&p.key))
 			return drop(ex, reason);
@@ -260,21 +283,23 @@ static __always_inline int xlb_run(const int ex, struct xdp_md *ctx)
 	}
 
 	now = bpf_ktime_get_coarse_ns();
-	flow = bpf_map_lookup_elem(&xlb_flows, &p.key);
-	explain_note_flow(ex, flow);
+	tick = xlb_flow_tick(now);
+	flow_find(ex, &p.key, &r);
+	explain_note_flow(ex, flow_found(&r) ? xlb_fent_be(r.ent) : 0);
 	/* A SYN on the 5-tuple of an ended connection (client port reuse) opens a new one: it is
 	 * scheduled afresh, so a draining or reweighted backend gets no new connection this way. */
-	if (flow && (flow->flags & XLB_FLOW_F_CLOSED) && p.key.proto == IPPROTO_TCP &&
+	if (flow_found(&r) && (r.ent & XLB_FLOW_F_CLOSED) && p.key.proto == IPPROTO_TCP &&
 	    tcp_syn(p.tcp_flags)) {
 		reused = 1;
-	} else if (flow) {
-		__u32 be_id = flow->backend_id, vip_id = flow->vip_id;
+	} else if (flow_found(&r)) {
+		__u32 be_id = xlb_fent_be(r.ent), vip_id = xlb_fent_vip(r.ent);
+		int promote = p.key.proto != IPPROTO_TCP || !tcp_syn(p.tcp_flags);
 
-		if (flow_backend(ex, flow, be_id, vip_id, p.key.proto, now, &c)) {
+		if (flow_backend(ex, &r, be_id, vip_id, tick, promote, &c)) {
 			int syn_retry = 0;
 
 			if (p.key.proto == IPPROTO_TCP)
-				syn_retry = track_tcp(ex, flow, p.tcp_flags, be_id);
+				syn_retry = track_tcp(ex, &r, p.tcp_flags);
 			return forward(ex, ctx, &p.key, vip_id, &c.be, be_id, 0, syn_retry);
 		}
 	}
@@ -282,9 +307,9 @@ static __always_inline int xlb_run(const int ex, struct xdp_md *ctx)
 	vip = vip_lookup(&p.key);
 	if (!vip)
 		return pass(ex, XLB_C_PASS_NOT_VIP);
-	if (!flow || reused)
+	if (!flow_found(&r) || reused)
 		count(ex, XLB_C_FLOW_MISS);
-	return schedule_flow(ex, ctx, &p, vip, flow, reused, now);
+	return schedule_flow(ex, ctx, &p, vip, &r, reused, now, tick);
 }
 
 /*

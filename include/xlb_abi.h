@@ -18,9 +18,10 @@
 #define XLB_MAX_BACKENDS      8192  /* backend ids 1..XLB_MAX_BACKENDS-1; 0 means "none" */
 #define XLB_MAX_VIP_BACKENDS  1024  /* members of one VIP */
 #define XLB_DEFAULT_RING_SIZE 65537 /* Maglev table size: prime, >= 100 * backends for 1% balance */
-#define XLB_MAX_RING_SIZE     655373 /* largest supported ring size (prime) */
-#define XLB_DEFAULT_FLOWS     262144 /* flow table entries */
-#define XLB_REHASH_TRIES      8	     /* failover re-hashes into the ring before the member walk */
+#define XLB_MAX_RING_SIZE     655373   /* largest supported ring size (prime) */
+#define XLB_DEFAULT_FLOWS     4194304  /* flow table slots (XLB_FLOW_WAYS per bucket): 1M flows */
+#define XLB_MAX_FLOWS	      67108864 /* largest flow table (slots): 16M flows */
+#define XLB_REHASH_TRIES      8	       /* failover re-hashes into the ring before the member walk */
 
 #define XLB_AF_INET  4
 #define XLB_AF_INET6 6
@@ -116,7 +117,7 @@ struct xlb_table {
 };
 #define XLB_TBL_SIZE(ring_size) (sizeof(struct xlb_table) + (ring_size) * sizeof(__u32))
 
-/* xlb_flows (LRU_HASH): 5-tuple -> struct xlb_flow. Addresses as in struct xlb_addr. */
+/* A flow's 5-tuple. Addresses as in struct xlb_addr; pad is 0 (the table hash reads it). */
 struct xlb_flow_key {
 	struct xlb_addr src;
 	struct xlb_addr dst;
@@ -127,15 +128,37 @@ struct xlb_flow_key {
 	__u8 pad[2];
 };
 
+/* A flow entry as userspace sees it (user/lib/dataplane.c decodes the table into it). */
 struct xlb_flow {
 	__u32 backend_id;
 	__u16 vip_id;
 	__u16 flags;	    /* XLB_FLOW_F_* */
-	__u64 last_seen_ns; /* CLOCK_MONOTONIC_COARSE (bpf_ktime_get_coarse_ns) */
+	__u64 last_seen_ns; /* CLOCK_MONOTONIC_COARSE, to a tick (xlb_flowtab.h) */
 };
 
 #define XLB_FLOW_F_CLOSED  0x1 /* FIN or RST seen: no longer counted as active */
 #define XLB_FLOW_F_COUNTED 0x2 /* in its backend's xlb_be_active count (least-conn VIPs only) */
+#define XLB_FLOW_F_EST	   0x4 /* promoted: a packet after the first (docs/datapath.md) */
+#define XLB_FLOW_F_UDP	   0x8 /* a UDP flow (its idle timeout is udp_timeout_ns) */
+
+/*
+ * xlb_flows (ARRAY, mmapable): bucket index -> one 64-byte bucket of XLB_FLOW_WAYS slots.
+ * A flow lives in bucket xlb_flowtab_hash() & (buckets - 1), in the slot whose entry word
+ * carries its signature (include/xlb_flowtab.h has the word's layout). ver is the insert
+ * guard: odd while a CPU claims a slot of the bucket, so two CPUs cannot insert one flow
+ * twice; lookups never read it. seen: last-seen ticks per slot.
+ * xlb_flow_keys (ARRAY): slot (bucket * XLB_FLOW_WAYS + way) -> the full 5-tuple, written at
+ * insert, read only by userspace (flow show, purge, recount); the data plane never reads it.
+ */
+#define XLB_FLOW_WAYS 4
+
+struct xlb_flow_bucket {
+	__u32 ver;
+	__u32 pad;
+	__u32 seen[XLB_FLOW_WAYS];
+	__u64 ent[XLB_FLOW_WAYS];
+	__u64 pad2;
+};
 
 /* xlb_be_stats (PERCPU_ARRAY): backend id -> traffic counters. A VIP's traffic is the sum of its
  * backends' (user/lib/dataplane.c, xlb_dp_read_vip_traffic; docs/metrics.md). */
@@ -149,8 +172,9 @@ struct xlb_traffic {
 /*
  * xlb_be_active (ARRAY): backend id -> __s64 active flows, for least-conn. The data plane adds 1
  * for a new flow of a least-conn VIP (and marks its entry XLB_FLOW_F_COUNTED) and subtracts 1 on
- * its first FIN/RST or when it is re-steered, for marked entries only; flows that vanish silently
- * (LRU eviction, idle) are corrected by xlbd, which recounts the marked entries periodically.
+ * its first FIN/RST, when it is re-steered and when its entry is evicted, for marked entries
+ * only, each by the CPU whose compare-and-swap made the change; entries deleted by userspace and
+ * idle ones are corrected by xlbd, which recounts the marked entries periodically.
  * xlb_rr_pos (PERCPU_ARRAY): VIP id -> __u32 position in the rr/wrr ring.
  */
 
@@ -195,6 +219,7 @@ struct xlb_meta {
 	__u32 ring_size;
 	__u32 flow_entries;
 	__u32 hash_seed; /* flow hash and Maglev seed; written by xlbd (xlb_dp_set_hash_seed) */
+	__u64 flow_seed; /* flow table hash seed (xlb_flowtab.h), drawn when the maps are made */
 };
 
 /*
@@ -250,7 +275,8 @@ _Static_assert(sizeof(struct xlb_table) == 8 + 4 * XLB_MAX_VIP_BACKENDS, "xlb_ta
 _Static_assert(sizeof(struct xlb_flow_key) == 40, "xlb_flow_key");
 _Static_assert(sizeof(struct xlb_flow) == 16, "xlb_flow");
 _Static_assert(sizeof(struct xlb_traffic) == 32, "xlb_traffic");
-_Static_assert(sizeof(struct xlb_meta) == 16, "xlb_meta");
+_Static_assert(sizeof(struct xlb_meta) == 24, "xlb_meta");
+_Static_assert(sizeof(struct xlb_flow_bucket) == 64, "xlb_flow_bucket: one cache line");
 _Static_assert(sizeof(struct xlb_explain) == 16, "xlb_explain");
 _Static_assert(sizeof(struct xlb_event) == 24, "xlb_event");
 #endif

@@ -52,7 +52,10 @@
 	X(XLB_C_DROP_TOO_BIG, "drop_too_big")                                 \
 	X(XLB_C_PMTU_SENT, "pmtu_sent")                                       \
 	X(XLB_C_DROP_PMTU_RATE, "drop_pmtu_rate")                             \
-	X(XLB_C_ICMP_RELAYED, "icmp_relayed")
+	X(XLB_C_ICMP_RELAYED, "icmp_relayed")                                 \
+	/* flow table slots (lib/flowtab.h) */                                \
+	X(XLB_C_FLOW_EVICTED, "flow_evicted")                                 \
+	X(XLB_C_FLOW_INSERT_LOST, "flow_insert_lost")
 
 #define XLB_COUNTER_ENUM(name, label) name,
 enum xlb_counter { XLB_COUNTERS(XLB_COUNTER_ENUM) XLB_C_MAX };
@@ -80,9 +83,15 @@ _Static_assert(XLB_C_MAX <= 64, "xlb_explain.counters has 64 bits");
  * map_error         a lookup that cannot fail did (counted, never silent).
  * flow_stale        flow entry names a backend that no longer belongs to the VIP: re-picked.
  * flow_expired      UDP flow idle longer than the timeout: re-picked.
+ * flow_insert_fail  every slot of the flow's bucket holds an established live flow (or the
+ *                   bucket stayed busy): the packet goes to its pick, the flow has no entry.
  * flow_repick       flow entry names a down backend: re-picked (stateless failover).
  * failover_rehash   the first pick was unusable, a re-hash into the ring found a backend.
  * failover_walk     all re-hashes failed, the member walk found a backend.
+ * flow_evicted      a new flow took the slot of an expired, closed or unpromoted entry (never an
+ *                   established live one: docs/datapath.md, "The flow table").
+ * flow_insert_lost  another CPU inserted or re-steered the flow first: this packet went where
+ *                   that CPU's entry says (one backend per flow).
  * drain_kept        a TCP packet without SYN and without a usable flow entry went to the
  *                   draining backend its pick named (a connection another LB node placed:
  *                   docs/datapath.md, "Draining across nodes"); the flow table learnt it.

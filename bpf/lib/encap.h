@@ -260,7 +260,7 @@ static __always_inline int forward_ipip(const int ex, struct xdp_md *ctx,
 					const struct xlb_flow_key *k, const struct xlb_backend *be,
 					__u32 be_id)
 {
-	struct bpf_fib_lookup fib = {};
+	struct bpf_fib_lookup *fib;
 	const struct xlb_encap_src *cfg;
 	const struct xlb_nexthop *nh;
 	struct encap_inner in;
@@ -311,32 +311,38 @@ static __always_inline int forward_ipip(const int ex, struct xdp_md *ctx,
 		return encap_send(ex, ctx, ifindex, ours);
 	}
 
-	fib.ifindex = ctx->ingress_ifindex;
-	fib.tot_len = tot_len;
-	fib.l4_protocol = in.family == XLB_AF_INET ? IPPROTO_IPIP : IPPROTO_IPV6;
+	/* The lookup's arguments in a per-CPU scratch value, not on the stack: with the flow
+	 * table's functions on top, the program's stack must stay within 512 bytes. */
+	fib = bpf_map_lookup_elem(&xlb_fib_scratch, &zero);
+	if (!fib)
+		return drop(ex, XLB_C_MAP_ERROR);
+	__builtin_memset(fib, 0, sizeof(*fib));
+	fib->ifindex = ctx->ingress_ifindex;
+	fib->tot_len = tot_len;
+	fib->l4_protocol = in.family == XLB_AF_INET ? IPPROTO_IPIP : IPPROTO_IPV6;
 	if (be->family == XLB_AF_INET) {
-		fib.family = AF_INET;
-		fib.tos = in.tos & 0xfc;
-		fib.ipv4_src = cfg->v4.v4;
-		fib.ipv4_dst = be->addr.v4;
+		fib->family = AF_INET;
+		fib->tos = in.tos & 0xfc;
+		fib->ipv4_src = cfg->v4.v4;
+		fib->ipv4_dst = be->addr.v4;
 	} else {
-		fib.family = AF_INET6;
-		__builtin_memcpy(fib.ipv6_src, &cfg->v6, 16);
-		__builtin_memcpy(fib.ipv6_dst, &be->addr, 16);
+		fib->family = AF_INET6;
+		__builtin_memcpy(fib->ipv6_src, &cfg->v6, 16);
+		__builtin_memcpy(fib->ipv6_dst, &be->addr, 16);
 	}
 	if (!cfg_src)
 		flags = BPF_FIB_LOOKUP_SRC;
-	rc = bpf_fib_lookup(ctx, &fib, sizeof(fib), flags);
+	rc = bpf_fib_lookup(ctx, fib, sizeof(*fib), flags);
 	if (rc == BPF_FIB_LKUP_RET_FRAG_NEEDED)
-		return pmtu_answer(ex, ctx, &in, k, fib.mtu_result - hlen);
+		return pmtu_answer(ex, ctx, &in, k, fib->mtu_result - hlen);
 	if (rc == BPF_FIB_LKUP_RET_FWD_DISABLED)
 		return drop(ex, XLB_C_DROP_FWD_DISABLED);
 	if (rc != BPF_FIB_LKUP_RET_SUCCESS && rc != BPF_FIB_LKUP_RET_NO_NEIGH)
 		return drop(ex, XLB_C_DROP_NO_ROUTE);
 	if (be->family == XLB_AF_INET)
-		src.v4 = fib.ipv4_src;
+		src.v4 = fib->ipv4_src;
 	else
-		__builtin_memcpy(&src, fib.ipv6_src, 16);
+		__builtin_memcpy(&src, fib->ipv6_src, 16);
 
 	if (rc == BPF_FIB_LKUP_RET_NO_NEIGH) {
 		if (encap_push(ctx, &in, be, &src, k, ours, ours + 6))
@@ -344,11 +350,11 @@ static __always_inline int forward_ipip(const int ex, struct xdp_md *ctx,
 		encap_count(ex, in.family, be->family);
 		return pass(ex, XLB_C_PASS_NO_NEIGH);
 	}
-	nexthop_keep(ex, ctx, be_id, be, &fib, &src, cfg_src, tot_len, now);
-	if (encap_push(ctx, &in, be, &src, k, fib.dmac, fib.smac))
+	nexthop_keep(ex, ctx, be_id, be, fib, &src, cfg_src, tot_len, now);
+	if (encap_push(ctx, &in, be, &src, k, fib->dmac, fib->smac))
 		return drop(ex, XLB_C_DROP_ENCAP_FAILED);
 	encap_count(ex, in.family, be->family);
-	return encap_send(ex, ctx, fib.ifindex, ours);
+	return encap_send(ex, ctx, fib->ifindex, ours);
 }
 
 #endif /* XLB_BPF_ENCAP_H */

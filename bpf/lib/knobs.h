@@ -21,6 +21,11 @@ const volatile __u64 udp_timeout_ns = 30ULL * 1000000000ULL;
 /* Refresh a flow's last-seen time at most this often: writing it on every packet would bounce
  * the entry's cache line between CPUs. Must be well below udp_timeout_ns. */
 const volatile __u64 flow_touch_ns = 1000000000ULL;
+/* The flow table (lib/flowtab.h): buckets - 1 (a power of two), the table hash's seed (kept
+ * in xlb_meta with the maps), and the idle time after which a TCP entry may be evicted. */
+const volatile __u32 flow_mask = XLB_DEFAULT_FLOWS / XLB_FLOW_WAYS - 1;
+const volatile __u64 flowtab_seed = 0;
+const volatile __u64 tcp_idle_ns = 300ULL * 1000000000ULL;
 const volatile __u8 lb_mac_set = 0;
 /* An explain instance (xlbctl flow explain): shares the live maps, writes none of them, and
  * records the packet's path in xlb_explain instead (the rule is kept in lib/writes.h). 0 in

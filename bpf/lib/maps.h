@@ -57,18 +57,26 @@ struct {
 } xlb_tables SEC(".maps");
 
 /*
- * One hash table shared by all CPUs, so a flow keeps its backend whichever CPU its packets land
- * on; LRU lists per CPU (BPF_F_NO_COMMON_LRU): into a full table, where every insert evicts (a
- * flow table's steady state), they were 20-25% cheaper than the common list (docs/benchmarks.md).
- * Userspace sizes it before load.
+ * The flow table (lib/flowtab.h, docs/datapath.md): one array of one-line buckets shared by all
+ * CPUs, so a flow keeps its backend whichever CPU its packets land on. Mmapable: userspace
+ * reads and deletes entries in place (user/lib/dataplane.c). Userspace sizes both before load.
  */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(map_flags, BPF_F_NO_COMMON_LRU);
-	__uint(max_entries, XLB_DEFAULT_FLOWS);
-	__type(key, struct xlb_flow_key);
-	__type(value, struct xlb_flow);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, XLB_DEFAULT_FLOWS / XLB_FLOW_WAYS);
+	__type(key, __u32);
+	__type(value, struct xlb_flow_bucket);
 } xlb_flows SEC(".maps");
+
+/* The full 5-tuple of every slot, for userspace only (written at insert, never read here). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, XLB_DEFAULT_FLOWS);
+	__type(key, __u32);
+	__type(value, struct xlb_flow_key);
+} xlb_flow_keys SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -172,5 +180,14 @@ struct {
 	__type(key, __u32);
 	__type(value, struct xlb_nexthop);
 } xlb_nexthops SEC(".maps");
+
+/* ipip: bpf_fib_lookup's arguments, per CPU (bpf/lib/encap.h): 64 bytes the program's stack,
+ * at its limit with the flow table's functions, need not hold. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct bpf_fib_lookup);
+} xlb_fib_scratch SEC(".maps");
 
 #endif /* XLB_BPF_MAPS_H */

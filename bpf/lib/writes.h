@@ -13,7 +13,7 @@
 /*
  * An explain instance (explain_mode, xlbctl flow explain) runs a frame through the program on
  * the live maps and must change none of them. So every map write of the program is a helper
- * here, which in that instance does nothing or records the packet's path in xlb_explain
+ * here (the flow table's are in flowtab.h, under the same rule), which in that instance does nothing or records the packet's path in xlb_explain
  * instead, and the rest of the program writes no map directly. explain_mode is a load-time
  * knob, read once per packet (xlb_xdp): the program body is inlined twice, with ex (the
  * argument every helper here takes) the constant 0 or 1, so clang drops the explain code from
@@ -29,16 +29,16 @@ static __always_inline struct xlb_explain *explain_trace(void)
 	return bpf_map_lookup_elem(&xlb_explain, &zero);
 }
 
-/* Explain only: the backend named by the flow entry the packet found (NULL: none found). */
-static __always_inline void explain_note_flow(const int ex, const struct xlb_flow *flow)
+/* Explain only: the backend named by the flow entry the packet found (0: none found). */
+static __always_inline void explain_note_flow(const int ex, __u32 be_id)
 {
 	struct xlb_explain *e;
 
-	if (!flow || !ex)
+	if (!be_id || !ex)
 		return;
 	e = explain_trace();
 	if (e)
-		e->flow_backend = flow->backend_id;
+		e->flow_backend = be_id;
 }
 
 /* Explain only: the backend the packet is forwarded to. */
@@ -129,68 +129,6 @@ static __always_inline void active_add(const int ex, __u32 be_id, __s64 delta)
 	n = bpf_map_lookup_elem(&xlb_be_active, &be_id);
 	if (n)
 		__sync_fetch_and_add(n, delta);
-}
-
-/* A packet of the flow was seen: last_seen_ns, written at most every flow_touch_ns. */
-static __always_inline void flow_touch(const int ex, struct xlb_flow *flow, __u64 now)
-{
-	if (!ex && now - flow->last_seen_ns > flow_touch_ns)
-		flow->last_seen_ns = now;
-}
-
-/* The flow's connection ended (first FIN or RST): it no longer counts as active. Only an
- * entry whose +1 was made (XLB_FLOW_F_COUNTED: a least-conn VIP's) subtracts; one store of the
- * flags, which end the count and mark the close together. */
-static __always_inline void flow_close(const int ex, struct xlb_flow *flow, __u32 be_id)
-{
-	__u16 flags = flow->flags;
-
-	if (ex)
-		return;
-	flow->flags = (flags | XLB_FLOW_F_CLOSED) & ~XLB_FLOW_F_COUNTED;
-	if (flags & XLB_FLOW_F_COUNTED)
-		active_add(ex, be_id, -1);
-}
-
-/*
- * The flow table learns a new flow's pick: a new entry, or the old one (flow) re-steered in
- * place. reused: the old entry belongs to an ended connection whose 5-tuple a new SYN opens.
- * counted: XLB_FLOW_F_COUNTED if the caller added the flow to the backend's active count (a
- * least-conn VIP), else 0.
- */
-static __always_inline void flow_learn(const int ex, const struct xlb_flow_key *key,
-				       struct xlb_flow *flow, __u32 vip_id, __u32 be_id, int reused,
-				       __u16 counted, __u64 now)
-{
-	if (ex)
-		return;
-	if (flow) {
-		/* Re-steer in place: one aligned 32-bit store, readers see old or new. The old
-		 * backend's +1, if it got one and the flow has not ended, is taken back. */
-		if (flow->flags & XLB_FLOW_F_COUNTED)
-			active_add(ex, flow->backend_id, -1);
-		/* A re-steer only if the backend changes: an expired UDP flow is often re-picked
-		 * onto the backend it had, which is no event. */
-		if (!reused && flow->backend_id != be_id)
-			emit_event(ex, XLB_EV_REPICK, vip_id, flow->backend_id, be_id, now);
-		flow->backend_id = be_id;
-		flow->vip_id = vip_id;
-		flow->flags = counted;
-		flow->last_seen_ns = now;
-	} else {
-		struct xlb_flow nf = {
-			.backend_id = be_id,
-			.vip_id = vip_id,
-			.flags = counted,
-			.last_seen_ns = now,
-		};
-
-		if (bpf_map_update_elem(&xlb_flows, key, &nf, BPF_ANY)) {
-			count(ex, XLB_C_FLOW_INSERT_FAIL);
-			emit_event(ex, XLB_EV_FLOW_FULL, vip_id, 0, be_id, now);
-		} else
-			count(ex, XLB_C_FLOW_INSERT);
-	}
 }
 
 /* rr/wrr: this CPU's next position in the VIP's schedule. */

@@ -423,7 +423,6 @@ static void test_drain_without_state(void)
 /* UDP flows idle past the timeout are re-picked; TCP flows are not timed out. */
 static void test_udp_timeout_and_stale(void)
 {
-	int fd = bpf_map__fd(fx.dp->skel->maps.xlb_flows);
 	struct xlb_flow_key k;
 	struct xlb_flow fl;
 	struct timespec now;
@@ -442,7 +441,7 @@ static void test_udp_timeout_and_stale(void)
 				       .vip_id = fx.vip[v].id,
 				       .last_seen_ns = now.tv_sec * 1000000000ULL + now.tv_nsec -
 						       31 * 1000000000ULL};
-		ASSERT_OK(bpf_map_update_elem(fd, &k, &fl, BPF_ANY), "old entry");
+		ASSERT_OK(xlb_dp_flow_put(fx.dp, &k, &fl), "old entry");
 		if (v == 1)
 			ASSERT_EQ(send_flow(&fx, v, 42, 0, NULL), fresh, "idle udp flow re-picked");
 		else
@@ -453,7 +452,7 @@ static void test_udp_timeout_and_stale(void)
 	/* An entry naming another VIP's backend (id reused) is not honoured. */
 	flow_key(0, 43, &k);
 	fl = (struct xlb_flow){.backend_id = fx.vip[2].be[0], .vip_id = fx.vip[0].id};
-	bpf_map_update_elem(fd, &k, &fl, BPF_ANY);
+	xlb_dp_flow_put(fx.dp, &k, &fl);
 	ASSERT_EQ(send_flow(&fx, 0, 43, PKT_TCP_ACK, NULL), fx_oracle_pick(&fx, 0, &k, &how),
 		  "stale entry re-picked");
 	ASSERT_EQ(counter(&fx, XLB_C_FLOW_STALE) - s0, 1, "flow_stale");
@@ -642,7 +641,6 @@ static int note_repick(void *ctx, void *data, size_t len)
  * onto another, one event naming both. */
 static void test_repick_event_only_on_move(void)
 {
-	int fd = bpf_map__fd(fx.dp->skel->maps.xlb_flows);
 	struct repicks r = {0};
 	struct ring_buffer *rb;
 	struct xlb_flow_key k;
@@ -667,13 +665,13 @@ static void test_repick_event_only_on_move(void)
 	other = fx.vip[1].be[0] == fresh ? fx.vip[1].be[1] : fx.vip[1].be[0];
 
 	struct xlb_flow same = {.backend_id = fresh, .vip_id = fx.vip[1].id, .last_seen_ns = idle};
-	ASSERT_OK(bpf_map_update_elem(fd, &k, &same, BPF_ANY), "idle entry on its own pick");
+	ASSERT_OK(xlb_dp_flow_put(fx.dp, &k, &same), "idle entry on its own pick");
 	ASSERT_EQ(send_flow(&fx, 1, 77, 0, NULL), fresh, "re-picked onto the same backend");
 	ring_buffer__consume(rb);
 	ASSERT_EQ(r.n, 0, "no re-steer event when the backend stays");
 
 	struct xlb_flow moved = {.backend_id = other, .vip_id = fx.vip[1].id, .last_seen_ns = idle};
-	ASSERT_OK(bpf_map_update_elem(fd, &k, &moved, BPF_ANY), "idle entry elsewhere");
+	ASSERT_OK(xlb_dp_flow_put(fx.dp, &k, &moved), "idle entry elsewhere");
 	ASSERT_EQ(send_flow(&fx, 1, 77, 0, NULL), fresh, "re-picked onto another backend");
 	ring_buffer__consume(rb);
 	ASSERT_EQ(r.n, 1, "one re-steer event when it moves");

@@ -437,8 +437,7 @@ static void test_fwd_switch_keeps_backend(void)
 		struct xlb_flow f;
 
 		fx_spec_key(&s, &k);
-		ASSERT_OK(bpf_map_lookup_elem(bpf_map__fd(fx.dp->skel->maps.xlb_flows), &k, &f),
-			  "flow entry");
+		ASSERT_OK(xlb_dp_flow_get(fx.dp, &k, &f), "flow entry");
 		ASSERT_EQ(f.backend_id, be_id, "flow kept its backend");
 	}
 	xlb_dp_set_vip_fwd(fx.dp, fx.vip[0].id, XLB_FWD_DSR_L2);

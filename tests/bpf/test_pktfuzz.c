@@ -41,7 +41,7 @@
 #define MAX_BE	    48	 /* backend ids 1..MAX_BE-1 */
 #define VIP_MAX_BE  8
 #define FLOW_SLOTS  32768 /* the shadow: open addressing, never deleted from but flushed */
-#define FLOW_FLUSH  12000 /* far below the LRU's share per CPU: nothing is ever evicted */
+#define FLOW_FLUSH  12000 /* far below a full bucket anywhere: nothing is ever evicted */
 #define NS	    1000000000ull
 #define UDP_TIMEOUT (300 * NS)
 #define MAX_REPORTS 10
@@ -133,7 +133,7 @@ struct fuzz {
 	struct mut_rng rng;
 	struct xlb_dp *dp;
 	struct bpf_object *alt; /* XLB_BPF_OBJ: the program came from this object */
-	int stats_fd, flows_fd, rr_fd, ncpu;
+	int stats_fd, rr_fd, ncpu;
 	struct mvip vip[NVIPS];
 	struct mbe be[MAX_BE];
 	__s64 active[MAX_BE];
@@ -464,18 +464,23 @@ static void commit(const struct ref_parse *rp, const struct expect *x, size_t le
 		F.vip[x->vip].rr_pos = x->rr_next;
 	if (!x->learn)
 		return;
-	/* Only least-conn VIPs count active flows (their entries are marked). */
+	/* Only least-conn VIPs count active flows (their entries are marked). A FIN or RST that
+	 * creates or re-steers an entry has ended: closed, never counted (docs/datapath.md). */
+	bool ended = rp->key.proto == IPPROTO_TCP && (rp->tcp_flags & (TCP_FIN | TCP_RST));
+	bool counted = F.vip[x->vip].sched == XLB_SCHED_LEAST_CONN && !ended;
+
 	if (f && f->counted)
 		F.active[f->be]--;
-	if (F.vip[x->vip].sched == XLB_SCHED_LEAST_CONN)
+	if (counted)
 		F.active[x->be]++;
 	if (!f)
 		f = flow_find(&rp->key, true);
 	F.recent[F.nrecent++ % 16] = f;
 	f->be = x->be;
 	f->vip_id = (__u16)F.vip[x->vip].id;
-	f->closed = f->aged = false;
-	f->counted = F.vip[x->vip].sched == XLB_SCHED_LEAST_CONN;
+	f->closed = ended;
+	f->aged = false;
+	f->counted = counted;
 	f->learned_ns = t0;
 }
 
@@ -579,11 +584,11 @@ static int age_flows(void)
 
 		if (!f || !f->used || f->dead || f->aged)
 			continue;
-		if (bpf_map_lookup_elem(F.flows_fd, &f->key, &e))
-			return -errno;
+		err = xlb_dp_flow_get(F.dp, &f->key, &e);
+		if (err)
+			return err;
 		e.last_seen_ns = now - UDP_TIMEOUT - NS;
-		if (bpf_map_update_elem(F.flows_fd, &f->key, &e, BPF_EXIST))
-			err = -errno;
+		err = xlb_dp_flow_put(F.dp, &f->key, &e);
 		f->aged = true;
 		F.aged++;
 	}
@@ -815,7 +820,9 @@ static void filter_neighbour(const struct xlb_addr *vip, __u8 family, struct mut
 static int setup(__u64 seed, bool no_lb_mac)
 {
 	struct xlb_dp_opts o = {.ring_size = RING,
-				.flow_entries = 65536,
+				/* Buckets enough that FLOW_FLUSH flows never fill one (nothing
+				 * is evicted, which the model does not follow). */
+				.flow_entries = 1 << 20,
 				.udp_timeout_ns = UDP_TIMEOUT,
 				.lb_mac = FX_LB_MAC};
 	const char *alt = getenv("XLB_BPF_OBJ");
@@ -833,7 +840,7 @@ static int setup(__u64 seed, bool no_lb_mac)
 	F.flows = calloc(FLOW_SLOTS, sizeof(*F.flows));
 	if (!F.flows)
 		return -ENOMEM;
-	/* One CPU: rr's position is per CPU, and the LRU lists are too. */
+	/* One CPU: rr's position is per CPU. */
 	cpu = sched_getcpu();
 	CPU_ZERO(&set);
 	CPU_SET(cpu < 0 ? 0 : cpu, &set);
@@ -858,7 +865,6 @@ static int setup(__u64 seed, bool no_lb_mac)
 		printf("# pktfuzz: the program of %s\n", alt);
 	}
 	F.stats_fd = bpf_map__fd(F.dp->skel->maps.xlb_stats);
-	F.flows_fd = bpf_map__fd(F.dp->skel->maps.xlb_flows);
 	F.rr_fd = bpf_map__fd(F.dp->skel->maps.xlb_rr_pos);
 	for (size_t i = 0; i < NVIPS; i++) {
 		const struct vdef *d = &vdefs[i];
@@ -1109,7 +1115,7 @@ static int one(unsigned long index, const __u8 *frame, size_t len, const struct 
 	memcpy(F.ctr, now, sizeof(now));
 	if (fd.inv[0] && rp.kind == REF_OK) { /* the flow as the map and the model have it now */
 		struct xlb_flow e;
-		bool in_map = bpf_map_lookup_elem(F.flows_fd, &rp.key, &e) == 0;
+		bool in_map = xlb_dp_flow_get(F.dp, &rp.key, &e) == 0;
 
 		f = flow_find(&rp.key, false);
 		found(&fd, "flow",

@@ -34,7 +34,7 @@ snapshot() {
 	in_ns "$LB_NS" ip -d link show dev "$LB_IF" | grep -o 'prog/xdp id [0-9]*'
 	bpftool map dump pinned "$(pins "$LB_IF")/xlb_vips" | md5sum
 	bpftool map dump pinned "$(pins "$LB_IF")/xlb_backends" | md5sum
-	bpftool -j map dump pinned "$(pins "$LB_IF")/xlb_flows" | json_get "len(j)"
+	xlbctl -j flow show count 1000000 | json_get "len(j['flows'])"
 }
 
 # second_xlbd ARGS: runs another xlbd in the LB namespace (10 s at most: the old one ran on);
@@ -51,7 +51,7 @@ case_baseline() {
 	curl_many "$VIP4" 20 base "$IT_TMP/base.out"
 	[ "$(count_failed "$IT_TMP/base.out")" -eq 0 ] || die_case "requests failed: $(spread "$IT_TMP/base.out")"
 	sleep 1 # the last packets of those connections
-	[ "$(bpftool -j map dump pinned "$(pins "$LB_IF")/xlb_flows" | json_get "len(j)")" -gt 0 ] ||
+	[ "$(xlbctl -j flow show count 1000000 | json_get "len(j['flows'])")" -gt 0 ] ||
 		die_case "no flow entries to keep"
 }
 

@@ -133,6 +133,16 @@ static void test_text_output(void)
 		 "\"fwd\":\"dsr-l2\",\"backends\":3}}",
 		 "10.0.0.10:80/tcp  id 1  sched maglev  fwd dsr-l2  backends 3\n"},
 		{"vip", "{\"ok\":true,\"vips\":[]}", ""},
+		{"flow show vip 10.0.0.10:80/tcp count 1",
+		 "{\"ok\":true,\"flows\":[{\"client\":\"10.0.0.1:1234\",\"vip\":\"10.0.0.10:80/"
+		 "tcp\","
+		 "\"backend\":\"10.0.1.2\",\"age_ms\":1500,\"state\":\"established\"}],"
+		 "\"truncated\":true}",
+		 "CLIENT                                         VIP                               "
+		 "             BACKEND                                  STATE       AGE\n"
+		 "10.0.0.1:1234                                  10.0.0.10:80/tcp                  "
+		 "             10.0.1.2                                 established 1.5s\n"
+		 "(more flows: raise count)\n"},
 		{"vip del 10.0.0.10:80/tcp", "{\"ok\":true}", ""},
 		{"backend show", backends_answer,
 		 "VIP                     ADDRESS      WEIGHT  EFF.WEIGHT  ADMIN  "

@@ -1,5 +1,6 @@
 /* dataplane.c - load the XDP program and give typed access to its maps. */
 #include <dirent.h>
+#include <netinet/in.h>
 #include <errno.h>
 #include <net/if.h>
 #include <stddef.h>
@@ -7,7 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/random.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -17,6 +20,7 @@
 #include "files.h"
 #include "log.h"
 #include "xlb.skel.h"
+#include "xlb_flowtab.h"
 #include "xlb_hash.h"
 
 #define NS_PER_SEC 1000000000ULL
@@ -60,6 +64,39 @@ static void map_backends(struct xlb_dp *dp)
 	dp->backends = p;
 }
 
+/* Flow table slots for a requested size: a power of two, at least one page of buckets. */
+static __u32 flow_slots(__u32 want)
+{
+	__u32 n = 64 * XLB_FLOW_WAYS;
+
+	while (n < want)
+		n <<= 1;
+	return n;
+}
+
+static int map_flows(struct xlb_dp *dp)
+{
+	size_t nb = (size_t)dp->flow_buckets * sizeof(*dp->flows);
+	size_t nk = (size_t)dp->flow_entries * sizeof(*dp->flow_keys);
+	void *b = mmap(NULL, nb, PROT_READ | PROT_WRITE, MAP_SHARED,
+		       bpf_map__fd(dp->skel->maps.xlb_flows), 0);
+	void *k;
+
+	if (b == MAP_FAILED)
+		return -errno;
+	k = mmap(NULL, nk, PROT_READ | PROT_WRITE, MAP_SHARED,
+		 bpf_map__fd(dp->skel->maps.xlb_flow_keys), 0);
+	if (k == MAP_FAILED) {
+		int err = -errno;
+
+		munmap(b, nb);
+		return err;
+	}
+	dp->flows = b;
+	dp->flow_keys = k;
+	return 0;
+}
+
 /* Removes every pinned map file in dir (ours only: a flat directory of xlb_* pins). */
 static void remove_pins(const char *dir)
 {
@@ -82,7 +119,7 @@ static void remove_pins(const char *dir)
  * Looks at maps pinned by an earlier instance: same ABI -> reuse them with their sizes;
  * another ABI -> remove them (logged) so that new ones are created.
  */
-static int check_pins(const char *dir, struct xlb_dp_opts *o, int *reuse)
+static int check_pins(const char *dir, struct xlb_dp_opts *o, int *reuse, __u64 *flow_seed)
 {
 	char path[512];
 	struct xlb_meta meta;
@@ -112,6 +149,7 @@ static int check_pins(const char *dir, struct xlb_dp_opts *o, int *reuse)
 			meta.flow_entries);
 	o->ring_size = meta.ring_size;
 	o->flow_entries = meta.flow_entries;
+	*flow_seed = meta.flow_seed;
 	*reuse = 1;
 	return 0;
 }
@@ -196,6 +234,9 @@ int xlb_dp_load(const struct xlb_dp_opts *opts, struct xlb_dp **out)
 		o.ring_size = XLB_DEFAULT_RING_SIZE;
 	if (!o.flow_entries)
 		o.flow_entries = XLB_DEFAULT_FLOWS;
+	if (o.flow_entries > XLB_MAX_FLOWS)
+		return -EINVAL;
+	o.flow_entries = flow_slots(o.flow_entries);
 	if (!o.udp_timeout_ns)
 		o.udp_timeout_ns = 30 * NS_PER_SEC;
 	if (!xlb_is_prime(o.ring_size) || o.ring_size > XLB_MAX_RING_SIZE)
@@ -208,7 +249,7 @@ int xlb_dp_load(const struct xlb_dp_opts *opts, struct xlb_dp **out)
 		snprintf(dp->pin_dir, sizeof(dp->pin_dir), "%s", o.pin_dir);
 		err = xlb_mkdir_p(o.pin_dir, 0700);
 		if (!err)
-			err = check_pins(o.pin_dir, &o, &dp->reused);
+			err = check_pins(o.pin_dir, &o, &dp->reused, &dp->flow_seed);
 		if (err) {
 			pr_err("cannot use the pin directory", "pin_dir=%s err=\"%s\"", o.pin_dir,
 			       strerror(-err));
@@ -222,6 +263,12 @@ int xlb_dp_load(const struct xlb_dp_opts *opts, struct xlb_dp **out)
 	}
 	dp->ring_size = o.ring_size;
 	dp->flow_entries = o.flow_entries;
+	dp->flow_buckets = o.flow_entries / XLB_FLOW_WAYS;
+	/* New maps get a new table seed (a flood cannot aim at one bucket without it); reused
+	 * ones keep theirs, or their entries would be lost. */
+	if (!dp->reused &&
+	    getrandom(&dp->flow_seed, sizeof(dp->flow_seed), 0) != sizeof(dp->flow_seed))
+		dp->flow_seed = (__u64)time(NULL) * 0x9e3779b97f4a7c15ULL ^ (__u64)getpid();
 	if (o.pin_dir) {
 		err = set_pin_paths(dp->skel->obj, o.pin_dir);
 		/* Filled at every start, and a pinned devmap cannot be reused (bpf/lib/maps.h). */
@@ -233,6 +280,8 @@ int xlb_dp_load(const struct xlb_dp_opts *opts, struct xlb_dp **out)
 	dp->skel->rodata->ring_size = o.ring_size;
 	dp->skel->rodata->hash_seed = o.hash_seed;
 	dp->skel->rodata->udp_timeout_ns = o.udp_timeout_ns;
+	dp->skel->rodata->flow_mask = dp->flow_buckets - 1;
+	dp->skel->rodata->flowtab_seed = dp->flow_seed;
 	/* Refresh last-seen often enough that a live UDP flow never looks idle. */
 	dp->skel->rodata->flow_touch_ns =
 		o.udp_timeout_ns / 4 < NS_PER_SEC ? o.udp_timeout_ns / 4 : NS_PER_SEC;
@@ -250,7 +299,9 @@ int xlb_dp_load(const struct xlb_dp_opts *opts, struct xlb_dp **out)
 	}
 	err = bpf_map__set_inner_map_fd(dp->skel->maps.xlb_tables, inner);
 	if (!err)
-		err = bpf_map__set_max_entries(dp->skel->maps.xlb_flows, o.flow_entries);
+		err = bpf_map__set_max_entries(dp->skel->maps.xlb_flows, dp->flow_buckets);
+	if (!err)
+		err = bpf_map__set_max_entries(dp->skel->maps.xlb_flow_keys, o.flow_entries);
 	if (!err)
 		err = xlb_bpf__load(dp->skel);
 	close(inner);
@@ -261,6 +312,7 @@ int xlb_dp_load(const struct xlb_dp_opts *opts, struct xlb_dp **out)
 	meta.ring_size = o.ring_size;
 	meta.flow_entries = o.flow_entries;
 	meta.hash_seed = o.hash_seed;
+	meta.flow_seed = dp->flow_seed;
 	err = bpf_map_update_elem(bpf_map__fd(dp->skel->maps.xlb_meta), &zero, &meta, 0);
 	if (err) {
 		err = -errno;
@@ -278,9 +330,17 @@ int xlb_dp_load(const struct xlb_dp_opts *opts, struct xlb_dp **out)
 	}
 	dp->prog_fd = bpf_program__fd(dp->skel->progs.xlb_xdp);
 	map_backends(dp);
+	err = map_flows(dp);
+	if (err) {
+		pr_err("cannot map the flow table", "err=\"%s\"", strerror(-err));
+		goto err_unmap;
+	}
 	*out = dp;
 	return 0;
 
+err_unmap:
+	if (dp->backends)
+		munmap((void *)dp->backends, BACKENDS_SIZE);
 err_destroy:
 	xlb_bpf__destroy(dp->skel);
 err_free:
@@ -318,6 +378,10 @@ void xlb_dp_destroy(struct xlb_dp *dp)
 		return;
 	if (dp->backends)
 		munmap((void *)dp->backends, BACKENDS_SIZE);
+	if (dp->flows)
+		munmap(dp->flows, (size_t)dp->flow_buckets * sizeof(*dp->flows));
+	if (dp->flow_keys)
+		munmap(dp->flow_keys, (size_t)dp->flow_entries * sizeof(*dp->flow_keys));
 	xlb_bpf__destroy(dp->skel);
 	free(dp);
 }
@@ -684,67 +748,144 @@ int xlb_dp_set_backend_active(struct xlb_dp *dp, __u32 id, __s64 n)
 	return update(map_fd(dp->skel->maps.xlb_be_active), &id, &n, BPF_ANY);
 }
 
-#define FLOW_BATCH 4096
+void xlb_dp_flow_place(const struct xlb_dp *dp, const struct xlb_flow_key *k, __u32 *bucket,
+		       __u32 *sig)
+{
+	__u64 h = xlb_flowtab_hash(k, dp->flow_seed);
+
+	*bucket = (__u32)h & (dp->flow_buckets - 1);
+	*sig = h >> 32;
+}
+
+static void flow_view(const struct xlb_flow_bucket *b, __u32 way, __u64 e, struct xlb_flow *f)
+{
+	f->backend_id = xlb_fent_be(e);
+	f->vip_id = xlb_fent_vip(e);
+	f->flags = xlb_fent_flags(e);
+	f->last_seen_ns = (__u64)__atomic_load_n(&b->seen[way], __ATOMIC_RELAXED)
+			  << XLB_FLOW_TICK_SHIFT;
+}
+
+/* The slot of k's entry in its bucket, or -1. */
+static int flow_slot(struct xlb_dp *dp, const struct xlb_flow_key *k, struct xlb_flow_bucket **bp,
+		     __u64 *ent, __u32 *sig)
+{
+	__u32 bi;
+
+	xlb_dp_flow_place(dp, k, &bi, sig);
+	*bp = &dp->flows[bi];
+	for (int w = 0; w < XLB_FLOW_WAYS; w++) {
+		__u64 e = __atomic_load_n(&(*bp)->ent[w], __ATOMIC_ACQUIRE);
+
+		if (e && xlb_fent_sig(e) == *sig) {
+			*ent = e;
+			return w;
+		}
+	}
+	return -1;
+}
+
+int xlb_dp_flow_get(struct xlb_dp *dp, const struct xlb_flow_key *k, struct xlb_flow *out)
+{
+	struct xlb_flow_bucket *b;
+	__u64 e;
+	__u32 sig;
+	int w;
+
+	if (!dp->flows)
+		return -ENOTSUP;
+	w = flow_slot(dp, k, &b, &e, &sig);
+	if (w < 0)
+		return -ENOENT;
+	flow_view(b, w, e, out);
+	return 0;
+}
+
+int xlb_dp_flow_put(struct xlb_dp *dp, const struct xlb_flow_key *k, const struct xlb_flow *f)
+{
+	struct xlb_flow_bucket *b;
+	__u64 e = 0, nw;
+	__u32 sig, flags = f->flags;
+	int w;
+
+	if (!dp->flows)
+		return -ENOTSUP;
+	if (!f->backend_id || f->backend_id >= XLB_MAX_BACKENDS || f->vip_id >= XLB_MAX_VIPS)
+		return -EINVAL;
+	if (k->proto == IPPROTO_UDP)
+		flags |= XLB_FLOW_F_UDP;
+	w = flow_slot(dp, k, &b, &e, &sig);
+	for (int i = 0; w < 0 && i < XLB_FLOW_WAYS; i++)
+		if (!__atomic_load_n(&b->ent[i], __ATOMIC_ACQUIRE)) {
+			w = i;
+			e = 0;
+		}
+	if (w < 0)
+		return -ENOSPC;
+	nw = xlb_fent(sig, f->backend_id, f->vip_id, flags);
+	__atomic_store_n(&b->seen[w], xlb_flow_tick(f->last_seen_ns), __ATOMIC_RELAXED);
+	dp->flow_keys[(size_t)(b - dp->flows) * XLB_FLOW_WAYS + w] = *k;
+	if (!__atomic_compare_exchange_n(&b->ent[w], &e, nw, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+		return -EAGAIN; /* the data plane changed the slot meanwhile */
+	return 0;
+}
+
+int xlb_dp_flow_del(struct xlb_dp *dp, const struct xlb_flow_key *k)
+{
+	struct xlb_flow_bucket *b;
+	__u64 e;
+	__u32 sig;
+	int w;
+
+	if (!dp->flows)
+		return -ENOTSUP;
+	w = flow_slot(dp, k, &b, &e, &sig);
+	if (w < 0)
+		return -ENOENT;
+	return __atomic_compare_exchange_n(&b->ent[w], &e, 0, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)
+		       ? 0
+		       : -EAGAIN;
+}
+
+/* Walks the table; doomed entries (delete: non-NULL) are swapped to 0 if still as read. */
+static int walk_flows(struct xlb_dp *dp,
+		      int (*fn)(const struct xlb_flow_key *k, const struct xlb_flow *f, void *arg),
+		      void *arg, size_t *deleted)
+{
+	if (!dp->flows)
+		return -ENOTSUP;
+	for (__u32 bi = 0; bi < dp->flow_buckets; bi++) {
+		struct xlb_flow_bucket *b = &dp->flows[bi];
+
+		for (int w = 0; w < XLB_FLOW_WAYS; w++) {
+			__u64 e = __atomic_load_n(&b->ent[w], __ATOMIC_ACQUIRE);
+			struct xlb_flow_key k;
+			struct xlb_flow f;
+			int r;
+
+			if (!e)
+				continue;
+			k = dp->flow_keys[(size_t)bi * XLB_FLOW_WAYS + w];
+			flow_view(b, w, e, &f);
+			r = fn(&k, &f, arg);
+			if (!deleted) {
+				if (r)
+					return 0;
+			} else if (r &&
+				   __atomic_compare_exchange_n(&b->ent[w], &e, 0, 0,
+							       __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+				(*deleted)++;
+		}
+	}
+	return 0;
+}
 
 int xlb_dp_for_each_flow(struct xlb_dp *dp,
 			 int (*fn)(const struct xlb_flow_key *k, const struct xlb_flow *f,
 				   void *arg),
 			 void *arg)
 {
-	int fd = map_fd(dp->skel->maps.xlb_flows), err = 0;
-	struct xlb_flow_key *keys = calloc(FLOW_BATCH, sizeof(*keys));
-	struct xlb_flow *vals = calloc(FLOW_BATCH, sizeof(*vals));
-	__u64 in = 0, out = 0;
-	void *inp = NULL;
-
-	if (!keys || !vals) {
-		err = -ENOMEM;
-		goto done;
-	}
-	for (;;) {
-		__u32 n = FLOW_BATCH;
-		int r = bpf_map_lookup_batch(fd, inp, &out, keys, vals, &n, NULL);
-
-		if (r && errno != ENOENT) {
-			err = -errno;
-			break;
-		}
-		for (__u32 i = 0; i < n; i++) {
-			if (fn(&keys[i], &vals[i], arg))
-				goto done;
-		}
-		if (r) /* ENOENT: that was the last batch */
-			break;
-		in = out;
-		inp = &in;
-	}
-done:
-	free(keys);
-	free(vals);
-	return err;
-}
-
-struct flow_deleter {
-	int fd;
-	int (*doomed)(const struct xlb_flow_key *k, const struct xlb_flow *f, void *arg);
-	void *arg;
-	size_t deleted;
-	int err;
-};
-
-/* Deleting during the walk is safe: the batch cursor is a bucket position, and the batch being
- * visited has already been read. */
-static int delete_if_doomed(const struct xlb_flow_key *k, const struct xlb_flow *f, void *arg)
-{
-	struct flow_deleter *d = arg;
-
-	if (!d->doomed(k, f, d->arg))
-		return 0;
-	if (bpf_map_delete_elem(d->fd, k) == 0)
-		d->deleted++;
-	else if (errno != ENOENT) /* gone meanwhile (evicted): fine */
-		d->err = -errno;
-	return d->err != 0;
+	return walk_flows(dp, fn, arg, NULL);
 }
 
 int xlb_dp_delete_flows(struct xlb_dp *dp,
@@ -752,12 +893,8 @@ int xlb_dp_delete_flows(struct xlb_dp *dp,
 				      void *arg),
 			void *arg, size_t *deleted)
 {
-	struct flow_deleter d = {
-		.fd = map_fd(dp->skel->maps.xlb_flows), .doomed = doomed, .arg = arg};
-	int err = xlb_dp_for_each_flow(dp, delete_if_doomed, &d);
-
-	*deleted = d.deleted;
-	return err ? err : d.err;
+	*deleted = 0;
+	return walk_flows(dp, doomed, arg, deleted);
 }
 
 int xlb_dp_load_explain(const struct xlb_dp *live, struct xlb_dp **out)

@@ -12,7 +12,7 @@ struct xlb_bpf; /* the skeleton, build/xlb.skel.h */
 
 struct xlb_dp_opts {
 	__u32 ring_size;    /* Maglev table size (prime); 0 = XLB_DEFAULT_RING_SIZE */
-	__u32 flow_entries; /* flow table size; 0 = XLB_DEFAULT_FLOWS */
+	__u32 flow_entries; /* flow table slots, rounded up to a power of two; 0 = XLB_DEFAULT_FLOWS */
 	__u32 hash_seed;    /* flow hash seed at load (xlb_meta; xlb_dp_set_hash_seed changes it) */
 	__u64 udp_timeout_ns; /* idle UDP flows older than this are re-picked; 0 = 30 s */
 	__u8 lb_mac[6];	      /* only frames to it are balanced; all-zero: any unicast */
@@ -28,7 +28,13 @@ struct xlb_dp {
 	/* xlb_backends mapped into memory: entries are written with 8-byte stores (NULL: by
 	 * bpf_map_update_elem, whose byte copy a packet's read can land inside) */
 	volatile __u64 *backends;
-	char pin_dir[256]; /* empty: not pinned */
+	/* The flow table mapped into memory (both maps are mmapable): userspace reads entries in
+	 * place and changes them with the data plane's compare-and-swap (xlb_flowtab.h). */
+	struct xlb_flow_bucket *flows;
+	struct xlb_flow_key *flow_keys;
+	__u32 flow_buckets; /* flow_entries / XLB_FLOW_WAYS, a power of two */
+	__u64 flow_seed;    /* the table hash's (xlb_meta.flow_seed) */
+	char pin_dir[256];  /* empty: not pinned */
 	/*
 	 * The data plane counts traffic per backend only; a VIP's is the sum of its backends'
 	 * (xlb_dp_read_vip_traffic). be_vip: the VIP each backend entry names, as this process
@@ -101,8 +107,10 @@ int xlb_dp_read_backend_active(struct xlb_dp *dp, __u32 id, __s64 *out);
 int xlb_dp_set_backend_active(struct xlb_dp *dp, __u32 id, __s64 n);
 
 /*
- * Calls fn for every flow-table entry (batched reads, no per-entry syscall); stops early when
- * fn returns non-zero. Entries may come and go meanwhile: a snapshot, not a transaction.
+ * Calls fn for every flow-table entry (a walk over the mapped buckets, no syscall); stops early
+ * when fn returns non-zero. Entries may come and go meanwhile: a snapshot, not a transaction.
+ * The key is the one written with the entry (a slot taken a moment ago may show the key of
+ * the entry it replaced until its writer stores the new one).
  */
 int xlb_dp_for_each_flow(struct xlb_dp *dp,
 			 int (*fn)(const struct xlb_flow_key *k, const struct xlb_flow *f,
@@ -110,13 +118,25 @@ int xlb_dp_for_each_flow(struct xlb_dp *dp,
 			 void *arg);
 
 /*
- * Deletes every flow-table entry for which doomed returns non-zero, batch by batch (memory: one
- * batch; entries evicted meanwhile are skipped). *deleted: how many went.
+ * Deletes every flow-table entry for which doomed returns non-zero, each by a compare-and-swap
+ * against the entry word read (an entry changed meanwhile stays). *deleted: how many went.
  */
 int xlb_dp_delete_flows(struct xlb_dp *dp,
 			int (*doomed)(const struct xlb_flow_key *k, const struct xlb_flow *f,
 				      void *arg),
 			void *arg, size_t *deleted);
+
+/*
+ * One flow's entry by its 5-tuple: read (-ENOENT: none), written (its slot, or a free one;
+ * -ENOSPC: the bucket is full; last_seen_ns as given; XLB_FLOW_F_UDP from the key), deleted.
+ * For tests, benchmarks and repairs: the data plane makes its own entries.
+ */
+int xlb_dp_flow_get(struct xlb_dp *dp, const struct xlb_flow_key *k, struct xlb_flow *out);
+int xlb_dp_flow_put(struct xlb_dp *dp, const struct xlb_flow_key *k, const struct xlb_flow *f);
+int xlb_dp_flow_del(struct xlb_dp *dp, const struct xlb_flow_key *k);
+/* The bucket index and signature of a 5-tuple (tests build keys that share a bucket). */
+void xlb_dp_flow_place(const struct xlb_dp *dp, const struct xlb_flow_key *k, __u32 *bucket,
+		       __u32 *sig);
 
 /*
  * An explain instance of the program: the same knobs as live, every map shared with live except

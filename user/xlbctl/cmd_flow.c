@@ -1,4 +1,4 @@
-/* cmd_flow.c - `xlbctl flow explain`: where a flow would go and why, from the real program. */
+/* cmd_flow.c - `xlbctl flow`: explain (where a flow would go and why), show (the flow table). */
 #include <errno.h>
 #include <string.h>
 
@@ -84,20 +84,83 @@ static int print_explain(json_t *r, FILE *out, char *err, size_t errlen)
 	return 0;
 }
 
+enum { KW_VIP, KW_COUNT };
+static const char *const show_keywords[] = {[KW_VIP] = "vip", [KW_COUNT] = "count"};
+
+/* [ vip VIP ] [ count N ], in any order. */
+static int do_show(struct xlbctl_args *a, struct xlbctl_cmd *cmd)
+{
+	bool seen[ARRAY_SIZE(show_keywords)] = {false};
+	unsigned long n;
+	const char *w;
+	int kw, ret;
+
+	while (xlbctl_peek(a)) {
+		kw = xlbctl_next_keyword(a, show_keywords, ARRAY_SIZE(show_keywords));
+		if (kw < 0)
+			return kw;
+		if (seen[kw])
+			return xlbctl_fail(a, "'%s' given twice for '%s'", show_keywords[kw],
+					   a->ctx);
+		seen[kw] = true;
+		if (kw == KW_VIP)
+			ret = xlbctl_next_vip(a, cmd->req, NULL);
+		else {
+			ret = xlbctl_next_value(a, "count", &w);
+			if (!ret)
+				ret = xlbctl_parse_uint(w, "count", 1, 1000000, &n, a->err,
+							a->errlen);
+			if (!ret)
+				ret = xlbctl_set_int(a, cmd->req, "count", (long long)n);
+		}
+		if (ret)
+			return ret;
+	}
+	return xlbctl_end(a);
+}
+
+/* One line per flow: CLIENT -> VIP via BACKEND, its state and age. */
+static int print_show(json_t *r, FILE *out, char *err, size_t errlen)
+{
+	json_t *flows = json_object_get(r, "flows"), *f;
+	size_t i;
+
+	if (!json_is_array(flows))
+		return xlbctl_bad_result("\"flows\"", err, errlen);
+	fprintf(out, "%-46s %-46s %-40s %-11s %s\n", "CLIENT", "VIP", "BACKEND", "STATE", "AGE");
+	json_array_foreach(flows, i, f) {
+		const char *c = json_string_value(json_object_get(f, "client"));
+		const char *v = json_string_value(json_object_get(f, "vip"));
+		const char *b = json_string_value(json_object_get(f, "backend"));
+		const char *s = json_string_value(json_object_get(f, "state"));
+
+		fprintf(out, "%-46s %-46s %-40s %-11s %.1fs\n", c ? c : "?", v ? v : "?",
+			b ? b : "?", s ? s : "?",
+			(double)json_integer_value(json_object_get(f, "age_ms")) / 1000.0);
+	}
+	if (json_is_true(json_object_get(r, "truncated")))
+		fputs("(more flows: raise count)\n", out);
+	return 0;
+}
+
 static void flow_usage(FILE *out)
 {
 	fputs("Usage: xlbctl flow explain CLIENT VIP [ syn | ack ]\n"
+	      "       xlbctl flow show [ vip VIP ] [ count N ]\n"
 	      "       xlbctl flow help\n"
 	      "where  CLIENT := ADDR:PORT, [IPV6]:PORT   VIP := ADDR:PORT/PROTO\n"
 	      "explain: runs a packet of the flow (a TCP SYN, or ACK; UDP for a UDP VIP) through\n"
 	      "the loaded XDP program against the live maps, without sending it or changing any\n"
 	      "map, and says where it goes and why: flow-table hit, scheduler pick, failover\n"
-	      "re-pick, or the drop reason.\n",
+	      "re-pick, or the drop reason.\n"
+	      "show: the flow table's entries (of one VIP), at most N (default 100): client,\n"
+	      "VIP, backend, state (new: one packet seen; established; closed) and age.\n",
 	      out);
 }
 
 static const struct xlbctl_verb flow_verbs[] = {
 	{"explain", do_explain, print_explain},
+	{"show", do_show, print_show},
 };
 
 const struct xlbctl_object xlbctl_obj_flow = {

@@ -705,6 +705,81 @@ static json_t *do_flow_explain(struct xlbd *d, json_t *req, struct caller who)
 	return r ? r : error_reply("%s", err);
 }
 
+/* flow show: the flow table's entries (client, VIP, backend, age), of one VIP or all. */
+struct flow_list {
+	struct xlbd *d;
+	json_t *flows;
+	__u32 vip_id; /* 0: every VIP */
+	size_t want, seen;
+	__u64 now;
+};
+
+static int list_flow(const struct xlb_flow_key *k, const struct xlb_flow *f, void *arg)
+{
+	struct flow_list *l = arg;
+	struct xlb_vip_key vk = {
+		.addr = k->dst, .port = k->dport, .proto = k->proto, .family = k->family};
+	char cs[XLB_ADDRSTRLEN + 8], as[XLB_ADDRSTRLEN], vs[XLB_ADDRSTRLEN], bs[XLB_ADDRSTRLEN];
+	struct xlb_backend be;
+	const char *state;
+
+	if (l->vip_id && f->vip_id != l->vip_id)
+		return 0;
+	if (l->seen++ >= l->want)
+		return 1;
+	xlb_format_addr(&k->src, k->family, as, sizeof(as));
+	snprintf(cs, sizeof(cs), k->family == XLB_AF_INET6 ? "[%s]:%u" : "%s:%u", as,
+		 ntohs(k->sport));
+	xlb_format_vip(&vk, vs, sizeof(vs));
+	if (xlb_dp_get_backend(l->d->dp, f->backend_id, &be) || be.vip_id != f->vip_id)
+		snprintf(bs, sizeof(bs), "#%u (gone)", f->backend_id);
+	else
+		xlb_format_addr(&be.addr, be.family, bs, sizeof(bs));
+	state = f->flags & XLB_FLOW_F_CLOSED ? "closed"
+		: f->flags & XLB_FLOW_F_EST  ? "established"
+					     : "new";
+	/* Ages are clamped: a packet may have touched the entry after now was read. */
+	json_array_append_new(l->flows,
+			      json_pack("{s:s, s:s, s:s, s:I, s:s}", "client", cs, "vip", vs,
+					"backend", bs, "age_ms",
+					(json_int_t)(l->now > f->last_seen_ns
+							     ? (l->now - f->last_seen_ns) / 1000000
+							     : 0),
+					"state", state));
+	return 0;
+}
+
+static json_t *do_flow_show(struct xlbd *d, json_t *req, struct caller who)
+{
+	json_t *n = json_object_get(req, "count");
+	struct flow_list l = {.d = d, .want = 100};
+	char err[ERRLEN];
+	int e;
+
+	(void)who;
+	if (arg_str(req, "vip")) {
+		struct xlbd_vip *v = find_vip_arg(&d->cfg, req, err);
+
+		if (!v)
+			return error_reply("%s", err);
+		l.vip_id = v->id;
+	}
+	if (json_is_integer(n)) {
+		if (json_integer_value(n) < 1 || json_integer_value(n) > 1000000)
+			return error_reply("count must be 1-1000000");
+		l.want = (size_t)json_integer_value(n);
+	}
+	l.flows = json_array();
+	l.now = xlb_now_coarse_ns();
+	e = xlb_dp_for_each_flow(d->dp, list_flow, &l);
+	if (e) {
+		json_decref(l.flows);
+		return error_reply("cannot read the flow table: %s", strerror(-e));
+	}
+	return json_pack("{s:b, s:o, s:b}", "ok", 1, "flows", l.flows, "truncated",
+			 l.seen > l.want);
+}
+
 /* config: the cluster-wide configuration as one whole (docs/cluster.md). */
 
 static json_t *do_config_show(struct xlbd *d, json_t *req, struct caller who)
@@ -1113,6 +1188,7 @@ static const struct command {
 	{"flow explain",
 	 {{"client", ARG_STR}, {"vip", ARG_STR}, {"tcp_flags", ARG_STR}},
 	 do_flow_explain},
+	{"flow show", {{"vip", ARG_STR}, {"count", ARG_INT}}, do_flow_show},
 	{"config show", {{NULL}}, do_config_show},
 	{"config set", {{"hash_seed", ARG_INT}}, do_config_set},
 	{"config export", {{NULL}}, do_config_export},

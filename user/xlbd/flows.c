@@ -22,18 +22,21 @@ static int count_flow(const struct xlb_flow_key *k, const struct xlb_flow *f, vo
 {
 	struct recount *rc = arg;
 	__u64 idle = k->proto == IPPROTO_UDP ? UDP_IDLE_NS : TCP_IDLE_NS;
+	/* A packet on another CPU may have touched the entry after rc->now was read: age 0, not
+	 * an unsigned wrap that would look like an idle flow. */
+	__u64 age = rc->now > f->last_seen_ns ? rc->now - f->last_seen_ns : 0;
 
 	/* Only entries the data plane counted (least-conn VIPs'): it subtracts only for those. */
 	if (f->backend_id < XLB_MAX_BACKENDS && (f->flags & XLB_FLOW_F_COUNTED) &&
-	    !(f->flags & XLB_FLOW_F_CLOSED) && rc->now - f->last_seen_ns < idle)
+	    !(f->flags & XLB_FLOW_F_CLOSED) && age < idle)
 		rc->n[f->backend_id]++;
 	return 0;
 }
 
 /*
  * The data plane adds a least-conn VIP's flow when it starts (marking its entry counted) and
- * subtracts it at FIN/RST or re-steer, but flows that end silently (LRU eviction, idle clients)
- * never subtract: this recount puts every backend's count back to its live counted entries (0
+ * subtracts it at FIN/RST, re-steer or eviction, but flows that end silently (idle clients,
+ * entries deleted by userspace) never subtract: this recount puts every backend's count back to its live counted entries (0
  * for the backends of other schedulers, whose flows are never counted). Adds made while it runs
  * may be lost once; the next recount fixes them.
  */

@@ -56,10 +56,9 @@ int xlbd_metrics_collect(struct xlbd *d, struct xlbd_metrics_snap *s)
 	}
 	s->have_counters = !xlb_dp_read_counters(d->dp, s->counters);
 	/*
-	 * Occupancy: an LRU hash keeps no element count that userspace can read, so the table is
-	 * walked (batched reads). The walk costs ~0.45 us per entry here, ~120 ms for a full
-	 * default table, on the event loop that also times health checks: it runs at most every
-	 * XLBD_FLOW_COUNT_MS and scrapes in between reuse its result.
+	 * Occupancy: the table keeps no entry count, so it is walked (a scan of the mapped
+	 * buckets, docs/metrics.md) on the event loop that also times health checks: it runs at
+	 * most every XLBD_FLOW_COUNT_MS and scrapes in between reuse its result.
 	 */
 	now = xlb_now_ms();
 	if (!d->metrics.flow_count_ms || now - d->metrics.flow_count_ms >= XLBD_FLOW_COUNT_MS) {

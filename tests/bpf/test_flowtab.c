@@ -1,0 +1,522 @@
+/* test_flowtab.c - the flow table's own rules: races, ages, exact counts, flood rule, eviction, promotion. */
+#define _GNU_SOURCE /* pthread_setaffinity_np */
+#include <arpa/inet.h>
+#include <linux/in.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "check.h"
+#include "fixture.h"
+#include "xlb.skel.h"
+#include "xlbd.h"
+#include "commands.h"
+
+#define TCP_FIN 0x01
+#define TCP_SYN 0x02
+#define TCP_RST 0x04
+#define TCP_ACK 0x10
+
+static struct fx fx;
+
+static void vip_flow_spec(int vip, __u32 i, struct pkt_spec *s)
+{
+	pkt_spec_init(s, fx.vip[vip].key.family, fx.vip[vip].key.proto);
+	s->dst = fx.vip[vip].key.addr;
+	s->dport = ntohs(fx.vip[vip].key.port);
+	pkt_spec_flow(s, i);
+}
+
+static void flow_key(int vip, __u32 i, struct xlb_flow_key *k)
+{
+	struct pkt_spec s;
+
+	vip_flow_spec(vip, i, &s);
+	fx_spec_key(&s, k);
+}
+
+/* Flow i of a VIP through the program: the backend it went to (0: not forwarded). */
+static __u32 send_flow(int vip, __u32 i, __u8 tcp_flags)
+{
+	__u8 frame[PKT_BUF_SIZE], out[PKT_BUF_SIZE];
+	__u32 out_len = sizeof(out), act = 0;
+	struct pkt_spec s;
+	int len;
+
+	vip_flow_spec(vip, i, &s);
+	s.tcp_flags = tcp_flags;
+	len = pkt_build(&s, frame, sizeof(frame));
+	if (len <= 0 || fx_run(&fx, frame, len, out, &out_len, &act))
+		return 0;
+	return act == XDP_TX ? fx_backend_of(out, out_len) : 0;
+}
+
+static __u64 counter(enum xlb_counter c)
+{
+	__u64 v[XLB_C_MAX];
+
+	return xlb_dp_read_counters(fx.dp, v) ? ~0ULL : v[c];
+}
+
+static __s64 active(__u32 be)
+{
+	__s64 n = 0;
+
+	xlb_dp_read_backend_active(fx.dp, be, &n);
+	return n;
+}
+
+static __s64 active_sum(int vip)
+{
+	__s64 s = 0;
+
+	for (__u32 j = 0; j < fx.vip[vip].nbe; j++)
+		s += active(fx.vip[vip].be[j]);
+	return s;
+}
+
+static __u64 now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+/* vip 0 (TCP) with a scheduler whose picks depend on per-node state: ring = its members. */
+static int use_sched(int vip, __u8 sched)
+{
+	struct xlb_vip v = {.id = fx.vip[vip].id, .sched = sched};
+	int err = xlb_dp_set_vip(fx.dp, &fx.vip[vip].key, &v);
+
+	if (err)
+		return err;
+	if (sched == XLB_SCHED_MAGLEV)
+		return fx_publish(&fx, vip);
+	return xlb_dp_publish_table(fx.dp, v.id, fx.vip[vip].be, fx.vip[vip].nbe, fx.vip[vip].be,
+				    fx.vip[vip].nbe);
+}
+
+static void reset(void)
+{
+	use_sched(0, XLB_SCHED_MAGLEV);
+	fx_flush_flows(&fx);
+	for (__u32 id = 1; id < FX_MAX_BE; id++)
+		xlb_dp_set_backend_active(fx.dp, id, 0);
+}
+
+static int pin_to_cpu(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	return pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+}
+
+/*
+ * Two CPUs send the same new flows at once: CPU 0 and CPU 1 each send flow i as soon as both
+ * are ready for it (a spin rendezvous per flow). With rr positions one apart on the two CPUs,
+ * two first packets that both scheduled would pick different backends.
+ */
+#define RACE_FLOWS 20000
+
+struct racer {
+	int cpu;
+	__u8 flags; /* the packet each side sends */
+	__u32 base;
+	__u32 be[RACE_FLOWS];
+	volatile __u32 *turn; /* both sides' progress, for the rendezvous */
+	volatile int *stop;
+	__u32 done;
+};
+
+static volatile __u32 turn[2];
+static volatile int race_stop;
+
+static void *race_loop(void *arg)
+{
+	struct racer *r = arg;
+	int other = !r->cpu;
+
+	pin_to_cpu(r->cpu);
+	for (__u32 i = 0; i < RACE_FLOWS && !*r->stop; i++) {
+		turn[r->cpu] = i + 1;
+		/* Bounded wait: the other side may be descheduled for a while. */
+		for (long spin = 0; turn[other] < i + 1 && spin < 50000000L && !*r->stop; spin++)
+			;
+		r->be[i] = send_flow(0, r->base + i, r->flags);
+		r->done = i + 1;
+	}
+	turn[r->cpu] = RACE_FLOWS + 1;
+	return NULL;
+}
+
+/* Runs both sides over flows base..; returns how many flows both sent. */
+static __u32 race(struct racer *a, struct racer *b, __u32 base, __u8 flags)
+{
+	pthread_t ta, tb;
+
+	turn[0] = turn[1] = 0;
+	race_stop = 0;
+	a->cpu = 0;
+	b->cpu = 1;
+	a->base = b->base = base;
+	a->flags = b->flags = flags;
+	a->turn = b->turn = turn;
+	a->stop = b->stop = &race_stop;
+	a->done = b->done = 0;
+	pthread_create(&ta, NULL, race_loop, a);
+	pthread_create(&tb, NULL, race_loop, b);
+	pthread_join(ta, NULL);
+	pthread_join(tb, NULL);
+	return a->done < b->done ? a->done : b->done;
+}
+
+static struct racer ra, rb;
+
+static void test_one_backend_two_cpus(void)
+{
+	__u32 pos[256] = {0}, n, split = 0;
+	__u64 lost0, fail0;
+	int ncpu = libbpf_num_possible_cpus();
+
+	if (sysconf(_SC_NPROCESSORS_ONLN) < 2 || ncpu < 2 || ncpu > 256) {
+		xt_skip("needs two CPUs");
+		return;
+	}
+	reset();
+	ASSERT_OK(use_sched(0, XLB_SCHED_RR), "rr");
+	/* CPU 1 one step ahead of CPU 0 in the ring. */
+	pos[1] = 1;
+	ASSERT_OK(bpf_map_update_elem(bpf_map__fd(fx.dp->skel->maps.xlb_rr_pos), &fx.vip[0].id, pos,
+				      0),
+		  "rr positions");
+	lost0 = counter(XLB_C_FLOW_INSERT_LOST);
+	fail0 = counter(XLB_C_FLOW_INSERT_FAIL);
+	n = race(&ra, &rb, 100000, TCP_SYN);
+	for (__u32 i = 0; i < n; i++) {
+		struct xlb_flow_key k;
+		struct xlb_flow f;
+
+		flow_key(0, 100000 + i, &k);
+		if (ra.be[i] != rb.be[i] || xlb_dp_flow_get(fx.dp, &k, &f) ||
+		    f.backend_id != ra.be[i])
+			split++;
+	}
+	printf("    %u flows sent by both CPUs at once: %u on two backends, %llu inserts lost "
+	       "to the other CPU, %llu failed\n",
+	       n, split, (unsigned long long)(counter(XLB_C_FLOW_INSERT_LOST) - lost0),
+	       (unsigned long long)(counter(XLB_C_FLOW_INSERT_FAIL) - fail0));
+	ASSERT_TRUE(n > 0, "flows raced");
+	ASSERT_EQ(split, 0, "one backend per flow, the one in its entry");
+}
+
+/* Least-conn's counts stay exact when both CPUs open each flow and both close it at once: one
+ * +1 per flow (the losing insert adds nothing) and one -1 (the losing close subtracts nothing). */
+static void test_counts_exact_two_cpus(void)
+{
+	__u32 n, m;
+
+	if (sysconf(_SC_NPROCESSORS_ONLN) < 2) {
+		xt_skip("needs two CPUs");
+		return;
+	}
+	reset();
+	ASSERT_OK(use_sched(0, XLB_SCHED_LEAST_CONN), "least-conn");
+	n = race(&ra, &rb, 200000, TCP_SYN);
+	ASSERT_EQ(active_sum(0), n, "one count per flow opened by both CPUs");
+	m = race(&ra, &rb, 200000, TCP_FIN | TCP_ACK);
+	printf("    %u flows opened, %u closed by both CPUs at once; active left %lld\n", n, m,
+	       (long long)active_sum(0));
+	ASSERT_EQ(active_sum(0), (__s64)n - (__s64)(m < n ? m : n), "one -1 per flow closed");
+	reset();
+}
+
+/* A tick written by another CPU after this packet read the clock is age 0: the busy UDP flow
+ * keeps its backend (an unsigned now - last_seen would make it look 584 years idle). */
+static void test_age_never_negative(void)
+{
+	struct xlb_flow_key k;
+	struct xlb_flow f;
+	__u32 fresh, other;
+	int how;
+
+	reset();
+	flow_key(1, 7, &k);
+	fresh = fx_oracle_pick(&fx, 1, &k, &how);
+	other = fx.vip[1].be[0] == fresh ? fx.vip[1].be[1] : fx.vip[1].be[0];
+	f = (struct xlb_flow){.backend_id = other,
+			      .vip_id = fx.vip[1].id,
+			      .flags = XLB_FLOW_F_EST,
+			      .last_seen_ns = now_ns() + 2000000000ULL};
+	ASSERT_OK(xlb_dp_flow_put(fx.dp, &k, &f), "entry touched 'after' our clock");
+	ASSERT_EQ(send_flow(1, 7, 0), other, "not expired: kept on its backend");
+	f.last_seen_ns = now_ns() - 31000000000ULL;
+	ASSERT_OK(xlb_dp_flow_put(fx.dp, &k, &f), "entry idle 31 s");
+	ASSERT_EQ(send_flow(1, 7, 0), fresh, "idle past the timeout: re-picked");
+}
+
+/* A FIN or RST that creates an entry, or re-steers one, is closed at once and never counted;
+ * the re-steered entry's own +1 is taken back. */
+static void test_fin_rst_counts(void)
+{
+	struct xlb_flow_key k;
+	struct xlb_flow f;
+	__u32 be, down;
+
+	reset();
+	ASSERT_OK(use_sched(0, XLB_SCHED_LEAST_CONN), "least-conn");
+	be = send_flow(0, 1, TCP_FIN | TCP_ACK);
+	ASSERT_TRUE(be != 0, "forwarded");
+	flow_key(0, 1, &k);
+	ASSERT_OK(xlb_dp_flow_get(fx.dp, &k, &f), "entry made");
+	ASSERT_TRUE((f.flags & XLB_FLOW_F_CLOSED) && !(f.flags & XLB_FLOW_F_COUNTED),
+		    "closed, not counted");
+	ASSERT_TRUE(send_flow(0, 2, TCP_RST) != 0, "rst forwarded");
+	ASSERT_EQ(active_sum(0), 0, "no count left by a FIN or RST that created an entry");
+
+	/* Re-steer: a counted entry on a backend that goes down; then its RST. */
+	be = send_flow(0, 3, TCP_SYN);
+	ASSERT_EQ(active(be), 1, "counted");
+	down = be;
+	fx_set_state(&fx, down, XLB_BE_DOWN);
+	be = send_flow(0, 3, TCP_RST | TCP_ACK);
+	ASSERT_TRUE(be != 0 && be != down, "re-steered off the down backend");
+	ASSERT_EQ(active(down), 0, "the old backend's +1 taken back");
+	ASSERT_EQ(active_sum(0), 0, "nothing counted for the re-steering RST");
+	fx_set_state(&fx, down, XLB_BE_UP);
+	reset();
+}
+
+/* Keys of VIP 0 whose entries share one bucket: n of them, from flow numbers from.. */
+static int same_bucket(__u32 n, __u32 from, __u32 *out)
+{
+	struct xlb_flow_key k;
+	__u32 want, b, sig, got = 0;
+
+	flow_key(0, from, &k);
+	xlb_dp_flow_place(fx.dp, &k, &want, &sig);
+	for (__u32 i = from; got < n && i < from + 10000000; i++) {
+		flow_key(0, i, &k);
+		xlb_dp_flow_place(fx.dp, &k, &b, &sig);
+		if (b == want)
+			out[got++] = i;
+	}
+	return got == n ? 0 : -1;
+}
+
+static int put_flow(__u32 i, __u32 be, __u16 flags, __u64 age_s)
+{
+	struct xlb_flow_key k;
+	struct xlb_flow f = {.backend_id = be,
+			     .vip_id = fx.vip[0].id,
+			     .flags = flags,
+			     .last_seen_ns = now_ns() - age_s * 1000000000ULL};
+
+	flow_key(0, i, &k);
+	return xlb_dp_flow_put(fx.dp, &k, &f);
+}
+
+static int has_flow(__u32 i)
+{
+	struct xlb_flow_key k;
+	struct xlb_flow f;
+
+	flow_key(0, i, &k);
+	return xlb_dp_flow_get(fx.dp, &k, &f) == 0;
+}
+
+/*
+ * Eviction order in a full bucket: an expired entry first (idle past the TCP timeout), then the
+ * oldest unpromoted ones; an established live entry never.
+ */
+static void test_eviction_order(void)
+{
+	__u32 f[8], be = fx.vip[0].be[0];
+	__u64 ev0;
+
+	reset();
+	if (!ASSERT_OK(same_bucket(8, 1000, f), "keys sharing a bucket"))
+		return;
+	ASSERT_OK(put_flow(f[0], be, XLB_FLOW_F_EST, 5), "established, live");
+	ASSERT_OK(put_flow(f[1], be, 0, 10), "unpromoted, 10 s");
+	ASSERT_OK(put_flow(f[2], be, 0, 20), "unpromoted, 20 s");
+	ASSERT_OK(put_flow(f[3], be, XLB_FLOW_F_EST, 400), "established, idle past 300 s");
+	ev0 = counter(XLB_C_FLOW_EVICTED);
+	send_flow(0, f[4], TCP_SYN);
+	ASSERT_TRUE(has_flow(f[4]) && !has_flow(f[3]), "the expired entry goes first");
+	ASSERT_TRUE(has_flow(f[0]) && has_flow(f[1]) && has_flow(f[2]), "the others stay");
+	send_flow(0, f[5], TCP_SYN);
+	ASSERT_TRUE(has_flow(f[5]) && !has_flow(f[2]), "then the oldest unpromoted");
+	send_flow(0, f[6], TCP_SYN);
+	ASSERT_TRUE(has_flow(f[6]) && !has_flow(f[1]), "then the next oldest");
+	ASSERT_TRUE(has_flow(f[0]), "the established live entry stays");
+	ASSERT_EQ(counter(XLB_C_FLOW_EVICTED) - ev0, 3, "flow_evicted");
+	/* Promote the three new ones: now only established live entries are left. */
+	for (int i = 4; i < 7; i++)
+		send_flow(0, f[i], TCP_ACK);
+	__u64 fail0 = counter(XLB_C_FLOW_INSERT_FAIL);
+	ASSERT_TRUE(send_flow(0, f[7], TCP_SYN) != 0, "a new flow still forwarded");
+	ASSERT_TRUE(!has_flow(f[7]), "but not inserted over established live entries");
+	ASSERT_EQ(counter(XLB_C_FLOW_INSERT_FAIL) - fail0, 1, "flow_insert_fail");
+	for (int i = 0; i < 7; i++)
+		if (i != 1 && i != 2 && i != 3)
+			ASSERT_TRUE(has_flow(f[i]), "established entries all kept");
+}
+
+/* A failed insert counts nothing: least-conn's +1 is made only for a stored entry. */
+static void test_failed_insert_not_counted(void)
+{
+	__u32 f[5], be = fx.vip[0].be[0];
+
+	reset();
+	ASSERT_OK(use_sched(0, XLB_SCHED_LEAST_CONN), "least-conn");
+	if (!ASSERT_OK(same_bucket(5, 5000, f), "keys sharing a bucket"))
+		return;
+	for (int i = 0; i < 4; i++)
+		ASSERT_OK(put_flow(f[i], be, XLB_FLOW_F_EST, 1), "established");
+	ASSERT_TRUE(send_flow(0, f[4], TCP_SYN) != 0, "forwarded");
+	ASSERT_TRUE(!has_flow(f[4]), "not inserted");
+	ASSERT_EQ(active_sum(0), 0, "not counted");
+	reset();
+}
+
+/* Promotion: a SYN makes an unpromoted entry, a SYN retry leaves it so, the next other packet
+ * promotes it; a UDP flow's second packet does. */
+static void test_promotion(void)
+{
+	struct xlb_flow_key k;
+	struct xlb_flow f;
+
+	reset();
+	flow_key(0, 9, &k);
+	send_flow(0, 9, TCP_SYN);
+	ASSERT_OK(xlb_dp_flow_get(fx.dp, &k, &f), "entry");
+	ASSERT_TRUE(!(f.flags & XLB_FLOW_F_EST), "a SYN: unpromoted");
+	send_flow(0, 9, TCP_SYN);
+	xlb_dp_flow_get(fx.dp, &k, &f);
+	ASSERT_TRUE(!(f.flags & XLB_FLOW_F_EST), "a SYN retry: still unpromoted");
+	send_flow(0, 9, TCP_ACK);
+	xlb_dp_flow_get(fx.dp, &k, &f);
+	ASSERT_TRUE(f.flags & XLB_FLOW_F_EST, "the ACK promotes");
+	flow_key(1, 9, &k);
+	send_flow(1, 9, 0);
+	xlb_dp_flow_get(fx.dp, &k, &f);
+	ASSERT_TRUE(!(f.flags & XLB_FLOW_F_EST) && (f.flags & XLB_FLOW_F_UDP),
+		    "udp, one packet: unpromoted");
+	send_flow(1, 9, 0);
+	xlb_dp_flow_get(fx.dp, &k, &f);
+	ASSERT_TRUE(f.flags & XLB_FLOW_F_EST, "udp, second packet: promoted");
+}
+
+/*
+ * The SYN-flood rule: 100 times more spoofed SYNs (new 5-tuples) than the table has slots,
+ * into a table holding established flows: every established flow keeps its entry and backend.
+ */
+static void test_syn_flood_keeps_established(void)
+{
+	struct xlb_dp_opts o = {.flow_entries = 1024, .lb_mac = FX_LB_MAC};
+	struct fx saved = fx;
+	__u32 be[600], kept = 0, had = 0;
+
+	if (!ASSERT_OK(fx_setup(&fx, &o), "small table"))
+		goto out;
+	for (__u32 i = 0; i < 600; i++) {
+		be[i] = send_flow(0, i, TCP_SYN);
+		send_flow(0, i, TCP_ACK);
+	}
+	for (__u32 i = 0; i < 600; i++)
+		had += has_flow(i);
+	for (__u32 i = 0; i < 100 * 1024; i++)
+		send_flow(0, 1000000 + i, TCP_SYN);
+	for (__u32 i = 0; i < 600; i++) {
+		struct xlb_flow_key k;
+		struct xlb_flow f;
+
+		flow_key(0, i, &k);
+		if (!xlb_dp_flow_get(fx.dp, &k, &f) && f.backend_id == be[i] &&
+		    send_flow(0, i, TCP_ACK) == be[i])
+			kept++;
+	}
+	printf("    1024 slots, %u of 600 established flows had an entry; after 102400 spoofed "
+	       "SYNs %u keep it\n",
+	       had, kept);
+	ASSERT_TRUE(had > 500, "most established flows have an entry");
+	ASSERT_EQ(kept, had, "every established flow keeps its entry and backend");
+	fx_teardown(&fx);
+out:
+	fx = saved;
+}
+
+/* `flow show` (xlbd's handler): the table's entries of one VIP, client, backend and state, at
+ * most count of them. */
+static void test_flow_show(void)
+{
+	static struct xlbd d;
+	struct xlbd_vip vips[2] = {{.key = fx.vip[0].key, .id = fx.vip[0].id},
+				   {.key = fx.vip[1].key, .id = fx.vip[1].id}};
+	json_t *req, *r, *flows, *f;
+	__u32 be;
+
+	reset();
+	d.dp = fx.dp;
+	d.cfg.vips = vips;
+	d.cfg.nvips = 2;
+	be = send_flow(0, 1, TCP_SYN);
+	send_flow(0, 1, TCP_ACK);
+	send_flow(0, 2, TCP_SYN);
+	send_flow(1, 3, 0); /* another VIP's */
+	req = json_pack("{s:s, s:s}", "cmd", "flow show", "vip", "198.51.100.1:80/tcp");
+	r = xlbd_handle(&d, req, 0, 0);
+	ASSERT_TRUE(json_is_true(json_object_get(r, "ok")), "ok");
+	flows = json_object_get(r, "flows");
+	ASSERT_EQ(json_array_size(flows), 2, "the VIP's two flows");
+	for (size_t i = 0; i < json_array_size(flows); i++) {
+		char want[32];
+
+		f = json_array_get(flows, i);
+		ASSERT_STREQ(json_string_value(json_object_get(f, "vip")), "198.51.100.1:80/tcp",
+			     "vip");
+		if (strcmp(json_string_value(json_object_get(f, "state")), "established"))
+			continue;
+		snprintf(want, sizeof(want), "10.0.1.%u", be);
+		ASSERT_STREQ(json_string_value(json_object_get(f, "backend")), want, "backend");
+	}
+	json_decref(r);
+	json_decref(req);
+	req = json_pack("{s:s, s:i}", "cmd", "flow show", "count", 1);
+	r = xlbd_handle(&d, req, 0, 0);
+	ASSERT_EQ(json_array_size(json_object_get(r, "flows")), 1, "count 1");
+	ASSERT_TRUE(json_is_true(json_object_get(r, "truncated")), "more left");
+	json_decref(r);
+	json_decref(req);
+}
+
+int main(void)
+{
+	/* Enough buckets that the race tests' 20,000 flows never meet a full one. */
+	struct xlb_dp_opts o = {.flow_entries = 1 << 20, .lb_mac = FX_LB_MAC};
+
+	if (fx_setup(&fx, &o)) {
+		printf("FAIL test_flowtab/setup: cannot load the XDP program\n");
+		return 1;
+	}
+	RUN_TEST(test_one_backend_two_cpus);
+	RUN_TEST(test_counts_exact_two_cpus);
+	RUN_TEST(test_age_never_negative);
+	RUN_TEST(test_fin_rst_counts);
+	RUN_TEST(test_eviction_order);
+	RUN_TEST(test_failed_insert_not_counted);
+	RUN_TEST(test_promotion);
+	RUN_TEST(test_syn_flood_keeps_established);
+	RUN_TEST(test_flow_show);
+	fx_teardown(&fx);
+	return xt_finish();
+}
