@@ -361,7 +361,8 @@ long_start() {
 	local addr=$1 count=$2 tag=$3 dir=$IT_TMP/long.$3
 	rm -rf "$dir"
 	mkdir -p "$dir"
-	in_client "$PY" "$IT_PY/longconn.py" "$addr" "$count" "$dir" \
+	# nsenter itself in the background (it execs): $! is the client's pid, not a subshell's.
+	nsenter --net="/run/netns/$CL_NS" -- "$PY" "$IT_PY/longconn.py" "$addr" "$count" "$dir" \
 		>"$dir/out" 2>"$dir/err" &
 	track $!
 	echo $! >"$dir/pid"

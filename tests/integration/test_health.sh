@@ -525,8 +525,11 @@ case_udp_closed_port() {
 	for i in 1 2 3; do
 		in_ns "${BE_NS[$i]}" sysctl -qw net.ipv4.icmp_ratelimit=0
 	done
-	in_ns "${BE_NS[1]}" "$PY" "$IT_PY/udpd.py" be1 "$IT_TMP/udpd.ready" "${BE_IP4[1]}" "$VIP4" \
-		>"$IT_TMP/udpd.log" 2>&1 &
+	# nsenter itself in the background (it execs the responder): $! is then the responder's
+	# pid, which the teardown stops; in_ns there would leave $! a subshell's, and the
+	# responder running after the test.
+	nsenter --net="/run/netns/${BE_NS[1]}" -- "$PY" "$IT_PY/udpd.py" be1 "$IT_TMP/udpd.ready" \
+		"${BE_IP4[1]}" "$VIP4" >"$IT_TMP/udpd.log" 2>&1 &
 	track $!
 	wait_for 5 test -e "$IT_TMP/udpd.ready" || die_case "UDP responder on be1 did not start: $(cat "$IT_TMP/udpd.log")"
 	mark=$(log_mark)
