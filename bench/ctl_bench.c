@@ -266,12 +266,12 @@ static int json_uint(const char *text, const char *a, const char *b, __u32 *out)
 static int live_lb_mac(struct live *l)
 {
 	struct bpf_prog_info pi = {};
-	__u32 plen = sizeof(pi), ids[16], n;
+	__u32 plen = sizeof(pi), ids[64], n;
 	int err = -ENOENT;
 
 	if (bpf_obj_get_info_by_fd(l->prog_fd, &pi, &plen))
 		return -errno;
-	n = pi.nr_map_ids < 16 ? pi.nr_map_ids : 16;
+	n = pi.nr_map_ids < 64 ? pi.nr_map_ids : 64;
 	memset(&pi, 0, sizeof(pi));
 	pi.nr_map_ids = n;
 	pi.map_ids = (__u64)(unsigned long)ids;
@@ -288,7 +288,8 @@ static int live_lb_mac(struct live *l)
 			continue;
 		if (!bpf_obj_get_info_by_fd(fd, &mi, &mlen) && (nl = strlen(mi.name)) >= 7 &&
 		    !strcmp(mi.name + nl - 7, ".rodata") &&
-		    mi.value_size >= sizeof(struct xlb_bpf__rodata)) {
+		    /* The section may be shorter than the skeleton's struct (its tail padding). */
+		    mi.value_size >= offsetof(struct xlb_bpf__rodata, lb_mac) + 6) {
 			__u8 *v = calloc(1, mi.value_size);
 
 			if (v && !bpf_map_lookup_elem(fd, &zero, v)) {
