@@ -71,7 +71,7 @@ run_case() {
 	: >"$IT_TMP/case.notes"
 	: >"$IT_TMP/case.pids"
 	local xlbd_lines
-	xlbd_lines=$(wc -l <"$IT_TMP/xlbd.log" 2>/dev/null || echo 0)
+	xlbd_lines=$(wc -l 2>/dev/null <"$IT_TMP/xlbd.log" || echo 0)
 	local t0=$SECONDS errexit=""
 	[[ $- == *e* ]] && errexit=1
 	set +e
@@ -101,13 +101,19 @@ run_case() {
 		echo "--- $name: xlbd log (this case)"
 		tail -n "+$((xlbd_lines + 1))" "$IT_TMP/xlbd.log" 2>/dev/null | tail -n 40
 	} >&2
-	# A case that leaves xlbd dead would fail the next ones for the wrong reason: restart it.
+	it_after_failure "$name"
+	return 0
+}
+
+# it_after_failure NAME: puts things back after case NAME failed, so that the next cases do not
+# fail for its reason. Here: a case that leaves the harness's xlbd dead gets it restarted. A test
+# with other daemons (or none) defines its own after sourcing this file.
+it_after_failure() {
 	local pid
 	pid=$(xlbd_pid)
 	if [ -z "$pid" ] || ! alive "$pid"; then
-		xlbd_start >/dev/null 2>&1 || IT_SETUP_FAIL="xlbd died in $name and did not restart"
+		xlbd_start >/dev/null 2>&1 || IT_SETUP_FAIL="xlbd died in $1 and did not restart"
 	fi
-	return 0
 }
 
 # ---- processes -------------------------------------------------------------------------------

@@ -127,36 +127,9 @@ start_servers() {
 	done
 }
 
-# be_case NAME FUNC: lib.sh's run_case without xlbd: FUNC in a subshell with errexit, one line.
-be_case() {
-	local name=$1 fn=$2 rc reason
-	if [ -n "$IT_SETUP_SKIP" ]; then
-		it_skip "$name" "$IT_SETUP_SKIP"
-		return 0
-	fi
-	if [ -n "$IT_SETUP_FAIL" ]; then
-		it_fail "$name" "setup: $IT_SETUP_FAIL"
-		return 0
-	fi
-	: >"$IT_TMP/case.reason"
-	: >"$IT_TMP/case.notes"
-	: >"$IT_TMP/case.pids"
-	(
-		set -eE -o pipefail
-		trap 'echo "line $LINENO: \`$BASH_COMMAND\` failed" >>"$IT_TMP/case.reason"' ERR
-		"$fn"
-	)
-	rc=$?
-	it_kill_pids "$IT_TMP/case.pids"
-	reason=$(head -n 1 "$IT_TMP/case.reason")
-	[ -z "${IT_VERBOSE:-}" ] || sed "s/^/  $name: /" "$IT_TMP/case.notes" >&2
-	if [ $rc -eq 0 ]; then
-		it_pass "$name"
-		return 0
-	fi
-	it_fail "$name" "${reason:-exited with status $rc}"
-	sed 's/^/    /' "$IT_TMP/case.notes" >&2
-	# The next case starts from a clean host, not from this one's leftovers.
+# After a failed case (lib.sh's run_case): the next one starts from a clean host, not from
+# this one's leftovers. There is no xlbd here.
+it_after_failure() {
 	it_kill_pids "$TEST_PIDS"
 	xb detach "$BIF" >/dev/null 2>&1 || true
 }
@@ -319,16 +292,16 @@ case_vip_on_two_interfaces() {
 	[ "$(snapshot)" = "$BEFORE" ] || die_case "the host differs after detach"
 }
 
-be_case backend_bad_inputs_before_attach case_bad_inputs_before_attach
-be_case backend_attach_and_vips case_attach_and_vips
-be_case backend_ipv4_in_ipv4 case_ipv4_in_ipv4
-be_case backend_ipv6_in_ipv6 case_ipv6_in_ipv6
-be_case backend_ipv4_in_ipv6 case_ipv4_in_ipv6
-be_case backend_vip_del_stops_decap case_vip_del_stops_decap
-be_case backend_detach_restores case_detach_restores
-be_case backend_generic_mode case_generic_mode
-be_case backend_dsr_l2_setup case_dsr_l2_setup
-be_case backend_no_host case_no_host_and_existing_address
-be_case backend_other_program_refused case_other_program_refused
-be_case backend_vip_on_two_interfaces case_vip_on_two_interfaces
+run_case backend_bad_inputs_before_attach case_bad_inputs_before_attach
+run_case backend_attach_and_vips case_attach_and_vips
+run_case backend_ipv4_in_ipv4 case_ipv4_in_ipv4
+run_case backend_ipv6_in_ipv6 case_ipv6_in_ipv6
+run_case backend_ipv4_in_ipv6 case_ipv4_in_ipv6
+run_case backend_vip_del_stops_decap case_vip_del_stops_decap
+run_case backend_detach_restores case_detach_restores
+run_case backend_generic_mode case_generic_mode
+run_case backend_dsr_l2_setup case_dsr_l2_setup
+run_case backend_no_host case_no_host_and_existing_address
+run_case backend_other_program_refused case_other_program_refused
+run_case backend_vip_on_two_interfaces case_vip_on_two_interfaces
 it_finish

@@ -13,6 +13,7 @@
 
 #include "backend.h"
 #include "log.h"
+#include "nlmsg.h"
 
 /* ---- addresses on lo ------------------------------------------------------------------------ */
 
@@ -21,16 +22,6 @@ struct addr_req {
 	struct ifaddrmsg ifa;
 	char attrs[128];
 };
-
-static void add_attr(struct addr_req *r, __u16 type, const void *data, size_t len)
-{
-	struct rtattr *rta = (struct rtattr *)((char *)r + NLMSG_ALIGN(r->nh.nlmsg_len));
-
-	rta->rta_type = type;
-	rta->rta_len = RTA_LENGTH(len);
-	memcpy(RTA_DATA(rta), data, len);
-	r->nh.nlmsg_len = NLMSG_ALIGN(r->nh.nlmsg_len) + RTA_ALIGN(rta->rta_len);
-}
 
 /* One request, its acknowledgement: 0 or the kernel's -errno. */
 static int nl_talk(struct addr_req *r)
@@ -85,12 +76,12 @@ static int lo_addr(int cmd, const struct xlb_addr *a, __u8 family)
 	r.ifa.ifa_prefixlen = alen * 8; /* /32, /128: the VIP only, no route to a subnet */
 	r.ifa.ifa_scope = RT_SCOPE_UNIVERSE;
 	r.ifa.ifa_index = lo;
-	add_attr(&r, IFA_LOCAL, a->bytes, alen);
-	add_attr(&r, IFA_ADDRESS, a->bytes, alen);
+	xlb_nl_add_attr(&r.nh, IFA_LOCAL, a->bytes, alen);
+	xlb_nl_add_attr(&r.nh, IFA_ADDRESS, a->bytes, alen);
 	if (family == XLB_AF_INET6 && cmd == RTM_NEWADDR) {
 		__u32 flags = IFA_F_NODAD; /* usable at once; the LB, not we, owns the address */
 
-		add_attr(&r, IFA_FLAGS, &flags, sizeof(flags));
+		xlb_nl_add_attr(&r.nh, IFA_FLAGS, &flags, sizeof(flags));
 	}
 	return nl_talk(&r);
 }

@@ -2,7 +2,6 @@
 #include <errno.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
-#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -10,6 +9,7 @@
 
 #include "addr.h"
 #include "log.h"
+#include "nlmsg.h"
 #include "xlbd.h"
 
 /* Every route message is answered within milliseconds; a kernel that does not answer in this
@@ -26,34 +26,17 @@ static int addr_len(__u8 family)
 	return family == XLB_AF_INET ? 4 : 16;
 }
 
-static void add_attr(struct nlmsghdr *h, unsigned short type, const void *data, int len)
-{
-	struct rtattr *rta = (struct rtattr *)((char *)h + NLMSG_ALIGN(h->nlmsg_len));
-
-	rta->rta_type = type;
-	rta->rta_len = RTA_LENGTH(len);
-	memcpy(RTA_DATA(rta), data, len);
-	h->nlmsg_len = NLMSG_ALIGN(h->nlmsg_len) + RTA_ALIGN(rta->rta_len);
-}
-
 /* Waits for the answer to message seq: 0, or the kernel's -errno. */
 static int nl_ack(struct xlbd_announce *a, __u32 seq)
 {
 	char buf[8192] __attribute__((aligned(NLMSG_ALIGNTO)));
 
 	for (;;) {
-		struct pollfd p = {.fd = a->nl, .events = POLLIN};
+		ssize_t n = xlb_nl_recv(a->nl, buf, sizeof(buf), NL_WAIT_MS);
 		struct nlmsghdr *h;
-		ssize_t n;
 
-		if (poll(&p, 1, NL_WAIT_MS) <= 0)
-			return -ETIMEDOUT;
-		n = recv(a->nl, buf, sizeof(buf), 0);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
+		if (n < 0)
+			return (int)n;
 		for (h = (struct nlmsghdr *)buf; NLMSG_OK(h, n); h = NLMSG_NEXT(h, n)) {
 			if (h->nlmsg_seq != seq || h->nlmsg_type != NLMSG_ERROR)
 				continue;
@@ -91,8 +74,8 @@ static int route_msg(struct xlbd_announce *a, int type, const struct xlb_addr *a
 	/* A blackhole needs no interface, gateway or address on the node, and the table is
 	 * never used to forward (no rule points at it): it only carries the prefix. */
 	req.r.rtm_type = RTN_BLACKHOLE;
-	add_attr(&req.h, RTA_DST, addr->bytes, addr_len(family));
-	add_attr(&req.h, RTA_TABLE, &table, sizeof(table));
+	xlb_nl_add_attr(&req.h, RTA_DST, addr->bytes, addr_len(family));
+	xlb_nl_add_attr(&req.h, RTA_TABLE, &table, sizeof(table));
 	if (send(a->nl, &req, req.h.nlmsg_len, 0) < 0)
 		return -errno;
 	e = nl_ack(a, req.h.nlmsg_seq);
@@ -214,22 +197,15 @@ static int dump(struct xlbd_announce *a, int family, bool adopt)
 	/* With strict checking (xlbd_announce_open) the kernel dumps only our table and protocol,
 	 * not a node's full routing table; without it, dumped_route filters the same way. */
 	req.r.rtm_protocol = XLBD_RTPROT;
-	add_attr(&req.h, RTA_TABLE, &table, sizeof(table));
+	xlb_nl_add_attr(&req.h, RTA_TABLE, &table, sizeof(table));
 	if (send(a->nl, &req, req.h.nlmsg_len, 0) < 0)
 		return -errno;
 	for (;;) {
-		struct pollfd p = {.fd = a->nl, .events = POLLIN};
+		ssize_t n = xlb_nl_recv(a->nl, buf, sizeof(buf), NL_WAIT_MS);
 		struct nlmsghdr *h;
-		ssize_t n;
 
-		if (poll(&p, 1, NL_WAIT_MS) <= 0)
-			return -ETIMEDOUT;
-		n = recv(a->nl, buf, sizeof(buf), 0);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
+		if (n < 0)
+			return (int)n;
 		for (h = (struct nlmsghdr *)buf; NLMSG_OK(h, n); h = NLMSG_NEXT(h, n)) {
 			if (h->nlmsg_seq != req.h.nlmsg_seq)
 				continue;

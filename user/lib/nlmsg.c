@@ -1,0 +1,34 @@
+/* nlmsg.c - rtnetlink attribute building and a bounded receive (nlmsg.h). */
+#include "nlmsg.h"
+
+#include <errno.h>
+#include <linux/rtnetlink.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/socket.h>
+
+void xlb_nl_add_attr(struct nlmsghdr *h, unsigned short type, const void *data, size_t len)
+{
+	struct rtattr *rta = (struct rtattr *)((char *)h + NLMSG_ALIGN(h->nlmsg_len));
+
+	rta->rta_type = type;
+	rta->rta_len = RTA_LENGTH(len);
+	memcpy(RTA_DATA(rta), data, len);
+	h->nlmsg_len = NLMSG_ALIGN(h->nlmsg_len) + RTA_ALIGN(rta->rta_len);
+}
+
+ssize_t xlb_nl_recv(int fd, void *buf, size_t len, int wait_ms)
+{
+	for (;;) {
+		struct pollfd p = {.fd = fd, .events = POLLIN};
+		ssize_t n;
+
+		if (poll(&p, 1, wait_ms) <= 0)
+			return -ETIMEDOUT;
+		n = recv(fd, buf, len, 0);
+		if (n >= 0)
+			return n;
+		if (errno != EINTR)
+			return -errno;
+	}
+}
