@@ -140,13 +140,18 @@ struct xlb_flow {
 #define XLB_FLOW_F_COUNTED 0x2 /* in its backend's xlb_be_active count (least-conn VIPs only) */
 #define XLB_FLOW_F_EST	   0x4 /* promoted: a packet after the first (docs/datapath.md) */
 #define XLB_FLOW_F_UDP	   0x8 /* a UDP flow (its idle timeout is udp_timeout_ns) */
+#define XLB_FLOW_F_ALT \
+	0x10 /* stored in its second bucket (the table's own: userspace never sets it) */
 
 /*
  * xlb_flows (ARRAY, mmapable): bucket index -> one 64-byte bucket of XLB_FLOW_WAYS slots.
- * A flow lives in bucket xlb_flowtab_hash() & (buckets - 1), in the slot whose entry word
- * carries its signature (include/xlb_flowtab.h has the word's layout). ver is the insert
- * guard: odd while a CPU claims a slot of the bucket, so two CPUs cannot insert one flow
- * twice; lookups never read it. seen: last-seen ticks per slot.
+ * A flow lives in its home bucket xlb_flowtab_hash() & (buckets - 1) or, when that held only
+ * live entries at its insert, in its second bucket (xlb_flow_alt), in the slot whose entry
+ * word carries its signature (include/xlb_flowtab.h has the word's layout). ver is the insert
+ * guard of the flows whose home the bucket is: odd while a CPU claims a slot for one of them,
+ * so two CPUs cannot insert one flow twice; lookups never read it. ovf: how many flows whose
+ * home the bucket is are stored in their second bucket (0: a lookup reads this line only).
+ * seen: last-seen ticks per slot.
  * xlb_flow_keys (ARRAY): slot (bucket * XLB_FLOW_WAYS + way) -> the full 5-tuple, written at
  * insert, read only by userspace (flow show, purge, recount); the data plane never reads it.
  */
@@ -154,7 +159,7 @@ struct xlb_flow {
 
 struct xlb_flow_bucket {
 	__u32 ver;
-	__u32 pad;
+	__u32 ovf;
 	__u32 seen[XLB_FLOW_WAYS];
 	__u64 ent[XLB_FLOW_WAYS];
 	__u64 pad2;

@@ -33,6 +33,17 @@ static inline __u64 xlb_flowtab_hash(const struct xlb_flow_key *k, __u64 seed)
 }
 
 /*
+ * A flow's second bucket: its home bucket xor a value taken from its signature alone (odd, so
+ * never the home itself when there are two buckets or more). The same xor leads back, so the
+ * home of an entry found in a bucket follows from the bucket, the entry's signature and its
+ * XLB_FLOW_F_ALT flag, without the key.
+ */
+static inline __u32 xlb_flow_alt(__u32 bucket, __u32 sig, __u32 mask)
+{
+	return (bucket ^ (((sig * 0x9e3779b1U) >> 7) | 1)) & mask;
+}
+
+/*
  * An entry word (struct xlb_flow_bucket.ent): signature, backend, VIP and flags in one 64-bit
  * word, so that every change of them is one compare-and-swap and a reader sees all or none.
  * 0 is a free slot (a live entry always has a backend, whose ids start at 1).
@@ -66,6 +77,15 @@ static inline __u32 xlb_fent_vip(__u64 e)
 static inline __u32 xlb_fent_flags(__u64 e)
 {
 	return e & XLB_FENT_FLAGS;
+}
+
+/* The entry word's bits that name its flow: the signature, and which of the flow's two buckets
+ * holds it. A lookup of (sig, alt) matches e iff (e & XLB_FENT_WHO) == xlb_fent_who(sig, alt). */
+#define XLB_FENT_WHO (0xffffffff00000000ULL | XLB_FLOW_F_ALT)
+
+static inline __u64 xlb_fent_who(__u32 sig, int alt)
+{
+	return ((__u64)sig << XLB_FENT_SIG_SHIFT) | (alt ? XLB_FLOW_F_ALT : 0);
 }
 
 /* Times are 32-bit ticks of 2^XLB_FLOW_TICK_SHIFT ns (16.8 ms) of CLOCK_MONOTONIC_COARSE; an age

@@ -16,26 +16,28 @@
  * The design is in docs/datapath.md, "The flow table". In short: a bucket is one cache line of
  * XLB_FLOW_WAYS slots; an entry word holds signature, backend, VIP and flags, and every change
  * of it is a compare-and-swap by which exactly one CPU wins (and that CPU alone adjusts the
- * active counts); a lookup reads the bucket once and nothing else. An insert holds the
- * bucket's ver odd while it claims a slot, so a second CPU inserting the same flow waits a few
- * loads and then finds the first one's entry. Like every write of the program, none of these
- * happens in an explain instance (ex: lib/writes.h).
+ * active counts); a lookup reads the flow's home bucket, and its second bucket only when some
+ * flow of that home went there (ovf). An insert holds the home bucket's ver odd while it
+ * claims a slot, so a second CPU inserting the same flow waits a few loads and then finds the
+ * first one's entry. Like every write of the program, none of these happens in an explain
+ * instance (ex: lib/writes.h).
  */
 
 #define FT_READ(x) (*(volatile __typeof__(x) *)&(x))
 
 /*
- * A flow's place: its bucket, signature, and the slot, entry word and tick found (read once).
- * The slot is a constant per path for the verifier; only the global functions below use it,
- * so the rest of the program is not checked once per slot (the verifier prunes states that
- * differ only in a value nothing after depends on). Branches test ent, never slot.
+ * A flow's place: its home bucket and signature, and the bucket, slot, entry word and tick
+ * found (read once). Only the global functions below use the slot, so the rest of the program
+ * is not checked once per slot: xlb_flow_lookup is verified once, and its caller sees one state
+ * after it whatever it found. Branches test ent, never slot.
  */
 struct flow_ref {
-	struct xlb_flow_bucket *b;
-	__u32 idx;  /* bucket index */
+	__u32 idx;  /* the entry's bucket; the home bucket when none is found */
+	__u32 home; /* the flow's home bucket */
 	__u32 sig;  /* the flow's signature */
 	__u32 slot; /* meaningful when ent != 0 */
 	__u32 seen; /* the slot's tick as read */
+	__u32 ok;   /* the table could be read */
 	__u64 ent;  /* the entry word as read; 0: no entry */
 };
 
@@ -44,49 +46,79 @@ static __always_inline int flow_found(const struct flow_ref *r)
 	return r->ent != 0;
 }
 
-static __always_inline int flow_scan(struct flow_ref *r)
+/* The slot of bucket b whose entry is stored as who (xlb_fent_who), or -1; *ent: its word. */
+static __always_inline int flow_scan_bucket(const struct xlb_flow_bucket *b, __u64 who, __u64 *ent)
 {
 	for (__u32 i = 0; i < XLB_FLOW_WAYS; i++) {
-		__u64 e = FT_READ(r->b->ent[i]);
+		__u64 e = FT_READ(b->ent[i]);
 
-		if (e && xlb_fent_sig(e) == r->sig) {
-			r->slot = i;
-			r->ent = e;
-			r->seen = FT_READ(r->b->seen[i]);
-			return 1;
+		if (e && (e & XLB_FENT_WHO) == who) {
+			*ent = e;
+			return i;
 		}
 	}
-	r->ent = 0;
-	return 0;
-}
-
-/* One hash, one inlined array lookup, one cache line. */
-static __always_inline void flow_find(const int ex, const struct xlb_flow_key *k,
-				      struct flow_ref *r)
-{
-	__u64 h = xlb_flowtab_hash(k, flowtab_seed);
-
-	r->idx = (__u32)h & flow_mask;
-	r->sig = h >> 32;
-	r->slot = 0;
-	r->seen = 0;
-	r->ent = 0;
-	r->b = bpf_map_lookup_elem(&xlb_flows, &r->idx);
-	if (!r->b) {
-		count(ex, XLB_C_MAP_ERROR);
-		return;
-	}
-	flow_scan(r);
-}
-
-static __always_inline __u32 flow_age(const struct flow_ref *r, __u32 tick)
-{
-	return xlb_flow_age(tick, r->seen);
+	return -1;
 }
 
 static __always_inline struct xlb_flow_bucket *flow_bucket(__u32 idx)
 {
 	return bpf_map_lookup_elem(&xlb_flows, &idx);
+}
+
+/* The flow's entry (r->home and r->sig given): in its home bucket, else in its second one if
+ * a flow of that home went there (ovf). Fills the rest of r; returns whether it was found. */
+__noinline int xlb_flow_lookup(struct flow_ref *r)
+{
+	struct xlb_flow_bucket *b;
+	__u64 e = 0;
+	int s;
+
+	if (!r)
+		return 0;
+	r->idx = r->home;
+	r->ent = 0;
+	b = flow_bucket(r->home);
+	r->ok = b != NULL;
+	if (!b)
+		return 0;
+	s = flow_scan_bucket(b, xlb_fent_who(r->sig, 0), &e);
+	if (s < 0) {
+		__u32 alt = xlb_flow_alt(r->home, r->sig, flow_mask);
+
+		if (!FT_READ(b->ovf))
+			return 0;
+		b = flow_bucket(alt);
+		if (!b)
+			return 0;
+		s = flow_scan_bucket(b, xlb_fent_who(r->sig, 1), &e);
+		if (s < 0)
+			return 0;
+		r->idx = alt;
+	}
+	r->slot = s;
+	r->seen = FT_READ(b->seen[s & (XLB_FLOW_WAYS - 1)]);
+	r->ent = e;
+	return 1;
+}
+
+/* One hash, one function call, one cache line (two for a flow in its second bucket). */
+static __always_inline void flow_find(const int ex, const struct xlb_flow_key *k,
+				      struct flow_ref *r)
+{
+	__u64 h = xlb_flowtab_hash(k, flowtab_seed);
+
+	r->home = (__u32)h & flow_mask;
+	r->sig = h >> 32;
+	r->slot = 0;
+	r->seen = 0;
+	xlb_flow_lookup(r);
+	if (!r->ok)
+		count(ex, XLB_C_MAP_ERROR);
+}
+
+static __always_inline __u32 flow_age(const struct flow_ref *r, __u32 tick)
+{
+	return xlb_flow_age(tick, r->seen);
 }
 
 /* The slot's tick := tick; and the entry promoted if it is still the word read (ent). */
@@ -170,34 +202,62 @@ static __always_inline int flow_expired(__u64 e, __u32 age)
 	return age > (tcp_idle_ns >> XLB_FLOW_TICK_SHIFT);
 }
 
-/*
- * The slot a new flow may take, and in *victim the entry word it replaces: a free slot; else
- * the oldest expired or closed entry; else the oldest unpromoted one (a flow that has shown
- * one packet: a SYN flood's entries only replace each other). Never an established live
- * entry: XLB_FLOW_WAYS when the bucket holds only those.
- */
-static __always_inline __u32 flow_victim(const struct xlb_flow_bucket *b, __u32 tick, __u64 *victim)
-{
-	__u32 best = XLB_FLOW_WAYS, best_rank = 0, best_age = 0;
+/* What a new flow may take, best last: nothing (only established live entries), an
+ * unpromoted entry, an expired or closed one, a free slot. */
+enum flow_rank {
+	FT_TAKE_NONE = 0,
+	FT_TAKE_UNPROMOTED = 1,
+	FT_TAKE_EXPIRED = 2,
+	FT_TAKE_FREE = 3,
+};
 
+/* 16 bytes: two of them on xlb_flow_insert's stack, which sits on the program's (512 in all). */
+struct flow_victim {
+	__u64 ent; /* the entry word replaced (0: a free slot) */
+	__u32 age;
+	__u8 slot; /* XLB_FLOW_WAYS: none */
+	__u8 rank; /* enum flow_rank */
+	__u16 pad;
+};
+
+/*
+ * The slot of bucket idx a new flow may take: a free slot; else the oldest expired or closed
+ * entry; else the oldest unpromoted one (a flow that has shown one packet: a SYN flood's
+ * entries only replace each other). Never an established live entry. A global function: the
+ * insert's caller sees one state after it, not one per slot and rank.
+ */
+__noinline int xlb_flow_victim(__u32 idx, __u32 tick, struct flow_victim *v)
+{
+	struct xlb_flow_bucket *b = flow_bucket(idx);
+
+	if (!v)
+		return 0;
+	v->slot = XLB_FLOW_WAYS;
+	v->rank = FT_TAKE_NONE;
+	v->age = 0;
+	v->ent = 0;
+	if (!b)
+		return 0;
 	for (__u32 i = 0; i < XLB_FLOW_WAYS; i++) {
 		__u64 e = FT_READ(b->ent[i]);
 		__u32 age, rank;
 
 		if (!e) {
-			*victim = 0;
-			return i;
+			v->slot = i;
+			v->rank = FT_TAKE_FREE;
+			v->ent = 0;
+			return 0;
 		}
 		age = xlb_flow_age(tick, FT_READ(b->seen[i]));
-		rank = flow_expired(e, age) ? 2 : !(e & XLB_FLOW_F_EST);
-		if (rank > best_rank || (rank && rank == best_rank && age > best_age)) {
-			best = i;
-			best_rank = rank;
-			best_age = age;
-			*victim = e;
+		rank = flow_expired(e, age) ? FT_TAKE_EXPIRED : !(e & XLB_FLOW_F_EST);
+		if (rank > v->rank || (rank && rank == v->rank && age > v->age)) {
+			v->slot = i;
+			v->rank = rank;
+			v->age = age;
+			v->ent = e;
 		}
 	}
-	return best;
+	return 0;
 }
 
 enum flow_stored {
@@ -213,13 +273,6 @@ static __always_inline void flow_replaced(const int ex, __u64 e)
 		active_add(ex, xlb_fent_be(e), -1);
 }
 
-/*
- * An insert into bucket idx (no entry found there): the guard, a free or evictable slot, the
- * swap. Returns the slot stored (0..XLB_FLOW_WAYS-1), FT_INSERT_LOST if another CPU inserted
- * the flow first, FT_INSERT_NONE if no slot may be taken (or the bucket stayed busy). A global
- * function, so the verifier checks it once, whatever the caller's state (its retries and waits
- * would otherwise multiply the program's paths); the live program's only (never explain's).
- */
 /* Loads of ver a CPU makes while another one claims a slot of the bucket (a few stores; more
  * when that CPU is interrupted): bpf_loop, so the verifier checks one step, not every count. */
 #define FT_WAIT_LOADS (1 << 22)
@@ -237,62 +290,100 @@ static long ver_wait_step(__u32 i, void *arg)
 	return !(w->ver & 1);
 }
 
-#define FT_INSERT_LOST XLB_FLOW_WAYS
-#define FT_INSERT_NONE (XLB_FLOW_WAYS + 1)
+/* xlb_flow_insert's answer: the slot stored, plus FT_INSERT_ALT when it is in the flow's
+ * second bucket; or one of these. */
+#define FT_INSERT_ALT  XLB_FLOW_WAYS
+#define FT_INSERT_LOST (2 * XLB_FLOW_WAYS)
+#define FT_INSERT_NONE (2 * XLB_FLOW_WAYS + 1)
 
-__noinline int xlb_flow_insert(const struct xlb_flow_key *key, __u32 idx, __u32 sig, __u64 nw,
-			       __u32 tick)
+/* An entry that was in its second bucket is gone (replaced by e's CAS winner): its home
+ * bucket has one flow fewer there. bucket: where the entry was. */
+static __always_inline void flow_alt_gone(__u64 e, __u32 bucket)
 {
-	struct flow_ref r = {.idx = idx, .sig = sig};
-	struct xlb_flow_bucket *b;
+	struct xlb_flow_bucket *h;
 
-	if (!key)
+	if (!(e & XLB_FLOW_F_ALT))
+		return;
+	h = flow_bucket(xlb_flow_alt(bucket, xlb_fent_sig(e), flow_mask));
+	if (h)
+		__sync_fetch_and_sub(&h->ovf, 1);
+}
+
+/*
+ * An insert of a flow not found (home: its home bucket index). Under the home bucket's guard:
+ * the flow is looked for again (both buckets), then a slot is chosen: the home bucket's if it
+ * holds anything but established live entries (by flow_victim's order), else the second
+ * bucket's by the same order. So a flood of SYNs, whose entries stay unpromoted, replaces its
+ * own entries in their home buckets and reads no second line. A flow put in its second bucket
+ * counts in the home's ovf
+ * before its entry is visible and until it is gone, so a lookup that reads ovf 0 has no entry
+ * to miss there. Returns the slot stored (+ FT_INSERT_ALT in the second bucket),
+ * FT_INSERT_LOST if another CPU inserted the flow first, FT_INSERT_NONE if no slot may be
+ * taken (or the bucket stayed busy). A global function, so the verifier checks it once,
+ * whatever the caller's state (its retries and waits would otherwise multiply the program's
+ * paths); the live program's only (never explain's).
+ */
+__noinline int xlb_flow_insert(__u32 home, __u32 sig, __u64 nw, __u32 tick)
+{
+	struct xlb_flow_bucket *b, *ab, *tb;
+	__u32 alt = xlb_flow_alt(home, sig, flow_mask);
+
+	b = flow_bucket(home);
+	ab = flow_bucket(alt);
+	if (!b || !ab)
 		return FT_INSERT_NONE;
-	b = bpf_map_lookup_elem(&xlb_flows, &idx);
-	if (!b)
-		return FT_INSERT_NONE;
-	r.b = b;
 	for (int t = 0; t < 3; t++) {
-		__u32 ver = FT_READ(b->ver), s, slot_idx;
-		struct xlb_flow_key *kk;
-		__u64 victim = 0, old;
+		struct flow_victim v;
+		__u32 ver = FT_READ(b->ver), s, tidx, in_alt = 0;
+		__u64 old, w = nw, e;
 
-		/* Another CPU is claiming a slot here: its entry is a few stores away. */
+		/* Another CPU is claiming a slot for a flow of this home: its entry is a few
+		 * stores away. */
 		if (ver & 1) {
-			struct ver_wait w = {.b = b, .ver = ver};
+			struct ver_wait vw = {.b = b, .ver = ver};
 
-			bpf_loop(FT_WAIT_LOADS, ver_wait_step, &w, 0);
-			ver = w.ver;
+			bpf_loop(FT_WAIT_LOADS, ver_wait_step, &vw, 0);
+			ver = vw.ver;
 			if (ver & 1)
 				break;
 		}
-		if (flow_scan(&r))
+		if (flow_scan_bucket(b, xlb_fent_who(sig, 0), &e) >= 0 ||
+		    (FT_READ(b->ovf) && flow_scan_bucket(ab, xlb_fent_who(sig, 1), &e) >= 0))
 			return FT_INSERT_LOST;
-		s = flow_victim(b, tick, &victim);
-		if (s >= XLB_FLOW_WAYS)
+		xlb_flow_victim(home, tick, &v);
+		if (v.rank == FT_TAKE_NONE) {
+			xlb_flow_victim(alt, tick, &v);
+			in_alt = 1;
+		}
+		if (v.slot >= XLB_FLOW_WAYS)
 			break;
+		s = v.slot;
+		tb = in_alt ? ab : b;
+		tidx = in_alt ? alt : home;
 		if (__sync_val_compare_and_swap(&b->ver, ver, ver + 1) != ver)
 			continue;
+		if (in_alt) {
+			__sync_fetch_and_add(&b->ovf, 1);
+			w |= XLB_FLOW_F_ALT;
+		}
 		/* The tick first: a reader of the new entry never sees the victim's age. If the
 		 * swap fails, the victim only looks fresh for a while. */
-		b->seen[s] = tick;
-		old = __sync_val_compare_and_swap(&b->ent[s], victim, nw);
-		/* Only the holder writes ver while it is odd (the others' swaps expect it even):
-		 * a plain store releases it, after the locked swap (x86 keeps stores in order). */
-		FT_READ(b->ver) = ver + 2;
-		if (old != victim) /* closed, promoted or deleted meanwhile: choose again */
+		tb->seen[s] = tick;
+		old = __sync_val_compare_and_swap(&tb->ent[s], v.ent, w);
+		/* Only the holder writes ver while it is odd (the others' swaps expect it even).
+		 * A locked add releases it: the entry's swap is ordered before it on any CPU. */
+		__sync_fetch_and_add(&b->ver, 1);
+		if (old != v.ent) { /* closed, promoted or deleted meanwhile: choose again */
+			if (in_alt)
+				__sync_fetch_and_sub(&b->ovf, 1);
 			continue;
-		/* The key last, for userspace only: its line is cold, and written before a locked
-		 * operation its miss would be waited for (the lock drains the store buffer). */
-		slot_idx = idx * XLB_FLOW_WAYS + s;
-		kk = bpf_map_lookup_elem(&xlb_flow_keys, &slot_idx);
-		if (kk)
-			__builtin_memcpy(kk, key, sizeof(*kk));
-		if (victim) {
-			flow_replaced(0, victim);
+		}
+		if (v.ent) {
+			flow_replaced(0, v.ent);
+			flow_alt_gone(v.ent, tidx);
 			count(0, XLB_C_FLOW_EVICTED);
 		}
-		return s;
+		return in_alt ? FT_INSERT_ALT + s : s;
 	}
 	return FT_INSERT_NONE;
 }
@@ -309,35 +400,49 @@ static __always_inline int flow_learn(const int ex, const struct xlb_flow_key *k
 {
 	__u64 nw, old;
 
-	if (ex || !r->b)
+	if (ex || !r->ok)
 		return FLOW_NOT_STORED;
 	if (!flow_found(r)) {
 		nw = xlb_fent(r->sig, be_id, vip_id, flags);
-		int s = xlb_flow_insert(key, r->idx, r->sig, nw, tick);
+		int s = xlb_flow_insert(r->home, r->sig, nw, tick);
 
-		if (s >= 0 && s < XLB_FLOW_WAYS) {
+		if (s >= 0 && s < FT_INSERT_LOST) {
+			__u32 slot_idx;
+			struct xlb_flow_key *kk;
+
 			count(ex, XLB_C_FLOW_INSERT);
-			r->slot = s;
+			r->slot = s & (XLB_FLOW_WAYS - 1);
+			r->idx = s >= FT_INSERT_ALT ? xlb_flow_alt(r->home, r->sig, flow_mask)
+						    : r->home;
+			/* The key last, for userspace only: its line is cold, and written before
+			 * a locked operation its miss would be waited for (a lock drains the
+			 * store buffer). */
+			slot_idx = r->idx * XLB_FLOW_WAYS + r->slot;
+			kk = bpf_map_lookup_elem(&xlb_flow_keys, &slot_idx);
+			if (kk)
+				__builtin_memcpy(kk, key, sizeof(*kk));
 			r->seen = tick;
-			r->ent = nw;
+			r->ent = s >= FT_INSERT_ALT ? nw | XLB_FLOW_F_ALT : nw;
 			return FLOW_STORED;
 		}
-		if (s == FT_INSERT_LOST && flow_scan(r))
+		if (s == FT_INSERT_LOST && xlb_flow_lookup(r))
 			return FLOW_LOST;
 		count(ex, XLB_C_FLOW_INSERT_FAIL);
 		emit_event(ex, XLB_EV_FLOW_FULL, vip_id, 0, be_id, now);
 		return FLOW_NOT_STORED;
 	}
-	/* Re-steer in place: a re-steered flow stays promoted; a reused 5-tuple starts anew. */
+	/* Re-steer in place: a re-steered flow stays promoted; a reused 5-tuple starts anew; the
+	 * entry stays in the bucket it is in. */
 	if (!reused)
 		flags |= r->ent & XLB_FLOW_F_EST;
-	nw = xlb_fent(r->sig, be_id, vip_id, flags);
+	nw = xlb_fent(r->sig, be_id, vip_id, flags | (r->ent & XLB_FLOW_F_ALT));
 	old = xlb_flow_swap(r->idx, r->slot, r->ent, nw, tick);
 	if (old != r->ent) {
 		/* Another CPU re-steered, closed or evicted it first: follow its entry if it is
 		 * still this flow's, else the packet goes to its pick without one. */
 		r->ent = old;
-		return old && xlb_fent_sig(old) == r->sig ? FLOW_LOST : FLOW_NOT_STORED;
+		return old && (old & XLB_FENT_WHO) == (nw & XLB_FENT_WHO) ? FLOW_LOST
+									  : FLOW_NOT_STORED;
 	}
 	flow_replaced(ex, old);
 	/* A re-steer only if the backend changes: an expired UDP flow is often re-picked onto the

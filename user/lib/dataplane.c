@@ -761,28 +761,66 @@ static void flow_view(const struct xlb_flow_bucket *b, __u32 way, __u64 e, struc
 {
 	f->backend_id = xlb_fent_be(e);
 	f->vip_id = xlb_fent_vip(e);
-	f->flags = xlb_fent_flags(e);
+	f->flags = xlb_fent_flags(e) & ~XLB_FLOW_F_ALT; /* where it is stored is the table's */
 	f->last_seen_ns = (__u64)__atomic_load_n(&b->seen[way], __ATOMIC_RELAXED)
 			  << XLB_FLOW_TICK_SHIFT;
 }
 
-/* The slot of k's entry in its bucket, or -1. */
-static int flow_slot(struct xlb_dp *dp, const struct xlb_flow_key *k, struct xlb_flow_bucket **bp,
-		     __u64 *ent, __u32 *sig)
+static __u64 flow_word(const struct xlb_flow_bucket *b, int way)
 {
-	__u32 bi;
+	return __atomic_load_n(&b->ent[way], __ATOMIC_ACQUIRE);
+}
 
-	xlb_dp_flow_place(dp, k, &bi, sig);
-	*bp = &dp->flows[bi];
+/* The way of bucket b whose entry is stored as who (xlb_fent_who), or -1. */
+static int flow_scan(const struct xlb_flow_bucket *b, __u64 who, __u64 *ent)
+{
 	for (int w = 0; w < XLB_FLOW_WAYS; w++) {
-		__u64 e = __atomic_load_n(&(*bp)->ent[w], __ATOMIC_ACQUIRE);
+		__u64 e = flow_word(b, w);
 
-		if (e && xlb_fent_sig(e) == *sig) {
+		if (e && (e & XLB_FENT_WHO) == who) {
 			*ent = e;
 			return w;
 		}
 	}
 	return -1;
+}
+
+/* k's home bucket and signature, and where its entry is: *bp and the way, or -1 (*bp: home). */
+static int flow_slot(struct xlb_dp *dp, const struct xlb_flow_key *k, struct xlb_flow_bucket **bp,
+		     __u64 *ent, __u32 *sig)
+{
+	__u32 home;
+	int w;
+
+	xlb_dp_flow_place(dp, k, &home, sig);
+	*bp = &dp->flows[home];
+	w = flow_scan(*bp, xlb_fent_who(*sig, 0), ent);
+	if (w >= 0 || !__atomic_load_n(&(*bp)->ovf, __ATOMIC_ACQUIRE))
+		return w;
+	w = flow_scan(&dp->flows[xlb_flow_alt(home, *sig, dp->flow_buckets - 1)],
+		      xlb_fent_who(*sig, 1), ent);
+	if (w >= 0)
+		*bp = &dp->flows[xlb_flow_alt(home, *sig, dp->flow_buckets - 1)];
+	return w;
+}
+
+/* The home bucket of entry e found in bucket bi. */
+static struct xlb_flow_bucket *flow_home(struct xlb_dp *dp, __u32 bi, __u64 e)
+{
+	if (e & XLB_FLOW_F_ALT)
+		bi = xlb_flow_alt(bi, xlb_fent_sig(e), dp->flow_buckets - 1);
+	return &dp->flows[bi];
+}
+
+/* Entry e of bucket b, way w, swapped to 0 if it is still e; its home's ovf follows. */
+static int flow_unlink(struct xlb_dp *dp, struct xlb_flow_bucket *b, int w, __u64 e)
+{
+	if (!__atomic_compare_exchange_n(&b->ent[w], &e, 0, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+		return -EAGAIN; /* the data plane changed the slot meanwhile */
+	if (e & XLB_FLOW_F_ALT)
+		__atomic_fetch_sub(&flow_home(dp, (__u32)(b - dp->flows), e)->ovf, 1,
+				   __ATOMIC_SEQ_CST);
+	return 0;
 }
 
 int xlb_dp_flow_get(struct xlb_dp *dp, const struct xlb_flow_key *k, struct xlb_flow *out)
@@ -801,12 +839,21 @@ int xlb_dp_flow_get(struct xlb_dp *dp, const struct xlb_flow_key *k, struct xlb_
 	return 0;
 }
 
+/* A free way of bucket b, or -1. */
+static int flow_free_way(const struct xlb_flow_bucket *b)
+{
+	for (int w = 0; w < XLB_FLOW_WAYS; w++)
+		if (!flow_word(b, w))
+			return w;
+	return -1;
+}
+
 int xlb_dp_flow_put(struct xlb_dp *dp, const struct xlb_flow_key *k, const struct xlb_flow *f)
 {
-	struct xlb_flow_bucket *b;
+	struct xlb_flow_bucket *b, *home;
 	__u64 e = 0, nw;
-	__u32 sig, flags = f->flags;
-	int w;
+	__u32 sig, flags = f->flags & ~XLB_FLOW_F_ALT;
+	int w, alt = 0;
 
 	if (!dp->flows)
 		return -ENOTSUP;
@@ -815,18 +862,29 @@ int xlb_dp_flow_put(struct xlb_dp *dp, const struct xlb_flow_key *k, const struc
 	if (k->proto == IPPROTO_UDP)
 		flags |= XLB_FLOW_F_UDP;
 	w = flow_slot(dp, k, &b, &e, &sig);
-	for (int i = 0; w < 0 && i < XLB_FLOW_WAYS; i++)
-		if (!__atomic_load_n(&b->ent[i], __ATOMIC_ACQUIRE)) {
-			w = i;
-			e = 0;
-		}
-	if (w < 0)
-		return -ENOSPC;
-	nw = xlb_fent(sig, f->backend_id, f->vip_id, flags);
+	home = &dp->flows[(__u32)xlb_flowtab_hash(k, dp->flow_seed) & (dp->flow_buckets - 1)];
+	if (w >= 0) {
+		alt = b != home;
+	} else if ((w = flow_free_way(home)) >= 0) {
+		b = home;
+	} else {
+		b = &dp->flows[xlb_flow_alt((__u32)(home - dp->flows), sig, dp->flow_buckets - 1)];
+		w = flow_free_way(b);
+		if (w < 0)
+			return -ENOSPC;
+		alt = 1;
+		/* Counted before the entry is visible, as the data plane does. */
+		__atomic_fetch_add(&home->ovf, 1, __ATOMIC_SEQ_CST);
+	}
+	nw = xlb_fent(sig, f->backend_id, f->vip_id, flags | (alt ? XLB_FLOW_F_ALT : 0));
 	__atomic_store_n(&b->seen[w], xlb_flow_tick(f->last_seen_ns), __ATOMIC_RELAXED);
 	dp->flow_keys[(size_t)(b - dp->flows) * XLB_FLOW_WAYS + w] = *k;
-	if (!__atomic_compare_exchange_n(&b->ent[w], &e, nw, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+	if (!__atomic_compare_exchange_n(&b->ent[w], &e, nw, 0, __ATOMIC_SEQ_CST,
+					 __ATOMIC_SEQ_CST)) {
+		if (alt && !e)
+			__atomic_fetch_sub(&home->ovf, 1, __ATOMIC_SEQ_CST);
 		return -EAGAIN; /* the data plane changed the slot meanwhile */
+	}
 	return 0;
 }
 
@@ -842,9 +900,46 @@ int xlb_dp_flow_del(struct xlb_dp *dp, const struct xlb_flow_key *k)
 	w = flow_slot(dp, k, &b, &e, &sig);
 	if (w < 0)
 		return -ENOENT;
-	return __atomic_compare_exchange_n(&b->ent[w], &e, 0, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)
-		       ? 0
-		       : -EAGAIN;
+	return flow_unlink(dp, b, w, e);
+}
+
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#endif
+}
+
+/*
+ * The key of entry *e (bucket bi, way w), if it is that entry's: the data plane writes an
+ * entry's key just after the entry, so a walk may find the entry with the key of the one it
+ * replaced, or half written. The key is the entry's if its hash names the entry's bucket and
+ * signature; *e is re-read around the copy so that both belong to one entry.
+ */
+static int flow_key_of(struct xlb_dp *dp, __u32 bi, int w, __u64 *e, struct xlb_flow_key *k)
+{
+	const struct xlb_flow_bucket *b = &dp->flows[bi];
+
+	for (int i = 0; i < 1000; i++) {
+		__u32 home, sig;
+		__u64 again;
+
+		memcpy(k, &dp->flow_keys[(size_t)bi * XLB_FLOW_WAYS + w], sizeof(*k));
+		again = flow_word(b, w);
+		if (again != *e) {
+			*e = again;
+			if (!again)
+				return -ENOENT;
+			continue;
+		}
+		xlb_dp_flow_place(dp, k, &home, &sig);
+		if (sig == xlb_fent_sig(*e) &&
+		    (*e & XLB_FLOW_F_ALT ? xlb_flow_alt(home, sig, dp->flow_buckets - 1) : home) ==
+			    bi)
+			return 0;
+		cpu_relax();
+	}
+	return -EAGAIN;
 }
 
 /* Walks the table; doomed entries (delete: non-NULL) are swapped to 0 if still as read. */
@@ -858,23 +953,24 @@ static int walk_flows(struct xlb_dp *dp,
 		struct xlb_flow_bucket *b = &dp->flows[bi];
 
 		for (int w = 0; w < XLB_FLOW_WAYS; w++) {
-			__u64 e = __atomic_load_n(&b->ent[w], __ATOMIC_ACQUIRE);
+			__u64 e = flow_word(b, w);
 			struct xlb_flow_key k;
 			struct xlb_flow f;
-			int r;
+			int r, known;
 
 			if (!e)
 				continue;
-			k = dp->flow_keys[(size_t)bi * XLB_FLOW_WAYS + w];
+			known = flow_key_of(dp, bi, w, &e, &k);
+			if (known == -ENOENT)
+				continue;
 			flow_view(b, w, e, &f);
-			r = fn(&k, &f, arg);
+			r = fn(known ? NULL : &k, &f, arg);
 			if (!deleted) {
 				if (r)
 					return 0;
-			} else if (r &&
-				   __atomic_compare_exchange_n(&b->ent[w], &e, 0, 0,
-							       __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+			} else if (r && !flow_unlink(dp, b, w, e)) {
 				(*deleted)++;
+			}
 		}
 	}
 	return 0;

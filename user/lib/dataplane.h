@@ -109,8 +109,9 @@ int xlb_dp_set_backend_active(struct xlb_dp *dp, __u32 id, __s64 n);
 /*
  * Calls fn for every flow-table entry (a walk over the mapped buckets, no syscall); stops early
  * when fn returns non-zero. Entries may come and go meanwhile: a snapshot, not a transaction.
- * The key is the one written with the entry (a slot taken a moment ago may show the key of
- * the entry it replaced until its writer stores the new one).
+ * k is the entry's own key, or NULL when it could not be read: the data plane writes a new
+ * entry's key just after the entry, and a key that does not hash to the entry's bucket and
+ * signature is not given (fn must treat NULL as "unknown", never as another flow's key).
  */
 int xlb_dp_for_each_flow(struct xlb_dp *dp,
 			 int (*fn)(const struct xlb_flow_key *k, const struct xlb_flow *f,
@@ -119,7 +120,8 @@ int xlb_dp_for_each_flow(struct xlb_dp *dp,
 
 /*
  * Deletes every flow-table entry for which doomed returns non-zero, each by a compare-and-swap
- * against the entry word read (an entry changed meanwhile stays). *deleted: how many went.
+ * against the entry word read (an entry changed meanwhile stays). *deleted: how many went. k
+ * as for xlb_dp_for_each_flow (NULL: unknown).
  */
 int xlb_dp_delete_flows(struct xlb_dp *dp,
 			int (*doomed)(const struct xlb_flow_key *k, const struct xlb_flow *f,
@@ -128,13 +130,15 @@ int xlb_dp_delete_flows(struct xlb_dp *dp,
 
 /*
  * One flow's entry by its 5-tuple: read (-ENOENT: none), written (its slot, or a free one;
- * -ENOSPC: the bucket is full; last_seen_ns as given; XLB_FLOW_F_UDP from the key), deleted.
+ * -ENOSPC: both of its buckets are full; last_seen_ns as given; XLB_FLOW_F_UDP from the key),
+ * deleted.
  * For tests, benchmarks and repairs: the data plane makes its own entries.
  */
 int xlb_dp_flow_get(struct xlb_dp *dp, const struct xlb_flow_key *k, struct xlb_flow *out);
 int xlb_dp_flow_put(struct xlb_dp *dp, const struct xlb_flow_key *k, const struct xlb_flow *f);
 int xlb_dp_flow_del(struct xlb_dp *dp, const struct xlb_flow_key *k);
-/* The bucket index and signature of a 5-tuple (tests build keys that share a bucket). */
+/* The home bucket index and signature of a 5-tuple (tests build keys that share a bucket);
+ * its second bucket is xlb_flow_alt(bucket, sig, flow_buckets - 1). */
 void xlb_dp_flow_place(const struct xlb_dp *dp, const struct xlb_flow_key *k, __u32 *bucket,
 		       __u32 *sig);
 

@@ -717,14 +717,16 @@ struct flow_list {
 static int list_flow(const struct xlb_flow_key *k, const struct xlb_flow *f, void *arg)
 {
 	struct flow_list *l = arg;
-	struct xlb_vip_key vk = {
-		.addr = k->dst, .port = k->dport, .proto = k->proto, .family = k->family};
 	char cs[XLB_ADDRSTRLEN + 8], as[XLB_ADDRSTRLEN], vs[XLB_ADDRSTRLEN], bs[XLB_ADDRSTRLEN];
+	struct xlb_vip_key vk;
 	struct xlb_backend be;
 	const char *state;
 
-	if (l->vip_id && f->vip_id != l->vip_id)
+	/* An entry whose key is not written yet (a moment old) has no client to show. */
+	if (!k || (l->vip_id && f->vip_id != l->vip_id))
 		return 0;
+	vk = (struct xlb_vip_key){
+		.addr = k->dst, .port = k->dport, .proto = k->proto, .family = k->family};
 	if (l->seen++ >= l->want)
 		return 1;
 	xlb_format_addr(&k->src, k->family, as, sizeof(as));

@@ -21,11 +21,13 @@ struct recount {
 static int count_flow(const struct xlb_flow_key *k, const struct xlb_flow *f, void *arg)
 {
 	struct recount *rc = arg;
-	__u64 idle = k->proto == IPPROTO_UDP ? UDP_IDLE_NS : TCP_IDLE_NS;
+	/* From the entry, not the key: a walk may not have the key yet (user/lib/dataplane.h). */
+	__u64 idle = f->flags & XLB_FLOW_F_UDP ? UDP_IDLE_NS : TCP_IDLE_NS;
 	/* A packet on another CPU may have touched the entry after rc->now was read: age 0, not
 	 * an unsigned wrap that would look like an idle flow. */
 	__u64 age = rc->now > f->last_seen_ns ? rc->now - f->last_seen_ns : 0;
 
+	(void)k;
 	/* Only entries the data plane counted (least-conn VIPs'): it subtracts only for those. */
 	if (f->backend_id < XLB_MAX_BACKENDS && (f->flags & XLB_FLOW_F_COUNTED) &&
 	    !(f->flags & XLB_FLOW_F_CLOSED) && age < idle)
@@ -82,14 +84,19 @@ struct live_vips {
 	size_t n;
 };
 
-/* An entry is stale unless the VIP of its destination is configured under the entry's VIP id. */
+/* An entry is stale unless the VIP of its destination is configured under the entry's VIP id.
+ * An entry whose key is not written yet (k NULL) was made a moment ago, by a live VIP: kept. */
 static int flow_is_stale(const struct xlb_flow_key *k, const struct xlb_flow *f, void *arg)
 {
 	const struct live_vips *lv = arg;
-	struct vip_ref want = {
-		.key = {.addr = k->dst, .port = k->dport, .proto = k->proto, .family = k->family}};
-	const struct vip_ref *hit = bsearch(&want, lv->v, lv->n, sizeof(want), vip_ref_cmp);
+	struct vip_ref want;
+	const struct vip_ref *hit;
 
+	if (!k)
+		return 0;
+	want = (struct vip_ref){
+		.key = {.addr = k->dst, .port = k->dport, .proto = k->proto, .family = k->family}};
+	hit = bsearch(&want, lv->v, lv->n, sizeof(want), vip_ref_cmp);
 	return !hit || hit->id != f->vip_id;
 }
 
