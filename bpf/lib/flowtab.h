@@ -312,10 +312,11 @@ static __always_inline void flow_alt_gone(__u64 e, __u32 bucket)
 /*
  * An insert of a flow not found (home: its home bucket index). Under the home bucket's guard:
  * the flow is looked for again (both buckets), then a slot is chosen: the home bucket's if it
- * holds anything but established live entries (by flow_victim's order), else the second
- * bucket's by the same order. So a flood of SYNs, whose entries stay unpromoted, replaces its
- * own entries in their home buckets and reads no second line. A flow put in its second bucket
- * counts in the home's ovf
+ * has a free or expired one, else the second bucket's free or expired one, else the oldest
+ * unpromoted entry of either (the home's on a tie). A live handshake is not evicted while the
+ * second bucket has room: for rr, wrr and least-conn its next packet would be re-picked. The
+ * price is a second line read when a home holds only live entries (a flood's, above all:
+ * docs/benchmarks.md). A flow put in its second bucket counts in the home's ovf
  * before its entry is visible and until it is gone, so a lookup that reads ovf 0 has no entry
  * to miss there. Returns the slot stored (+ FT_INSERT_ALT in the second bucket),
  * FT_INSERT_LOST if another CPU inserted the flow first, FT_INSERT_NONE if no slot may be
@@ -333,7 +334,7 @@ __noinline int xlb_flow_insert(__u32 home, __u32 sig, __u64 nw, __u32 tick)
 	if (!b || !ab)
 		return FT_INSERT_NONE;
 	for (int t = 0; t < 3; t++) {
-		struct flow_victim v;
+		struct flow_victim v, av;
 		__u32 ver = FT_READ(b->ver), s, tidx, in_alt = 0;
 		__u64 old, w = nw, e;
 
@@ -351,9 +352,13 @@ __noinline int xlb_flow_insert(__u32 home, __u32 sig, __u64 nw, __u32 tick)
 		    (FT_READ(b->ovf) && flow_scan_bucket(ab, xlb_fent_who(sig, 1), &e) >= 0))
 			return FT_INSERT_LOST;
 		xlb_flow_victim(home, tick, &v);
-		if (v.rank == FT_TAKE_NONE) {
-			xlb_flow_victim(alt, tick, &v);
-			in_alt = 1;
+		if (v.rank < FT_TAKE_EXPIRED) {
+			xlb_flow_victim(alt, tick, &av);
+			if (av.rank > v.rank || (av.rank == FT_TAKE_UNPROMOTED &&
+						 v.rank == FT_TAKE_UNPROMOTED && av.age > v.age)) {
+				v = av;
+				in_alt = 1;
+			}
 		}
 		if (v.slot >= XLB_FLOW_WAYS)
 			break;

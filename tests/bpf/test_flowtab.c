@@ -596,6 +596,24 @@ out:
 	fx = saved;
 }
 
+/* A handshake in progress is not evicted while the new flow's second bucket has room: the next
+ * packet of an rr, wrr or least-conn flow without its entry would be re-picked. */
+static void test_handshakes_kept_while_room(void)
+{
+	__u32 f[5];
+
+	reset();
+	if (!ASSERT_OK(same_bucket(5, 7000, f), "keys sharing a home"))
+		return;
+	for (int i = 0; i < 5; i++)
+		ASSERT_TRUE(send_flow(0, f[i], TCP_SYN) != 0, "a SYN forwarded");
+	for (int i = 0; i < 5; i++)
+		ASSERT_TRUE(has_flow(f[i]), "every handshake keeps its entry");
+	ASSERT_TRUE(word_in(alt_of(f[4]), f[4]) & XLB_FLOW_F_ALT, "the fifth in its second bucket");
+	ASSERT_EQ(ovf_wrong(), 0, "every ovf exact");
+	reset();
+}
+
 /*
  * Flows that meet a full home bucket take their second one: at half load, flows without an
  * entry are a small fraction of what one bucket per flow leaves (3.7% there, by the Poisson
@@ -836,6 +854,7 @@ int main(void)
 	RUN_TEST(test_failed_insert_not_counted);
 	RUN_TEST(test_second_bucket);
 	RUN_TEST(test_second_bucket_load);
+	RUN_TEST(test_handshakes_kept_while_room);
 	RUN_TEST(test_promotion);
 	RUN_TEST(test_syn_flood_keeps_established);
 	RUN_TEST(test_flow_show);
