@@ -83,8 +83,8 @@ _Static_assert(XLB_C_MAX <= 64, "xlb_explain.counters has 64 bits");
  * map_error         a lookup that cannot fail did (counted, never silent).
  * flow_stale        flow entry names a backend that no longer belongs to the VIP: re-picked.
  * flow_expired      UDP flow idle longer than the timeout: re-picked.
- * flow_insert_fail  every slot of the flow's bucket holds an established live flow (or the
- *                   bucket stayed busy): the packet goes to its pick, the flow has no entry.
+ * flow_insert_fail  every slot of both of the flow's buckets holds an established live flow (or
+ *                   the home bucket stayed busy): the packet goes to its pick, no entry.
  * flow_repick       flow entry names a down backend: re-picked (stateless failover).
  * failover_rehash   the first pick was unusable, a re-hash into the ring found a backend.
  * failover_walk     all re-hashes failed, the member walk found a backend.

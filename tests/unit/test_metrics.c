@@ -196,6 +196,22 @@ static void test_format_exact_lines(void)
 	snprintf(line, sizeof(line), "xlb_failover_total{kind=\"walk\"} %d",
 		 100 + XLB_C_FAILOVER_WALK);
 	ASSERT_LINE(t, line);
+	snprintf(line, sizeof(line), "xlb_flow_table_evictions_total %d", 100 + XLB_C_FLOW_EVICTED);
+	ASSERT_LINE(t, line);
+	snprintf(line, sizeof(line), "xlb_flow_table_insert_races_total %d",
+		 100 + XLB_C_FLOW_INSERT_LOST);
+	ASSERT_LINE(t, line);
+	snprintf(line, sizeof(line), "xlb_drain_kept_total %d", 100 + XLB_C_DRAIN_KEPT);
+	ASSERT_LINE(t, line);
+	snprintf(line, sizeof(line), "xlb_encapsulated_total{kind=\"ipv4_in_ipv6\"} %d",
+		 100 + XLB_C_ENCAP_4IN6);
+	ASSERT_LINE(t, line);
+	snprintf(line, sizeof(line), "xlb_pmtu_answers_total %d", 100 + XLB_C_PMTU_SENT);
+	ASSERT_LINE(t, line);
+	snprintf(line, sizeof(line), "xlb_icmp_relayed_total %d", 100 + XLB_C_ICMP_RELAYED);
+	ASSERT_LINE(t, line);
+	ASSERT_TRUE(!strstr(t, "xlb_datapath_events_total{"),
+		    "every counter of today has a family of its own");
 	snprintf(line, sizeof(line), "xlb_map_errors_total %d", 100 + XLB_C_MAP_ERROR);
 	ASSERT_LINE(t, line);
 	ASSERT_LINE(t, "xlb_flow_table_entries 5");
@@ -262,10 +278,11 @@ static void test_every_family_has_help_and_type(void)
 	struct xlbd_metrics_snap s;
 	char *t, *save = NULL, fam[128] = "", type[32] = "";
 	int counter_samples = 0, families = 0;
-	const char *counter_fams[] = {"xlb_xdp_actions_total",	  "xlb_passes_total",
-				      "xlb_drops_total",	  "xlb_flow_table_",
-				      "xlb_failover_total",	  "xlb_map_errors_total",
-				      "xlb_datapath_events_total"};
+	const char *counter_fams[] = {
+		"xlb_xdp_actions_total",  "xlb_passes_total",	      "xlb_drops_total",
+		"xlb_flow_table_",	  "xlb_failover_total",	      "xlb_map_errors_total",
+		"xlb_drain_kept_total",	  "xlb_encapsulated_total",   "xlb_pmtu_answers_total",
+		"xlb_icmp_relayed_total", "xlb_datapath_events_total"};
 
 	fake_snapshot(&s);
 	t = format(&s);

@@ -170,6 +170,27 @@ static const struct counter_family {
 	{"xlb_flow_table_repicks_total",
 	 "Flow entries naming a down backend: re-picked (stateless failover).", "flow_repick",
 	 NULL},
+	{"xlb_flow_table_evictions_total",
+	 "New flows that took the slot of an expired, closed or unpromoted entry (never an "
+	 "established live one).",
+	 "flow_evicted", NULL},
+	{"xlb_flow_table_insert_races_total",
+	 "New flows another CPU inserted or re-steered first: sent where its entry says.",
+	 "flow_insert_lost", NULL},
+	{"xlb_drain_kept_total",
+	 "TCP packets without SYN and without a flow entry sent to the draining backend their "
+	 "pick named (connections another LB node placed).",
+	 "drain_kept", NULL},
+	{"xlb_encapsulated_total",
+	 "ipip packets sent in an outer header, by kind (ipv4_in_ipv4, ipv6_in_ipv6, "
+	 "ipv4_in_ipv6).",
+	 "encap_", "kind"},
+	{"xlb_pmtu_answers_total",
+	 "ICMP fragmentation-needed / packet-too-big answers to packets that did not fit once "
+	 "encapsulated.",
+	 "pmtu_sent", NULL},
+	{"xlb_icmp_relayed_total", "ICMP errors about a VIP flow sent to the flow's backend.",
+	 "icmp_relayed", NULL},
 	{"xlb_failover_total",
 	 "New picks that landed on an unusable backend and were resolved, by kind (rehash: a "
 	 "re-hash into the ring; walk: the member walk).",
