@@ -38,7 +38,7 @@ static void usage(FILE *f)
 		"generic)\n"
 		"  -f, --state FILE        desired state (default " DEFAULT_STATE ")\n"
 		"  -s, --socket PATH       control socket (default " XLB_CTL_SOCK_DEFAULT ")\n"
-		"      --flows N           flow-table entries when maps are created (default %d)\n"
+		"      --flows N           flow-table slots when maps are created (default %d)\n"
 		"      --hash-seed N       the cluster's flow hash seed, 0..4294967295 (saved in "
 		"the\n"
 		"                          state; default: the state's, else a random one)\n"
