@@ -56,11 +56,13 @@ struct outcome {
 	char err[96];
 	__u64 latency_us;
 	int local; /* the probe's local errno: not the backend's fault */
+	bool tunnel_failed;
 	__u64 started_us, called_us;
 	__u64 cpu_us; /* CPU used by the whole run: a probe spinning on a ready socket shows here */
 };
 
-static void on_result(void *arg, bool ok, const char *err, __u64 latency_us, int local)
+static void on_result(void *arg, bool ok, const char *err, __u64 latency_us, int local,
+		      bool tunnel_failed)
 {
 	struct outcome *o = arg;
 	struct timeval settle = ms_tv(SETTLE_MS);
@@ -71,6 +73,7 @@ static void on_result(void *arg, bool ok, const char *err, __u64 latency_us, int
 	snprintf(o->err, sizeof(o->err), "%s", err ? err : "");
 	o->latency_us = latency_us;
 	o->local = local;
+	o->tunnel_failed = tunnel_failed;
 	o->called_us = mono_us();
 	event_base_loopexit(o->base, &settle);
 }

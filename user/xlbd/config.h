@@ -30,6 +30,7 @@ struct xlbd_check {
 	__u32 slow_start_ms;	     /* weight ramp after the circuit closes; 0: off */
 	bool outlier;		     /* passive outlier detection: SYN retries open the circuit */
 	__u32 outlier_rate;	     /* SYN retries per second that count as a failure */
+	bool tunnel; /* fwd ipip: the check goes through the tunnel too (docs/xlbd.md) */
 };
 
 void xlbd_check_defaults(struct xlbd_check *c);

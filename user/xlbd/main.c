@@ -529,6 +529,8 @@ int main(int argc, char **argv)
 	 * either changes, the configuration is applied again (once per loop turn). */
 	d.view = (struct xlbd_view){.macs = &d.macs, .health = &d.health};
 	xlbd_health_init(&d.health, d.base, d.dp, &d.cfg, on_changed, &d);
+	d.health.tunnel_src = &d.tunnel_src;
+	d.health.ifindex = d.ifindex;
 	err = xlbd_macs_open(&d.macs, d.base, d.ifindex, &d.cfg, on_changed, &d);
 	if (err) {
 		pr_err("cannot open the neighbour monitor", "err=\"%s\"", strerror(-err));
