@@ -26,12 +26,12 @@ struct raw_icmp_filter {
 /*
  * Two raw sockets per check, both closed when it ends: one of protocol 4 or 41 that sends the
  * inner packet (the kernel adds the outer header; it is closed once sent), and one raw ICMP or
- * ICMPv6 socket that waits for the reply. The receiving socket is connected to the VIP (raw
- * sockets then take only datagrams from that address) and filters everything but echo replies
- * (ICMP_FILTER, ICMP6_FILTER): the checks of one VIP's other backends, in flight at the same
- * time, are the only other datagrams it sees, and their id, sequence and data tell them apart.
+ * ICMPv6 socket that waits for the reply. The receiving socket filters everything but echo
+ * replies (ICMP_FILTER, ICMP6_FILTER); it is not connected to the VIP, which would take the
+ * kernel's route to the VIP (an LB usually has none: ENETUNREACH). So every echo reply to the
+ * LB reaches every check in flight, and the source, id, sequence and data tell them apart:
+ * checks are spread over their interval (health.c), so few are in flight at once.
  */
-
 struct xlbd_tunprobe {
 	struct xlbd_tunprobe_echo echo;
 	struct event *io; /* in ev[] */
@@ -281,12 +281,10 @@ static int inner_source(const struct xlbd_tunprobe_spec *s, struct xlb_addr *out
 	return route_source(s->family, &s->addr, out);
 }
 
-/* The receiving socket: echo replies from the VIP only. */
+/* The receiving socket: echo replies only. */
 static int open_receiver(const struct xlbd_tunprobe_spec *s)
 {
 	bool v4 = s->vip_family == XLB_AF_INET;
-	struct sockaddr_storage ss;
-	socklen_t sl = to_sockaddr(s->vip_family, &s->vip, &ss);
 	int fd = socket(v4 ? AF_INET : AF_INET6, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC,
 			v4 ? IPPROTO_ICMP : IPPROTO_ICMPV6);
 	int err;
@@ -304,7 +302,7 @@ static int open_receiver(const struct xlbd_tunprobe_spec *s)
 		ICMP6_FILTER_SETPASS(ICMP6_ECHO_REPLY, &f);
 		err = setsockopt(fd, IPPROTO_ICMPV6, ICMP6_FILTER, &f, sizeof(f));
 	}
-	if (err || connect(fd, (struct sockaddr *)&ss, sl)) {
+	if (err) {
 		err = -errno;
 		close(fd);
 		return err;
