@@ -91,7 +91,7 @@ broken_then_tunnel_check() {
 	done
 	n=$(tunnel_failures "$vip" "$addr")
 	note "xlb_health_check_tunnel_failures_total: $n"
-	[ "$n" != none ] && [ "$n" -ge 2 ] || die_case "tunnel failures of ${BE_NAME[$i]} on the metrics page: $n"
+	{ [ "$n" != none ] && [ "$n" -ge 2 ]; } || die_case "tunnel failures of ${BE_NAME[$i]} on the metrics page: $n"
 	curl_many "$url" 60 tn "$out"
 	note "tunnel check, ${BE_NAME[$i]} broken: $(spread "$out")"
 	[ "$(count_failed "$out")" -eq 0 ] || die_case "$(count_failed "$out") of 60 failed with ${BE_NAME[$i]} down"
