@@ -55,6 +55,18 @@ const struct xlbd_check *xlbd_backend_check(const struct xlbd_vip *v, const stru
 	return b->has_check ? &b->check : &v->check;
 }
 
+bool xlbd_vip_tunnel_checked(const struct xlbd_vip *v)
+{
+	if (v->fwd != XLB_FWD_IPIP)
+		return false;
+	if (v->check.tunnel)
+		return true;
+	for (size_t i = 0; i < v->nbe; i++)
+		if (v->be[i].has_check && v->be[i].check.tunnel)
+			return true;
+	return false;
+}
+
 struct xlbd_vip *xlbd_config_find_vip(struct xlbd_config *c, const struct xlb_vip_key *key)
 {
 	for (size_t i = 0; i < c->nvips; i++)

@@ -120,6 +120,9 @@ int xlbd_config_check_dir(const char *path, char *err, size_t errlen);
 /* The check settings in force for a backend: its own, else its VIP's. */
 const struct xlbd_check *xlbd_backend_check(const struct xlbd_vip *v, const struct xlbd_backend *b);
 
+/* The VIP has tunnel checks: it is fwd ipip, and its check or a backend's own has tunnel on. */
+bool xlbd_vip_tunnel_checked(const struct xlbd_vip *v);
+
 /* Lookups (NULL if absent). */
 struct xlbd_vip *xlbd_config_find_vip(struct xlbd_config *c, const struct xlb_vip_key *key);
 struct xlbd_backend *xlbd_vip_find_backend(struct xlbd_vip *v, const struct xlb_addr *addr,

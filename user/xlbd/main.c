@@ -540,6 +540,17 @@ int main(int argc, char **argv)
 		xlbd_macs_seed(&d.macs, d.dp);
 	/* Backends in the state file served before this start: their circuits begin closed, so
 	 * a restart moves no flow. */
+	for (size_t i = 0; i < d.cfg.nvips; i++) {
+		char vs[XLB_ADDRSTRLEN];
+
+		if (!xlbd_vip_tunnel_checked(&d.cfg.vips[i]) || xlbd_tunprobe_permitted())
+			continue;
+		xlb_format_vip(&d.cfg.vips[i].key, vs, sizeof(vs));
+		pr_warn("tunnel checks configured but raw sockets not permitted (CAP_NET_RAW): "
+			"they fail and take their backends down",
+			"vip=%s", vs);
+		break;
+	}
 	xlbd_health_sync(&d.health, NULL, true);
 	xlbd_macs_learn(&d.macs);
 	err = xlbd_apply(&d, NULL, true);

@@ -138,6 +138,16 @@ bool xlbd_tunprobe_match(const struct xlbd_tunprobe_echo *e, const struct xlb_ad
 	       !memcmp(buf + 12, e->cookie, XLBD_TUNPROBE_COOKIE);
 }
 
+bool xlbd_tunprobe_permitted(void)
+{
+	int fd = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_ICMP);
+
+	if (fd < 0)
+		return errno != EPERM && errno != EACCES;
+	close(fd);
+	return true;
+}
+
 static void probe_free(struct xlbd_tunprobe *p)
 {
 	event_del(p->io);

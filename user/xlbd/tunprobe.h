@@ -56,6 +56,9 @@ bool xlbd_tunprobe_match(const struct xlbd_tunprobe_echo *e, const struct xlb_ad
 
 struct xlbd_tunprobe;
 
+/* Whether this process may open the raw sockets a tunnel check needs (CAP_NET_RAW). */
+bool xlbd_tunprobe_permitted(void);
+
 /* Called once per probe, from the event loop. Same meaning as probe.h's xlbd_probe_cb. */
 typedef void (*xlbd_tunprobe_cb)(void *arg, bool ok, const char *err, int local);
 
