@@ -1,23 +1,59 @@
 #!/bin/bash
 # test_sched.sh - each per-VIP scheduler with real clients and nginx backends: the split of new
-# connections, counted from what the backends answered (x-backend header, nginx logs agree).
+# connections, counted from what the backends answered (x-backend header, nginx logs agree);
+# failover when a backend dies, and drain.
 # Usage: tests/integration/test_sched.sh BUILD_DIR
+#
+# SCHED_FWD=ipip (test_sched_ipip.sh sets it) runs the same cases on fwd ipip VIPs with the
+# backends behind a router (scripts/topo_routed.sh), for an IPv4 VIP over IPv4 backends, an
+# IPv6 VIP over IPv6 ones and an IPv4 VIP over IPv6 ones (IPv4 in IPv6); the default is
+# dsr-l2 on scripts/topo.sh, IPv4.
 set -euo pipefail
 # shellcheck source=tests/integration/lib.sh
 source "$(dirname "$0")/lib.sh"
 
+SCHED_FWD=${SCHED_FWD:-dsr-l2}
 it_init "$@"
+if [ "$SCHED_FWD" = ipip ]; then
+	TOPO_SH=$IT_ROOT/scripts/topo_routed.sh
+	XLB_BACKEND=$(dirname "$XLBD")/xlb-backend
+	export XLB_BACKEND XLB_TOPO_LOCAL=0
+	[ -x "$XLB_BACKEND" ] || IT_SETUP_SKIP=${IT_SETUP_SKIP:-"$XLB_BACKEND not built"}
+fi
 it_setup 3
 
-V4="$VIP4:80/tcp"
+# The VIP the cases use: use_vip FAMILY sets ADDR (what the client connects to), V (the VIP)
+# and BFAM (the backends' family): 4, 6, or 4in6 (an IPv4 VIP over IPv6 backends, ipip only).
+# TAG prefixes the request tags: each family's requests are told apart in the nginx logs.
+use_vip() {
+	case $1 in
+	4) ADDR=$VIP4 V="$VIP4:80/tcp" BFAM=4 ;;
+	6) ADDR=$VIP6 V="[$VIP6]:80/tcp" BFAM=6 ;;
+	4in6) ADDR=$VIP4 V="$VIP4:80/tcp" BFAM=6 ;;
+	esac
+	TAG=f$1
+}
+use_vip 4
 
-# A fresh VIP with scheduler SCHED and backends INDEX[:WEIGHT]...
+# Backend INDEX's address in the backends' family.
+be_addr() { if [ "$BFAM" = 6 ]; then echo "${BE_IP6[$1]}"; else echo "${BE_IP4[$1]}"; fi; }
+
+# A fresh VIP with scheduler SCHED, backends INDEX[:WEIGHT]... and the check settings in the
+# array CHECK_ARGS (none unless a case sets it).
+CHECK_ARGS=()
 reset_vip() {
-	local sched=$1
+	local sched=$1 spec i w
 	shift
-	xlbctl vip del "$V4" >/dev/null 2>&1 || true
-	setup_vip "$V4" 4 "$@"
-	xlbctl_ok vip set "$V4" sched "$sched"
+	xlbctl vip del "$V" >/dev/null 2>&1 || true
+	xlbctl_ok vip add "$V" fwd "$SCHED_FWD" sched "$sched" "${CHECK_ARGS[@]}"
+	for spec in "$@"; do
+		i=${spec%%:*}
+		w=1
+		[ "$spec" = "$i" ] || w=${spec#*:}
+		xlbctl_ok backend add "$V" "$(be_addr "$i")" weight "$w"
+	done
+	# Every backend must be usable (MAC resolved for dsr-l2) before traffic counts.
+	wait_for 10 all_backends_up "$V" || die_case "backends of $V not all up: $(xlbctl backend show "$V" 2>&1 | tr '\n' ' ')"
 }
 
 # |COUNT - WANT| <= TOL, or fail naming the backend.
@@ -32,7 +68,7 @@ near() {
 case_rr() {
 	local out=$IT_TMP/rr.out i
 	reset_vip rr 1 2 3
-	curl_many "$VIP4" 300 rr "$out"
+	curl_many "$ADDR" 300 "${TAG}rr" "$out"
 	note "rr: $(spread "$out")"
 	[ "$(count_failed "$out")" -eq 0 ] || die_case "$(count_failed "$out") requests failed"
 	for i in 1 2 3; do
@@ -45,7 +81,7 @@ case_rr() {
 case_wrr() {
 	local out=$IT_TMP/wrr.out
 	reset_vip wrr 1:1 2:2 3:3
-	curl_many "$VIP4" 600 wrr "$out"
+	curl_many "$ADDR" 600 "${TAG}wrr" "$out"
 	note "wrr 1:2:3: $(spread "$out")"
 	[ "$(count_failed "$out")" -eq 0 ] || die_case "$(count_failed "$out") requests failed"
 	near be1 "$(count_backend "$out" be1)" 100 6
@@ -58,7 +94,7 @@ case_wrr() {
 case_source_hash() {
 	local out=$IT_TMP/sh.out b n
 	reset_vip source-hash 1 2 3
-	curl_many "$VIP4" 200 sh "$out"
+	curl_many "$ADDR" 200 "${TAG}sh" "$out"
 	note "source-hash: $(spread "$out")"
 	[ "$(count_failed "$out")" -eq 0 ] || die_case "$(count_failed "$out") requests failed"
 	[ "$(count_ports "$out")" -ge 190 ] || die_case "client ports were not distinct"
@@ -66,7 +102,7 @@ case_source_hash() {
 	[ "$(echo "$b" | wc -l)" -eq 1 ] || die_case "one client landed on several backends: $(spread "$out")"
 	for n in 1 2 3; do
 		[ "${BE_NAME[$n]}" = "$b" ] || continue
-		[ "$(grep -c 't=sh&' "${BE_LOG[$n]}")" -eq 200 ] ||
+		[ "$(grep -c "t=${TAG}sh&" "${BE_LOG[$n]}")" -eq 200 ] ||
 			die_case "$b's nginx log does not hold the 200 requests"
 	done
 }
@@ -77,13 +113,13 @@ case_source_hash() {
 case_least_conn() {
 	local out=$IT_TMP/lc.out
 	reset_vip least-conn 1 2 3
-	xlbctl_ok backend set "$V4" "${BE_IP4[2]}" drain
-	xlbctl_ok backend set "$V4" "${BE_IP4[3]}" drain
-	long_start "$VIP4" 20 lc
+	xlbctl_ok backend set "$V" "$(be_addr 2)" drain
+	xlbctl_ok backend set "$V" "$(be_addr 3)" drain
+	long_start "$ADDR" 20 lc
 	[ "$(long_count_on lc be1)" -eq 20 ] || die_case "long connections not all on be1"
-	xlbctl_ok backend set "$V4" "${BE_IP4[2]}" undrain
-	xlbctl_ok backend set "$V4" "${BE_IP4[3]}" undrain
-	curl_many "$VIP4" 90 lc "$out"
+	xlbctl_ok backend set "$V" "$(be_addr 2)" undrain
+	xlbctl_ok backend set "$V" "$(be_addr 3)" undrain
+	curl_many "$ADDR" 90 "${TAG}lc" "$out"
 	note "least-conn with be1 loaded: $(spread "$out")"
 	[ "$(count_failed "$out")" -eq 0 ] || die_case "$(count_failed "$out") requests failed"
 	[ "$(count_backend "$out" be1)" -le 25 ] || die_case "loaded be1 still gets many new connections: $(spread "$out")"
@@ -97,9 +133,9 @@ case_least_conn() {
 case_sched_change_hitless() {
 	local s
 	reset_vip maglev 1 2 3
-	long_start "$VIP4" 18 sw
+	long_start "$ADDR" 18 sw
 	for s in rr wrr least-conn source-hash maglev; do
-		xlbctl_ok vip set "$V4" sched "$s"
+		xlbctl_ok vip set "$V" sched "$s"
 		sleep 0.3
 	done
 	long_stop sw
@@ -107,9 +143,90 @@ case_sched_change_hitless() {
 		die_case "connections broke while the scheduler changed"
 }
 
-run_case sched_rr case_rr
-run_case sched_wrr case_wrr
-run_case sched_source_hash case_source_hash
-run_case sched_least_conn case_least_conn
-run_case sched_change_hitless case_sched_change_hitless
+# maglev 1:2:3: 600 connections, shares near 1/6, 2/6, 3/6 (Maglev's table follows the
+# weights within a few percent; the rest is the hash of 600 flows).
+case_maglev_weighted() {
+	local out=$IT_TMP/mg.out
+	reset_vip maglev 1:1 2:2 3:3
+	curl_many "$ADDR" 600 "${TAG}mg" "$out"
+	note "maglev 1:2:3: $(spread "$out")"
+	[ "$(count_failed "$out")" -eq 0 ] || die_case "$(count_failed "$out") requests failed"
+	near be1 "$(count_backend "$out" be1)" 100 50
+	near be2 "$(count_backend "$out" be2)" 200 60
+	near be3 "$(count_backend "$out" be3)" 300 70
+}
+
+# be2's switch port goes down (its addresses and routes stay, as a cable pulled): its checks
+# fail, its circuit opens, new connections go to be1 and be3 and none fails; connections
+# established on be1 and be3 before stay where they are, unbroken. The port up again, be2
+# passes `rise` checks and takes new connections again.
+case_failover() {
+	local out=$IT_TMP/fo.out
+	CHECK_ARGS=(check tcp interval 200ms timeout 100ms rise 2 fall 2 slow-start 0)
+	reset_vip maglev 1 2 3
+	long_start "$ADDR" 18 fo
+	ip -n "$SW_NS" link set be2 down
+	wait_for 10 is_state "$(be_addr 2)" down || die_case "be2 not down with its port down"
+	curl_many "$ADDR" 90 "${TAG}fo" "$out"
+	note "be2 down: $(spread "$out")"
+	[ "$(count_failed "$out")" -eq 0 ] || die_case "$(count_failed "$out") of 90 failed with be2 down"
+	[ "$(count_backend "$out" be2)" -eq 0 ] || die_case "down be2 got new connections"
+	long_stop fo
+	[ $(($(long_bad_on fo be1) + $(long_bad_on fo be3))) -eq 0 ] ||
+		die_case "connections on be1 or be3 broke when be2 failed"
+	[ $(($(long_count_on fo be1) + $(long_count_on fo be3))) -gt 0 ] || die_case "no long connection on be1 or be3"
+	ip -n "$SW_NS" link set be2 up
+	wait_for 10 is_state "$(be_addr 2)" up || die_case "be2 not back up with its port up"
+	curl_many "$ADDR" 90 "${TAG}fb" "$out"
+	note "be2 back: $(spread "$out")"
+	[ "$(count_failed "$out")" -eq 0 ] || die_case "$(count_failed "$out") of 90 failed after be2 came back"
+	[ "$(count_backend "$out" be2)" -gt 0 ] || die_case "be2 gets no new connection once back"
+}
+
+# be2 drains: its established connections finish unbroken, new ones go to be1 and be3; undrained,
+# it takes new ones again.
+case_drain() {
+	local out=$IT_TMP/dr.out
+	reset_vip maglev 1 2 3
+	long_start "$ADDR" 18 dr
+	[ "$(long_count_on dr be2)" -gt 0 ] || die_case "no long connection on be2 to drain"
+	xlbctl_ok backend set "$V" "$(be_addr 2)" drain
+	curl_many "$ADDR" 90 "${TAG}dr" "$out"
+	note "be2 draining: $(spread "$out")"
+	[ "$(count_failed "$out")" -eq 0 ] || die_case "$(count_failed "$out") of 90 failed while be2 drains"
+	[ "$(count_backend "$out" be2)" -eq 0 ] || die_case "draining be2 got new connections"
+	long_stop dr
+	[ "$(long_ok_on dr be2)" -eq "$(long_count_on dr be2)" ] ||
+		die_case "$(long_bad_on dr be2) of $(long_count_on dr be2) connections on draining be2 broke"
+	[ "$(awk '$4 != "ok"' "$IT_TMP/long.dr/result" | wc -l)" -eq 0 ] || die_case "connections broke while be2 drained"
+	xlbctl_ok backend set "$V" "$(be_addr 2)" undrain
+	curl_many "$ADDR" 60 "${TAG}ud" "$out"
+	[ "$(count_backend "$out" be2)" -gt 0 ] || die_case "undrained be2 gets no new connection: $(spread "$out")"
+}
+
+is_state() { [ "$(backend_field "$V" "$1" state 2>/dev/null)" = "$2" ]; }
+
+# run_family FAMILY PREFIX CASE...: the cases on use_vip FAMILY's VIP, named PREFIX<case>.
+run_family() {
+	local fam=$1 prefix=$2 c
+	shift 2
+	use_vip "$fam"
+	for c in "$@"; do
+		run_case "$prefix$c" "case_$c"
+	done
+}
+
+ALL="rr wrr source_hash least_conn sched_change_hitless maglev_weighted failover drain"
+if [ "$SCHED_FWD" = ipip ]; then
+	# shellcheck disable=SC2086 # lists of case names
+	run_family 4 ipip4_ $ALL
+	# shellcheck disable=SC2086
+	run_family 6 ipip6_ $ALL
+	# shellcheck disable=SC2086
+	run_family 4in6 ipip4in6_ $ALL
+else
+	run_family 4 sched_ rr wrr source_hash least_conn
+	run_case sched_change_hitless case_sched_change_hitless
+	run_family 4 sched_ maglev_weighted failover drain
+fi
 it_finish

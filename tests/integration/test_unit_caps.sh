@@ -197,6 +197,18 @@ try_ns() {
 	echo "$ns"
 }
 
+# The unit does not grant CAP_NET_RAW: turning a tunnel check on is refused with the reason,
+# rather than taken and failing every check (docs/xlbd.md, "The tunnel check").
+case_tunnel_check_needs_net_raw() {
+	local out
+	xlbctl_ok vip add "$VIP4:81/tcp" fwd ipip check tcp
+	out=$(xlbctl vip set "$VIP4:81/tcp" tunnel on 2>&1) && die_case "tunnel on taken without CAP_NET_RAW"
+	note "refused: $out"
+	[[ $out == *CAP_NET_RAW* ]] || die_case "the refusal does not name CAP_NET_RAW: $out"
+	[[ $(xlbctl vip show "$VIP4:81/tcp") != *tunnel* ]] || die_case "the refused setting is in force"
+	xlbctl_ok vip del "$VIP4:81/tcp"
+}
+
 case_every_cap_needed() {
 	local ns cap all rest
 	ns=$(try_ns)
@@ -280,6 +292,7 @@ run_case runs_unprivileged case_runs_unprivileged
 run_case ready_notified case_ready_notified
 run_case serves_traffic case_serves_traffic
 run_case restart_hitless case_restart_hitless
+run_case tunnel_check_needs_net_raw case_tunnel_check_needs_net_raw
 run_case every_cap_needed case_every_cap_needed
 run_case sandbox_allows_what_xlbd_does case_sandbox_allows_what_xlbd_does
 it_finish

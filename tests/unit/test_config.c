@@ -34,6 +34,7 @@ static void make_config(struct xlbd_config *c)
 	be4[1].check.kind = XLB_CHECK_TCP;
 	be4[1].check.port = 8443;
 	be4[1].check.interval_ms = 2000;
+	be4[1].check.tunnel = true;
 	vips[0].be = be4, vips[0].nbe = 2;
 	xlb_parse_vip("[2001:db8::10]:443/udp", &vips[1].key, NULL, 0);
 	vips[1].id = 7;
@@ -76,6 +77,31 @@ static void test_json_round_trip(void)
 		return;
 	ASSERT_TRUE(same_config(&c, &back), "round trip keeps everything");
 	xlbd_config_free(&back);
+	json_decref(j);
+}
+
+/* A state file of the version before the tunnel check has no "tunnel" member: it loads, as
+ * false. */
+static void test_tunnel_absent_reads_false(void)
+{
+	struct xlbd_config c, back = {0};
+	json_t *j, *vip, *be;
+	char err[256];
+	size_t i, k;
+
+	make_config(&c);
+	j = xlbd_config_to_json(&c);
+	json_array_foreach(json_object_get(j, "vips"), i, vip) {
+		json_object_del(json_object_get(vip, "check"), "tunnel");
+		json_array_foreach(json_object_get(vip, "backends"), k, be)
+			json_object_del(json_object_get(be, "check"), "tunnel");
+	}
+	if (!ASSERT_OK(xlbd_config_from_json(j, &back, err, sizeof(err)), err))
+		goto out;
+	ASSERT_EQ(back.vips[0].be[1].check.tunnel, false, "absent: off");
+	ASSERT_EQ(back.vips[0].be[1].check.kind, XLB_CHECK_TCP, "the rest as written");
+	xlbd_config_free(&back);
+out:
 	json_decref(j);
 }
 
@@ -397,6 +423,10 @@ static void test_corrupt_state_files(void)
 		{VIP1 ", \"sched\": \"rr\", \"sched\": \"wrr\"}]}", "duplicate"},
 		{VIP1 ", \"check\": {\"path\": 7}}]}", "check path must be a string"},
 		{VIP1 ", \"check\": {\"outlier\": 1}}]}", "check outlier must be true or false"},
+		{VIP1 ", \"check\": {\"kind\": \"tcp\", \"tunnel\": \"on\"}}]}",
+		 "check tunnel must be true or false"},
+		{VIP1 ", \"check\": {\"tunnel\": true}}]}",
+		 "the tunnel check goes with a health check"},
 	};
 	char path[128], err[512];
 	struct xlbd_config c;
@@ -463,6 +493,7 @@ int main(void)
 		return 1;
 	}
 	RUN_TEST(test_json_round_trip);
+	RUN_TEST(test_tunnel_absent_reads_false);
 	RUN_TEST(test_drained_round_trip);
 	RUN_TEST(test_validate);
 	RUN_TEST(test_backend_nonsense);

@@ -101,6 +101,8 @@ static void fake_snapshot(struct xlbd_metrics_snap *s)
 	bes[1].circuit = XLBD_CIRCUIT_HALF_OPEN;
 	bes[1].transitions = 1;
 	bes[1].check_failures = 4;
+	bes[1].tunnel = true; /* its check has a tunnel part; bes[0]'s has none */
+	bes[1].tunnel_failures = 3;
 	snprintf(bes[2].labels, sizeof(bes[2].labels),
 		 "vip=\"[2001:db8::10]:443/udp\",backend=\"2001:db8::2\"");
 	bes[2].have_traffic = true;
@@ -247,6 +249,12 @@ static void test_format_exact_lines(void)
 	ASSERT_LINE(
 		t,
 		"xlb_health_check_failures_total{vip=\"10.0.0.10:80/tcp\",backend=\"10.0.1.3\"} 4");
+	ASSERT_LINE(t, "# TYPE xlb_health_check_tunnel_failures_total counter");
+	ASSERT_LINE(t, "xlb_health_check_tunnel_failures_total{vip=\"10.0.0.10:80/"
+		       "tcp\",backend=\"10.0.1.3\"} 3");
+	ASSERT_TRUE(!strstr(t, "xlb_health_check_tunnel_failures_total{vip=\"10.0.0.10:80/"
+			       "tcp\",backend=\"10.0.1.2\"}"),
+		    "no tunnel series for a check without a tunnel part");
 
 	/* The histogram: cumulative buckets, +Inf = count, sum in seconds. */
 	ASSERT_LINE(t, "# TYPE xlb_health_check_duration_seconds histogram");

@@ -56,11 +56,13 @@ struct outcome {
 	char err[96];
 	__u64 latency_us;
 	int local; /* the probe's local errno: not the backend's fault */
+	bool tunnel_failed;
 	__u64 started_us, called_us;
 	__u64 cpu_us; /* CPU used by the whole run: a probe spinning on a ready socket shows here */
 };
 
-static void on_result(void *arg, bool ok, const char *err, __u64 latency_us, int local)
+static void on_result(void *arg, bool ok, const char *err, __u64 latency_us, int local,
+		      bool tunnel_failed)
 {
 	struct outcome *o = arg;
 	struct timeval settle = ms_tv(SETTLE_MS);
@@ -71,6 +73,7 @@ static void on_result(void *arg, bool ok, const char *err, __u64 latency_us, int
 	snprintf(o->err, sizeof(o->err), "%s", err ? err : "");
 	o->latency_us = latency_us;
 	o->local = local;
+	o->tunnel_failed = tunnel_failed;
 	o->called_us = mono_us();
 	event_base_loopexit(o->base, &settle);
 }
@@ -217,6 +220,9 @@ struct srv {
 	int accepted;
 	bool eof, reset; /* a read saw the end of the stream, or failed with ECONNRESET */
 	__u64 reply2_us; /* when reply2 went out */
+	/* another socket on the same loop, read by extra_cb (the tunnel tests' fake backend) */
+	int extra_fd;
+	event_callback_fn extra_cb;
 	/* private */
 	struct event_base *base;
 	int lfd, cfd;
@@ -349,7 +355,15 @@ static void probe_run(struct srv *s, __u8 family, struct xlbd_probe_spec *tweak,
 		spec = spec_for(XLB_CHECK_HTTP, family, s->port);
 		snprintf(spec.path, sizeof(spec.path), "/healthz");
 	}
+	struct event *extra =
+		s->extra_cb ? event_new(base, s->extra_fd, EV_READ | EV_PERSIST, s->extra_cb, NULL)
+			    : NULL;
+
+	if (extra)
+		event_add(extra, NULL);
 	ASSERT_OK(run_probe(base, &spec, o), "probe start");
+	if (extra)
+		event_free(extra);
 	srv_stop(s);
 out_base:
 	event_base_free(base);
@@ -456,6 +470,91 @@ out_srv:
 	srv_stop(&s);
 out:
 	event_base_free(base);
+}
+
+/* The tunnel part (tunprobe.c) on loopback, as root (raw sockets): the echo goes to 127.0.0.3 in
+ * IPv4 in IPv4, for the VIP 127.0.0.2, from 127.0.0.1. */
+static struct xlbd_probe_spec tunnel_spec(void)
+{
+	struct xlbd_probe_spec spec = spec_for(XLB_CHECK_TCP, XLB_AF_INET, 0);
+
+	spec.tunnel = true;
+	spec.tun.family = XLB_AF_INET;
+	spec.tun.vip_family = XLB_AF_INET;
+	spec.tun.addr.v4 = htonl(0x7f000003);
+	spec.tun.vip.v4 = htonl(0x7f000002);
+	spec.tun.vip_src.v4 = htonl(INADDR_LOOPBACK);
+	return spec;
+}
+
+/* Nobody decapsulates (the kernel has no ipip module): the service part passes, the tunnel part
+ * gets no reply, and the check fails at the timeout, saying so. */
+static void test_tunnel_part_unanswered(void)
+{
+	struct srv s = {.mode = SRV_NO_ACCEPT};
+	struct xlbd_probe_spec spec = tunnel_spec();
+	struct outcome o;
+
+	if (geteuid())
+		return xt_skip("raw sockets need root");
+	spec.timeout_ms = TIMEOUT_MS;
+	probe_run(&s, XLB_AF_INET, &spec, &o);
+	check_verdict(&o, false, "tunnel: no echo reply from the vip");
+	ASSERT_TRUE(o.tunnel_failed, "the tunnel part failed");
+	ASSERT_TRUE(!strstr(o.err, "timeout;"), "the service part passed");
+	ASSERT_TRUE(o.latency_us >= (TIMEOUT_MS - EARLY_MS) * 1000, "at the timeout");
+}
+
+/* A backend on loopback: a raw socket of protocol 4 takes the tunnelled echo (outer header and
+ * all), and answers from the VIP as a decapsulating backend's stack would. */
+static void on_fake_backend(evutil_socket_t fd, short what, void *arg)
+{
+	__u8 buf[256];
+	ssize_t n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+	struct sockaddr_in to = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	int out = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
+	__u8 *in = buf + 20, tmp[4];
+	__u32 sum = 0;
+
+	(void)what, (void)arg;
+	if (n < 40 + 8 || out < 0 || buf[9] != IPPROTO_IPIP) {
+		if (out >= 0)
+			close(out);
+		return;
+	}
+	memcpy(tmp, in + 12, 4); /* swap the inner addresses; echo reply; checksum again */
+	memcpy(in + 12, in + 16, 4);
+	memcpy(in + 16, tmp, 4);
+	in[20] = 0;
+	in[22] = in[23] = 0;
+	for (ssize_t i = 20; i + 1 < n - 20; i += 2)
+		sum += in[i] << 8 | in[i + 1];
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	in[22] = (__u8)(~sum >> 8);
+	in[23] = (__u8)~sum;
+	sendto(out, in, n - 20, 0, (struct sockaddr *)&to, sizeof(to));
+	close(out);
+}
+
+static void test_tunnel_part_answered(void)
+{
+	struct srv s = {.mode = SRV_NO_ACCEPT};
+	struct xlbd_probe_spec spec = tunnel_spec();
+	struct outcome o;
+	int fd;
+
+	if (geteuid())
+		return xt_skip("raw sockets need root");
+	fd = socket(AF_INET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_IPIP);
+	if (!ASSERT_TRUE(fd >= 0, "a raw socket of protocol 4"))
+		return;
+	s.extra_fd = fd;
+	s.extra_cb = on_fake_backend;
+	probe_run(&s, XLB_AF_INET, &spec, &o);
+	check_verdict(&o, true, NULL);
+	ASSERT_TRUE(!o.tunnel_failed, "the tunnel part passed");
+	close(fd);
 }
 
 static void test_tcp_listener_ok(void)
@@ -859,5 +958,7 @@ int main(void)
 	RUN_TEST(test_udp_timeout);
 	RUN_TEST(test_cancel_in_flight);
 	RUN_TEST(test_kind_none_rejected);
+	RUN_TEST(test_tunnel_part_unanswered);
+	RUN_TEST(test_tunnel_part_answered);
 	return xt_finish();
 }

@@ -128,6 +128,11 @@ static void test_parse_requests(void)
 		{"vip set 10.0.0.10:80/tcp check tcp outlier on",
 		 "{\"cmd\":\"vip set\",\"vip\":\"10.0.0.10:80/tcp\",\"check\":{\"kind\":\"tcp\","
 		 "\"outlier\":true}}"},
+		{"vip set 10.0.0.10:80/tcp check http tunnel on",
+		 "{\"cmd\":\"vip set\",\"vip\":\"10.0.0.10:80/tcp\",\"check\":{\"kind\":\"http\","
+		 "\"tunnel\":true}}"},
+		{"vip set 10.0.0.10:80/tcp tunnel off",
+		 "{\"cmd\":\"vip set\",\"vip\":\"10.0.0.10:80/tcp\",\"check\":{\"tunnel\":false}}"},
 		/* Every unit, and the ends of the ranges. */
 		{"vip set 10.0.0.10:80/tcp interval 60m timeout 3599999ms",
 		 "{\"cmd\":\"vip set\",\"vip\":\"10.0.0.10:80/tcp\","
@@ -517,6 +522,8 @@ static void test_parse_errors(void)
 		 {"backoff 1m exceeds backoff-max 30s"}},
 		{"vip set 10.0.0.10:80/tcp check none outlier on",
 		 {"'outlier on' needs a health check"}},
+		{"vip set 10.0.0.10:80/tcp check none tunnel on",
+		 {"'tunnel on' goes with a health check"}},
 		{"vip set 10.0.0.10:80/tcp check tcp path /x",
 		 {"'path' is a setting of http checks, not of check tcp"}},
 		{"vip set 10.0.0.10:80/tcp status 200 check udp",

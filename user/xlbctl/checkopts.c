@@ -49,6 +49,7 @@ static const struct check_setting {
 	{"slow-start", "slow_start_ms", V_DURATION, NULL},
 	{"outlier", "outlier", V_ON_OFF, NULL},
 	{"outlier-rate", "outlier_rate", V_NUMBER, NULL},
+	{"tunnel", "tunnel", V_ON_OFF, NULL},
 };
 
 /* The range of a setting's value. Port 0 is xlbd's word for "the VIP's port", which a command
@@ -205,6 +206,9 @@ int xlbctl_check_validate(struct xlbctl_args *a, json_t *check)
 	if (!strcmp(kind, "none") && json_is_true(json_object_get(check, "outlier")))
 		return xlbctl_fail(a, "'outlier on' needs a health check to bring the backend "
 				      "back: give check tcp, http or udp");
+	if (!strcmp(kind, "none") && json_is_true(json_object_get(check, "tunnel")))
+		return xlbctl_fail(a, "'tunnel on' goes with a health check, which it adds to: "
+				      "give check tcp, http or udp");
 	for (i = 0; i < ARRAY_SIZE(settings); i++)
 		if (settings[i].kind && strcmp(settings[i].kind, kind) &&
 		    json_object_get(check, settings[i].member))
@@ -273,6 +277,8 @@ const char *xlbctl_check_summary(const json_t *check, char *buf, size_t len)
 		append(buf, len, &off, " fall %lld", v);
 	if (json_is_true(json_object_get(check, "outlier")))
 		append(buf, len, &off, " outlier");
+	if (json_is_true(json_object_get(check, "tunnel")))
+		append(buf, len, &off, " tunnel");
 	return buf;
 }
 
@@ -284,6 +290,7 @@ void xlbctl_check_usage(FILE *out)
 	      "       CHECKOPT := { port PORT | path PATH | host HOST | status CODE[-CODE] |\n"
 	      "                     payload TEXT | interval DUR | timeout DUR | rise N | fall N |\n"
 	      "                     backoff DUR | backoff-max DUR | slow-start DUR |\n"
+	      "                     tunnel { on | off } |\n"
 	      "                     outlier { on | off } | outlier-rate N }\n"
 	      "       DUR := a whole number and a unit, ms, s or m: 200ms, 1s, 2m\n"
 	      "check none: a backend is up while its MAC is known; tcp connects; http asks\n"
@@ -298,6 +305,8 @@ void xlbctl_check_usage(FILE *out)
 	      "  backoff 10ms-60m (1s) open, doubling up to backoff-max 10ms-60m (30s)\n"
 	      "  slow-start 0-60m (10s): weight ramp after the circuit closes (0: none)\n"
 	      "  outlier on|off (off): more SYN retries a second than outlier-rate\n"
-	      "  1-1000000 (5) open the circuit too\n",
+	      "  1-1000000 (5) open the circuit too\n"
+	      "  tunnel on|off (off): fwd ipip, an ICMP echo to the VIP through the backend's\n"
+	      "  tunnel as well; the check passes only when both do\n",
 	      out);
 }

@@ -215,6 +215,36 @@ struct caller {
 };
 
 /*
+ * A change that turns tunnel checks on (a VIP has them in next, not in cur) while xlbd may not
+ * open raw sockets is refused: every one of them would fail and take its backend down
+ * (docs/xlbd.md, "The tunnel check"). One raw socket is opened per such change, not per change.
+ */
+static int tunnel_permitted(struct xlbd_config *cur, const struct xlbd_config *next, char *err,
+			    size_t errlen)
+{
+	for (size_t i = 0; i < next->nvips; i++) {
+		const struct xlbd_vip *v = &next->vips[i], *o;
+		char vs[XLB_ADDRSTRLEN];
+
+		if (!xlbd_vip_tunnel_checked(v))
+			continue;
+		o = xlbd_config_find_vip(cur, &v->key);
+		if (o && xlbd_vip_tunnel_checked(o))
+			continue;
+		if (xlbd_tunprobe_permitted())
+			return 0;
+		xlb_format_vip(&v->key, vs, sizeof(vs));
+		snprintf(err, errlen,
+			 "vip %s: the tunnel check needs raw sockets (CAP_NET_RAW), which xlbd "
+			 "does not have: grant it (docs/xlbd.md, \"The tunnel check\") or leave "
+			 "tunnel off",
+			 vs);
+		return -EPERM;
+	}
+	return 0;
+}
+
+/*
  * The one way a change happens: the caller edited a copy (next); it is validated whole, written
  * to the state file, then applied. Any failure leaves file, maps and memory as they were.
  */
@@ -227,6 +257,8 @@ static json_t *commit(struct xlbd *d, struct xlbd_config *next, json_t *result, 
 	int e;
 
 	e = xlbd_config_validate(next, err, sizeof(err));
+	if (!e)
+		e = tunnel_permitted(&d->cfg, next, err, sizeof(err));
 	if (!e)
 		e = xlbd_config_save(d->state_path, next, err, sizeof(err));
 	if (e) {

@@ -55,6 +55,18 @@ const struct xlbd_check *xlbd_backend_check(const struct xlbd_vip *v, const stru
 	return b->has_check ? &b->check : &v->check;
 }
 
+bool xlbd_vip_tunnel_checked(const struct xlbd_vip *v)
+{
+	if (v->fwd != XLB_FWD_IPIP)
+		return false;
+	if (v->check.tunnel)
+		return true;
+	for (size_t i = 0; i < v->nbe; i++)
+		if (v->be[i].has_check && v->be[i].check.tunnel)
+			return true;
+	return false;
+}
+
 struct xlbd_vip *xlbd_config_find_vip(struct xlbd_config *c, const struct xlb_vip_key *key)
 {
 	for (size_t i = 0; i < c->nvips; i++)
@@ -251,6 +263,7 @@ void xlbd_check_defaults(struct xlbd_check *c)
 		.slow_start_ms = 10000,
 		.outlier = false,
 		.outlier_rate = 5,
+		.tunnel = false,
 	};
 }
 
@@ -277,6 +290,7 @@ json_t *xlbd_check_to_json(const struct xlbd_check *c)
 
 	json_object_set_new(j, "outlier", json_boolean(c->outlier));
 	json_object_set_new(j, "outlier_rate", json_integer(c->outlier_rate));
+	json_object_set_new(j, "tunnel", json_boolean(c->tunnel));
 	if (c->kind == XLB_CHECK_HTTP) {
 		json_object_set_new(j, "path", json_string(c->path));
 		json_object_set_new(j, "host", json_string(c->host));
@@ -333,11 +347,12 @@ static int check_num(json_t *j, const char *name, __u32 *out, char *err, size_t 
 
 int xlbd_check_from_json(json_t *j, struct xlbd_check *c, char *err, size_t errlen)
 {
-	static const char *const known[] = {
-		"kind",		"port",	      "interval_ms",	"timeout_ms",	 "rise",
-		"fall",		"path",	      "host",		"status_lo",	 "status_hi",
-		"payload",	"backoff_ms", "backoff_max_ms", "slow_start_ms", "outlier",
-		"outlier_rate", NULL};
+	static const char *const known[] = {"kind",	      "port",	       "interval_ms",
+					    "timeout_ms",     "rise",	       "fall",
+					    "path",	      "host",	       "status_lo",
+					    "status_hi",      "payload",       "backoff_ms",
+					    "backoff_max_ms", "slow_start_ms", "outlier",
+					    "outlier_rate",   "tunnel",	       NULL};
 	struct xlbd_check n = *c;
 	__u32 port = n.port, lo = n.status_lo, hi = n.status_hi;
 	const char *name;
@@ -394,6 +409,20 @@ int xlbd_check_from_json(json_t *j, struct xlbd_check *c, char *err, size_t errl
 	}
 	if (v)
 		n.outlier = json_is_true(v);
+	v = json_object_get(j, "tunnel");
+	if (v && !json_is_boolean(v)) {
+		snprintf(err, errlen, "check tunnel must be true or false");
+		return -EINVAL;
+	}
+	if (v)
+		n.tunnel = json_is_true(v);
+	/* The tunnel part goes with a check of the service: alone, it would say nothing of it. */
+	if (n.tunnel && n.kind == XLB_CHECK_NONE) {
+		snprintf(err, errlen,
+			 "the tunnel check goes with a health check (kind tcp, http or udp), "
+			 "which it adds to");
+		return -EINVAL;
+	}
 	if (n.outlier && n.kind == XLB_CHECK_NONE) {
 		snprintf(err, errlen,
 			 "outlier detection needs a health check (kind tcp, http or udp) "

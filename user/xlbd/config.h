@@ -30,6 +30,7 @@ struct xlbd_check {
 	__u32 slow_start_ms;	     /* weight ramp after the circuit closes; 0: off */
 	bool outlier;		     /* passive outlier detection: SYN retries open the circuit */
 	__u32 outlier_rate;	     /* SYN retries per second that count as a failure */
+	bool tunnel; /* fwd ipip: the check goes through the tunnel too (docs/xlbd.md) */
 };
 
 void xlbd_check_defaults(struct xlbd_check *c);
@@ -118,6 +119,9 @@ int xlbd_config_check_dir(const char *path, char *err, size_t errlen);
 
 /* The check settings in force for a backend: its own, else its VIP's. */
 const struct xlbd_check *xlbd_backend_check(const struct xlbd_vip *v, const struct xlbd_backend *b);
+
+/* The VIP has tunnel checks: it is fwd ipip, and its check or a backend's own has tunnel on. */
+bool xlbd_vip_tunnel_checked(const struct xlbd_vip *v);
 
 /* Lookups (NULL if absent). */
 struct xlbd_vip *xlbd_config_find_vip(struct xlbd_config *c, const struct xlb_vip_key *key);

@@ -198,7 +198,8 @@ static void local_error(struct xlbd_health *h, const struct xlbd_vip *v,
 	h->local_unlogged = 0;
 }
 
-static void on_probe(void *arg, bool ok, const char *err, __u64 latency_us, int local)
+static void on_probe(void *arg, bool ok, const char *err, __u64 latency_us, int local,
+		     bool tunnel_failed)
 {
 	struct xlbd_check_state *st = arg;
 	struct xlbd_health *h = st->h;
@@ -212,6 +213,9 @@ static void on_probe(void *arg, bool ok, const char *err, __u64 latency_us, int 
 		return;
 	if (local)
 		return local_error(h, v, b, local);
+	if (!st->checked)
+		st->tunnel_failures = 0; /* as check_failures (xlbd_health_record) */
+	st->tunnel_failures += tunnel_failed;
 	xlbd_health_record(h, v, b, ok, latency_us); /* before `checked` is set */
 	st->checked = true;
 	st->last_ok = ok;
@@ -257,11 +261,28 @@ static void start_probe(struct xlbd_health *h, const struct xlbd_vip *v,
 	memcpy(s.path, c->path, sizeof(s.path));
 	memcpy(s.host, c->host, sizeof(s.host));
 	memcpy(s.payload, c->payload, sizeof(s.payload));
+	/* Through the tunnel too, where the packets go through one (docs/xlbd.md). */
+	if (c->tunnel && v->fwd == XLB_FWD_IPIP) {
+		s.tunnel = true;
+		s.tun = (struct xlbd_tunprobe_spec){
+			.family = b->family,
+			.addr = b->addr,
+			.vip_family = v->key.family,
+			.vip = v->key.addr,
+			.ifindex = h->ifindex,
+		};
+		if (h->tunnel_src) {
+			s.tun.src =
+				b->family == XLB_AF_INET ? h->tunnel_src->v4 : h->tunnel_src->v6;
+			s.tun.vip_src = v->key.family == XLB_AF_INET ? h->tunnel_src->v4
+								     : h->tunnel_src->v6;
+		}
+	}
 	err = xlbd_probe_start(h->base, &s, on_probe, st, &st->probe);
 	if (err) {
 		st->probe = NULL;
-		on_probe(st, false, strerror(-err), 0,
-			 xlbd_probe_local_error(-err) >= 0 ? -err : 0);
+		on_probe(st, false, strerror(-err), 0, xlbd_probe_local_error(-err) >= 0 ? -err : 0,
+			 false);
 	}
 }
 

@@ -58,6 +58,7 @@ struct xlbd_check_state {
 	__u64 syn_retries;	  /* ... that reading */
 	__u32 outlier_strikes;	  /* consecutive seconds above the rate */
 	__u64 check_failures;	  /* failed checks since the checks (re)started */
+	__u64 tunnel_failures;	  /* ... of them, those whose tunnel part failed */
 };
 
 /*
@@ -67,7 +68,11 @@ struct xlbd_check_state {
  */
 struct xlbd_health {
 	struct event_base *base;
-	struct xlb_dp *dp;	       /* read only: SYN-retry counters for outlier detection */
+	struct xlb_dp *dp; /* read only: SYN-retry counters for outlier detection */
+	/* The tunnel checks' sources (main.c sets them after init): --tunnel-source (zero: the
+	 * route's) and xlbd's interface (tunprobe.h). */
+	const struct xlb_encap_src *tunnel_src;
+	int ifindex;
 	const struct xlbd_config *cfg; /* xlbd's desired state */
 	void (*changed)(void *arg);
 	void *arg;

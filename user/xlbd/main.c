@@ -529,6 +529,8 @@ int main(int argc, char **argv)
 	 * either changes, the configuration is applied again (once per loop turn). */
 	d.view = (struct xlbd_view){.macs = &d.macs, .health = &d.health};
 	xlbd_health_init(&d.health, d.base, d.dp, &d.cfg, on_changed, &d);
+	d.health.tunnel_src = &d.tunnel_src;
+	d.health.ifindex = d.ifindex;
 	err = xlbd_macs_open(&d.macs, d.base, d.ifindex, &d.cfg, on_changed, &d);
 	if (err) {
 		pr_err("cannot open the neighbour monitor", "err=\"%s\"", strerror(-err));
@@ -538,6 +540,17 @@ int main(int argc, char **argv)
 		xlbd_macs_seed(&d.macs, d.dp);
 	/* Backends in the state file served before this start: their circuits begin closed, so
 	 * a restart moves no flow. */
+	for (size_t i = 0; i < d.cfg.nvips; i++) {
+		char vs[XLB_ADDRSTRLEN];
+
+		if (!xlbd_vip_tunnel_checked(&d.cfg.vips[i]) || xlbd_tunprobe_permitted())
+			continue;
+		xlb_format_vip(&d.cfg.vips[i].key, vs, sizeof(vs));
+		pr_warn("tunnel checks configured but raw sockets not permitted (CAP_NET_RAW): "
+			"they fail and take their backends down",
+			"vip=%s", vs);
+		break;
+	}
 	xlbd_health_sync(&d.health, NULL, true);
 	xlbd_macs_learn(&d.macs);
 	err = xlbd_apply(&d, NULL, true);

@@ -112,6 +112,9 @@ int xlbd_metrics_collect(struct xlbd *d, struct xlbd_metrics_snap *s)
 			mb->circuit = st->br.state;
 			mb->transitions = st->br.transitions;
 			mb->check_failures = st->check_failures;
+			mb->tunnel = mb->checks && xlbd_backend_check(v, b)->tunnel &&
+				     v->fwd == XLB_FWD_IPIP;
+			mb->tunnel_failures = st->tunnel_failures;
 		}
 	}
 	return collect_routes(d, s);

@@ -344,6 +344,12 @@ static void print_backends(const struct xlbd_metrics_snap *s, struct text *t)
 		if (s->be[i].checks)
 			sample(t, "xlb_health_check_failures_total", s->be[i].labels, NULL, NULL,
 			       s->be[i].check_failures);
+	header(t, "xlb_health_check_tunnel_failures_total", "counter",
+	       "Failed health checks of the backend whose check through the tunnel failed.");
+	for (size_t i = 0; i < s->nbe; i++)
+		if (s->be[i].tunnel)
+			sample(t, "xlb_health_check_tunnel_failures_total", s->be[i].labels, NULL,
+			       NULL, s->be[i].tunnel_failures);
 	header(t, "xlb_health_check_errors_total", "counter",
 	       "Health checks that an error of xlbd's own side stopped (out of fds, buffers, "
 	       "ports): not counted against the backend.");

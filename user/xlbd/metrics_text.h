@@ -47,6 +47,8 @@ struct xlbd_metrics_be {
 	enum xlbd_circuit circuit;
 	__u64 transitions;
 	__u64 check_failures;
+	bool tunnel; /* the checks have a tunnel part: tunnel_failures is printed */
+	__u64 tunnel_failures;
 };
 
 /* One VIP address's route (announce.c): labels `address="..."`. */

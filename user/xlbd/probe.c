@@ -1,4 +1,4 @@
-/* probe.c - one non-blocking health check on the event loop: connect, request, verdict. */
+/* probe.c - one non-blocking health check on the event loop: connect, request, its tunnel part, verdict. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -27,6 +27,9 @@
  * - While connecting, writable alone means established: SO_ERROR is read only when the socket
  *   is also readable (an error or a hang-up: libevent reports EPOLLERR and EPOLLHUP as both).
  * - The two events live in the probe's own allocation (event_assign), not two event_new.
+ *
+ * A check with a tunnel part (spec.tunnel, tunprobe.c) runs both at once under the one timer:
+ * the verdict comes when both have one (or at the timeout), and passes only if both passed.
  */
 
 struct xlbd_probe {
@@ -45,6 +48,13 @@ struct xlbd_probe {
 	char resp[256];
 	size_t resp_len;
 	__u64 start_us;
+	struct xlbd_tunprobe *tun; /* the tunnel part in flight */
+	bool main_done;		   /* the connect/request part has its verdict: */
+	bool main_ok;
+	char main_err[96];
+	bool tun_done; /* the tunnel part has its verdict: */
+	bool tun_ok;
+	char tun_err[96];
 	xlbd_probe_cb cb;
 	void *arg;
 	_Alignas(max_align_t) unsigned char ev[]; /* two struct event */
@@ -70,6 +80,7 @@ static void probe_free(struct xlbd_probe *p)
 	/* Both events are assigned before the socket exists (xlbd_probe_start). */
 	event_del(p->io);
 	event_del(p->timer);
+	xlbd_tunprobe_cancel(p->tun);
 	if (p->fd >= 0) {
 		if (p->established && (p->spec.kind == XLB_CHECK_TCP || p->peer_closed)) {
 			static const struct linger rst = {.l_onoff = 1, .l_linger = 0};
@@ -81,7 +92,8 @@ static void probe_free(struct xlbd_probe *p)
 	free(p);
 }
 
-static void finish_local(struct xlbd_probe *p, bool ok, const char *err, int local)
+/* The verdict to the caller: the probe is freed first (the callback may start the next). */
+static void deliver(struct xlbd_probe *p, bool ok, const char *err, int local, bool tun_failed)
 {
 	xlbd_probe_cb cb = p->cb;
 	void *arg = p->arg;
@@ -91,7 +103,54 @@ static void finish_local(struct xlbd_probe *p, bool ok, const char *err, int loc
 	if (!ok)
 		snprintf(why, sizeof(why), "%s", err ? err : "");
 	probe_free(p);
-	cb(arg, ok, ok ? NULL : why, lat, local);
+	cb(arg, ok, ok ? NULL : why, lat, local, tun_failed);
+}
+
+/* Both parts have a verdict (or there is no tunnel part): the check passes if both passed. */
+static void deliver_both(struct xlbd_probe *p)
+{
+	bool tun_failed = p->spec.tunnel && !p->tun_ok;
+	char why[96 * 2 + 4];
+
+	if (p->main_ok && !tun_failed)
+		return deliver(p, true, NULL, 0, false);
+	if (!p->main_ok && tun_failed)
+		snprintf(why, sizeof(why), "%s; %s", p->main_err, p->tun_err);
+	else
+		snprintf(why, sizeof(why), "%s", p->main_ok ? p->tun_err : p->main_err);
+	deliver(p, false, why, 0, tun_failed);
+}
+
+/* The connect/request part's verdict. An error of our own side ends the whole check at once:
+ * it says nothing about the backend. */
+static void finish_local(struct xlbd_probe *p, bool ok, const char *err, int local)
+{
+	if (local)
+		return deliver(p, false, err, local, false);
+	p->main_done = true;
+	p->main_ok = ok;
+	snprintf(p->main_err, sizeof(p->main_err), "%s", ok || !err ? "" : err);
+	if (p->spec.tunnel && !p->tun_done) {
+		event_del(p->io); /* the socket stays open until the end (probe_free's reset) */
+		p->io_what = 0;
+		return;
+	}
+	deliver_both(p);
+}
+
+/* The tunnel part's verdict (tunprobe.c, which has freed itself), or its start's error. */
+static void on_tunnel(void *arg, bool ok, const char *err, int local)
+{
+	struct xlbd_probe *p = arg;
+
+	p->tun = NULL;
+	if (local)
+		return deliver(p, false, err, local, false);
+	p->tun_done = true;
+	p->tun_ok = ok;
+	snprintf(p->tun_err, sizeof(p->tun_err), "%s", ok || !err ? "" : err);
+	if (p->main_done)
+		deliver_both(p);
 }
 
 static void finish(struct xlbd_probe *p, bool ok, const char *err)
@@ -235,6 +294,14 @@ static void on_timeout(evutil_socket_t fd, short what, void *arg)
 		evtimer_add(p->timer, &tv);
 		return;
 	}
+	if (p->spec.tunnel && !p->tun_done) {
+		xlbd_tunprobe_cancel(p->tun);
+		p->tun = NULL;
+		p->tun_done = true;
+		snprintf(p->tun_err, sizeof(p->tun_err), "tunnel: no echo reply from the vip");
+		if (p->main_done)
+			return deliver_both(p);
+	}
 	finish(p, false, "timeout");
 }
 
@@ -316,6 +383,17 @@ int xlbd_probe_start(struct event_base *base, const struct xlbd_probe_spec *spec
 		p->conn_err = 0; /* established within the first call (see the top) */
 	} else if (errno != EALREADY) {
 		p->conn_err = errno; /* refused, unreachable: the verdict, given by on_io */
+	}
+	if (spec->tunnel) {
+		err = xlbd_tunprobe_start(base, &spec->tun, on_tunnel, p, &p->tun);
+		if (err && xlbd_probe_local_error(-err) >= 0)
+			goto fail;
+		if (err) { /* no route to the backend...: the tunnel part's failure */
+			char why[96];
+
+			snprintf(why, sizeof(why), "tunnel: %s", strerror(-err));
+			on_tunnel(p, false, why, 0);
+		}
 	}
 	/* UDP connects at once: send the request now and wait for the answer. */
 	p->phase = type == SOCK_DGRAM ? SENDING : CONNECTING;

@@ -1,4 +1,4 @@
-/* probe.h - one non-blocking health check (TCP connect, HTTP GET, UDP request/response). */
+/* probe.h - one non-blocking health check (TCP connect, HTTP GET, UDP request/response), and its tunnel part. */
 #ifndef XLBD_PROBE_H
 #define XLBD_PROBE_H
 
@@ -7,6 +7,7 @@
 #include <stdbool.h>
 
 #include "names.h"
+#include "tunprobe.h"
 #include "xlb_abi.h"
 
 struct xlbd_probe_spec {
@@ -19,6 +20,10 @@ struct xlbd_probe_spec {
 	char host[XLB_CHECK_STR];    /* http Host header; empty: the address */
 	__u16 status_lo, status_hi;  /* http: accepted status range */
 	char payload[XLB_CHECK_STR]; /* udp: request; any reply is success */
+	/* The check through the tunnel besides (tunprobe.h): the probe passes only when both
+	 * parts do, within the one timeout. */
+	bool tunnel;
+	struct xlbd_tunprobe_spec tun;
 };
 
 struct xlbd_probe;
@@ -38,8 +43,10 @@ int xlbd_probe_local_error(int err);
 /*
  * Called once per probe, from the event loop: ok, a short reason when not ok, the latency.
  * local: 0, or the errno (one of xlbd_probe_local_errnos) that stopped the check on our side.
+ * tunnel_failed: the tunnel part ran and failed (its reason is in err, after "tunnel: ").
  */
-typedef void (*xlbd_probe_cb)(void *arg, bool ok, const char *err, __u64 latency_us, int local);
+typedef void (*xlbd_probe_cb)(void *arg, bool ok, const char *err, __u64 latency_us, int local,
+			      bool tunnel_failed);
 
 /* Starts a probe; 0 or -errno (then cb is not called: a local error among them is the caller's
  * to tell apart with xlbd_probe_local_error). The probe frees itself after cb. */

@@ -22,6 +22,7 @@
 #include "macs.h"
 #include "metrics.h"
 #include "metrics_http.h"
+#include "tunprobe.h"
 
 /*
  * One process, one event loop. Each member below is owned by the module named beside it: only
