@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -52,7 +53,7 @@
 #define FRAME_CAP 128
 #define SAME_RUNS 50000
 
-enum method { REPEAT_ONE, DISTINCT, SAME };
+enum method { REPEAT_ONE, DISTINCT, SAME, CHASE };
 
 struct row {
 	const char *group;
@@ -139,6 +140,9 @@ static struct row rows[] = {
 	   .baseline = "xdp_pass baseline, distinct, ingress veth"),
 	DP("xlb 100k distinct established flows, ipip 4in4", DISTINCT,
 	   .baseline = "xdp_pass baseline, distinct, ingress veth"),
+	COST("cost: memory, dependent random loads over 16 MB (userspace)", CHASE,
+	     .note = "the size of this bench's bucket array (1,048,576 slots); the distinct rows "
+		     "of large tables follow it (docs/benchmarks.md, the profile of 2026-12-02)"),
 };
 #define SCHED_ROW	9  /* first scheduler row */
 #define COST_ROW	14 /* first cost row */
@@ -149,6 +153,9 @@ static struct row rows[] = {
 #define FLOOD_ROW	(INSERT_ROW + 3)
 #define IPIP_ROW	(FLOOD_ROW + 1) /* its same-frame baseline; the rows follow */
 #define NIPIP		7
+#define CHASE_ROW	(IPIP_ROW + NIPIP)
+#define CHASE_MB	16
+#define CHASE_LOADS	1000000
 #define NROWS		(sizeof(rows) / sizeof(rows[0]))
 
 struct frames {
@@ -449,6 +456,56 @@ static int use_sched(struct fx *f, __u8 sched)
 }
 
 /*
+ * The machine's memory latency, beside the rows it bounds: a random cyclic order of the 64-byte
+ * lines of CHASE_MB MB (4 KB pages, as a BPF array's), each line holding the next one's address,
+ * so every load waits for the one before (one miss at a time, as a packet's bucket read).
+ * Returns the area (NULL on failure); chase_ns walks it.
+ */
+static char *chase_setup(void)
+{
+	size_t sz = (size_t)CHASE_MB << 20, n = sz / 64;
+	char *m = mmap(NULL, sz, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	size_t *perm = malloc(n * sizeof(*perm));
+	unsigned long long x = 88172645463325252ULL;
+
+	if (m == MAP_FAILED || !perm) {
+		free(perm);
+		return NULL;
+	}
+	madvise(m, sz, MADV_NOHUGEPAGE);
+	for (size_t i = 0; i < n; i++)
+		perm[i] = i;
+	for (size_t i = n - 1; i > 0; i--) { /* Fisher-Yates with xorshift64 */
+		size_t j, t;
+
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		j = x % (i + 1);
+		t = perm[i];
+		perm[i] = perm[j];
+		perm[j] = t;
+	}
+	for (size_t i = 0; i < n; i++)
+		*(char **)(m + perm[i] * 64) = m + perm[(i + 1) % n] * 64;
+	free(perm);
+	return m;
+}
+
+static double chase_ns(char *m)
+{
+	char *volatile end;
+	char *p = m;
+	double t0 = bench_now_ns();
+
+	for (int i = 0; i < CHASE_LOADS; i++)
+		p = *(char **)p;
+	end = p; /* the loads are not optimised away */
+	(void)end;
+	return (bench_now_ns() - t0) / CHASE_LOADS;
+}
+
+/*
  * The ipip rows' routes, as tests/bpf/test_ipip.c has them: the bench runs in a network namespace
  * of its own (unshare; it goes with the process), where the veth ip0 (the LB's MAC; GRO on, which
  * registers the receive queue BPF_PROG_TEST_RUN needs for ingress_ifindex) has one next hop with
@@ -619,6 +676,7 @@ int main(int argc, char **argv)
 	int xlb, xlb_small, err, cost_fd[NCOST], ifx = ipip_net();
 	__u64 ic0[XLB_C_MAX], ic1[XLB_C_MAX];
 	__u32 ipip_off = 0;
+	char *chase = chase_setup();
 
 	/* The 100k-lookup floor uses a table of the size xlb gets here. */
 	if (cost && (cost_skip_xlb_maps(cost) ||
@@ -639,6 +697,7 @@ int main(int argc, char **argv)
 	}
 	for (int i = 0; i < NIPIP; i++)
 		rows[IPIP_ROW + i].skipped = !ifx;
+	rows[CHASE_ROW].skipped = !chase;
 	/*
 	 * The hot rows repeat one frame, and xlb sends it on with source := its destination (the
 	 * LB's MAC) and destination := the backend's MAC. Run 2 would see a frame to the backend's
@@ -721,6 +780,8 @@ int main(int argc, char **argv)
 		run_distinct(bpf_program__fd(cost->progs.cost_flow_lookup_100k), &v4, &d);
 		run_distinct(bpf_program__fd(cost->progs.cost_flow_lookup_100k), &v4,
 			     &rows[LOOKUP_100K_ROW].ns[t]);
+		if (chase)
+			rows[CHASE_ROW].ns[t] = chase_ns(chase);
 		if (ifx) {
 			if (t == 0)
 				xlb_dp_read_counters(ipx.dp, ic0);
@@ -758,6 +819,7 @@ int main(int argc, char **argv)
 		printf("%-40s %-9s %7.1fns %7.1fns %7.1fns", r->name,
 		       r->method == REPEAT_ONE ? "repeat"
 		       : r->method == SAME     ? "same"
+		       : r->method == CHASE    ? "chase"
 					       : "distinct",
 		       r->med, r->min, r->max);
 		if (b)
