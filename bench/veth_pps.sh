@@ -27,4 +27,10 @@ ip -n "$GEN_NS" link set gen0 address 02:00:00:00:00:01
 ip -n "$LB_NS" link set "$NAME" address 02:00:00:00:00:02
 ip -n "$GEN_NS" link set gen0 up
 ip -n "$LB_NS" link set "$NAME" up
+# The ipip row's route (veth_pps.c): the backends' prefix via a next hop whose permanent neighbour
+# entry is gen0's MAC, out the LB's veth itself (XDP_TX); bpf_fib_lookup routes as a forwarder.
+ip -n "$LB_NS" addr add 100.64.1.1/24 dev "$NAME"
+ip -n "$LB_NS" neigh add 100.64.1.254 lladdr 02:00:00:00:00:01 dev "$NAME" nud permanent
+ip -n "$LB_NS" route add 10.1.0.0/24 via 100.64.1.254
+ip netns exec "$LB_NS" sysctl -qw net.ipv4.ip_forward=1
 "$BUILD/veth-pps" "$OUT/veth.json" "/run/netns/$GEN_NS" gen0 "/run/netns/$LB_NS" "$NAME"

@@ -1,10 +1,16 @@
 /* xlb_bench.c - `make bench`: data-plane cost per packet with BPF_PROG_TEST_RUN, beside baselines. */
+#define _GNU_SOURCE /* unshare */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <linux/in.h>
+#include <net/if.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -32,6 +38,11 @@
  *   path, on the established frame with the repeat method (none changes the flow), beside
  *   XDP_PASS; the flow insert over the new-flow frames with the distinct method (its table
  *   emptied first).
+ * - "same": repeat=1, one frame sent SAME_RUNS times, summing the kernel's per-run durations,
+ *   with ingress_ifindex a veth of the bench's own namespace: the ipip rows, whose program
+ *   grows the head (run 2 of a repeat would see the encapsulated frame) and looks the route up
+ *   (bpf_fib_lookup answers from that namespace's routes: ipip_net_setup). Their baselines are
+ *   XDP_PASS timed the same way on the same interface.
  * Trials are interleaved (every row once per trial) so machine noise hits all rows alike.
  * Usage: xlb-bench [OUT.json]   (default build/bench/dataplane.json; `make bench` merges it)
  */
@@ -40,8 +51,9 @@
 #define REPEAT	  1000000
 #define NDISTINCT 100000
 #define FRAME_CAP 128
+#define SAME_RUNS 50000
 
-enum method { REPEAT_ONE, DISTINCT };
+enum method { REPEAT_ONE, DISTINCT, SAME, CHASE };
 
 struct row {
 	const char *group;
@@ -52,6 +64,7 @@ struct row {
 	const char *baseline; /* row this one is compared with */
 	double target;	      /* the goal in ns above the baseline (docs/benchmarks.md); 0: none */
 	const char *note;
+	int skipped; /* not measured (the ipip rows without their namespace): not written */
 };
 
 #define DP(...)                          \
@@ -114,6 +127,22 @@ static struct row rows[] = {
 	   .note = "5 passes of 100,000 new 5-tuples (SYN) after the trials, into xlb's table "
 		   "holding the 100k flows promoted by an ACK; the share of those flows that keep "
 		   "their entry is printed (flood_row)"),
+	/* fwd ipip (docs/datapath.md, "ipip"), in the bench's namespace with a route per backend. */
+	DP("xdp_pass baseline, same frame, ingress veth", SAME, .baseline = NULL),
+	DP("xlb hot established flow, ipip 4in4", SAME,
+	   .baseline = "xdp_pass baseline, same frame, ingress veth", .target = 60),
+	DP("xlb hot established flow, ipip 6in6", SAME,
+	   .baseline = "xdp_pass baseline, same frame, ingress veth", .target = 60),
+	DP("xlb hot established flow, ipip 4in6", SAME,
+	   .baseline = "xdp_pass baseline, same frame, ingress veth", .target = 60),
+	DP("xdp_pass baseline, distinct, ingress veth", DISTINCT, .baseline = NULL),
+	DP("xlb new tcp flow (syn, insert), ipip 4in4", DISTINCT,
+	   .baseline = "xdp_pass baseline, distinct, ingress veth"),
+	DP("xlb 100k distinct established flows, ipip 4in4", DISTINCT,
+	   .baseline = "xdp_pass baseline, distinct, ingress veth"),
+	COST("cost: memory, dependent random loads over 16 MB (userspace)", CHASE,
+	     .note = "the size of this bench's bucket array (1,048,576 slots); the distinct rows "
+		     "of large tables follow it (docs/benchmarks.md, the profile of 2026-12-02)"),
 };
 #define SCHED_ROW	9  /* first scheduler row */
 #define COST_ROW	14 /* first cost row */
@@ -122,6 +151,11 @@ static struct row rows[] = {
 #define INSERT_HASH_ROW (INSERT_ROW + 1)
 #define LOOKUP_100K_ROW (INSERT_ROW + 2)
 #define FLOOD_ROW	(INSERT_ROW + 3)
+#define IPIP_ROW	(FLOOD_ROW + 1) /* its same-frame baseline; the rows follow */
+#define NIPIP		7
+#define CHASE_ROW	(IPIP_ROW + NIPIP)
+#define CHASE_MB	16
+#define CHASE_LOADS	1000000
 #define NROWS		(sizeof(rows) / sizeof(rows[0]))
 
 struct frames {
@@ -160,32 +194,72 @@ static int build_frames_flags(struct frames *f, __u32 n, __u32 base, __u8 family
 	return 0;
 }
 
-static int run_repeat(int prog, const void *frame, __u32 len, __u32 repeat, double *ns)
+/* ifindex: the frame's ingress interface (ctx), 0 for none. The action, or -errno. */
+static int run_on(int prog, int ifindex, const void *frame, __u32 len, __u32 repeat, double *ns)
 {
-	__u8 out[FRAME_CAP];
+	__u8 out[FRAME_CAP + 64]; /* ipip adds up to 40 bytes */
+	struct xdp_md ctx = {.data_end = len, .ingress_ifindex = ifindex};
 	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = frame, .data_size_in = len, .data_out = out,
 		    .data_size_out = sizeof(out), .repeat = repeat);
 
+	if (ifindex) {
+		o.ctx_in = &ctx;
+		o.ctx_size_in = sizeof(ctx);
+	}
 	if (bpf_prog_test_run_opts(prog, &o))
 		return -errno;
 	*ns = o.duration;
 	return o.retval;
 }
 
-/* Mean kernel-measured ns per packet over the frames, one run each. */
-static int run_distinct(int prog, const struct frames *f, double *ns)
+static int run_repeat(int prog, const void *frame, __u32 len, __u32 repeat, double *ns)
+{
+	return run_on(prog, 0, frame, len, repeat, ns);
+}
+
+/* Mean kernel-measured ns per packet over the frames, one run each; *off counts the runs whose
+ * action was not want (off and want may be NULL, -1). */
+static int run_distinct_on(int prog, int ifindex, const struct frames *f, double *ns, int want,
+			   __u32 *off)
 {
 	double total = 0;
 
 	for (__u32 i = 0; i < f->n; i++) {
 		double d;
-		int r = run_repeat(prog, f->buf + (size_t)i * FRAME_CAP, f->len[i], 1, &d);
+		int r = run_on(prog, ifindex, f->buf + (size_t)i * FRAME_CAP, f->len[i], 1, &d);
 
 		if (r < 0)
 			return r;
+		if (off && r != want)
+			(*off)++;
 		total += d;
 	}
 	*ns = total / f->n;
+	return 0;
+}
+
+static int run_distinct(int prog, const struct frames *f, double *ns)
+{
+	return run_distinct_on(prog, 0, f, ns, -1, NULL);
+}
+
+/* The "same" method: one frame, SAME_RUNS runs of repeat=1, the mean; counts as above. */
+static int run_same(int prog, int ifindex, const void *frame, __u32 len, double *ns, int want,
+		    __u32 *off)
+{
+	double total = 0;
+
+	for (int i = 0; i < SAME_RUNS; i++) {
+		double d;
+		int r = run_on(prog, ifindex, frame, len, 1, &d);
+
+		if (r < 0)
+			return r;
+		if (off && r != want)
+			(*off)++;
+		total += d;
+	}
+	*ns = total / SAME_RUNS;
 	return 0;
 }
 
@@ -211,15 +285,21 @@ static void print_prog_info(const char *name, int fd)
 static int write_json(const char *path)
 {
 	struct bench_row out[NROWS];
+	size_t n = 0;
 
 	for (size_t i = 0; i < NROWS; i++) {
 		struct row *r = &rows[i], *b = find_row(r->baseline);
 
-		out[i] = (struct bench_row){
+		if (r->skipped)
+			continue;
+		out[n++] = (struct bench_row){
 			.group = r->group,
 			.name = r->name,
 			.method = r->method == REPEAT_ONE
 					  ? "BPF_PROG_TEST_RUN repeat=1000000, one frame"
+				  : r->method == SAME
+					  ? "BPF_PROG_TEST_RUN repeat=1, one frame 50,000 times, "
+					    "ingress a veth with routes"
 					  : "BPF_PROG_TEST_RUN repeat=1 over distinct frames",
 			.unit = "ns",
 			.median = r->med,
@@ -234,7 +314,7 @@ static int write_json(const char *path)
 			.note = r->note,
 		};
 	}
-	return bench_write_rows(path, out, NROWS);
+	return bench_write_rows(path, out, (int)n);
 }
 
 /* Fills the cost programs' maps as xlb's are for the established frame f (VIP 0, backend 1). */
@@ -376,6 +456,159 @@ static int use_sched(struct fx *f, __u8 sched)
 }
 
 /*
+ * The machine's memory latency, beside the rows it bounds: a random cyclic order of the 64-byte
+ * lines of CHASE_MB MB (4 KB pages, as a BPF array's), each line holding the next one's address,
+ * so every load waits for the one before (one miss at a time, as a packet's bucket read).
+ * Returns the area (NULL on failure); chase_ns walks it.
+ */
+static char *chase_setup(void)
+{
+	size_t sz = (size_t)CHASE_MB << 20, n = sz / 64;
+	char *m = mmap(NULL, sz, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	size_t *perm = malloc(n * sizeof(*perm));
+	unsigned long long x = 88172645463325252ULL;
+
+	if (m == MAP_FAILED || !perm) {
+		free(perm);
+		return NULL;
+	}
+	madvise(m, sz, MADV_NOHUGEPAGE);
+	for (size_t i = 0; i < n; i++)
+		perm[i] = i;
+	for (size_t i = n - 1; i > 0; i--) { /* Fisher-Yates with xorshift64 */
+		size_t j, t;
+
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		j = x % (i + 1);
+		t = perm[i];
+		perm[i] = perm[j];
+		perm[j] = t;
+	}
+	for (size_t i = 0; i < n; i++)
+		*(char **)(m + perm[i] * 64) = m + perm[(i + 1) % n] * 64;
+	free(perm);
+	return m;
+}
+
+static double chase_ns(char *m)
+{
+	char *volatile end;
+	char *p = m;
+	double t0 = bench_now_ns();
+
+	for (int i = 0; i < CHASE_LOADS; i++)
+		p = *(char **)p;
+	end = p; /* the loads are not optimised away */
+	(void)end;
+	return (bench_now_ns() - t0) / CHASE_LOADS;
+}
+
+/*
+ * The ipip rows' routes, as tests/bpf/test_ipip.c has them: the bench runs in a network namespace
+ * of its own (unshare; it goes with the process), where the veth ip0 (the LB's MAC; GRO on, which
+ * registers the receive queue BPF_PROG_TEST_RUN needs for ingress_ifindex) has one next hop with
+ * a permanent neighbour entry, and the backends' prefixes route via it. Under BPF_PROG_TEST_RUN
+ * bpf_fib_lookup answers from the caller's namespace. The egress is ip0 itself: XDP_TX.
+ */
+static const char *const ipip_net_setup[] = {
+	"ip link set lo up",
+	"ip link add ip0 type veth peer name ip0p",
+	"ip link set ip0 address 02:00:00:00:00:02",
+	"ip link set ip0p up && ip link set ip0 up",
+	"ethtool -K ip0 gro on >/dev/null",
+	"ip addr add 100.64.1.1/24 dev ip0 && ip addr add fd00:a::1/64 dev ip0 nodad",
+	"ip neigh add 100.64.1.254 lladdr 02:00:00:00:fe:01 dev ip0 nud permanent",
+	"ip neigh add fd00:a::fe lladdr 02:00:00:00:fe:01 dev ip0 nud permanent",
+	"ip route add 10.1.0.0/24 via 100.64.1.254 && ip route add fd00:11::/64 via fd00:a::fe",
+	"sysctl -qw net.ipv4.ip_forward=1 && sysctl -qw net.ipv6.conf.all.forwarding=1",
+};
+
+/* ip0's ifindex, or 0 (the ipip rows are then skipped). */
+static int ipip_net(void)
+{
+	if (unshare(CLONE_NEWNET)) {
+		fprintf(stderr, "xlb-bench: unshare(CLONE_NEWNET): %s: no ipip rows\n",
+			strerror(errno));
+		return 0;
+	}
+	for (size_t i = 0; i < sizeof(ipip_net_setup) / sizeof(ipip_net_setup[0]); i++)
+		if (system(ipip_net_setup[i])) {
+			fprintf(stderr, "xlb-bench: '%s' failed: no ipip rows\n",
+				ipip_net_setup[i]);
+			return 0;
+		}
+	return (int)if_nametoindex("ip0");
+}
+
+/* Every backend of vip at a routed address of the family: 10.1.0.ID or fd00:11::ID. */
+static int ipip_backends(struct fx *f, int vip, __u8 family)
+{
+	for (__u32 j = 0; j < f->vip[vip].nbe; j++) {
+		__u32 id = f->vip[vip].be[j];
+		struct xlb_backend be;
+		char a[64];
+		int err = xlb_dp_get_backend(f->dp, id, &be);
+
+		if (err)
+			return err;
+		if (family == 4)
+			snprintf(a, sizeof(a), "10.1.0.%u", id);
+		else
+			snprintf(a, sizeof(a), "fd00:11::%x", id);
+		memset(&be.addr, 0, sizeof(be.addr));
+		inet_pton(family == 4 ? AF_INET : AF_INET6, a, &be.addr);
+		be.family = family;
+		err = xlb_dp_set_backend(f->dp, id, &be);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+/* The ipip instance: VIP 0 (IPv4) and VIP 2 (IPv6) forward by ipip from configured sources. */
+static int ipip_setup(struct fx *f, const struct xlb_dp_opts *o)
+{
+	struct xlb_encap_src src = {0};
+	int err = fx_setup(f, o);
+
+	inet_pton(AF_INET, "198.18.0.1", &src.v4);
+	inet_pton(AF_INET6, "2001:db8:ff::1", &src.v6);
+	err = err ?: xlb_dp_set_encap_src(f->dp, &src);
+	err = err ?: xlb_dp_set_vip_fwd(f->dp, f->vip[0].id, XLB_FWD_IPIP);
+	err = err ?: xlb_dp_set_vip_fwd(f->dp, f->vip[2].id, XLB_FWD_IPIP);
+	err = err ?: ipip_backends(f, 0, 4);
+	return err ?: ipip_backends(f, 2, 6);
+}
+
+/*
+ * One trial of the ipip rows on f (ingress ifx): the distinct rows first, as the dsr-l2 rows
+ * (table emptied, the 100k flows of est established untimed, the new flows of fresh, est again),
+ * then the hot rows on flow 0 of est (established by that pass) and the IPv6 flow h6; 4in6 is
+ * VIP 0 with its backends at IPv6 addresses for the row. *off counts runs that were not XDP_TX.
+ */
+static void ipip_trial(struct fx *f, int ifx, int pfd, int t, const struct frames *est,
+		       const struct frames *fresh, const struct frames *h6, __u32 *off)
+{
+	int prog = f->dp->prog_fd;
+	double d;
+
+	run_distinct_on(pfd, ifx, fresh, &rows[IPIP_ROW + 4].ns[t], XDP_PASS, NULL);
+	fx_flush_flows(f);
+	run_distinct_on(prog, ifx, est, &d, XDP_TX, NULL);
+	run_distinct_on(prog, ifx, fresh, &rows[IPIP_ROW + 5].ns[t], XDP_TX, off);
+	run_distinct_on(prog, ifx, est, &rows[IPIP_ROW + 6].ns[t], XDP_TX, off);
+	run_on(prog, ifx, h6->buf, h6->len[0], 1, &d); /* its entry, after the flush */
+	run_same(pfd, ifx, est->buf, est->len[0], &rows[IPIP_ROW].ns[t], XDP_PASS, NULL);
+	run_same(prog, ifx, est->buf, est->len[0], &rows[IPIP_ROW + 1].ns[t], XDP_TX, off);
+	run_same(prog, ifx, h6->buf, h6->len[0], &rows[IPIP_ROW + 2].ns[t], XDP_TX, off);
+	ipip_backends(f, 0, 6);
+	run_same(prog, ifx, est->buf, est->len[0], &rows[IPIP_ROW + 3].ns[t], XDP_TX, off);
+	ipip_backends(f, 0, 4);
+}
+
+/*
  * The flood row: xlb's table emptied, the 100,000 flows of est opened (SYN) and promoted (their
  * ACK, ack), then 5 passes of 100,000 spoofed SYNs (new 5-tuples: a bit of the source address
  * flipped between passes), each pass timed. Prints the share of the established flows that
@@ -439,8 +672,11 @@ int main(int argc, char **argv)
 	static const __u8 scheds[] = {XLB_SCHED_MAGLEV, XLB_SCHED_SOURCE_HASH, XLB_SCHED_RR,
 				      XLB_SCHED_WRR, XLB_SCHED_LEAST_CONN};
 	struct frames sfr;
-	struct fx fx, small, sch;
-	int xlb, xlb_small, err, cost_fd[NCOST];
+	struct fx fx, small, sch, ipx;
+	int xlb, xlb_small, err, cost_fd[NCOST], ifx = ipip_net();
+	__u64 ic0[XLB_C_MAX], ic1[XLB_C_MAX];
+	__u32 ipip_off = 0;
+	char *chase = chase_setup();
 
 	/* The 100k-lookup floor uses a table of the size xlb gets here. */
 	if (cost && (cost_skip_xlb_maps(cost) ||
@@ -455,6 +691,13 @@ int main(int argc, char **argv)
 			"xlb-bench: cannot load the programs (root and a BTF kernel needed)\n");
 		return 1;
 	}
+	if (ifx && ipip_setup(&ipx, &opts)) {
+		fprintf(stderr, "xlb-bench: cannot set up the ipip instance: no ipip rows\n");
+		ifx = 0;
+	}
+	for (int i = 0; i < NIPIP; i++)
+		rows[IPIP_ROW + i].skipped = !ifx;
+	rows[CHASE_ROW].skipped = !chase;
 	/*
 	 * The hot rows repeat one frame, and xlb sends it on with source := its destination (the
 	 * LB's MAC) and destination := the backend's MAC. Run 2 would see a frame to the backend's
@@ -537,6 +780,24 @@ int main(int argc, char **argv)
 		run_distinct(bpf_program__fd(cost->progs.cost_flow_lookup_100k), &v4, &d);
 		run_distinct(bpf_program__fd(cost->progs.cost_flow_lookup_100k), &v4,
 			     &rows[LOOKUP_100K_ROW].ns[t]);
+		if (chase)
+			rows[CHASE_ROW].ns[t] = chase_ns(chase);
+		if (ifx) {
+			if (t == 0)
+				xlb_dp_read_counters(ipx.dp, ic0);
+			ipip_trial(&ipx, ifx, pfd, t, &v4, &fresh, &v6, &ipip_off);
+		}
+	}
+	if (ifx) {
+		xlb_dp_read_counters(ipx.dp, ic1);
+		printf("ipip: encap_ipv4_in_ipv4 %llu, encap_ipv6_in_ipv6 %llu, encap_ipv4_in_ipv6 "
+		       "%llu; timed runs that were not XDP_TX: %u\n",
+		       (unsigned long long)(ic1[XLB_C_ENCAP_4IN4] - ic0[XLB_C_ENCAP_4IN4]),
+		       (unsigned long long)(ic1[XLB_C_ENCAP_6IN6] - ic0[XLB_C_ENCAP_6IN6]),
+		       (unsigned long long)(ic1[XLB_C_ENCAP_4IN6] - ic0[XLB_C_ENCAP_4IN6]),
+		       ipip_off);
+		if (ipip_off)
+			fprintf(stderr, "xlb-bench: %u ipip runs were not XDP_TX\n", ipip_off);
 	}
 
 	flood_row(&fx, &v4, &v4ack, &flood);
@@ -547,6 +808,8 @@ int main(int argc, char **argv)
 		struct row *r = &rows[i], *b;
 		double s[TRIALS];
 
+		if (r->skipped)
+			continue;
 		memcpy(s, r->ns, sizeof(s));
 		qsort(s, TRIALS, sizeof(double), bench_cmp_double);
 		r->med = s[TRIALS / 2];
@@ -554,7 +817,11 @@ int main(int argc, char **argv)
 		r->max = s[TRIALS - 1];
 		b = find_row(r->baseline);
 		printf("%-40s %-9s %7.1fns %7.1fns %7.1fns", r->name,
-		       r->method == REPEAT_ONE ? "repeat" : "distinct", r->med, r->min, r->max);
+		       r->method == REPEAT_ONE ? "repeat"
+		       : r->method == SAME     ? "same"
+		       : r->method == CHASE    ? "chase"
+					       : "distinct",
+		       r->med, r->min, r->max);
 		if (b)
 			printf(" %+9.1fns", r->med - b->med);
 		printf("\n");
@@ -566,6 +833,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "xlb-bench: cannot write %s: %s\n", out, strerror(-err));
 	else
 		printf("\nwrote %s\n", out);
+	if (ifx)
+		fx_teardown(&ipx);
 	fx_teardown(&sch);
 	fx_teardown(&small);
 	fx_teardown(&fx);
