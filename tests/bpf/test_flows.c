@@ -1254,6 +1254,38 @@ static void test_pinned_filter_rebuilt(void)
 	}
 }
 
+/*
+ * Another build of the program loads over the fixture's maps (tests/README.md, XLB_BPF_OBJ: how
+ * a planted fault is shown to be caught) and forwards like the skeleton's: the object this
+ * build made, unchanged.
+ */
+static void test_load_prog_file(void)
+{
+	char path[4096], *cut;
+	struct bpf_object *obj = NULL;
+	int live = fx.dp->prog_fd, err;
+	__u32 action = 0, be;
+	ssize_t n = readlink("/proc/self/exe", path, sizeof(path) - 32);
+
+	/* This binary is BUILD/tests/bpf/test_flows; the object is BUILD/bpf/xlb.bpf.o. */
+	if (n <= 0 || !(path[n] = '\0', cut = strstr(path, "/tests/bpf/"))) {
+		xt_skip("cannot tell the build directory from /proc/self/exe");
+		return;
+	}
+	strcpy(cut, "/bpf/xlb.bpf.o");
+	err = fx_load_prog_file(fx.dp, path, &obj);
+	if (!ASSERT_OK(err, "the object loads over the live maps"))
+		return;
+	be = send_flow(&fx, 0, 77, PKT_TCP_SYN, &action);
+	ASSERT_EQ(action, XDP_TX, "forwarded");
+	ASSERT_TRUE(be != 0, "to a backend");
+	fx.dp->prog_fd = live;
+	ASSERT_EQ(
+		send_flow(&fx, 0, 77, PKT_TCP_ACK, &action), be,
+		"the same flow on the skeleton's program: the same backend, from the shared table");
+	bpf_object__close(obj);
+}
+
 int main(void)
 {
 	if (fx_setup(&fx, NULL)) {
@@ -1284,6 +1316,7 @@ int main(void)
 	RUN_TEST(test_pick_read_once);
 	RUN_TEST(test_removed_backend_keeps_mac);
 	RUN_TEST(test_apply_drain_keeps_ring);
+	RUN_TEST(test_load_prog_file);
 	fx_teardown(&fx);
 	return xt_finish();
 }

@@ -204,11 +204,14 @@ int fx_load_prog_file(struct xlb_dp *dp, const char *path, struct bpf_object **o
 		struct bpf_map *live;
 
 		if (strstr(name, ".rodata")) { /* the knobs: the same source, the same layout */
-			if (bpf_map__value_size(map) != sizeof(*dp->skel->rodata))
+			/* The section may be shorter than the skeleton's struct, which is padded
+			 * to its alignment. */
+			size_t n = bpf_map__value_size(map);
+
+			if (n > sizeof(*dp->skel->rodata))
 				err = -EINVAL;
 			else
-				err = bpf_map__set_initial_value(map, dp->skel->rodata,
-								 sizeof(*dp->skel->rodata));
+				err = bpf_map__set_initial_value(map, dp->skel->rodata, n);
 		} else if (!strchr(name, '.')) {
 			live = bpf_object__find_map_by_name(dp->skel->obj, name);
 			err = live ? bpf_map__reuse_fd(map, bpf_map__fd(live)) : -ENOENT;
