@@ -233,6 +233,26 @@ start_nginx() {
 		die "nginx failed to start in $ns: $(tail -n 3 "$bdir/error.log" 2>/dev/null)"
 }
 
+# do_nginx I stop|start: backend I's nginx down or up again, to play a failed backend. The
+# script defines start_backend_nginx I and usage.
+do_nginx() {
+	local i=$1 action=$2 pid
+	[ -f "$dir/env" ] || die "no topology $name"
+	if ! [[ $i =~ ^[0-9]+$ ]] || [ ! -d "$dir/be$i" ]; then
+		die "no backend $i in topology $name"
+	fi
+	case $action in
+	stop)
+		if pid=$(nginx_pid "$dir/be$i"); then stop_pids "$pid"; fi
+		;;
+	start)
+		nginx_pid "$dir/be$i" >/dev/null && die "nginx of be$i already runs"
+		start_backend_nginx "$i"
+		;;
+	*) usage ;;
+	esac
+}
+
 # A process that has exited but not been reaped yet is gone for us: PID 1 here reaps orphans
 # only about once a second.
 alive() {

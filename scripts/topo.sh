@@ -181,25 +181,6 @@ do_down() {
 	return 0
 }
 
-# One backend's nginx down or up again, to play a failed backend.
-do_nginx() {
-	local i=$1 action=$2 pid
-	[ -f "$dir/env" ] || die "no topology $name"
-	if ! [[ $i =~ ^[0-9]+$ ]] || [ ! -d "$dir/be$i" ]; then
-		die "no backend $i in topology $name"
-	fi
-	case $action in
-	stop)
-		if pid=$(nginx_pid "$dir/be$i"); then stop_pids "$pid"; fi
-		;;
-	start)
-		nginx_pid "$dir/be$i" >/dev/null && die "nginx of be$i already runs"
-		start_backend_nginx "$i"
-		;;
-	*) usage ;;
-	esac
-}
-
 main() {
 	local cmd=${1:-}
 	[ $# -ge 1 ] || usage

@@ -29,6 +29,7 @@
 #                                           the routed ones: 10.220.0.(10+I), fd00:220::(10+I)
 #        topo_routed.sh down NAME              stop its servers, delete its namespaces and pins
 #        topo_routed.sh env NAME               print shell variables describing it (for eval)
+#        topo_routed.sh nginx NAME I stop|start  stop or start backend I's nginx (a failed backend)
 # NAME: 1-8 lower-case letters or digits. State lives in $XLB_TOPO_DIR/NAME (default
 # /tmp/xlb-topo/NAME). XLB_BACKEND: the xlb-backend binary (default build/xlb-backend);
 # XLB_TOPO_LOCAL: NLOCAL when not given (tests/integration/lib.sh passes NBACKENDS only).
@@ -78,10 +79,14 @@ backend_agent() {
 		in_ns "xlb-$name-be$i" "$XLB_BACKEND" "$@"
 }
 
+start_backend_nginx() {
+	start_nginx "$1" "xlb-$name-be$1" "$VIP4" "$VIP6" "$(be_ip4 "$1")" "$(be_ip6 "$1")"
+}
+
 start_backend() {
 	local i=$1 ns=$2 bdir=$dir/be$1
 	mkdir -p "$bdir/run"
-	start_nginx "$i" "$ns" "$VIP4" "$VIP6" "$(be_ip4 "$i")" "$(be_ip6 "$i")"
+	start_backend_nginx "$i"
 	# The bulk server: uploads and downloads of any size, one connection each.
 	# nsenter itself, not in_ns (a function: $! would be a subshell's): nsenter execs python,
 	# so $! is the server's pid, which down stops.
@@ -249,6 +254,7 @@ main() {
 	case $cmd in
 	up) [ $# -eq 3 ] || [ $# -eq 4 ] || usage ;;
 	down | env) [ $# -eq 2 ] || usage ;;
+	nginx) [ $# -eq 4 ] || usage ;;
 	*) usage ;;
 	esac
 	name=$2
@@ -261,6 +267,10 @@ main() {
 	env)
 		[ -f "$dir/env" ] || die "no topology $name"
 		cat "$dir/env"
+		;;
+	nginx)
+		[ ! -f "$dir/nrouted" ] || nrouted=$(cat "$dir/nrouted")
+		do_nginx "$3" "$4"
 		;;
 	esac
 }
