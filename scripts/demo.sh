@@ -183,9 +183,19 @@ wait_transition() {
 	local n
 	for n in $(seq "$3"); do
 		transitions "$1" "$2" | grep -qF "$4" && return 0
+		xlbd_alive || die "xlbd exited: $(tail -n 3 "$TMP/xlbd.log")"
 		sleep 0.1
 	done
 	return 1
+}
+
+# xlbd still runs (an exited one not yet reaped by us counts as gone). It stops on SIGINT, so
+# Ctrl-C stops it even where the demo's own SIGINT is ignored (started in the background of a
+# non-interactive shell: bash then cannot trap it); a wait then ends at once, not after 5 s.
+xlbd_alive() {
+	local st
+	st=$(sed -n 's/^State:[[:space:]]*\([A-Z]\).*/\1/p' "/proc/$XLBD_PID/status" 2>/dev/null) || return 1
+	[ -n "$st" ] && [ "$st" != Z ]
 }
 
 # Epoch seconds of an xlbd log timestamp (2026-01-02T03:04:05.678Z).
