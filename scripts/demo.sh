@@ -48,6 +48,9 @@ LOOP_PID=""
 # namespaces, servers and the backends' xlb-backend pins: topo_routed.sh down).
 cleanup() {
 	set +e
+	# Nothing stops the cleanup half-way: a Ctrl-C now (or the one that got us here, still
+	# reaching our process group) is ignored, here and by the commands below, which inherit it.
+	trap '' INT TERM
 	# Output may go to a pipe that is gone (demo.sh | head): finish the cleanup regardless.
 	trap '' PIPE
 	if [ -n "$LOOP_PID" ]; then
@@ -111,10 +114,10 @@ configure_vip() {
 	ctl backend show "$VIP"
 }
 
-# wait_up VIP N: up to 5 s for N backends of VIP to be up.
+# wait_up VIP N: up to 5 s for N backends of VIP to be up (the STATE column; ADMIN says up too).
 wait_up() {
 	for _ in $(seq 50); do
-		[ "$("$XLBCTL" -s "$TMP/xlbd.sock" backend show "$1" | grep -cw up)" -ge "$2" ] && return 0
+		[ "$("$XLBCTL" -s "$TMP/xlbd.sock" backend show "$1" | awk 'NR > 1 && $6 == "up"' | wc -l)" -ge "$2" ] && return 0
 		sleep 0.1
 	done
 	return 0
@@ -356,7 +359,7 @@ line=$(in_client timeout 60 /usr/bin/python3 "$BULK_PY" up "$VIP4" $BULK_VIP_POR
 t1=$(date +%s.%N)
 p1=$(counter pmtu_sent)
 echo "  \$ bulk.py up $VIP4 $BULK_VIP_PORT $UPLOAD    (answer: backend, bytes it received, bytes sent)"
-echo "    $line   ($(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.1f", b - a}') s)"
+echo "    $line   ($(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.2f", b - a}') s)"
 echo "  PMTU answers from the LB: $((p1 - p0)); the client's route to the VIP now:"
 echo "    $(in_client ip route get "$VIP4" | tr -s ' \n' ' ')"
 

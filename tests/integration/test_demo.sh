@@ -109,8 +109,9 @@ case_demo_both_acts() {
 	[ -z "$left" ] || die_case "left behind: $(echo "$left" | tr '\n' ';')"
 }
 
-# Ctrl-C in act 2 (SIGINT to the demo's process group, as a terminal sends it): the demo exits
-# 130 and cleans up everything, its client loop, servers and xlbd included.
+# Ctrl-C in act 2 (SIGINT to the demo's process group, as a terminal sends it), and again
+# during the cleanup: the demo exits 130 and cleans up everything, its client loop, servers and
+# xlbd included.
 case_demo_interrupted() {
 	local out=$IT_TMP/int.out pid rc=0 name left
 	# Job control: the demo gets a process group of its own (the terminal's foreground group
@@ -126,6 +127,9 @@ case_demo_interrupted() {
 	wait_for 60 grep -q '^== be2 (behind the router) fails under load' "$out" ||
 		die_case "act 2's failover did not start: $(tail -n 3 "$out" | tr '\n' ' ')"
 	kill -INT -- "-$pid"
+	# A second Ctrl-C while it cleans up (impatience) stops nothing half-way.
+	wait_for 10 grep -q '^== cleaning up' "$out" || true
+	kill -INT -- "-$pid" 2>/dev/null || true
 	wait "$pid" || rc=$?
 	note "$(tail -n 5 "$out")"
 	[ $rc -eq 130 ] || die_case "demo exited with status $rc after SIGINT, want 130"
