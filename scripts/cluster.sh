@@ -43,26 +43,14 @@ CL_IP6=fd00:221::2
 CL_SRC_FIRST=100 # extra client sources 10.221.0.100..163: ECMP and the LB hash see many clients
 CL_SRC_COUNT=64
 
-die() {
-	echo "cluster.sh: $*" >&2
-	exit 1
-}
+# shellcheck source=scripts/netns_lib.sh
+source "$(dirname "$0")/netns_lib.sh"
+NGINX_OF=cluster
+NGINX_CONNECTIONS=2048
+NGINX_ACCESS_LOG=0
 
 usage() {
-	# shellcheck disable=SC2016 # a sed address, not an expansion
-	sed -n '/^# Usage:/,/^# \/tmp\/xlb-topo/s/^# \{0,1\}//p' "$0" >&2
-	exit 2
-}
-
-check_name() {
-	[[ $1 =~ ^[a-z0-9]{1,8}$ ]] || die "bad NAME '$1': 1-8 lower-case letters or digits"
-}
-
-# nsenter keeps the host's /sys (bpffs) visible, unlike `ip netns exec`.
-in_ns() {
-	local ns=$1
-	shift
-	nsenter --net="/run/netns/$ns" -- "$@"
+	usage_until '^# \/tmp\/xlb-topo'
 }
 
 lb_ip4() { echo "10.220.0.$((10 + $1))"; }
@@ -70,102 +58,29 @@ lb_ip6() { echo "fd00:220::$((10 + $1))"; }
 # xlbd pins its maps by interface name and bpffs is shared by all namespaces: names differ.
 lb_if() { echo "xlbc-$name-$1"; }
 lb_mac() { printf '02:00:0a:dc:00:%02x\n' $((10 + $1)); }
+lb_ns() { echo "xlbc-$name-lb$1"; }
 be_ip4() { echo "10.220.0.$((20 + $1))"; }
 be_ip6() { echo "fd00:220::$((20 + $1))"; }
 be_mac() { printf '02:00:0a:dc:00:%02x\n' $((20 + $1)); }
+be_ns() { echo "xlbc-$name-be$1"; }
+be_name() { echo "be$1"; }
 
-add_ns() {
-	local ns=$1
-	ip netns add "$ns"
-	echo "$ns" >>"$dir/netns" # down deletes exactly these, even after a half-built up
-	ip -n "$ns" link set lo up
-	# No DAD, no RAs, no reverse-path filter (DSR replies come from the VIP, routed via LBs).
-	in_ns "$ns" sysctl -qw \
-		net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0 \
-		net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0 \
-		net.ipv6.conf.all.accept_ra=0 net.ipv6.conf.default.accept_ra=0 \
-		net.ipv6.conf.all.dad_transmits=0 net.ipv6.conf.default.dad_transmits=0
-}
-
-# A veth: PORT on the bridge, IF in NS with MAC; TX checksum offload off on both ends (XDP_TX
-# loses the "checksum later" mark: docs/datapath.md), both up.
+# A port on the bridge br0 with TX checksum offload off on both ends (XDP_TX loses the
+# "checksum later" mark: tx_csum_off). add_port PORT NS IF MAC [LINK-ARGS...]
 add_port() {
-	local port=$1 ns=$2 ifname=$3 mac=$4
-	ip -n "$sw_ns" link add "$port" type veth peer name "$ifname" netns "$ns"
-	ip -n "$ns" link set "$ifname" address "$mac"
-	ip -n "$sw_ns" link set "$port" master br0 up
-	ip -n "$ns" link set "$ifname" up
-	in_ns "$sw_ns" ethtool -K "$port" tx off >/dev/null
-	in_ns "$ns" ethtool -K "$ifname" tx off >/dev/null
+	veth_port br0 "$@"
+	tx_csum_off "$sw_ns" "$1"
+	tx_csum_off "$2" "$3"
 }
 
-nginx_conf() {
-	local i=$1 bdir=$2
-	cat <<EOF
-# nginx for backend be$i of cluster $name: its own pid, logs and temp files, nothing global.
-worker_processes 1;
-pid $bdir/nginx.pid;
-error_log $bdir/error.log warn;
-events { worker_connections 2048; }
-http {
-	access_log off;
-	client_body_temp_path $bdir/tmp/body;
-	proxy_temp_path $bdir/tmp/proxy;
-	fastcgi_temp_path $bdir/tmp/fastcgi;
-	uwsgi_temp_path $bdir/tmp/uwsgi;
-	scgi_temp_path $bdir/tmp/scgi;
-	keepalive_timeout 300s;
-	keepalive_requests 1000000;
-	server {
-		listen $VIP4:80;
-		listen [$VIP6]:80;
-		listen $(be_ip4 "$i"):80;
-		default_type text/plain;
-		add_header X-Backend be$i always;
-		location / { return 200 "be$i\n"; }
-	}
-}
-EOF
-}
-
-nginx_pid() {
-	local bdir=$dir/be$1 pid
-	[ -s "$bdir/nginx.pid" ] || return 1
-	pid=$(cat "$bdir/nginx.pid")
-	[[ $pid =~ ^[0-9]+$ ]] || return 1
-	tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF "$bdir/nginx.conf" || return 1
-	echo "$pid"
-}
-
-start_nginx() {
-	local i=$1 bdir=$dir/be$1
-	mkdir -p "$bdir/tmp"
-	nginx_conf "$i" "$bdir" >"$bdir/nginx.conf"
-	in_ns "xlbc-$name-be$i" nginx -q -p "$bdir" -e "$bdir/error.log" -c "$bdir/nginx.conf" ||
-		die "nginx failed to start on be$i: $(tail -n 3 "$bdir/error.log" 2>/dev/null)"
-}
-
-# A process that exited but is not reaped yet counts as gone.
-alive() {
-	local st
-	st=$(sed -n 's/.*) \([A-Za-z]\).*/\1/p' "/proc/$1/stat" 2>/dev/null) || return 1
-	[ -n "$st" ] && [ "$st" != Z ]
-}
-
-stop_pid() {
-	local pid=$1
-	kill -TERM "$pid" 2>/dev/null || return 0
-	for _ in $(seq 50); do
-		alive "$pid" || return 0
-		sleep 0.1
-	done
-	kill -KILL "$pid" 2>/dev/null || true
+start_backend_nginx() {
+	start_nginx "$1" "xlbc-$name-be$1" "$VIP4" "$VIP6" "$(be_ip4 "$1")"
 }
 
 stop_nginx() {
 	local pid
-	pid=$(nginx_pid "$1") || return 0
-	stop_pid "$pid"
+	pid=$(nginx_pid "$dir/be$1") || return 0
+	stop_pids "$pid"
 }
 
 # BIRD's configuration of NODE, from examples/bird/ with this node's addresses.
@@ -184,12 +99,7 @@ bird_conf() {
 }
 
 bird_pid() {
-	local pid
-	[ -s "$dir/bird-$1.pid" ] || return 1
-	pid=$(cat "$dir/bird-$1.pid")
-	[[ $pid =~ ^[0-9]+$ ]] && alive "$pid" || return 1
-	tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF "$dir/bird-$1.conf" || return 1
-	echo "$pid"
+	pid_of "$dir/bird-$1.pid" "$dir/bird-$1.conf"
 }
 
 # BIRD in the foreground (-f), its own configuration, socket and pid file; logs to a file.
@@ -214,25 +124,12 @@ start_bird() {
 stop_bird() {
 	local pid
 	pid=$(bird_pid "$1") || return 0
-	stop_pid "$pid"
+	stop_pids "$pid"
 	rm -f "$dir/bird-$1.ctl"
 }
 
 write_env() {
-	local i lbns="" lbif="" lbip="" lbmac="" bens="" beip="" beip6="" bemac="" benm="" src=""
-	for i in $(seq $LB_COUNT); do
-		lbns+=" [$i]=xlbc-$name-lb$i"
-		lbif+=" [$i]=$(lb_if "$i")"
-		lbip+=" [$i]=$(lb_ip4 "$i")"
-		lbmac+=" [$i]=$(lb_mac "$i")"
-	done
-	for i in $(seq $BE_COUNT); do
-		bens+=" [$i]=xlbc-$name-be$i"
-		beip+=" [$i]=$(be_ip4 "$i")"
-		beip6+=" [$i]=$(be_ip6 "$i")"
-		bemac+=" [$i]=$(be_mac "$i")"
-		benm+=" [$i]=be$i"
-	done
+	local i src=""
 	for i in $(seq $CL_SRC_FIRST $((CL_SRC_FIRST + CL_SRC_COUNT - 1))); do
 		src+=" 10.221.0.$i"
 	done
@@ -248,29 +145,23 @@ write_env() {
 		echo "VIP6=$VIP6"
 		echo "LB_COUNT=$LB_COUNT"
 		echo "BE_COUNT=$BE_COUNT"
-		echo "LB_IF=($lbif )"
-		echo "LB_NS=($lbns )"
-		echo "LB_IP4=($lbip )"
-		echo "LB_MAC=($lbmac )"
-		echo "BE_NS=($bens )"
-		echo "BE_IP4=($beip )"
-		echo "BE_IP6=($beip6 )"
-		echo "BE_MAC=($bemac )"
-		echo "BE_NAME=($benm )"
+		env_array LB_IF $LB_COUNT lb_if
+		env_array LB_NS $LB_COUNT lb_ns
+		env_array LB_IP4 $LB_COUNT lb_ip4
+		env_array LB_MAC $LB_COUNT lb_mac
+		env_array BE_NS $BE_COUNT be_ns
+		env_array BE_IP4 $BE_COUNT be_ip4
+		env_array BE_IP6 $BE_COUNT be_ip6
+		env_array BE_MAC $BE_COUNT be_mac
+		env_array BE_NAME $BE_COUNT be_name
 		echo "CL_SOURCES=\"${src# }\""
 	} >"$dir/env"
 }
 
 do_up() {
 	local i ns lb cl rt q
-	if [ -e "$dir" ] || [ -e "/run/netns/$sw_ns" ]; then
-		die "cluster $name exists (cluster.sh down $name first)"
-	fi
 	command -v bird >/dev/null || die "bird not found (scripts/deps.sh installs bird2)"
-	mkdir -p "$TOPO_ROOT"
-	mkdir -m 0755 "$dir" || die "cluster $name exists"
-	trap 'echo "cluster.sh: up $name failed, tearing down" >&2; do_down' EXIT
-	trap 'exit 1' INT TERM
+	up_begin cluster
 
 	rt=xlbc-$name-rt
 	cl=xlbc-$name-cl
@@ -279,104 +170,68 @@ do_up() {
 	add_ns "$cl"
 	for i in $(seq $LB_COUNT); do add_ns "xlbc-$name-lb$i"; done
 	for i in $(seq $BE_COUNT); do add_ns "xlbc-$name-be$i"; done
-	ip -n "$sw_ns" link add br0 type bridge stp_state 0 mcast_snooping 0
-	ip -n "$sw_ns" link set br0 up
+	add_bridge br0
 
 	# Router: forwards, hashes the whole 5-tuple over the ECMP next hops.
 	in_ns "$rt" sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1 \
 		net.ipv4.fib_multipath_hash_policy=3 net.ipv4.fib_multipath_hash_fields=0x0037 \
 		net.ipv6.fib_multipath_hash_policy=3 net.ipv6.fib_multipath_hash_fields=0x0037
 	add_port rt "$rt" rt0 02:00:0a:dc:00:01
-	ip -n "$rt" addr add "$RT_IP4/24" dev rt0
-	ip -n "$rt" addr add "$RT_IP6/64" dev rt0 nodad
+	addrs "$rt" rt0 "$RT_IP4/24" "$RT_IP6/64"
 	ip -n "$rt" link add rt1 type veth peer name eth0 netns "$cl"
 	ip -n "$rt" link set rt1 address 02:00:0a:dd:00:01 up
 	ip -n "$cl" link set eth0 address 02:00:0a:dd:00:02 up
-	in_ns "$rt" ethtool -K rt1 tx off >/dev/null
-	in_ns "$cl" ethtool -K eth0 tx off >/dev/null
-	ip -n "$rt" addr add "$RT_CL4/24" dev rt1
-	ip -n "$rt" addr add "$RT_CL6/64" dev rt1 nodad
+	tx_csum_off "$rt" rt1
+	tx_csum_off "$cl" eth0
+	addrs "$rt" rt1 "$RT_CL4/24" "$RT_CL6/64"
 
 	# Client: many source addresses, everything via the router.
-	ip -n "$cl" addr add "$CL_IP4/24" dev eth0
-	ip -n "$cl" addr add "$CL_IP6/64" dev eth0 nodad
+	addrs "$cl" eth0 "$CL_IP4/24" "$CL_IP6/64"
 	for i in $(seq $CL_SRC_FIRST $((CL_SRC_FIRST + CL_SRC_COUNT - 1))); do
 		ip -n "$cl" addr add "10.221.0.$i/24" dev eth0
 	done
 	ip -n "$cl" route add default via "$RT_CL4"
 	ip -n "$cl" -6 route add default via "$RT_CL6"
 
-	# LB nodes. One queue per CPU, set before any XDP program (veth refuses XDP when the peer
-	# has more TX queues than it has RX queues).
-	q=$(nproc)
-	[ "$q" -le 8 ] || q=8
+	# LB nodes, one queue per CPU (lb_queues).
+	q=$(lb_queues)
 	for i in $(seq $LB_COUNT); do
 		lb=xlbc-$name-lb$i
-		ip -n "$sw_ns" link add "lb$i" numtxqueues "$q" numrxqueues "$q" type veth peer \
-			name "$(lb_if "$i")" numtxqueues "$q" numrxqueues "$q" netns "$lb"
-		ip -n "$lb" link set "$(lb_if "$i")" address "$(lb_mac "$i")"
-		ip -n "$sw_ns" link set "lb$i" master br0 up
-		ip -n "$lb" link set "$(lb_if "$i")" up
-		in_ns "$sw_ns" ethtool -K "lb$i" tx off >/dev/null
-		in_ns "$lb" ethtool -K "$(lb_if "$i")" tx off >/dev/null
-		ip -n "$lb" addr add "$(lb_ip4 "$i")/24" dev "$(lb_if "$i")"
-		ip -n "$lb" addr add "$(lb_ip6 "$i")/64" dev "$(lb_if "$i")" nodad
+		add_port "lb$i" "$lb" "$(lb_if "$i")" "$(lb_mac "$i")" numtxqueues "$q" numrxqueues "$q"
+		addrs "$lb" "$(lb_if "$i")" "$(lb_ip4 "$i")/24" "$(lb_ip6 "$i")/64"
 		# xlbd takes backend MACs from the neighbour table: fill it, no ARP timing.
 		for b in $(seq $BE_COUNT); do
-			ip -n "$lb" neigh replace "$(be_ip4 "$b")" lladdr "$(be_mac "$b")" \
-				dev "$(lb_if "$i")" nud permanent
-			ip -n "$lb" neigh replace "$(be_ip6 "$b")" lladdr "$(be_mac "$b")" \
-				dev "$(lb_if "$i")" nud permanent
+			neigh_permanent "$lb" "$(lb_if "$i")" "$(be_mac "$b")" "$(be_ip4 "$b")" "$(be_ip6 "$b")"
 		done
 	done
 
 	# Backends: VIPs on lo, never answered for on eth0; replies go to the router.
 	for i in $(seq $BE_COUNT); do
 		ns=xlbc-$name-be$i
-		in_ns "$ns" sysctl -qw net.ipv4.conf.all.arp_ignore=1 net.ipv4.conf.all.arp_announce=2 \
-			net.ipv4.conf.default.arp_ignore=1 net.ipv4.conf.default.arp_announce=2
+		arp_hide_sysctls "$ns"
 		add_port "be$i" "$ns" eth0 "$(be_mac "$i")"
-		ip -n "$ns" addr add "$(be_ip4 "$i")/24" dev eth0
-		ip -n "$ns" addr add "$(be_ip6 "$i")/64" dev eth0 nodad
-		ip -n "$ns" addr add "$VIP4/32" dev lo
-		ip -n "$ns" addr add "$VIP6/128" dev lo nodad
+		addrs "$ns" eth0 "$(be_ip4 "$i")/24" "$(be_ip6 "$i")/64"
+		vips_on_lo "$ns" "$VIP4" "$VIP6"
 		ip -n "$ns" route add default via "$RT_IP4"
 		ip -n "$ns" -6 route add default via "$RT_IP6"
-		start_nginx "$i"
+		start_backend_nginx "$i"
 	done
 
-	# XDP_PASS on the bridge side of each LB's veth: native XDP_TX from a veth is delivered only
-	# when the peer runs an XDP program (scripts/topo.sh says more).
-	cat >"$dir/xdp_pass.c" <<'EOF'
-/* XDP_PASS, so that the peer veth accepts frames sent with XDP_TX. */
-__attribute__((section("xdp"), used)) int xdp_pass(void *ctx)
-{
-	(void)ctx;
-	return 2; /* XDP_PASS */
-}
-char _license[] __attribute__((section("license"), used)) = "GPL";
-EOF
-	clang -O2 -g --target=bpf -c "$dir/xdp_pass.c" -o "$dir/xdp_pass.o"
-	for i in $(seq $LB_COUNT); do
-		ip -n "$sw_ns" link set dev "lb$i" xdpdrv obj "$dir/xdp_pass.o" sec xdp
-	done
+	# XDP_PASS on the bridge side of each LB's veth, so the LBs' XDP_TX frames are delivered.
+	xdp_pass $(seq -f 'lb%g' $LB_COUNT)
 
 	start_bird rt
 	for i in $(seq $LB_COUNT); do start_bird "lb$i"; done
 	write_env
-	trap - EXIT INT TERM
+	up_done
 }
 
 do_down() {
-	local ns node i
+	local node i
 	[ -d "$dir" ] || return 0
 	for node in rt $(seq -f 'lb%g' $LB_COUNT); do stop_bird "$node"; done
 	for i in $(seq $BE_COUNT); do stop_nginx "$i"; done
-	if [ -f "$dir/netns" ]; then
-		while read -r ns; do
-			ip netns del "$ns" 2>/dev/null || true
-		done <"$dir/netns"
-	fi
+	del_netns ""
 	rm -rf "$dir"
 }
 
@@ -398,7 +253,7 @@ bird)
 nginx)
 	[ $# -eq 4 ] || usage
 	[[ $3 =~ ^[1-4]$ ]] || die "bad backend '$3': 1..$BE_COUNT"
-	case $4 in start) start_nginx "$3" ;; stop) stop_nginx "$3" ;; *) usage ;; esac
+	case $4 in start) start_backend_nginx "$3" ;; stop) stop_nginx "$3" ;; *) usage ;; esac
 	;;
 *) usage ;;
 esac

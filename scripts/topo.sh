@@ -47,162 +47,29 @@ LB_MAC=02:00:0a:d2:00:01
 CL_MAC=02:00:0a:d2:00:02
 MAX_BACKENDS=20
 
-die() {
-	echo "topo.sh: $*" >&2
-	exit 1
-}
-
-usage() {
-	# shellcheck disable=SC2016 # a sed address, not an expansion
-	sed -n '/^# Usage:/,/^# \$XLB_TOPO_DIR/s/^# \{0,1\}//p' "$0" >&2
-	exit 2
-}
-
-check_name() {
-	[[ $1 =~ ^[a-z0-9]{1,8}$ ]] || die "bad NAME '$1': 1-8 lower-case letters or digits"
-}
-
-# Run a command in a namespace. nsenter keeps the host's /sys (and so bpffs) visible, unlike
-# `ip netns exec`, which remounts /sys.
-in_ns() {
-	local ns=$1
-	shift
-	nsenter --net="/run/netns/$ns" -- "$@"
-}
+# shellcheck source=scripts/netns_lib.sh
+source "$(dirname "$0")/netns_lib.sh"
+NGINX_STATUS500=1
 
 be_ip4() { echo "$NET4.$((10 + $1))"; }
 be_ip6() { echo "$NET6:$((10 + $1))"; }
 be_mac() { printf '02:00:0a:d2:00:%02x\n' $((10 + $1)); }
+be_ns() { echo "xlb-$name-be$1"; }
+be_name() { echo "be$1"; }
+be_log() { echo "$dir/be$1/access.log"; }
 
-# Sysctls for a fresh namespace. Set before any interface is moved in, so that `default` applies
-# to it: no DAD (addresses usable at once, no 1-2 s tentative phase), no router advertisements,
-# no reverse-path filter (DSR replies come from an address the client routes via the LB).
-ns_sysctls() {
-	local ns=$1
-	in_ns "$ns" sysctl -qw \
-		net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0 \
-		net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0 \
-		net.ipv6.conf.all.accept_ra=0 net.ipv6.conf.default.accept_ra=0 \
-		net.ipv6.conf.all.dad_transmits=0 net.ipv6.conf.default.dad_transmits=0
+usage() {
+	# shellcheck disable=SC2016 # a sed address, not an expansion
+	usage_until '^# \$XLB_TOPO_DIR'
 }
 
-add_ns() {
-	local ns=$1
-	ip netns add "$ns"
-	echo "$ns" >>"$dir/netns" # down deletes exactly these, even after a half-built up
-	ip -n "$ns" link set lo up
-	ns_sysctls "$ns"
-}
-
-# A veth pair: PORT on the bridge in the switch namespace, IF in namespace NS, both up.
-# Extra arguments (queue counts) apply to both ends.
+# A port on the bridge br0 (the only one): veth_port without the bridge argument.
 add_port() {
-	local port=$1 ns=$2 ifname=$3 mac=$4
-	shift 4
-	ip -n "$sw_ns" link add "$port" "$@" type veth peer name "$ifname" "$@" netns "$ns"
-	ip -n "$ns" link set "$ifname" address "$mac"
-	ip -n "$sw_ns" link set "$port" master br0 up
-	ip -n "$ns" link set "$ifname" up
+	veth_port br0 "$@"
 }
 
-# The tiny XDP_PASS program for the bridge side of the LB's veth: native XDP_TX from a veth is
-# delivered only when the peer veth runs an XDP program itself (the kernel's veth drops frames
-# sent to a peer without NAPI, and an XDP program is what enables NAPI there).
-build_xdp_pass() {
-	cat >"$dir/xdp_pass.c" <<'EOF'
-/* XDP_PASS, so that the peer veth accepts frames sent with XDP_TX. */
-__attribute__((section("xdp"), used)) int xdp_pass(void *ctx)
-{
-	(void)ctx;
-	return 2; /* XDP_PASS */
-}
-char _license[] __attribute__((section("license"), used)) = "GPL";
-EOF
-	clang -O2 -g --target=bpf -c "$dir/xdp_pass.c" -o "$dir/xdp_pass.o"
-}
-
-nginx_conf() {
-	local i=$1 bdir=$2
-	cat <<EOF
-# nginx for backend be$i of topology $name: its own pid, logs and temp files, nothing global.
-worker_processes 1;
-pid $bdir/nginx.pid;
-error_log $bdir/error.log warn;
-events { worker_connections 1024; }
-http {
-	# Tests count requests per backend from this log.
-	log_format xlb '\$remote_addr:\$remote_port \$server_addr "\$request" \$status';
-	access_log $bdir/access.log xlb;
-	client_body_temp_path $bdir/tmp/body;
-	proxy_temp_path $bdir/tmp/proxy;
-	fastcgi_temp_path $bdir/tmp/fastcgi;
-	uwsgi_temp_path $bdir/tmp/uwsgi;
-	scgi_temp_path $bdir/tmp/scgi;
-	# Long-lived keep-alive connections are how tests hold flows open across changes.
-	keepalive_timeout 300s;
-	keepalive_requests 1000000;
-	server {
-		listen $VIP4:80;
-		listen [$VIP6]:80;
-		listen $(be_ip4 "$i"):80;
-		listen [$(be_ip6 "$i")]:80;
-		default_type text/plain;
-		add_header X-Backend be$i always;
-		location / { return 200 "be$i\n"; }
-		# A failing health endpoint, for checks that must see an HTTP error status.
-		location = /status500 { return 500 "be$i status 500\n"; }
-	}
-}
-EOF
-}
-
-start_nginx() {
-	local i=$1 ns=$2 bdir=$dir/be$1
-	mkdir -p "$bdir/tmp"
-	nginx_conf "$i" "$bdir" >"$bdir/nginx.conf"
-	# -e: the error log before the configuration is read (else the global one is opened).
-	in_ns "$ns" nginx -q -p "$bdir" -e "$bdir/error.log" -c "$bdir/nginx.conf" ||
-		die "nginx failed to start in $ns: $(tail -n 3 "$bdir/error.log" 2>/dev/null)"
-}
-
-# The pid of the nginx started for backend directory BDIR, if it still runs: from its pid file,
-# and only if that process is still our nginx (its command line names our configuration).
-nginx_pid() {
-	local bdir=$1 pid
-	[ -s "$bdir/nginx.pid" ] || return 1
-	pid=$(cat "$bdir/nginx.pid")
-	[[ $pid =~ ^[0-9]+$ ]] || return 1
-	tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF "$bdir/nginx.conf" || return 1
-	echo "$pid"
-}
-
-# A process that has exited but not been reaped yet is gone for us: PID 1 here reaps orphans
-# only about once a second.
-alive() {
-	local st
-	# The state follows the command name, which is in parentheses and may hold spaces.
-	st=$(sed -n 's/.*) \([A-Za-z]\).*/\1/p' "/proc/$1/stat" 2>/dev/null) || return 1
-	[ -n "$st" ] && [ "$st" != Z ]
-}
-
-# Stop the given nginx masters: SIGTERM (fast shutdown; SIGQUIT waits about a second for idle
-# workers), all at once, then wait for them; SIGKILL after 5 s.
-stop_nginx() {
-	local pid left
-	for pid in "$@"; do
-		kill -TERM "$pid" 2>/dev/null
-	done
-	for _ in $(seq 50); do
-		left=""
-		for pid in "$@"; do
-			alive "$pid" && left+=" $pid"
-		done
-		[ -n "$left" ] || return 0
-		sleep 0.1
-	done
-	for pid in $left; do
-		kill -KILL "$pid" 2>/dev/null
-	done
+start_backend_nginx() {
+	start_nginx "$1" "xlb-$name-be$1" "$VIP4" "$VIP6" "$(be_ip4 "$1")" "$(be_ip6 "$1")"
 }
 
 write_env() {
@@ -226,21 +93,12 @@ write_env() {
 		echo "VIP6=$VIP6"
 		echo "BE_COUNT=$n"
 		# Arrays indexed 1..N, one entry per backend.
-		local ns="" ip4="" ip6="" mac="" nm="" log=""
-		for i in $(seq "$n"); do
-			ns+=" [$i]=xlb-$name-be$i"
-			ip4+=" [$i]=$(be_ip4 "$i")"
-			ip6+=" [$i]=$(be_ip6 "$i")"
-			mac+=" [$i]=$(be_mac "$i")"
-			nm+=" [$i]=be$i"
-			log+=" [$i]=$dir/be$i/access.log"
-		done
-		echo "BE_NS=($ns )"
-		echo "BE_IP4=($ip4 )"
-		echo "BE_IP6=($ip6 )"
-		echo "BE_MAC=($mac )"
-		echo "BE_NAME=($nm )"
-		echo "BE_LOG=($log )"
+		env_array BE_NS "$n" be_ns
+		env_array BE_IP4 "$n" be_ip4
+		env_array BE_IP6 "$n" be_ip6
+		env_array BE_MAC "$n" be_mac
+		env_array BE_NAME "$n" be_name
+		env_array BE_LOG "$n" be_log
 	} >"$dir/env"
 }
 
@@ -249,14 +107,8 @@ do_up() {
 	if ! [[ $n =~ ^[0-9]+$ ]] || [ "$n" -lt 1 ] || [ "$n" -gt $MAX_BACKENDS ]; then
 		die "bad NBACKENDS '$n': 1..$MAX_BACKENDS"
 	fi
-	if [ -e "$dir" ] || [ -e "/run/netns/$sw_ns" ]; then
-		die "topology $name exists (topo.sh down $name first)"
-	fi
-	mkdir -p "$TOPO_ROOT"
-	mkdir -m 0755 "$dir" || die "topology $name exists (topo.sh down $name first)"
 	# From here on, a failure (or an interrupt) tears the half-built topology down on exit.
-	trap 'echo "topo.sh: up $name failed, tearing down" >&2; do_down' EXIT
-	trap 'exit 1' INT TERM
+	up_begin topology
 
 	lb_ns=xlb-$name-lb
 	cl_ns=xlb-$name-cl
@@ -266,50 +118,33 @@ do_up() {
 	for i in $(seq "$n"); do
 		add_ns "xlb-$name-be$i"
 	done
-
-	# The switch. No STP (ports forward at once); no multicast snooping (it can hold back IPv6
-	# neighbour solicitations until it has heard MLD reports).
-	ip -n "$sw_ns" link add br0 type bridge stp_state 0 mcast_snooping 0
-	ip -n "$sw_ns" link set br0 up
+	add_bridge br0
 
 	# Client.
 	add_port cl "$cl_ns" eth0 $CL_MAC
-	ip -n "$cl_ns" addr add "$CL_IP4/24" dev eth0
-	ip -n "$cl_ns" addr add "$CL_IP6/64" dev eth0 nodad
+	addrs "$cl_ns" eth0 "$CL_IP4/24" "$CL_IP6/64"
 
-	# LB. Queue counts are set at creation, before any XDP program: veth refuses XDP when the
-	# peer has more TX queues than it has RX queues, and one queue per CPU spreads the work.
-	q=$(nproc)
-	[ "$q" -le 8 ] || q=8
+	# LB, one queue per CPU (lb_queues).
+	q=$(lb_queues)
 	add_port lb "$lb_ns" "xlb-$name" $LB_MAC numtxqueues "$q" numrxqueues "$q"
-	ip -n "$lb_ns" addr add "$LB_IP4/24" dev "xlb-$name"
-	ip -n "$lb_ns" addr add "$LB_IP6/64" dev "xlb-$name" nodad
+	addrs "$lb_ns" "xlb-$name" "$LB_IP4/24" "$LB_IP6/64"
 
-	# Backends: the VIPs on lo, never announced or answered for on eth0. arp_ignore=1: answer
-	# ARP only for addresses of the receiving interface; arp_announce=2: ARP requests carry
-	# eth0's own address, never the VIP. IPv6 needs no setting: the kernel answers a neighbour
-	# solicitation only for addresses of the interface it arrived on (tests check both).
+	# Backends: the VIPs on lo, never announced or answered for on eth0 (tests check both).
 	for i in $(seq "$n"); do
 		ns=xlb-$name-be$i
-		in_ns "$ns" sysctl -qw net.ipv4.conf.all.arp_ignore=1 net.ipv4.conf.all.arp_announce=2 \
-			net.ipv4.conf.default.arp_ignore=1 net.ipv4.conf.default.arp_announce=2
+		arp_hide_sysctls "$ns"
 		add_port "be$i" "$ns" eth0 "$(be_mac "$i")"
-		ip -n "$ns" addr add "$(be_ip4 "$i")/24" dev eth0
-		ip -n "$ns" addr add "$(be_ip6 "$i")/64" dev eth0 nodad
-		ip -n "$ns" addr add "$VIP4/32" dev lo
-		ip -n "$ns" addr add "$VIP6/128" dev lo nodad
+		addrs "$ns" eth0 "$(be_ip4 "$i")/24" "$(be_ip6 "$i")/64"
+		vips_on_lo "$ns" "$VIP4" "$VIP6"
 	done
 
-	# Checksums: a veth sender with TX checksum offload leaves TCP checksums for "later"; XDP_TX
-	# loses that mark and the backend drops the segment. Everything entering the LB must carry
-	# finished checksums: the client's sender and the bridge ports on that path.
-	in_ns "$cl_ns" ethtool -K eth0 tx off >/dev/null
-	in_ns "$sw_ns" ethtool -K cl tx off >/dev/null
-	in_ns "$sw_ns" ethtool -K lb tx off >/dev/null
+	# Everything entering the LB must carry finished checksums: the client's sender and the
+	# bridge ports on that path.
+	tx_csum_off "$cl_ns" eth0
+	tx_csum_off "$sw_ns" cl lb
 
 	# XDP_PASS on the bridge side of the LB's veth, so the LB's XDP_TX frames are delivered.
-	build_xdp_pass
-	ip -n "$sw_ns" link set dev lb xdpdrv obj "$dir/xdp_pass.o" sec xdp
+	xdp_pass lb
 
 	# The client reaches the VIPs through the LB.
 	ip -n "$cl_ns" route add "$VIP4/32" via "$LB_IP4"
@@ -318,57 +153,32 @@ do_up() {
 	# xlbd takes backend MACs from the LB's neighbour table: fill it now, permanently, so that
 	# no test depends on ARP/ND timing (or on xlbd provoking resolution).
 	for i in $(seq "$n"); do
-		ip -n "$lb_ns" neigh replace "$(be_ip4 "$i")" lladdr "$(be_mac "$i")" dev "xlb-$name" nud permanent
-		ip -n "$lb_ns" neigh replace "$(be_ip6 "$i")" lladdr "$(be_mac "$i")" dev "xlb-$name" nud permanent
+		neigh_permanent "$lb_ns" "xlb-$name" "$(be_mac "$i")" "$(be_ip4 "$i")" "$(be_ip6 "$i")"
 	done
 
 	for i in $(seq "$n"); do
-		start_nginx "$i" "xlb-$name-be$i"
+		start_backend_nginx "$i"
 	done
 
 	write_env "$n"
-	trap - EXIT INT TERM
+	up_done
 }
 
 do_down() {
-	local ns bdir pid pids=()
+	local bdir pid pids=()
 	set +e
 	for bdir in "$dir"/be*/; do
 		[ -d "$bdir" ] && pid=$(nginx_pid "${bdir%/}") && pids+=("$pid")
 	done
-	[ ${#pids[@]} -eq 0 ] || stop_nginx "${pids[@]}"
+	[ ${#pids[@]} -eq 0 ] || stop_pids "${pids[@]}"
 	# Namespaces recorded by up, plus any with our prefix in case the record was lost.
-	{
-		[ -f "$dir/netns" ] && cat "$dir/netns"
-		ip netns list 2>/dev/null | awk '{print $1}' | grep -E "^xlb-$name-(sw|cl|lb|be[0-9]+)$"
-	} | sort -u | while read -r ns; do
-		[ -n "$ns" ] && ip netns del "$ns" 2>/dev/null
-	done
+	del_netns "^xlb-$name-(sw|cl|lb|be[0-9]+)\$"
 	# xlbd's pins are named after our LB interface: nobody else's. Whoever ran xlbd normally
 	# removes them (`xlbctl prog detach`); this catches a crashed run.
 	[ -d "/sys/fs/bpf/xlb/xlb-$name" ] && rm -rf "/sys/fs/bpf/xlb/xlb-$name"
 	rm -rf "$dir"
 	set -e
 	return 0
-}
-
-# One backend's nginx down or up again, to play a failed backend.
-do_nginx() {
-	local i=$1 action=$2 pid
-	[ -f "$dir/env" ] || die "no topology $name"
-	if ! [[ $i =~ ^[0-9]+$ ]] || [ ! -d "$dir/be$i" ]; then
-		die "no backend $i in topology $name"
-	fi
-	case $action in
-	stop)
-		if pid=$(nginx_pid "$dir/be$i"); then stop_nginx "$pid"; fi
-		;;
-	start)
-		nginx_pid "$dir/be$i" >/dev/null && die "nginx of be$i already runs"
-		start_nginx "$i" "xlb-$name-be$i"
-		;;
-	*) usage ;;
-	esac
 }
 
 main() {

@@ -29,6 +29,7 @@
 #                                           the routed ones: 10.220.0.(10+I), fd00:220::(10+I)
 #        topo_routed.sh down NAME              stop its servers, delete its namespaces and pins
 #        topo_routed.sh env NAME               print shell variables describing it (for eval)
+#        topo_routed.sh nginx NAME I stop|start  stop or start backend I's nginx (a failed backend)
 # NAME: 1-8 lower-case letters or digits. State lives in $XLB_TOPO_DIR/NAME (default
 # /tmp/xlb-topo/NAME). XLB_BACKEND: the xlb-backend binary (default build/xlb-backend);
 # XLB_TOPO_LOCAL: NLOCAL when not given (tests/integration/lib.sh passes NBACKENDS only).
@@ -55,109 +56,37 @@ LB_MAC=02:00:0a:dc:00:01
 CL_MAC=02:00:0a:dc:00:02
 MAX_BACKENDS=8
 
-die() {
-	echo "topo_routed.sh: $*" >&2
-	exit 1
-}
+# shellcheck source=scripts/netns_lib.sh
+source "$(dirname "$0")/netns_lib.sh"
 
 usage() {
-	# shellcheck disable=SC2016 # a sed address, not an expansion
-	sed -n '/^# Usage:/,/^# \/tmp/s/^# \{0,1\}//p' "$0" >&2
-	exit 2
-}
-
-in_ns() {
-	local ns=$1
-	shift
-	nsenter --net="/run/netns/$ns" -- "$@"
+	usage_until '^# \/tmp'
 }
 
 # Backends 1..nrouted are behind the router; those after it (local ones) on segment A.
 nrouted=0
 be_ip4() { if [ "$1" -le "$nrouted" ]; then echo "$BNET4.$((10 + $1))"; else echo "10.220.0.$((10 + $1))"; fi; }
 be_ip6() { if [ "$1" -le "$nrouted" ]; then echo "$BNET6:$((10 + $1))"; else echo "fd00:220::$((10 + $1))"; fi; }
+be_ns() { echo "xlb-$name-be$1"; }
+be_name() { echo "be$1"; }
+be_log() { echo "$dir/be$1/access.log"; }
 
-add_ns() {
-	local ns=$1
-	ip netns add "$ns"
-	echo "$ns" >>"$dir/netns"
-	ip -n "$ns" link set lo up
-	in_ns "$ns" sysctl -qw \
-		net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0 \
-		net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0 \
-		net.ipv6.conf.all.accept_ra=0 net.ipv6.conf.default.accept_ra=0 \
-		net.ipv6.conf.all.dad_transmits=0 net.ipv6.conf.default.dad_transmits=0
-}
-
-# add_port BRIDGE PORT NS IF [MAC]: a veth pair, PORT on BRIDGE in the switch namespace.
-add_port() {
-	local br=$1 port=$2 ns=$3 ifname=$4 mac=${5:-}
-	ip -n "$sw_ns" link add "$port" type veth peer name "$ifname" netns "$ns"
-	[ -z "$mac" ] || ip -n "$ns" link set "$ifname" address "$mac"
-	ip -n "$sw_ns" link set "$port" master "$br" up
-	ip -n "$ns" link set "$ifname" up
+# Backend I's xlb-backend, with its own run directory and pins.
+backend_agent() {
+	local i=$1
+	shift
+	XLB_BACKEND_RUN_DIR=$dir/be$i/run XLB_BACKEND_PIN_DIR=/sys/fs/bpf/xlb-backend-$name-be$i \
+		in_ns "xlb-$name-be$i" "$XLB_BACKEND" "$@"
 }
 
-build_xdp_pass() {
-	cat >"$dir/xdp_pass.c" <<'EOF'
-/* XDP_PASS, so that the peer veth accepts frames sent with XDP_TX. */
-__attribute__((section("xdp"), used)) int xdp_pass(void *ctx)
-{
-	(void)ctx;
-	return 2; /* XDP_PASS */
-}
-char _license[] __attribute__((section("license"), used)) = "GPL";
-EOF
-	clang -O2 -g --target=bpf -c "$dir/xdp_pass.c" -o "$dir/xdp_pass.o"
-}
-
-nginx_conf() {
-	local i=$1 bdir=$2
-	cat <<EOF
-# nginx for backend be$i of topology $name: its own pid, logs and temp files, nothing global.
-worker_processes 1;
-pid $bdir/nginx.pid;
-error_log $bdir/error.log warn;
-events { worker_connections 1024; }
-http {
-	log_format xlb '\$remote_addr:\$remote_port \$server_addr "\$request" \$status';
-	access_log $bdir/access.log xlb;
-	client_body_temp_path $bdir/tmp/body;
-	proxy_temp_path $bdir/tmp/proxy;
-	fastcgi_temp_path $bdir/tmp/fastcgi;
-	uwsgi_temp_path $bdir/tmp/uwsgi;
-	scgi_temp_path $bdir/tmp/scgi;
-	keepalive_timeout 300s;
-	keepalive_requests 1000000;
-	server {
-		listen $VIP4:80;
-		listen [$VIP6]:80;
-		listen $(be_ip4 "$i"):80;
-		listen [$(be_ip6 "$i")]:80;
-		default_type text/plain;
-		add_header X-Backend be$i always;
-		location / { return 200 "be$i\n"; }
-	}
-}
-EOF
-}
-
-# The pid of a process we started, from its pid file, if it still runs that command line.
-pid_of() {
-	local file=$1 what=$2 pid
-	[ -s "$file" ] || return 1
-	pid=$(cat "$file")
-	[[ $pid =~ ^[0-9]+$ ]] || return 1
-	tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$what" || return 1
-	echo "$pid"
+start_backend_nginx() {
+	start_nginx "$1" "xlb-$name-be$1" "$VIP4" "$VIP6" "$(be_ip4 "$1")" "$(be_ip6 "$1")"
 }
 
 start_backend() {
 	local i=$1 ns=$2 bdir=$dir/be$1
-	mkdir -p "$bdir/tmp" "$bdir/run"
-	nginx_conf "$i" "$bdir" >"$bdir/nginx.conf"
-	in_ns "$ns" nginx -q -p "$bdir" -e "$bdir/error.log" -c "$bdir/nginx.conf" ||
-		die "nginx failed to start in $ns: $(tail -n 3 "$bdir/error.log" 2>/dev/null)"
+	mkdir -p "$bdir/run"
+	start_backend_nginx "$i"
 	# The bulk server: uploads and downloads of any size, one connection each.
 	# nsenter itself, not in_ns (a function: $! would be a subshell's): nsenter execs python,
 	# so $! is the server's pid, which down stops.
@@ -168,7 +97,7 @@ start_backend() {
 }
 
 write_env() {
-	local n=$1 i ns="" ip4="" ip6="" nm="" log=""
+	local n=$1
 	{
 		echo "TOPO_NAME=$name"
 		echo "TOPO_DIR=$dir"
@@ -192,23 +121,16 @@ write_env() {
 		echo "VIP6=$VIP6"
 		echo "BE_COUNT=$n"
 		echo "BE_ROUTED=$nrouted"
-		for i in $(seq "$n"); do
-			ns+=" [$i]=xlb-$name-be$i"
-			ip4+=" [$i]=$(be_ip4 "$i")"
-			ip6+=" [$i]=$(be_ip6 "$i")"
-			nm+=" [$i]=be$i"
-			log+=" [$i]=$dir/be$i/access.log"
-		done
-		echo "BE_NS=($ns )"
-		echo "BE_IP4=($ip4 )"
-		echo "BE_IP6=($ip6 )"
-		echo "BE_NAME=($nm )"
-		echo "BE_LOG=($log )"
+		env_array BE_NS "$n" be_ns
+		env_array BE_IP4 "$n" be_ip4
+		env_array BE_IP6 "$n" be_ip6
+		env_array BE_NAME "$n" be_name
+		env_array BE_LOG "$n" be_log
 	} >"$dir/env"
 }
 
 do_up() {
-	local n=$1 nlocal=$2 i ns lb_ns cl_ns rt_ns q
+	local n=$1 nlocal=$2 i ns lb_ns cl_ns rt_ns q v
 	if ! [[ $n =~ ^[0-9]+$ ]] || [ "$n" -lt 1 ] || [ "$n" -gt $MAX_BACKENDS ]; then
 		die "bad NBACKENDS '$n': 1..$MAX_BACKENDS"
 	fi
@@ -218,13 +140,7 @@ do_up() {
 	nrouted=$n
 	n=$((n + nlocal))
 	[ -x "$XLB_BACKEND" ] || die "no $XLB_BACKEND (make first, or set XLB_BACKEND)"
-	if [ -e "$dir" ] || [ -e "/run/netns/$sw_ns" ]; then
-		die "topology $name exists (topo_routed.sh down $name first)"
-	fi
-	mkdir -p "$TOPO_ROOT"
-	mkdir -m 0755 "$dir" || die "topology $name exists"
-	trap 'echo "topo_routed.sh: up $name failed, tearing down" >&2; do_down' EXIT
-	trap 'exit 1' INT TERM
+	up_begin topology
 
 	lb_ns=xlb-$name-lb
 	cl_ns=xlb-$name-cl
@@ -236,36 +152,24 @@ do_up() {
 	for i in $(seq "$n"); do
 		add_ns "xlb-$name-be$i"
 	done
-	for br in br0 br1; do
-		ip -n "$sw_ns" link add $br type bridge stp_state 0 mcast_snooping 0
-		ip -n "$sw_ns" link set $br up
-	done
+	add_bridge br0
+	add_bridge br1
 
 	# Client.
-	add_port br0 cl "$cl_ns" eth0 $CL_MAC
-	ip -n "$cl_ns" addr add "$CL_IP4/24" dev eth0
-	ip -n "$cl_ns" addr add "$CL_IP6/64" dev eth0 nodad
+	veth_port br0 cl "$cl_ns" eth0 $CL_MAC
+	addrs "$cl_ns" eth0 "$CL_IP4/24" "$CL_IP6/64"
 	ip -n "$cl_ns" route add "$VIP4/32" via "$LB_IP4"
 	ip -n "$cl_ns" -6 route add "$VIP6/128" via "$LB_IP6"
 
-	# LB: xlb-NAME on segment A (XDP), xlbr-NAME to the router. Queues as topo.sh (set before
-	# any XDP program).
-	q=$(nproc)
-	[ "$q" -le 8 ] || q=8
-	ip -n "$sw_ns" link add lb numtxqueues "$q" numrxqueues "$q" type veth peer name \
-		"xlb-$name" numtxqueues "$q" numrxqueues "$q" netns "$lb_ns"
-	ip -n "$lb_ns" link set "xlb-$name" address $LB_MAC
-	ip -n "$sw_ns" link set lb master br0 up
-	ip -n "$lb_ns" link set "xlb-$name" up
-	ip -n "$lb_ns" addr add "$LB_IP4/24" dev "xlb-$name"
-	ip -n "$lb_ns" addr add "$LB_IP6/64" dev "xlb-$name" nodad
+	# LB: xlb-NAME on segment A (XDP, one queue per CPU: lb_queues), xlbr-NAME to the router.
+	q=$(lb_queues)
+	veth_port br0 lb "$lb_ns" "xlb-$name" $LB_MAC numtxqueues "$q" numrxqueues "$q"
+	addrs "$lb_ns" "xlb-$name" "$LB_IP4/24" "$LB_IP6/64"
 	ip -n "$lb_ns" link add "xlbr-$name" type veth peer name lbl netns "$rt_ns"
 	ip -n "$lb_ns" link set "xlbr-$name" up
 	ip -n "$rt_ns" link set lbl up
-	ip -n "$lb_ns" addr add "$LINK_LB4/24" dev "xlbr-$name"
-	ip -n "$lb_ns" addr add "$LINK_LB6/64" dev "xlbr-$name" nodad
-	ip -n "$rt_ns" addr add "$LINK_RT4/24" dev lbl
-	ip -n "$rt_ns" addr add "$LINK_RT6/64" dev lbl nodad
+	addrs "$lb_ns" "xlbr-$name" "$LINK_LB4/24" "$LINK_LB6/64"
+	addrs "$rt_ns" lbl "$LINK_RT4/24" "$LINK_RT6/64"
 	ip -n "$lb_ns" route add "$BNET4.0/24" via "$LINK_RT4"
 	ip -n "$lb_ns" -6 route add "$BNET6:/64" via "$RT_IP6"
 	# bpf_fib_lookup routes as a forwarder: forwarding on (else drop_fwd_disabled). An ipip
@@ -277,79 +181,66 @@ do_up() {
 		net.ipv4.conf.all.send_redirects=0 "net.ipv4.conf.xlb-$name.send_redirects=0"
 
 	# Router.
-	add_port br0 rta "$rt_ns" eth0
-	add_port br1 rtb "$rt_ns" eth1
-	ip -n "$rt_ns" addr add "$RT_IP4/24" dev eth0
-	ip -n "$rt_ns" addr add "$RT_IP6/64" dev eth0 nodad
-	ip -n "$rt_ns" addr add "$BNET4.1/24" dev eth1
-	ip -n "$rt_ns" addr add "$BNET6:1/64" dev eth1 nodad
+	veth_port br0 rta "$rt_ns" eth0
+	veth_port br1 rtb "$rt_ns" eth1
+	addrs "$rt_ns" eth0 "$RT_IP4/24" "$RT_IP6/64"
+	addrs "$rt_ns" eth1 "$BNET4.1/24" "$BNET6:1/64"
 	in_ns "$rt_ns" sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
 
 	# Backends: xlb-backend attach (xlb_decap, native) and vip add (VIPs on lo, sysctls).
 	for i in $(seq "$n"); do
 		ns=xlb-$name-be$i
 		if [ "$i" -le "$nrouted" ]; then
-			add_port br1 "be$i" "$ns" eth0
+			veth_port br1 "be$i" "$ns" eth0
 		else
-			add_port br0 "be$i" "$ns" eth0
+			veth_port br0 "be$i" "$ns" eth0
 		fi
-		ip -n "$ns" addr add "$(be_ip4 "$i")/24" dev eth0
-		ip -n "$ns" addr add "$(be_ip6 "$i")/64" dev eth0 nodad
+		addrs "$ns" eth0 "$(be_ip4 "$i")/24" "$(be_ip6 "$i")/64"
 		if [ "$i" -le "$nrouted" ]; then
 			ip -n "$ns" route add default via "$BNET4.1"
 			ip -n "$ns" -6 route add default via "$BNET6:1"
 		else
 			# dsr-l2 needs the backend's MAC on the LB (xlbd learns it from here).
-			ip -n "$lb_ns" neigh replace "$(be_ip4 "$i")" lladdr "$(ip -n "$ns" -br link show eth0 | awk '{print $3}')" dev "xlb-$name" nud permanent
-			ip -n "$lb_ns" neigh replace "$(be_ip6 "$i")" lladdr "$(ip -n "$ns" -br link show eth0 | awk '{print $3}')" dev "xlb-$name" nud permanent
+			neigh_permanent "$lb_ns" "xlb-$name" "$(if_mac "$ns" eth0)" "$(be_ip4 "$i")" "$(be_ip6 "$i")"
 		fi
 		mkdir -p "$dir/be$i/run"
-		XLB_BACKEND_RUN_DIR=$dir/be$i/run XLB_BACKEND_PIN_DIR=/sys/fs/bpf/xlb-backend-$name-be$i \
-			in_ns "$ns" "$XLB_BACKEND" attach eth0 mode native >/dev/null
+		backend_agent "$i" attach eth0 mode native >/dev/null
 		for v in "$VIP4" "$VIP6"; do
-			XLB_BACKEND_RUN_DIR=$dir/be$i/run XLB_BACKEND_PIN_DIR=/sys/fs/bpf/xlb-backend-$name-be$i \
-				in_ns "$ns" "$XLB_BACKEND" vip add "$v" >/dev/null
+			backend_agent "$i" vip add "$v" >/dev/null
 		done
 	done
 
 	# Checksums and XDP_TX/XDP_REDIRECT delivery on veth (DESIGN.md, machine facts): finished
 	# checksums into the LB; an XDP program on the bridge side of the LB's veth (XDP_TX); GRO
 	# on the router's end of the LB's link (XDP_REDIRECT into a veth needs NAPI there).
-	in_ns "$cl_ns" ethtool -K eth0 tx off >/dev/null
-	in_ns "$sw_ns" ethtool -K cl tx off >/dev/null
-	in_ns "$sw_ns" ethtool -K lb tx off >/dev/null
+	tx_csum_off "$cl_ns" eth0
+	tx_csum_off "$sw_ns" cl lb
 	in_ns "$rt_ns" ethtool -K lbl gro on >/dev/null
-	build_xdp_pass
-	ip -n "$sw_ns" link set dev lb xdpdrv obj "$dir/xdp_pass.o" sec xdp
+	xdp_pass lb
 
 	# The LB's next hops resolved now, so that no test depends on ARP/ND timing (a test that
 	# wants an unresolved one deletes it).
-	ip -n "$lb_ns" neigh replace "$LINK_RT4" lladdr "$(ip -n "$rt_ns" -br link show lbl | awk '{print $3}')" dev "xlbr-$name" nud permanent
-	ip -n "$lb_ns" neigh replace "$RT_IP6" lladdr "$(ip -n "$rt_ns" -br link show eth0 | awk '{print $3}')" dev "xlb-$name" nud permanent
+	neigh_permanent "$lb_ns" "xlbr-$name" "$(if_mac "$rt_ns" lbl)" "$LINK_RT4"
+	neigh_permanent "$lb_ns" "xlb-$name" "$(if_mac "$rt_ns" eth0)" "$RT_IP6"
 
 	for i in $(seq "$n"); do
 		start_backend "$i" "xlb-$name-be$i"
 	done
 	echo "$nrouted" >"$dir/nrouted"
 	write_env "$n"
-	trap - EXIT INT TERM
+	up_done
 }
 
 do_down() {
-	local ns bdir pid
+	local bdir pid pids=()
 	set +e
 	for bdir in "$dir"/be*/; do
 		[ -d "$bdir" ] || continue
-		pid=$(pid_of "${bdir%/}/nginx.pid" "${bdir%/}/nginx.conf") && kill -TERM "$pid"
-		pid=$(pid_of "${bdir%/}/bulk.pid" "bulk.py") && kill -TERM "$pid"
+		pid=$(nginx_pid "${bdir%/}") && pids+=("$pid")
+		pid=$(pid_of "${bdir%/}/bulk.pid" "bulk.py") && pids+=("$pid")
 	done
-	sleep 0.2
-	{
-		[ -f "$dir/netns" ] && cat "$dir/netns"
-		ip netns list 2>/dev/null | awk '{print $1}' | grep -E "^xlb-$name-(sw|cl|lb|rt|be[0-9]+)$"
-	} | sort -u | while read -r ns; do
-		[ -n "$ns" ] && ip netns del "$ns" 2>/dev/null
-	done
+	[ ${#pids[@]} -eq 0 ] || stop_pids "${pids[@]}"
+	del_netns "^xlb-$name-(sw|cl|lb|rt|be[0-9]+)\$"
 	rm -rf /sys/fs/bpf/xlb-backend-"$name"-be*
 	[ -d "/sys/fs/bpf/xlb/xlb-$name" ] && rm -rf "/sys/fs/bpf/xlb/xlb-$name"
 	rm -rf "$dir"
@@ -363,10 +254,11 @@ main() {
 	case $cmd in
 	up) [ $# -eq 3 ] || [ $# -eq 4 ] || usage ;;
 	down | env) [ $# -eq 2 ] || usage ;;
+	nginx) [ $# -eq 4 ] || usage ;;
 	*) usage ;;
 	esac
 	name=$2
-	[[ $name =~ ^[a-z0-9]{1,8}$ ]] || die "bad NAME '$name': 1-8 lower-case letters or digits"
+	check_name "$name"
 	dir=$TOPO_ROOT/$name
 	sw_ns=xlb-$name-sw
 	case $cmd in
@@ -375,6 +267,10 @@ main() {
 	env)
 		[ -f "$dir/env" ] || die "no topology $name"
 		cat "$dir/env"
+		;;
+	nginx)
+		[ ! -f "$dir/nrouted" ] || nrouted=$(cat "$dir/nrouted")
+		do_nginx "$3" "$4"
 		;;
 	esac
 }
