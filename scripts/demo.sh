@@ -370,7 +370,7 @@ ctl stats
 echo
 echo "== a few Prometheus metrics (xlbd --metrics 127.0.0.1:9100, GET /metrics in the LB namespace)"
 ip netns exec "$LB_NS" curl -s http://127.0.0.1:9100/metrics |
-	grep -E '^xlb_(backend_packets_total|backend_circuit_state\{.*state="closed"|xdp_actions_total\{action="(tx|redirect)"|datapath_events_total\{counter="(encap_ipv4_in_ipv4|pmtu_sent)"|flow_table_entries|config_changes_total)' |
+	grep -E '^xlb_(backend_packets_total|backend_circuit_state\{.*state="closed"|xdp_actions_total\{action="(tx|redirect)"|(encapsulated_total\{kind="ipv4_in_ipv4"|pmtu_answers_total)|flow_table_entries|config_changes_total)' |
 	sed 's/^/  /'
 
 echo

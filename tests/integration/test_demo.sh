@@ -96,9 +96,9 @@ case_demo_both_acts() {
 	n=$(num "$out" 's/^  PMTU answers from the LB: \([0-9]*\);.*/\1/p')
 	[ "${n:-0}" -ge 1 ] || die_case "no PMTU answer to the upload"
 	grep -qE '^    [0-9.]+ via .* mtu 1480' "$out" || die_case "the client's route has no mtu 1480"
-	grep -qE '^  xlb_datapath_events_total\{counter="encap_ipv4_in_ipv4"\} [1-9]' "$out" ||
-		die_case "no encap_ipv4_in_ipv4 metric"
-	grep -qE '^  xlb_datapath_events_total\{counter="pmtu_sent"\} [1-9]' "$out" || die_case "no pmtu_sent metric"
+	grep -qE '^  xlb_encapsulated_total\{kind="ipv4_in_ipv4"\} [1-9]' "$out" ||
+		die_case "no xlb_encapsulated_total{kind=\"ipv4_in_ipv4\"} metric"
+	grep -qE '^  xlb_pmtu_answers_total [1-9]' "$out" || die_case "no xlb_pmtu_answers_total metric"
 	for i in 1 2 3; do
 		n=$(sed -n "/^\\\$ xlb-backend show    (in xlb-$name-be$i)/,/^\\\$/p" "$out" |
 			awk '$1 == "decap_ipv4_in_ipv4" {print $2}' | head -n 1)
