@@ -136,8 +136,8 @@ static void link_gone(struct xlbd_links *l, __u32 ifindex)
 	}
 	err = xlb_dp_tx_port_del(l->dp, ifindex);
 	if (err && err != -ENOENT)
-		pr_warn("cannot remove an interface from the XDP_REDIRECT map", "ifindex=%u err=\"%s\"",
-			ifindex, strerror(-err));
+		pr_warn("cannot remove an interface from the XDP_REDIRECT map",
+			"ifindex=%u err=\"%s\"", ifindex, strerror(-err));
 	pr_info("interface removed for XDP_REDIRECT", "ifindex=%u ifname=%s", ifindex,
 		l->in[i].name);
 	l->in[i] = l->in[--l->n_in];
@@ -174,7 +174,8 @@ static int dump_links(struct xlbd_links *l, struct xlbd_link_msg *present, int m
 		}
 		if (len == 0)
 			break;
-		for (struct nlmsghdr *h = (void *)nl_buf; NLMSG_OK(h, len); h = NLMSG_NEXT(h, len)) {
+		for (struct nlmsghdr *h = (void *)nl_buf; NLMSG_OK(h, len);
+		     h = NLMSG_NEXT(h, len)) {
 			if (h->nlmsg_seq != req.h.nlmsg_seq)
 				continue;
 			if (h->nlmsg_type == NLMSG_DONE) {
@@ -263,7 +264,8 @@ int xlbd_links_read(struct xlbd_links *l)
 			continue;
 		if (len <= 0)
 			break;
-		for (struct nlmsghdr *h = (void *)nl_buf; NLMSG_OK(h, len); h = NLMSG_NEXT(h, len)) {
+		for (struct nlmsghdr *h = (void *)nl_buf; NLMSG_OK(h, len);
+		     h = NLMSG_NEXT(h, len)) {
 			struct xlbd_link_msg m;
 
 			if (xlbd_link_parse(h, &m))
@@ -280,11 +282,13 @@ int xlbd_links_read(struct xlbd_links *l)
 	l->resyncs++;
 	err = sync_links(l, false);
 	if (err)
-		pr_err("link monitor overflowed and the dump failed: XDP_REDIRECT interfaces may be "
+		pr_err("link monitor overflowed and the dump failed: XDP_REDIRECT interfaces may "
+		       "be "
 		       "out of date",
 		       "resyncs=%llu err=\"%s\"", (unsigned long long)l->resyncs, strerror(-err));
 	else
-		pr_warn("link monitor overflowed: XDP_REDIRECT interfaces resynchronised with a dump",
+		pr_warn("link monitor overflowed: XDP_REDIRECT interfaces resynchronised with a "
+			"dump",
 			"resyncs=%llu interfaces=%d", (unsigned long long)l->resyncs, l->n_in);
 	return 1;
 }

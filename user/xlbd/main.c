@@ -522,7 +522,8 @@ int main(int argc, char **argv)
 	 * namespace, followed as they come and go (links.c). */
 	err = xlbd_links_open(&d.links, d.base, d.dp);
 	if (err) {
-		pr_err("cannot follow the interfaces for XDP_REDIRECT", "err=\"%s\"", strerror(-err));
+		pr_err("cannot follow the interfaces for XDP_REDIRECT", "err=\"%s\"",
+		       strerror(-err));
 		goto out;
 	}
 	/* What the data plane should see of a backend comes from its MAC and its circuit; when
