@@ -164,9 +164,9 @@ case_overflow_resyncs() {
 		done
 		for i in $(seq 120); do
 			if [ $((i % 10)) -eq 0 ]; then
-				echo "$(ifindex_of "xo$i")" >>"$IT_TMP/ov.keep"
+				ifindex_of "xo$i" >>"$IT_TMP/ov.keep"
 			else
-				echo "$(ifindex_of "xo$i")" >>"$IT_TMP/ov.gone"
+				ifindex_of "xo$i" >>"$IT_TMP/ov.gone"
 				in_ns "$LB_NS" ip link del "xo$i"
 			fi
 		done
