@@ -143,7 +143,8 @@ static void link_gone(struct xlbd_links *l, __u32 ifindex)
 	l->in[i] = l->in[--l->n_in];
 }
 
-/* Every link of the namespace into present (up to max): how many, or -errno. */
+/* Every link of the namespace into present (up to max): how many, or -errno (-EAGAIN: the dump
+ * was interrupted by a change, NLM_F_DUMP_INTR). */
 static int dump_links(struct xlbd_links *l, struct xlbd_link_msg *present, int max)
 {
 	struct {
@@ -157,7 +158,7 @@ static int dump_links(struct xlbd_links *l, struct xlbd_link_msg *present, int m
 		.ifi = {.ifi_family = AF_UNSPEC},
 	};
 	int fd = nl_socket(0), n = 0, err = 0;
-	bool done = false;
+	bool done = false, intr = false;
 
 	if (fd < 0)
 		return fd;
@@ -178,6 +179,9 @@ static int dump_links(struct xlbd_links *l, struct xlbd_link_msg *present, int m
 		     h = NLMSG_NEXT(h, len)) {
 			if (h->nlmsg_seq != req.h.nlmsg_seq)
 				continue;
+			/* The links changed during the dump: it may have missed one. */
+			if (h->nlmsg_flags & NLM_F_DUMP_INTR)
+				intr = true;
 			if (h->nlmsg_type == NLMSG_DONE) {
 				done = true;
 				break;
@@ -194,6 +198,8 @@ static int dump_links(struct xlbd_links *l, struct xlbd_link_msg *present, int m
 	}
 	if (!done)
 		err = -EIO;
+	else if (intr)
+		err = -EAGAIN;
 out:
 	close(fd);
 	return err ? err : n;
@@ -210,7 +216,13 @@ static int sync_links(struct xlbd_links *l, bool quiet)
 
 	if (!present)
 		return -ENOMEM;
-	n = dump_links(l, present, MAX_PRESENT);
+	/* An interrupted dump is taken again (a few times: links that change without end
+	 * leave the map as it is, and the events that follow still come). */
+	for (i = 0; i < 3; i++) {
+		n = dump_links(l, present, MAX_PRESENT);
+		if (n != -EAGAIN)
+			break;
+	}
 	if (n < 0) {
 		free(present);
 		return n;
