@@ -32,12 +32,13 @@ static __always_inline int icmp_is_error(__u8 family, __u8 type)
  * error to the VIP, quoting that packet's IP header and ports. The flow key of the client's
  * side of that connection is the quoted one turned around: fills *k and returns 0, or -1 when
  * the packet is not an ICMP error quoting TCP or UDP. IPv6: the extension headers of the error
- * and of the quoted packet are walked as the parse walks them (lib/parse.h, ipv6_walk_ext:
- * the same limit); the error must not be a fragment, the quoted packet may be a first
- * fragment (a later one has no ports). in: the packet's encap_inner().
+ * are the parse's walk (icmp6_off: where it found ICMPv6, 0 if it did not or the error is a
+ * fragment), those of the quoted packet are walked with the parse's walker and limit
+ * (lib/parse.h, ipv6_walk_ext); the quoted packet may be a first fragment (a later one has no
+ * ports). in: the packet's encap_inner().
  */
 static __always_inline int icmp_error_key(struct xdp_md *ctx, const struct encap_inner *in,
-					  struct xlb_flow_key *k)
+					  __u16 icmp6_off, struct xlb_flow_key *k)
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
@@ -77,20 +78,16 @@ static __always_inline int icmp_error_key(struct xdp_md *ctx, const struct encap
 	} else {
 		struct ipv6hdr *ip6 = data + l3, *q;
 		__u64 end, cur, qcur;
-		__u8 *icmp, nh, qnh;
+		__u8 *icmp, qnh;
 		__be16 *ports;
 		int frag;
 
-		if ((void *)(ip6 + 1) > data_end)
+		/* The error's own chain is the parse's walk, which ended on ICMPv6 at icmp6_off
+		 * (0: not ICMPv6, or a fragment, which is not taken, as in IPv4). */
+		if ((void *)(ip6 + 1) > data_end || !icmp6_off)
 			return -1;
-		/* The error's own chain (the parse walked it already, to ICMPv6): a fragment of
-		 * an error is not taken, as in IPv4. */
-		end = l3 + sizeof(*ip6) + bpf_ntohs(ip6->payload_len);
-		cur = l3 + sizeof(*ip6);
-		nh = ip6->nexthdr;
-		if (ipv6_walk_ext(data, data_end, end, &cur, &nh, &frag) || frag ||
-		    nh != IPPROTO_ICMPV6)
-			return -1;
+		end = l3 + in->len;	  /* the error's end: 40 + its payload length */
+		cur = icmp6_off & 0x3fff; /* for the verifier: a walk ends below 8.5 KB */
 		icmp = data + cur;
 		if ((void *)(icmp + 8) > data_end || cur + 8 > end ||
 		    !icmp_is_error(in->family, icmp[0]))

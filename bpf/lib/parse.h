@@ -50,6 +50,10 @@ enum parse_result {
 struct xlb_pkt {
 	struct xlb_flow_key key;
 	__u8 tcp_flags; /* byte 13 of the TCP header */
+	/* An ICMPv6 packet that is not a fragment (passed, pass_not_vip): the offset of its
+	 * ICMPv6 header after the walked chain, where the relay of errors starts
+	 * (lib/icmp_relay.h); 0 for anything else. */
+	__u16 icmp6_off;
 };
 
 /* IPv6 extension headers we walk: hop-by-hop, routing, destination options. */
@@ -73,8 +77,8 @@ static __always_inline int ipv6_ext_walkable(__u8 nexthdr)
  * header after it: the walk stops there (*frag has IPV6_WALK_LATER). A chain longer than the
  * walk ends on a header the walk would step over (the caller tells by ipv6_ext_walkable or
  * IPPROTO_FRAGMENT). No header may pass end (the IP packet's end), nor data_end. Returns 0, or
- * -1 when a header does not fit (truncated). Used by the parse and by the ICMP relay, for the
- * packet and for the one an error quotes (lib/icmp_relay.h).
+ * -1 when a header does not fit (truncated). Used by the parse, and by the ICMP relay for the
+ * packet an error quotes (lib/icmp_relay.h; the error's own chain is the parse's walk).
  */
 static __always_inline int ipv6_walk_ext(void *data, void *data_end, __u64 end, __u64 *cur,
 					 __u8 *nexthdr, int *frag)
@@ -231,6 +235,8 @@ static __always_inline int parse_ipv6(void *data, void *data_end, __u64 off, str
 		return PARSE_PASS;
 	}
 	if (nexthdr != IPPROTO_TCP && nexthdr != IPPROTO_UDP) {
+		if (nexthdr == IPPROTO_ICMPV6 && !frag)
+			p->icmp6_off = cur;
 		*reason = XLB_C_PASS_NOT_VIP; /* ICMPv6 included, fragmented or not */
 		return PARSE_PASS;
 	}
