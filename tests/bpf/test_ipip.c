@@ -635,6 +635,7 @@ static void test_icmp_error_relayed(void)
  * 8 bytes), the quote cut q_cut bytes short of its headers and 8 bytes.
  */
 struct icmp6_shape {
+	__u8 n_vlan;		       /* VLAN tags on the error's frame */
 	__u8 n_ext, ext[PKT_MAX_EXTS]; /* the error's chain */
 	bool mf;		       /* the error's fragment header (44 in ext): M set */
 	__u8 q_n_ext, q_ext[PKT_MAX_EXTS];
@@ -673,6 +674,9 @@ static int icmp6_frame_shaped(const struct icmp6_shape *sh, const struct xlb_add
 	inet_pton(AF_INET6, "2001:db8:9::9", &s.src);
 	s.dst = *vip;
 	s.icmp_type = 2;
+	s.n_vlan = sh->n_vlan;
+	for (int i = 0; i < sh->n_vlan; i++)
+		s.vlan[i] = (struct pkt_vlan){.tpid = ETH_P_8021Q, .vid = 100 + i};
 	s.n_ext = sh->n_ext;
 	for (int i = 0; i < sh->n_ext; i++)
 		s.ext[i] = (struct pkt_ext){.type = sh->ext[i]};
@@ -701,13 +705,14 @@ static bool icmp6_flow_setup(struct xlb_addr *be)
 	       ASSERT_EQ(act, XDP_TX, "syn forwarded");
 }
 
-/* frame relayed to backend be: encapsulated toward it, the error inside unchanged. */
-static void assert_relayed(const __u8 *frame, int len, const __u8 *out, __u32 out_len, __u32 act,
-			   const struct xlb_addr *be)
+/* frame (l2 bytes of Ethernet and VLAN tags) relayed to backend be: encapsulated toward it,
+ * untagged, the error inside unchanged. */
+static void assert_relayed(const __u8 *frame, int len, int l2, const __u8 *out, __u32 out_len,
+			   __u32 act, const struct xlb_addr *be)
 {
 	ASSERT_EQ(act, XDP_TX, "action");
-	ASSERT_EQ(out_len, (__u32)(len + 40), "encapsulated");
-	ASSERT_MEM_EQ(out + 14 + 40, frame + 14, len - 14, "the ICMPv6 packet inside");
+	ASSERT_EQ(out_len, (__u32)(len - l2 + 14 + 40), "encapsulated");
+	ASSERT_MEM_EQ(out + 14 + 40, frame + l2, len - l2, "the ICMPv6 packet inside");
 	ASSERT_MEM_EQ(out + 14 + 24, be, 16, "outer destination: the backend");
 }
 
@@ -767,6 +772,14 @@ static void test_icmp6_relay_ext_headers(void)
 		 {.q_n_ext = 5, .q_ext = {0, 60, 43, 60, 60}},
 		 XDP_PASS,
 		 XLB_C_PASS_NOT_VIP},
+		{"error with a VLAN tag and hop-by-hop, quoted routing: relayed",
+		 {.n_vlan = 1, .n_ext = 1, .ext = {0}, .q_n_ext = 1, .q_ext = {43}},
+		 XDP_TX,
+		 0},
+		{"error with two VLAN tags and four headers: relayed",
+		 {.n_vlan = 2, .n_ext = 4, .ext = {0, 60, 43, 60}},
+		 XDP_TX,
+		 0},
 		{"both chains, four each: relayed",
 		 {.n_ext = 4,
 		  .ext = {0, 43, 44, 60},
@@ -803,7 +816,8 @@ static void test_icmp6_relay_ext_headers(void)
 		ASSERT_EQ(counter(XLB_C_ICMP_RELAYED) - r0, rows[i].action == XDP_TX ? 1 : 0,
 			  "icmp_relayed");
 		if (rows[i].action == XDP_TX) {
-			assert_relayed(frame, len, out, out_len, act, &be);
+			assert_relayed(frame, len, 14 + 4 * rows[i].sh.n_vlan, out, out_len, act,
+				       &be);
 			continue;
 		}
 		ASSERT_EQ(act, XDP_PASS, "action");
@@ -845,7 +859,7 @@ static void test_icmp6_relay_truncated(void)
 	if (!ASSERT_TRUE(full > 0, "build") ||
 	    !ASSERT_OK(run_on(in0, frame, full, out, &out_len, &act), "whole"))
 		return;
-	assert_relayed(frame, full, out, out_len, act, &be);
+	assert_relayed(frame, full, 14, out, out_len, act, &be);
 	/* The quote: 40 + 4 * 8 + 8 bytes, cut by 1 .. all of them. */
 	for (cut = 1; cut <= 40 + 4 * 8 + 8; cut++) {
 		sh.q_cut = cut;
