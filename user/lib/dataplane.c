@@ -1006,9 +1006,9 @@ int xlb_dp_set_tx_ports(struct xlb_dp *dp)
 	if (!ifs)
 		return -errno;
 	for (i = ifs; i->if_index; i++) {
-		/* Interfaces that cannot take redirected frames (loopback, tunnels without
-		 * ndo_xdp_xmit) are refused by the kernel: the data plane passes what goes there
-		 * to the kernel (pass_no_tx_port). */
+		/* What the kernel refuses (the map full) is skipped: the data plane passes what
+		 * goes there to the kernel (pass_no_tx_port). It takes interfaces that cannot
+		 * send redirected frames (docs/datapath.md, "ipip"). */
 		if (!xlb_dp_tx_port_add(dp, i->if_index))
 			added++;
 	}

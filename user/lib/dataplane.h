@@ -158,8 +158,9 @@ int xlb_dp_set_encap_src(struct xlb_dp *dp, const struct xlb_encap_src *src);
  * kernel refuses are skipped. -ENODEV when none could be added. (xlbd follows the interfaces
  * with user/xlbd/links.c instead; the BPF tests fill the map once with this.) */
 int xlb_dp_set_tx_ports(struct xlb_dp *dp);
-/* One interface into xlb_tx_ports: 0, or the kernel's refusal as -errno (an interface that
- * cannot take redirected frames, one gone already, the map full: -E2BIG). */
+/* One interface into xlb_tx_ports: 0, or the kernel's refusal as -errno (an interface gone
+ * already: -EINVAL; the map full: -E2BIG). The kernel does not check that the interface can
+ * send redirected frames. */
 int xlb_dp_tx_port_add(struct xlb_dp *dp, __u32 ifindex);
 /* ifindex out of xlb_tx_ports: 0, -ENOENT when it was not there (the kernel itself removes an
  * interface that is unregistered or leaves the namespace). */

@@ -35,8 +35,8 @@ struct xlbd_link_port {
 /*
  * xlb_tx_ports follows the interfaces of xlbd's namespace (docs/datapath.md, "ipip"): a link
  * that appears is added, one that goes is removed, each change logged. An interface the kernel
- * refuses (it cannot take redirected frames, or the map is full) is skipped and logged once;
- * what goes there is forwarded by the kernel (pass_no_tx_port). A monitor overflow (ENOBUFS:
+ * refuses (gone already, or the map is full) is skipped and logged once; what goes there is
+ * forwarded by the kernel (pass_no_tx_port). A monitor overflow (ENOBUFS:
  * events were lost) is answered by a full resynchronisation from a dump of the links.
  */
 struct xlbd_links {
