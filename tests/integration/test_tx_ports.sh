@@ -199,7 +199,61 @@ case_overflow_resyncs() {
 	done
 }
 
+# log_since LINE PATTERN: lines of xlbd's log after line LINE that contain PATTERN.
+log_since() { tail -n "+$(($1 + 1))" "$IT_TMP/xlbd.log" | grep -cF -- "$2" || true; }
+refusals_since() { log_since "$1" "interface not usable for XDP_REDIRECT"; }
+refusals_at_least() { [ "$(refusals_since "$1")" -ge "$2" ]; }
+tx_ports_count_is() { [ "$(tx_ports | wc -l)" -eq "$1" ]; }
+
+# More links than the devmap holds (256): those the kernel refuses are logged once each, however
+# many messages their links send after; when an entry leaves, a refused link takes its place.
+case_full_map_logged_once() {
+	local l0 n need i ports refused=()
+	l0=$(wc -l <"$IT_TMP/xlbd.log")
+	n=$(tx_ports | wc -l)
+	need=$((256 - n + 2))
+	for i in $(seq "$need"); do
+		echo "link add xf$i type veth peer name yf$i netns $RT_NS"
+	done >"$IT_TMP/full.add"
+	in_ns "$LB_NS" ip -batch "$IT_TMP/full.add"
+	wait_for 20 tx_ports_count_is 256 || true
+	wait_for 20 refusals_at_least "$l0" 2 ||
+		die_case "$(refusals_since "$l0") refusals logged for $need links over $n entries, want 2"
+	ports=$(tx_ports)
+	[ "$(wc -l <<<"$ports")" -eq 256 ] || die_case "the devmap holds $(wc -l <<<"$ports") entries, not 256"
+	for i in $(seq "$need"); do
+		grep -qx "$(ifindex_of "xf$i")" <<<"$ports" || refused+=("$i")
+	done
+	note "refused: ${refused[*]}"
+	[ "${#refused[@]}" -eq 2 ] || die_case "${#refused[@]} links refused, want 2"
+	# Every link sends messages again (up, a new MTU): nothing is logged again.
+	for i in $(seq "$need"); do
+		echo "link set xf$i up mtu 1400"
+	done >"$IT_TMP/full.set"
+	in_ns "$LB_NS" ip -batch "$IT_TMP/full.set"
+	in_ns "$LB_NS" ip link set "xf${refused[0]}" down
+	xlbctl_ok vip show # xlbd has read what came before this answer
+	sleep 0.5
+	[ "$(refusals_since "$l0")" -eq 2 ] || die_case "refusals logged $(refusals_since "$l0") times for 2 links"
+	# Room for one: an accepted link goes, one of the refused comes in.
+	i=1
+	while [ "$i" = "${refused[0]}" ] || [ "$i" = "${refused[1]}" ]; do i=$((i + 1)); done
+	in_ns "$LB_NS" ip link del "xf$i"
+	wait_for 5 tx_ports_count_is 256 || true
+	ports=$(tx_ports)
+	n=0
+	for i in "${refused[@]}"; do
+		if grep -qx "$(ifindex_of "xf$i")" <<<"$ports"; then n=$((n + 1)); fi
+	done
+	[ "$n" -eq 1 ] || die_case "$n of the 2 refused links in the devmap after one entry left, want 1"
+	for i in $(seq "$need"); do
+		echo "link del xf$i"
+	done >"$IT_TMP/full.del"
+	in_ns "$LB_NS" ip -force -batch "$IT_TMP/full.del" 2>/dev/null || true
+}
+
 run_case new_link_redirects case_new_link_redirects
 run_case deleted_link_leaves case_deleted_link_leaves
 run_case overflow_resyncs case_overflow_resyncs
+run_case full_map_logged_once case_full_map_logged_once
 it_finish

@@ -79,7 +79,7 @@ static int find_in(const struct xlbd_links *l, __u32 ifindex)
 static int find_refused(const struct xlbd_links *l, __u32 ifindex)
 {
 	for (int i = 0; i < l->n_refused; i++)
-		if (l->refused[i] == ifindex)
+		if (l->refused[i].ifindex == ifindex)
 			return i;
 	return -1;
 }
@@ -93,8 +93,11 @@ static void refused(struct xlbd_links *l, const struct xlbd_link_msg *m, int err
 	pr_warn("interface not usable for XDP_REDIRECT: ipip packets leaving by it go through the "
 		"kernel",
 		"ifindex=%u ifname=%s err=\"%s\"", m->ifindex, m->name, strerror(-err));
-	if (l->n_refused < XLB_MAX_TX_PORTS)
-		l->refused[l->n_refused++] = m->ifindex;
+	if (l->n_refused < XLB_MAX_TX_PORTS) {
+		l->refused[l->n_refused].ifindex = m->ifindex;
+		memcpy(l->refused[l->n_refused].name, m->name, IF_NAMESIZE);
+		l->n_refused++;
+	}
 }
 
 /* Link m exists: into the map unless it is there. quiet: no line for an addition (start). */
@@ -123,6 +126,17 @@ static void link_up(struct xlbd_links *l, const struct xlbd_link_msg *m, bool qu
 			m->name);
 }
 
+/* An entry left the map: the links refused for want of room may fit now. */
+static void retry_refused(struct xlbd_links *l)
+{
+	for (int i = l->n_refused - 1; i >= 0; i--) {
+		struct xlbd_link_msg m = {.ifindex = l->refused[i].ifindex};
+
+		memcpy(m.name, l->refused[i].name, IF_NAMESIZE);
+		link_up(l, &m, false); /* on success, takes it off the refused list */
+	}
+}
+
 /* Link ifindex is gone: out of the map (the kernel may have removed it already: ENOENT). */
 static void link_gone(struct xlbd_links *l, __u32 ifindex)
 {
@@ -141,6 +155,7 @@ static void link_gone(struct xlbd_links *l, __u32 ifindex)
 	pr_info("interface removed for XDP_REDIRECT", "ifindex=%u ifname=%s", ifindex,
 		l->in[i].name);
 	l->in[i] = l->in[--l->n_in];
+	retry_refused(l);
 }
 
 /* Every link of the namespace into present (up to max): how many, or -errno (-EAGAIN: the dump
@@ -237,7 +252,7 @@ static int sync_links(struct xlbd_links *l, bool quiet)
 			i++;
 	}
 	for (i = 0; i < l->n_refused;) {
-		for (j = 0; j < n && present[j].ifindex != l->refused[i]; j++)
+		for (j = 0; j < n && present[j].ifindex != l->refused[i].ifindex; j++)
 			;
 		if (j == n)
 			l->refused[i] = l->refused[--l->n_refused];

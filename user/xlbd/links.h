@@ -35,8 +35,9 @@ struct xlbd_link_port {
 /*
  * xlb_tx_ports follows the interfaces of xlbd's namespace (docs/datapath.md, "ipip"): a link
  * that appears is added, one that goes is removed, each change logged. An interface the kernel
- * refuses (gone already, or the map is full) is skipped and logged once; what goes there is
- * forwarded by the kernel (pass_no_tx_port). A monitor overflow (ENOBUFS:
+ * refuses (gone already, or the map is full) is skipped and logged once, and tried again at
+ * its next change or when an entry leaves the map; what goes there is forwarded by the kernel
+ * (pass_no_tx_port). A monitor overflow (ENOBUFS:
  * events were lost) is answered by a full resynchronisation from a dump of the links.
  */
 struct xlbd_links {
@@ -45,7 +46,9 @@ struct xlbd_links {
 	struct event *ev;
 	struct xlbd_link_port in[XLB_MAX_TX_PORTS]; /* what xlbd put into the map */
 	int n_in;
-	__u32 refused[XLB_MAX_TX_PORTS]; /* refused, logged once; forgotten when the link goes */
+	/* Refused, logged once; tried again when the link changes or an entry is removed (the
+	 * map had no room), forgotten when the link goes. */
+	struct xlbd_link_port refused[XLB_MAX_TX_PORTS];
 	int n_refused;
 	__u64 resyncs; /* overflows answered by a resynchronisation */
 	__u32 seq;
