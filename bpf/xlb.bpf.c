@@ -182,10 +182,10 @@ static __always_inline int schedule_flow(const int ex, struct xdp_md *ctx, struc
  * VIP (packet too big, above all), and the backend's stack must see it. Returns the action, or
  * -1 when the packet is not such an error (it then passes as before).
  */
-static __always_inline int relay_icmp_error(const int ex, struct xdp_md *ctx,
-					    struct xlb_flow_key *k, struct flow_ref *fr,
-					    union xlb_backend_copy *c)
+static __always_inline int relay_icmp_error(const int ex, struct xdp_md *ctx, struct xlb_pkt *p,
+					    struct flow_ref *fr, union xlb_backend_copy *c)
 {
+	struct xlb_flow_key *k = &p->key;
 	struct xlb_addr outer_dst = k->dst;
 	__u8 family = k->family;
 	struct xlb_backend *be;
@@ -196,7 +196,7 @@ static __always_inline int relay_icmp_error(const int ex, struct xdp_md *ctx,
 	 * c are the caller's too: the program's stack, with the flow table's global functions
 	 * on top, stays within the verifier's 512 bytes. */
 	__builtin_memset(k, 0, sizeof(*k));
-	if (encap_inner(ctx, family, &in) || icmp_error_key(ctx, &in, k))
+	if (encap_inner(ctx, family, &in) || icmp_error_key(ctx, &in, p->icmp6_off, k))
 		return -1;
 	/* The quoted packet left from the address the error is sent to. */
 	if ((k->dst.v6[0] ^ outer_dst.v6[0]) | (k->dst.v6[1] ^ outer_dst.v6[1]) |
@@ -267,7 +267,7 @@ static __always_inline int xlb_run(const int ex, struct xdp_md *ctx)
 	if (pr == PARSE_PASS) {
 		/* ICMP and ICMPv6 to a VIP address: an error about a VIP flow is its backend's. */
 		if (reason == XLB_C_PASS_NOT_VIP && maybe_vip_address(&p.key)) {
-			pr = relay_icmp_error(ex, ctx, &p.key, &r, &c);
+			pr = relay_icmp_error(ex, ctx, &p, &r, &c);
 			if (pr >= 0)
 				return pr;
 		}

@@ -17,6 +17,7 @@
 #define XLB_MAX_VIPS	      512   /* VIP ids 0..XLB_MAX_VIPS-1 */
 #define XLB_MAX_BACKENDS      8192  /* backend ids 1..XLB_MAX_BACKENDS-1; 0 means "none" */
 #define XLB_MAX_VIP_BACKENDS  1024  /* members of one VIP */
+#define XLB_MAX_TX_PORTS      256   /* interfaces in xlb_tx_ports (ipip XDP_REDIRECT targets) */
 #define XLB_DEFAULT_RING_SIZE 65537 /* Maglev table size: prime, >= 100 * backends for 1% balance */
 #define XLB_MAX_RING_SIZE     655373   /* largest supported ring size (prime) */
 #define XLB_DEFAULT_FLOWS     4194304  /* flow table slots (XLB_FLOW_WAYS per bucket): 1M flows */
@@ -233,7 +234,7 @@ struct xlb_meta {
  * table's hits included (they never look the VIP up), so `vip set fwd` moves established flows
  * to the new mode at once, on the backends they have.
  * xlb_tx_ports (DEVMAP_HASH): ifindex -> ifindex, the interfaces an encapsulated packet may be
- * redirected to (XDP_REDIRECT); xlbd fills it with the interfaces of its namespace.
+ * redirected to (XDP_REDIRECT); xlbd keeps it to the interfaces of its namespace (links.c).
  * xlb_encap_src (ARRAY, 1 entry): the outer source addresses; a zero address means the one the
  * route to the backend gives (bpf_fib_lookup's BPF_FIB_LOOKUP_SRC).
  * xlb_icmp_budget (PERCPU_ARRAY, 1 entry): the PMTU answers' rate limit (struct xlb_icmp_budget).

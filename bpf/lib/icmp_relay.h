@@ -10,7 +10,8 @@
 #include <bpf/bpf_endian.h>
 
 #include "xlb_abi.h"
-#include "icmp.h" /* struct encap_inner */
+#include "icmp.h"  /* struct encap_inner */
+#include "parse.h" /* ipv6_walk_ext */
 
 #ifndef IP_MF
 #define IP_MF	  0x2000
@@ -30,11 +31,14 @@ static __always_inline int icmp_is_error(__u8 family, __u8 type)
  * A backend's packet went from the VIP to a client; a router on the way answered with an ICMP
  * error to the VIP, quoting that packet's IP header and ports. The flow key of the client's
  * side of that connection is the quoted one turned around: fills *k and returns 0, or -1 when
- * the packet is not an ICMP error quoting TCP or UDP (IPv6: ICMPv6 right after the fixed
- * header, and TCP or UDP right after the quoted one). in: the packet's encap_inner().
+ * the packet is not an ICMP error quoting TCP or UDP. IPv6: the extension headers of the error
+ * are the parse's walk (icmp6_off: where it found ICMPv6, 0 if it did not or the error is a
+ * fragment), those of the quoted packet are walked with the parse's walker and limit
+ * (lib/parse.h, ipv6_walk_ext); the quoted packet may be a first fragment (a later one has no
+ * ports). in: the packet's encap_inner().
  */
 static __always_inline int icmp_error_key(struct xdp_md *ctx, const struct encap_inner *in,
-					  struct xlb_flow_key *k)
+					  __u16 icmp6_off, struct xlb_flow_key *k)
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
@@ -73,25 +77,40 @@ static __always_inline int icmp_error_key(struct xdp_md *ctx, const struct encap
 		return 0;
 	} else {
 		struct ipv6hdr *ip6 = data + l3, *q;
-		__u8 *icmp;
+		__u64 end, cur, qcur;
+		__u8 *icmp, qnh;
 		__be16 *ports;
+		int frag;
 
-		if ((void *)(ip6 + 1) > data_end || ip6->nexthdr != IPPROTO_ICMPV6)
+		/* The error's own chain is the parse's walk, which ended on ICMPv6 at icmp6_off
+		 * (0: not ICMPv6, or a fragment, which is not taken, as in IPv4). */
+		if ((void *)(ip6 + 1) > data_end || !icmp6_off)
 			return -1;
-		icmp = (void *)(ip6 + 1);
-		if ((void *)(icmp + 8) > data_end || !icmp_is_error(in->family, icmp[0]))
+		end = l3 + in->len;	  /* the error's end: 40 + its payload length */
+		cur = icmp6_off & 0x3fff; /* for the verifier: a walk ends below 8.5 KB */
+		icmp = data + cur;
+		if ((void *)(icmp + 8) > data_end || cur + 8 > end ||
+		    !icmp_is_error(in->family, icmp[0]))
 			return -1;
+		/* The quoted packet's chain, within what the error quotes: only its first
+		 * fragment has the ports. */
 		q = (void *)(icmp + 8);
-		ports = (void *)(q + 1);
-		if ((void *)(ports + 2) > data_end ||
-		    (q->nexthdr != IPPROTO_TCP && q->nexthdr != IPPROTO_UDP))
+		if ((void *)(q + 1) > data_end)
+			return -1;
+		qcur = cur + 8 + sizeof(*q);
+		qnh = q->nexthdr;
+		if (ipv6_walk_ext(data, data_end, end, &qcur, &qnh, &frag) ||
+		    (frag & IPV6_WALK_LATER) || (qnh != IPPROTO_TCP && qnh != IPPROTO_UDP))
+			return -1;
+		ports = data + qcur;
+		if ((void *)(ports + 2) > data_end || qcur + 4 > end)
 			return -1;
 		k->family = XLB_AF_INET6;
 		__builtin_memcpy(&k->src, &q->daddr, 16);
 		__builtin_memcpy(&k->dst, &q->saddr, 16);
 		k->sport = ports[1];
 		k->dport = ports[0];
-		k->proto = q->nexthdr;
+		k->proto = qnh;
 		return 0;
 	}
 }

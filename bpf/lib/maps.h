@@ -151,11 +151,12 @@ struct {
 	__type(value, __u32);
 } xlb_vip_fwd SEC(".maps");
 
-/* Never pinned (user/lib/dataplane.c): xlbd fills it at every start, and libbpf cannot reuse a
- * pinned devmap (the kernel adds BPF_F_RDONLY_PROG to its flags, which then differ from ours). */
+/* Never pinned (user/lib/dataplane.c): xlbd fills it at every start and follows the interfaces
+ * as they come and go (user/xlbd/links.c); libbpf cannot reuse a pinned devmap (the kernel adds
+ * BPF_F_RDONLY_PROG to its flags, which then differ from ours). */
 struct {
 	__uint(type, BPF_MAP_TYPE_DEVMAP_HASH);
-	__uint(max_entries, 256);
+	__uint(max_entries, XLB_MAX_TX_PORTS);
 	__type(key, __u32);
 	__type(value, __u32);
 } xlb_tx_ports SEC(".maps");

@@ -50,6 +50,10 @@ enum parse_result {
 struct xlb_pkt {
 	struct xlb_flow_key key;
 	__u8 tcp_flags; /* byte 13 of the TCP header */
+	/* An ICMPv6 packet that is not a fragment (passed, pass_not_vip): the offset of its
+	 * ICMPv6 header after the walked chain, where the relay of errors starts
+	 * (lib/icmp_relay.h); 0 for anything else. */
+	__u16 icmp6_off;
 };
 
 /* IPv6 extension headers we walk: hop-by-hop, routing, destination options. */
@@ -57,6 +61,63 @@ static __always_inline int ipv6_ext_walkable(__u8 nexthdr)
 {
 	return nexthdr == IPPROTO_HOPOPTS || nexthdr == IPPROTO_ROUTING ||
 	       nexthdr == IPPROTO_DSTOPTS;
+}
+
+/* What ipv6_walk_ext found of fragmentation (a bit mask). */
+#define IPV6_WALK_FRAG	0x1 /* a fragment header that is not atomic (offset or M) */
+#define IPV6_WALK_LATER 0x2 /* a later fragment (offset > 0): nothing after its header */
+
+/*
+ * The IPv6 header chain after a fixed header, up to XLB_MAX_IPV6_EXT headers: hop-by-hop,
+ * routing and destination options headers, and fragment headers. *nexthdr is the fixed
+ * header's next header and *cur the offset after it; on return they are the first header the
+ * walk did not step over and its offset. An atomic fragment (offset 0, M 0: RFC 6946) is a
+ * whole packet: walked through. A first fragment is walked on to its protocol; a later one
+ * carries no headers, its fragment header's next header is the protocol of the packet's first
+ * header after it: the walk stops there (*frag has IPV6_WALK_LATER). A chain longer than the
+ * walk ends on a header the walk would step over (the caller tells by ipv6_ext_walkable or
+ * IPPROTO_FRAGMENT). No header may pass end (the IP packet's end), nor data_end. Returns 0, or
+ * -1 when a header does not fit (truncated). Used by the parse, and by the ICMP relay for the
+ * packet an error quotes (lib/icmp_relay.h; the error's own chain is the parse's walk).
+ */
+static __always_inline int ipv6_walk_ext(void *data, void *data_end, __u64 end, __u64 *cur,
+					 __u8 *nexthdr, int *frag)
+{
+	__u64 c = *cur;
+	__u8 nh = *nexthdr;
+	int i;
+
+	*frag = 0;
+	for (i = 0; i < XLB_MAX_IPV6_EXT; i++) {
+		/* Every header of the walk is 8 bytes at least (options: (Hdr Ext Len + 1) * 8),
+		 * and end is within the frame: one bound check for both kinds. */
+		__u8 *h = data + c;
+
+		if (!ipv6_ext_walkable(nh) && nh != IPPROTO_FRAGMENT)
+			break;
+		if ((void *)(h + 8) > data_end || c + 8 > end)
+			return -1;
+		if (nh == IPPROTO_FRAGMENT) {
+			__be16 fo = ((struct ipv6_frag_hdr *)h)->frag_off;
+
+			nh = h[0];
+			c += 8;
+			if (fo & bpf_htons(IP6_MF | IP6_OFFSET))
+				*frag |= IPV6_WALK_FRAG;
+			if (fo & bpf_htons(IP6_OFFSET)) {
+				*frag |= IPV6_WALK_LATER;
+				break;
+			}
+			continue;
+		}
+		nh = h[0];
+		c += (h[1] + 1) * 8;
+	}
+	if (c > end)
+		return -1;
+	*cur = c;
+	*nexthdr = nh;
+	return 0;
 }
 
 /* l4 and l3_end are offsets from data; l3_end is where the IP datagram ends (before padding). */
@@ -140,7 +201,7 @@ static __always_inline int parse_ipv6(void *data, void *data_end, __u64 off, str
 	struct ipv6hdr *ip6 = data + off;
 	__u64 l3_end, cur;
 	__u8 nexthdr;
-	int i, frag = 0;
+	int frag;
 
 	if ((void *)(ip6 + 1) > data_end) {
 		*reason = XLB_C_PASS_UNPARSED;
@@ -161,42 +222,9 @@ static __always_inline int parse_ipv6(void *data, void *data_end, __u64 off, str
 		return PARSE_BAD;
 	}
 
-	/*
-	 * The header chain, up to XLB_MAX_IPV6_EXT headers. An atomic fragment (offset 0, M 0:
-	 * RFC 6946) is a whole packet: walked through. A first fragment is walked on to its
-	 * protocol; a later one carries no headers, its fragment header's next header is the
-	 * protocol of the packet's first header after it.
-	 */
 	nexthdr = ip6->nexthdr;
 	cur = off + sizeof(*ip6);
-	for (i = 0; i < XLB_MAX_IPV6_EXT; i++) {
-		struct ipv6_opt_hdr *oh = data + cur;
-
-		if (!ipv6_ext_walkable(nexthdr) && nexthdr != IPPROTO_FRAGMENT)
-			break;
-		if (nexthdr == IPPROTO_FRAGMENT) {
-			struct ipv6_frag_hdr *fh = data + cur;
-
-			if ((void *)(fh + 1) > data_end || cur + sizeof(*fh) > l3_end) {
-				*reason = XLB_C_DROP_IP_TRUNCATED;
-				return PARSE_BAD;
-			}
-			nexthdr = fh->nexthdr;
-			cur += sizeof(*fh);
-			if (fh->frag_off & bpf_htons(IP6_MF | IP6_OFFSET))
-				frag = 1;
-			if (fh->frag_off & bpf_htons(IP6_OFFSET))
-				break;
-			continue;
-		}
-		if ((void *)(oh + 1) > data_end || cur + sizeof(*oh) > l3_end) {
-			*reason = XLB_C_DROP_IP_TRUNCATED;
-			return PARSE_BAD;
-		}
-		nexthdr = oh->nexthdr;
-		cur += (oh->hdrlen + 1) * 8;
-	}
-	if (cur > l3_end) {
+	if (ipv6_walk_ext(data, data_end, l3_end, &cur, &nexthdr, &frag)) {
 		*reason = XLB_C_DROP_IP_TRUNCATED;
 		return PARSE_BAD;
 	}
@@ -207,6 +235,8 @@ static __always_inline int parse_ipv6(void *data, void *data_end, __u64 off, str
 		return PARSE_PASS;
 	}
 	if (nexthdr != IPPROTO_TCP && nexthdr != IPPROTO_UDP) {
+		if (nexthdr == IPPROTO_ICMPV6 && !frag)
+			p->icmp6_off = cur;
 		*reason = XLB_C_PASS_NOT_VIP; /* ICMPv6 included, fragmented or not */
 		return PARSE_PASS;
 	}

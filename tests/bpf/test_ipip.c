@@ -629,6 +629,272 @@ static void test_icmp_error_relayed(void)
 	xlb_dp_set_vip_fwd(fx.dp, fx.vip[2].id, XLB_FWD_DSR_L2);
 }
 
+/*
+ * An ICMPv6 packet too big to the IPv6 VIP about pkt_spec_init's flow (as icmp_frame), with
+ * extension headers in the error and in the quoted packet (types as in struct pkt_ext, options
+ * 8 bytes), the quote cut q_cut bytes short of its headers and 8 bytes.
+ */
+struct icmp6_shape {
+	__u8 n_vlan;		       /* VLAN tags on the error's frame */
+	__u8 n_ext, ext[PKT_MAX_EXTS]; /* the error's chain */
+	bool mf;		       /* the error's fragment header (44 in ext): M set */
+	__u8 q_n_ext, q_ext[PKT_MAX_EXTS];
+	bool q_mf;
+	__u16 q_frag_off; /* the quoted packet's fragment offset (8-byte units) */
+	int q_cut;
+};
+
+static int icmp6_frame_shaped(const struct icmp6_shape *sh, const struct xlb_addr *vip, __u8 *frame)
+{
+	__u8 orig[PKT_BUF_SIZE];
+	struct pkt_layout lo;
+	struct pkt_spec o, s;
+	int len, qlen;
+
+	pkt_spec_init(&o, 6, IPPROTO_TCP);
+	o.src = *vip;
+	pkt_spec_init(&s, 6, IPPROTO_TCP); /* the client's address */
+	o.dst = s.src;
+	o.sport = 80;
+	o.dport = 40000;
+	o.tcp_flags = PKT_TCP_ACK;
+	o.payload_len = 1400;
+	o.n_ext = sh->q_n_ext;
+	for (int i = 0; i < sh->q_n_ext; i++)
+		o.ext[i] = (struct pkt_ext){.type = sh->q_ext[i]};
+	o.mf = sh->q_mf;
+	o.frag_off = sh->q_frag_off;
+	len = pkt_build(&o, orig, sizeof(orig));
+	if (len < 0 || pkt_layout(&o, &lo))
+		return -1;
+	qlen = (int)lo.l4_off - 14 + 8 - sh->q_cut;
+	if (qlen < 0 || qlen > len - 14)
+		return -1;
+	pkt_spec_init(&s, 6, IPPROTO_ICMPV6);
+	inet_pton(AF_INET6, "2001:db8:9::9", &s.src);
+	s.dst = *vip;
+	s.icmp_type = 2;
+	s.n_vlan = sh->n_vlan;
+	for (int i = 0; i < sh->n_vlan; i++)
+		s.vlan[i] = (struct pkt_vlan){.tpid = ETH_P_8021Q, .vid = 100 + i};
+	s.n_ext = sh->n_ext;
+	for (int i = 0; i < sh->n_ext; i++)
+		s.ext[i] = (struct pkt_ext){.type = sh->ext[i]};
+	s.mf = sh->mf;
+	s.payload = orig + 14;
+	s.payload_len = qlen;
+	return pkt_build(&s, frame, PKT_BUF_SIZE);
+}
+
+/* The IPv6 VIP (fixture VIP 2) with fwd ipip and the flow the errors quote in the table. */
+static bool icmp6_flow_setup(struct xlb_addr *be)
+{
+	__u8 syn[PKT_BUF_SIZE], out[PKT_BUF_SIZE];
+	__u32 out_len = sizeof(out), act = ~0u;
+	struct pkt_spec s;
+	int slen;
+
+	fx_flush_flows(&fx);
+	backend_addr(6, TX, be);
+	point_backends(2, 6, be);
+	xlb_dp_set_vip_fwd(fx.dp, fx.vip[2].id, XLB_FWD_IPIP);
+	pkt_spec_init(&s, 6, IPPROTO_TCP);
+	s.dst = fx.vip[2].key.addr;
+	slen = pkt_build(&s, syn, sizeof(syn));
+	return ASSERT_OK(run_on(in0, syn, slen, out, &out_len, &act), "syn") &&
+	       ASSERT_EQ(act, XDP_TX, "syn forwarded");
+}
+
+/* frame (l2 bytes of Ethernet and VLAN tags) relayed to backend be: encapsulated toward it,
+ * untagged, the error inside unchanged. */
+static void assert_relayed(const __u8 *frame, int len, int l2, const __u8 *out, __u32 out_len,
+			   __u32 act, const struct xlb_addr *be)
+{
+	ASSERT_EQ(act, XDP_TX, "action");
+	ASSERT_EQ(out_len, (__u32)(len - l2 + 14 + 40), "encapsulated");
+	ASSERT_MEM_EQ(out + 14 + 40, frame + l2, len - l2, "the ICMPv6 packet inside");
+	ASSERT_MEM_EQ(out + 14 + 24, be, 16, "outer destination: the backend");
+}
+
+/*
+ * The ICMPv6 relay walks extension headers as the parse does (docs/datapath.md, "ICMP errors
+ * about VIP flows"): in the error (not a fragment of one) and in the quoted packet (not a later
+ * fragment: it has no ports), up to the parse's limit of four; beyond it, passed.
+ */
+static void test_icmp6_relay_ext_headers(void)
+{
+	static const struct {
+		const char *desc;
+		struct icmp6_shape sh;
+		__u32 action;
+		enum xlb_counter pass; /* the pass counter of a passed row */
+	} rows[] = {
+		{"error with hop-by-hop: relayed", {.n_ext = 1, .ext = {0}}, XDP_TX, 0},
+		{"error with routing: relayed", {.n_ext = 1, .ext = {43}}, XDP_TX, 0},
+		{"error with destination options: relayed", {.n_ext = 1, .ext = {60}}, XDP_TX, 0},
+		{"error with an atomic fragment header: relayed",
+		 {.n_ext = 1, .ext = {44}},
+		 XDP_TX,
+		 0},
+		{"error is a first fragment: passed",
+		 {.n_ext = 1, .ext = {44}, .mf = true},
+		 XDP_PASS,
+		 XLB_C_PASS_NOT_VIP},
+		{"error with four headers (the limit): relayed",
+		 {.n_ext = 4, .ext = {0, 60, 43, 60}},
+		 XDP_TX,
+		 0},
+		{"error with five headers: passed",
+		 {.n_ext = 5, .ext = {0, 60, 43, 60, 60}},
+		 XDP_PASS,
+		 XLB_C_PASS_IPV6_EXT_LIMIT},
+		{"quoted hop-by-hop: relayed", {.q_n_ext = 1, .q_ext = {0}}, XDP_TX, 0},
+		{"quoted routing: relayed", {.q_n_ext = 1, .q_ext = {43}}, XDP_TX, 0},
+		{"quoted destination options: relayed", {.q_n_ext = 1, .q_ext = {60}}, XDP_TX, 0},
+		{"quoted atomic fragment: relayed", {.q_n_ext = 1, .q_ext = {44}}, XDP_TX, 0},
+		{"quoted first fragment: relayed",
+		 {.q_n_ext = 1, .q_ext = {44}, .q_mf = true},
+		 XDP_TX,
+		 0},
+		{"quoted non-first fragment: passed (no ports)",
+		 {.q_n_ext = 1, .q_ext = {44}, .q_mf = true, .q_frag_off = 100},
+		 XDP_PASS,
+		 XLB_C_PASS_NOT_VIP},
+		{"quoted last fragment: passed (no ports)",
+		 {.q_n_ext = 2, .q_ext = {0, 44}, .q_frag_off = 100},
+		 XDP_PASS,
+		 XLB_C_PASS_NOT_VIP},
+		{"quoted four headers (the limit): relayed",
+		 {.q_n_ext = 4, .q_ext = {0, 43, 44, 60}},
+		 XDP_TX,
+		 0},
+		{"quoted five headers: passed",
+		 {.q_n_ext = 5, .q_ext = {0, 60, 43, 60, 60}},
+		 XDP_PASS,
+		 XLB_C_PASS_NOT_VIP},
+		{"error with a VLAN tag and hop-by-hop, quoted routing: relayed",
+		 {.n_vlan = 1, .n_ext = 1, .ext = {0}, .q_n_ext = 1, .q_ext = {43}},
+		 XDP_TX,
+		 0},
+		{"error with two VLAN tags and four headers: relayed",
+		 {.n_vlan = 2, .n_ext = 4, .ext = {0, 60, 43, 60}},
+		 XDP_TX,
+		 0},
+		{"both chains, four each: relayed",
+		 {.n_ext = 4,
+		  .ext = {0, 43, 44, 60},
+		  .q_n_ext = 4,
+		  .q_ext = {0, 43, 60, 44},
+		  .q_mf = true},
+		 XDP_TX,
+		 0},
+	};
+	struct xlb_addr be;
+
+	if (!net_ok) {
+		xt_skip("no test namespace");
+		return;
+	}
+	set_src(false);
+	if (!icmp6_flow_setup(&be))
+		return;
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		__u8 frame[PKT_BUF_SIZE], out[PKT_BUF_SIZE];
+		__u32 out_len = sizeof(out), act = ~0u;
+		__u64 r0, p0;
+		int len;
+
+		if (!xt_row("%s", rows[i].desc))
+			continue;
+		len = icmp6_frame_shaped(&rows[i].sh, &fx.vip[2].key.addr, frame);
+		if (!ASSERT_TRUE(len > 0, "build"))
+			continue;
+		r0 = counter(XLB_C_ICMP_RELAYED);
+		p0 = rows[i].action == XDP_PASS ? counter(rows[i].pass) : 0;
+		if (!ASSERT_OK(run_on(in0, frame, len, out, &out_len, &act), "icmp"))
+			continue;
+		ASSERT_EQ(counter(XLB_C_ICMP_RELAYED) - r0, rows[i].action == XDP_TX ? 1 : 0,
+			  "icmp_relayed");
+		if (rows[i].action == XDP_TX) {
+			assert_relayed(frame, len, 14 + 4 * rows[i].sh.n_vlan, out, out_len, act,
+				       &be);
+			continue;
+		}
+		ASSERT_EQ(act, XDP_PASS, "action");
+		ASSERT_EQ(counter(rows[i].pass) - p0, 1, "pass counter");
+		ASSERT_EQ(out_len, (__u32)len, "passed untouched: length");
+		ASSERT_MEM_EQ(out, frame, len, "passed untouched");
+	}
+	xt_row_end();
+	xlb_dp_set_vip_fwd(fx.dp, fx.vip[2].id, XLB_FWD_DSR_L2);
+}
+
+/*
+ * Truncated errors are never relayed: an error whose quote stops short of the quoted packet's
+ * ports (a quote that holds them is relayed), at every length through its chain (its own lengths consistent: passed as ICMPv6 not
+ * for a VIP flow), and the whole frame cut at every length (its lengths then claim more than
+ * there is: never forwarded).
+ */
+static void test_icmp6_relay_truncated(void)
+{
+	struct icmp6_shape sh = {.n_ext = 3,
+				 .ext = {0, 44, 60},
+				 .q_n_ext = 4,
+				 .q_ext = {0, 43, 60, 44},
+				 .q_mf = true};
+	__u8 frame[PKT_BUF_SIZE], out[PKT_BUF_SIZE];
+	__u32 out_len = sizeof(out), act = ~0u;
+	int len, full, cut, bad = 0;
+	struct xlb_addr be;
+	__u64 r0;
+
+	if (!net_ok) {
+		xt_skip("no test namespace");
+		return;
+	}
+	set_src(false);
+	if (!icmp6_flow_setup(&be))
+		return;
+	full = icmp6_frame_shaped(&sh, &fx.vip[2].key.addr, frame);
+	if (!ASSERT_TRUE(full > 0, "build") ||
+	    !ASSERT_OK(run_on(in0, frame, full, out, &out_len, &act), "whole"))
+		return;
+	assert_relayed(frame, full, 14, out, out_len, act, &be);
+	/* The quote: 40 + 4 * 8 + 8 bytes, cut by 1 .. all of them. */
+	for (cut = 1; cut <= 40 + 4 * 8 + 8; cut++) {
+		sh.q_cut = cut;
+		len = icmp6_frame_shaped(&sh, &fx.vip[2].key.addr, frame);
+		if (!ASSERT_TRUE(len > 0, "build"))
+			return;
+		r0 = counter(XLB_C_ICMP_RELAYED);
+		out_len = sizeof(out);
+		if (!ASSERT_OK(run_on(in0, frame, len, out, &out_len, &act), "cut quote"))
+			return;
+		/* The ports are the first 4 of the 8 bytes after the quoted headers. */
+		if (cut <= 4 ? act != XDP_TX || counter(XLB_C_ICMP_RELAYED) != r0 + 1
+			     : act != XDP_PASS || counter(XLB_C_ICMP_RELAYED) != r0) {
+			fprintf(stderr, "quote cut by %d: action %u, relayed %llu\n", cut, act,
+				(unsigned long long)(counter(XLB_C_ICMP_RELAYED) - r0));
+			bad++;
+		}
+	}
+	ASSERT_EQ(bad, 0, "quotes with the ports relayed, quotes cut short of them passed");
+	sh.q_cut = 0;
+	full = icmp6_frame_shaped(&sh, &fx.vip[2].key.addr, frame);
+	for (len = 14, bad = 0; len < full; len++) {
+		r0 = counter(XLB_C_ICMP_RELAYED);
+		out_len = sizeof(out);
+		if (!ASSERT_OK(run_on(in0, frame, len, out, &out_len, &act), "cut frame"))
+			return;
+		if (act == XDP_TX || act == XDP_REDIRECT || counter(XLB_C_ICMP_RELAYED) != r0) {
+			fprintf(stderr, "frame cut to %d bytes: action %u\n", len, act);
+			bad++;
+		}
+	}
+	ASSERT_EQ(bad, 0, "no frame cut short is relayed");
+	xlb_dp_set_vip_fwd(fx.dp, fx.vip[2].id, XLB_FWD_DSR_L2);
+}
+
 /* A relayed ICMP error too big for the tunnel is dropped, never answered with another error. */
 static void test_no_error_about_an_error(void)
 {
@@ -781,6 +1047,8 @@ int main(void)
 	RUN_TEST(test_fwd_switch_keeps_backend);
 	RUN_TEST(test_pmtu_rate_limited);
 	RUN_TEST(test_icmp_error_relayed);
+	RUN_TEST(test_icmp6_relay_ext_headers);
+	RUN_TEST(test_icmp6_relay_truncated);
 	RUN_TEST(test_no_error_about_an_error);
 	RUN_TEST(test_nexthop_reused_then_looked_up);
 	fx_teardown(&fx);

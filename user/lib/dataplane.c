@@ -1068,21 +1068,44 @@ int xlb_dp_set_encap_src(struct xlb_dp *dp, const struct xlb_encap_src *src)
 	return update(map_fd(dp->skel->maps.xlb_encap_src), &zero, src, BPF_ANY);
 }
 
+int xlb_dp_tx_port_add(struct xlb_dp *dp, __u32 ifindex)
+{
+	return update(map_fd(dp->skel->maps.xlb_tx_ports), &ifindex, &ifindex, BPF_ANY);
+}
+
+int xlb_dp_tx_port_del(struct xlb_dp *dp, __u32 ifindex)
+{
+	return bpf_map_delete_elem(map_fd(dp->skel->maps.xlb_tx_ports), &ifindex) ? -errno : 0;
+}
+
+int xlb_dp_tx_ports(struct xlb_dp *dp, __u32 *out, int max)
+{
+	int fd = map_fd(dp->skel->maps.xlb_tx_ports), n = 0;
+	__u32 key, next;
+	void *prev = NULL;
+
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		if (n < max)
+			out[n] = next;
+		n++;
+		key = next;
+		prev = &key;
+	}
+	return errno == ENOENT ? n : -errno;
+}
+
 int xlb_dp_set_tx_ports(struct xlb_dp *dp)
 {
-	int fd = map_fd(dp->skel->maps.xlb_tx_ports);
 	struct if_nameindex *ifs = if_nameindex(), *i;
 	int err = 0, added = 0;
 
 	if (!ifs)
 		return -errno;
 	for (i = ifs; i->if_index; i++) {
-		__u32 ifindex = i->if_index;
-
-		/* Interfaces that cannot take redirected frames (loopback, tunnels without
-		 * ndo_xdp_xmit) are refused by the kernel: the data plane passes what goes there
-		 * to the kernel (pass_no_tx_port). */
-		if (!update(fd, &ifindex, &ifindex, BPF_ANY))
+		/* What the kernel refuses (the map full) is skipped: the data plane passes what
+		 * goes there to the kernel (pass_no_tx_port). It takes interfaces that cannot
+		 * send redirected frames (docs/datapath.md, "ipip"). */
+		if (!xlb_dp_tx_port_add(dp, i->if_index))
 			added++;
 	}
 	if_freenameindex(ifs);

@@ -159,7 +159,18 @@ int xlb_dp_set_vip_fwd(struct xlb_dp *dp, __u32 vip_id, __u32 fwd);
 /* The outer source addresses; a zero one: the address the route to the backend gives. */
 int xlb_dp_set_encap_src(struct xlb_dp *dp, const struct xlb_encap_src *src);
 /* Every interface of the caller's namespace into xlb_tx_ports (XDP_REDIRECT targets); those the
- * kernel refuses are skipped. -ENODEV when none could be added. */
+ * kernel refuses are skipped. -ENODEV when none could be added. (xlbd follows the interfaces
+ * with user/xlbd/links.c instead; the BPF tests fill the map once with this.) */
 int xlb_dp_set_tx_ports(struct xlb_dp *dp);
+/* One interface into xlb_tx_ports: 0, or the kernel's refusal as -errno (an interface gone
+ * already: -EINVAL; the map full: -E2BIG). The kernel does not check that the interface can
+ * send redirected frames. */
+int xlb_dp_tx_port_add(struct xlb_dp *dp, __u32 ifindex);
+/* ifindex out of xlb_tx_ports: 0, -ENOENT when it was not there (the kernel itself removes an
+ * interface that is unregistered or leaves the namespace). */
+int xlb_dp_tx_port_del(struct xlb_dp *dp, __u32 ifindex);
+/* The interfaces in xlb_tx_ports, the first max of them into out: how many there are, or
+ * -errno. */
+int xlb_dp_tx_ports(struct xlb_dp *dp, __u32 *out, int max);
 
 #endif /* XLB_DATAPLANE_H */

@@ -507,24 +507,25 @@ int main(int argc, char **argv)
 	}
 	pr_info("program loaded", "interface=%s pin_dir=%s maps=%s ring_size=%u flows=%u", d.ifname,
 		d.pin_dir, d.dp->reused ? "reused" : "new", d.dp->ring_size, d.dp->flow_entries);
-	/* ipip: the outer sources, and the interfaces an encapsulated packet may be redirected
-	 * to (those of this namespace now; one added later is reached through the kernel,
-	 * pass_no_tx_port, until xlbd starts again). */
+	/* ipip: the outer sources. */
 	err = xlb_dp_set_encap_src(d.dp, &d.tunnel_src);
 	if (err) {
 		pr_err("cannot set the tunnel source", "err=\"%s\"", strerror(-err));
 		goto out;
 	}
-	err = xlb_dp_set_tx_ports(d.dp);
-	if (err)
-		pr_warn("no interface for XDP_REDIRECT: ipip packets leaving by another interface "
-			"go through the kernel",
-			"err=\"%s\"", strerror(-err));
 	err = setup_loop(&d);
 	if (!err)
 		err = xlbd_apply_init(&d);
 	if (err)
 		goto out;
+	/* ipip: the interfaces an encapsulated packet may be redirected to, those of this
+	 * namespace, followed as they come and go (links.c). */
+	err = xlbd_links_open(&d.links, d.base, d.dp);
+	if (err) {
+		pr_err("cannot follow the interfaces for XDP_REDIRECT", "err=\"%s\"",
+		       strerror(-err));
+		goto out;
+	}
 	/* What the data plane should see of a backend comes from its MAC and its circuit; when
 	 * either changes, the configuration is applied again (once per loop turn). */
 	d.view = (struct xlbd_view){.macs = &d.macs, .health = &d.health};
@@ -609,6 +610,7 @@ out:
 	xlbd_events_close(&d);
 	xlbd_health_stop(&d.health);
 	xlbd_macs_close(&d.macs);
+	xlbd_links_close(&d.links);
 	xlbd_apply_free(&d);
 	xlbd_commands_free(&d.commands);
 	teardown_loop(&d);

@@ -19,6 +19,7 @@
 #include "explain.h"
 #include "flows.h"
 #include "health.h"
+#include "links.h"
 #include "macs.h"
 #include "metrics.h"
 #include "metrics_http.h"
@@ -48,6 +49,7 @@ struct xlbd {
 	struct xlbd_config cfg;	       /* desired state: loaded by main.c, changed by commands.c */
 	struct xlb_dp *dp;	       /* the loaded program and its maps (main.c) */
 	struct xlbd_macs macs;	       /* macs.c */
+	struct xlbd_links links;       /* links.c: the XDP_REDIRECT interfaces */
 	struct xlbd_health health;     /* health.c */
 	struct xlbd_view view;	       /* backend_view.c, over macs and health */
 	struct xlbd_apply apply;       /* apply.c */
