@@ -61,8 +61,10 @@ static __always_inline int icmp_error_key(struct xdp_md *ctx, const struct encap
 		    !icmp_is_error(in->family, icmp[0]))
 			return -1;
 		q = (void *)(icmp + 8);
+		/* A quoted later fragment has no ports where they would be (a first one has). */
 		if ((void *)(q + 1) > data_end || q->version != 4 ||
-		    (q->protocol != IPPROTO_TCP && q->protocol != IPPROTO_UDP))
+		    (q->protocol != IPPROTO_TCP && q->protocol != IPPROTO_UDP) ||
+		    (q->frag_off & bpf_htons(IP_OFFSET)))
 			return -1;
 		qlen = q->ihl * 4;
 		ports = (void *)q + qlen;

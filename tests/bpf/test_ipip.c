@@ -518,8 +518,10 @@ static void test_pmtu_rate_limited(void)
 }
 
 /* An ICMP error from a router to the VIP, quoting what the backend sent the client (VIP:80 ->
- * client:40000, TCP) of pkt_spec_init's flow; type: ICMP 3 / ICMPv6 2, or 8 / 128 (echo). */
-static int icmp_frame(__u8 family, const struct xlb_addr *vip, __u8 type, __u16 sport, __u8 *frame)
+ * client:40000, TCP) of pkt_spec_init's flow; type: ICMP 3 / ICMPv6 2, or 8 / 128 (echo).
+ * qfrag: the quoted IPv4 header's fragment field (host order; 0: not a fragment). */
+static int icmp_frame_frag(__u8 family, const struct xlb_addr *vip, __u8 type, __u16 sport,
+			   __u16 qfrag, __u8 *frame)
 {
 	__u8 orig[PKT_BUF_SIZE];
 	struct pkt_spec o, s;
@@ -536,6 +538,10 @@ static int icmp_frame(__u8 family, const struct xlb_addr *vip, __u8 type, __u16 
 	len = pkt_build(&o, orig, sizeof(orig));
 	if (len < 14 + qlen)
 		return -1;
+	if (family == 4 && qfrag) {
+		orig[14 + 6] = qfrag >> 8;
+		orig[14 + 7] = qfrag & 0xff;
+	}
 	pkt_spec_init(&s, family, family == 4 ? IPPROTO_ICMP : IPPROTO_ICMPV6);
 	inet_pton(family == 4 ? AF_INET : AF_INET6, family == 4 ? "203.0.113.9" : "2001:db8:9::9",
 		  &s.src);
@@ -544,6 +550,11 @@ static int icmp_frame(__u8 family, const struct xlb_addr *vip, __u8 type, __u16 
 	s.payload = orig + 14;
 	s.payload_len = qlen;
 	return pkt_build(&s, frame, PKT_BUF_SIZE);
+}
+
+static int icmp_frame(__u8 family, const struct xlb_addr *vip, __u8 type, __u16 sport, __u8 *frame)
+{
+	return icmp_frame_frag(family, vip, type, sport, 0, frame);
 }
 
 /*
@@ -557,17 +568,22 @@ static void test_icmp_error_relayed(void)
 		__u8 family, type, fwd;
 		bool other_port; /* quotes a flow that is not in the table */
 		__u32 action;
+		__u16 qfrag; /* the quoted IPv4 header's fragment field */
 	} rows[] = {
 		{"ipv4 fragmentation needed, ipip: to the flow's backend", 4, 3, XLB_FWD_IPIP,
-		 false, XDP_TX},
+		 false, XDP_TX, 0},
 		{"ipv6 packet too big, ipip: to the flow's backend", 6, 2, XLB_FWD_IPIP, false,
-		 XDP_TX},
+		 XDP_TX, 0},
 		{"ipv4 time exceeded, dsr-l2: to the flow's backend's MAC", 4, 11, XLB_FWD_DSR_L2,
-		 false, XDP_TX},
-		{"ipv4 error about no known flow: passed", 4, 3, XLB_FWD_IPIP, true, XDP_PASS},
-		{"ipv6 error about no known flow: passed", 6, 2, XLB_FWD_IPIP, true, XDP_PASS},
-		{"ipv4 echo request to the vip: passed", 4, 8, XLB_FWD_IPIP, false, XDP_PASS},
-		{"ipv6 echo request to the vip: passed", 6, 128, XLB_FWD_IPIP, false, XDP_PASS},
+		 false, XDP_TX, 0},
+		{"ipv4 error about no known flow: passed", 4, 3, XLB_FWD_IPIP, true, XDP_PASS, 0},
+		{"ipv6 error about no known flow: passed", 6, 2, XLB_FWD_IPIP, true, XDP_PASS, 0},
+		{"ipv4 echo request to the vip: passed", 4, 8, XLB_FWD_IPIP, false, XDP_PASS, 0},
+		{"ipv6 echo request to the vip: passed", 6, 128, XLB_FWD_IPIP, false, XDP_PASS, 0},
+		{"ipv4 error quoting a first fragment: to the flow's backend", 4, 3, XLB_FWD_IPIP,
+		 false, XDP_TX, 0x2000},
+		{"ipv4 error quoting a later fragment (no ports): passed", 4, 3, XLB_FWD_IPIP,
+		 false, XDP_PASS, 185},
 	};
 
 	if (!net_ok) {
@@ -595,8 +611,8 @@ static void test_icmp_error_relayed(void)
 		if (!ASSERT_OK(run_on(in0, syn, slen, out, &out_len, &act), "syn"))
 			continue;
 		be_id = rows[i].fwd == XLB_FWD_DSR_L2 ? fx_backend_of(out, out_len) : 0;
-		len = icmp_frame(rows[i].family, &fx.vip[vip].key.addr, rows[i].type,
-				 rows[i].other_port ? 40001 : 40000, frame);
+		len = icmp_frame_frag(rows[i].family, &fx.vip[vip].key.addr, rows[i].type,
+				      rows[i].other_port ? 40001 : 40000, rows[i].qfrag, frame);
 		if (!ASSERT_TRUE(len > 0, "build"))
 			continue;
 		r0 = counter(XLB_C_ICMP_RELAYED);
