@@ -725,6 +725,167 @@ out:
 	fx = saved;
 }
 
+/*
+ * Userspace's put of a flow whose home is full of established entries takes a free way of its
+ * second bucket and counts the flow in the home's ovf before the entry is visible; when the
+ * data plane takes that way first, the put fails (-EAGAIN) and must take its count back, or the
+ * home reads its second line for ever. CPU 0 sends SYNs of flows whose home is that second
+ * bucket (each takes a free way there at once) while CPU 1 deletes and puts the flow again and
+ * again; then every ovf is exact.
+ */
+struct home_flood {
+	__u32 n, *flows; /* flow numbers whose home is one bucket */
+	__u32 sent;
+};
+
+static volatile int flood_stop;
+
+static void *home_flood_loop(void *arg)
+{
+	struct home_flood *h = arg;
+
+	pin_to_cpu(0);
+	for (__u32 i = 0; !flood_stop; i++) {
+		send_flow(0, h->flows[i % h->n], TCP_SYN);
+		h->sent++;
+	}
+	return NULL;
+}
+
+/* n flow numbers from from.. whose home is bucket idx. */
+static __u32 *flows_of_home(__u32 idx, __u32 from, __u32 n)
+{
+	__u32 *out = calloc(n, sizeof(*out)), got = 0;
+
+	for (__u32 i = from; out && got < n && i < from + 100000000; i++)
+		if (home_of(i) == idx)
+			out[got++] = i;
+	if (out && got < n) {
+		free(out);
+		out = NULL;
+	}
+	return out;
+}
+
+static int unpromoted(const struct xlb_flow_key *k, const struct xlb_flow *f, void *arg)
+{
+	(void)k;
+	(void)arg;
+	return !(f->flags & XLB_FLOW_F_EST);
+}
+
+static void test_put_losing_its_way_keeps_ovf(void)
+{
+	cpu_set_t was;
+	struct xlb_dp_opts o = {.flow_entries = 256, .lb_mac = FX_LB_MAC};
+	struct fx saved = fx;
+	struct home_flood h = {.n = 4096};
+	__u32 f = 1000, home, alt, lost = 0, stored = 0, full = 0;
+	pthread_t t;
+
+	pthread_getaffinity_np(pthread_self(), sizeof(was), &was);
+	if (sysconf(_SC_NPROCESSORS_ONLN) < 2) {
+		xt_skip("needs two CPUs");
+		return;
+	}
+	if (!ASSERT_OK(fx_setup(&fx, &o), "small table"))
+		goto out;
+	home = home_of(f);
+	alt = alt_of(f);
+	ASSERT_OK(fill_bucket(home, 30000000), "home full of established live entries");
+	h.flows = flows_of_home(alt, 40000000, h.n);
+	if (!ASSERT_TRUE(h.flows != NULL, "flows whose home is the second bucket"))
+		goto done;
+	flood_stop = 0;
+	pthread_create(&t, NULL, home_flood_loop, &h);
+	pin_to_cpu(1);
+	for (__u32 i = 0; i < 2000000 && lost < 100; i++) {
+		size_t gone;
+		int r = put_flow(f, fx.vip[0].be[0], 0, 0);
+
+		lost += r == -EAGAIN;
+		stored += r == 0;
+		full += r == -ENOSPC;
+		/* Every unpromoted entry goes (the flow's, the flood's): free ways again. */
+		xlb_dp_delete_flows(fx.dp, unpromoted, NULL, &gone);
+	}
+	flood_stop = 1;
+	pthread_join(t, NULL);
+	free(h.flows);
+	printf("    %u SYNs into the second bucket; puts: %u stored, %u lost their way, %u found "
+	       "it "
+	       "full\n",
+	       h.sent, stored, lost, full);
+	ASSERT_TRUE(lost > 0, "puts lost their way to the data plane");
+	ASSERT_EQ(ovf_wrong(), 0, "every ovf exact");
+done:
+	fx_teardown(&fx);
+out:
+	pthread_setaffinity_np(pthread_self(), sizeof(was), &was);
+	fx = saved;
+}
+
+/*
+ * Userspace's put of a flow found in its second bucket rewrites its entry, which stays counted
+ * in the home's ovf; when a delete takes the entry first, the put fails and has no count to
+ * take back (the delete took it). One thread puts the flow while another deletes it; then
+ * every ovf is exact.
+ */
+struct put_del {
+	__u32 f, lost, stored;
+};
+
+static void *put_loop(void *arg)
+{
+	struct put_del *p = arg;
+
+	pin_to_cpu(0);
+	while (!flood_stop) {
+		int r = put_flow(p->f, fx.vip[0].be[0], XLB_FLOW_F_EST, 0);
+
+		p->lost += r == -EAGAIN;
+		p->stored += r == 0;
+	}
+	return NULL;
+}
+
+static void test_put_racing_delete_keeps_ovf(void)
+{
+	cpu_set_t was;
+	struct xlb_dp_opts o = {.flow_entries = 256, .lb_mac = FX_LB_MAC};
+	struct fx saved = fx;
+	struct put_del p = {.f = 1000};
+	__u32 deleted = 0;
+	struct xlb_flow_key k;
+	pthread_t t;
+
+	pthread_getaffinity_np(pthread_self(), sizeof(was), &was);
+	if (sysconf(_SC_NPROCESSORS_ONLN) < 2) {
+		xt_skip("needs two CPUs");
+		return;
+	}
+	if (!ASSERT_OK(fx_setup(&fx, &o), "small table"))
+		goto out;
+	ASSERT_OK(fill_bucket(home_of(p.f), 30000000), "home full of established live entries");
+	flow_key(0, p.f, &k);
+	flood_stop = 0;
+	pthread_create(&t, NULL, put_loop, &p);
+	pin_to_cpu(1);
+	for (__u32 i = 0; i < 50000000 && p.lost < 200; i++)
+		deleted += xlb_dp_flow_del(fx.dp, &k) == 0;
+	flood_stop = 1;
+	pthread_join(t, NULL);
+	xlb_dp_flow_del(fx.dp, &k);
+	printf("    puts: %u stored, %u lost to a delete; %u deletes\n", p.stored, p.lost, deleted);
+	ASSERT_TRUE(p.lost > 0, "puts lost their entry to a delete");
+	ASSERT_EQ(ovf_wrong(), 0, "every ovf exact");
+	ASSERT_EQ(fx.dp->flows[home_of(p.f)].ovf, 0, "the home counts none");
+	fx_teardown(&fx);
+out:
+	pthread_setaffinity_np(pthread_self(), sizeof(was), &was);
+	fx = saved;
+}
+
 /* Promotion: a SYN makes an unpromoted entry, a SYN retry leaves it so, the next other packet
  * promotes it; a UDP flow's second packet does. */
 static void test_promotion(void)
@@ -859,6 +1020,8 @@ int main(void)
 	RUN_TEST(test_syn_flood_keeps_established);
 	RUN_TEST(test_flow_show);
 	RUN_TEST(test_walk_keys_are_entries);
+	RUN_TEST(test_put_losing_its_way_keeps_ovf);
+	RUN_TEST(test_put_racing_delete_keeps_ovf);
 	fx_teardown(&fx);
 	return xt_finish();
 }
