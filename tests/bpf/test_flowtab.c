@@ -190,6 +190,32 @@ static __u32 ovf_wrong(void)
 	return bad;
 }
 
+/* Flows with two entries: a signature in both of its flow's buckets, or twice in one bucket
+ * (two different flows of one home with one signature: about 1 in 2^29 per entry here). */
+static __u32 flows_twice(void)
+{
+	__u32 n = fx.dp->flow_buckets, twice = 0;
+
+	for (__u32 bi = 0; bi < n; bi++)
+		for (int w = 0; w < XLB_FLOW_WAYS; w++) {
+			__u64 e = fx.dp->flows[bi].ent[w], who = e & XLB_FENT_WHO;
+			__u32 alt = xlb_flow_alt(bi, xlb_fent_sig(e), n - 1);
+
+			if (!e)
+				continue;
+			for (int w2 = w + 1; w2 < XLB_FLOW_WAYS; w2++)
+				twice += fx.dp->flows[bi].ent[w2] &&
+					 (fx.dp->flows[bi].ent[w2] & XLB_FENT_WHO) == who;
+			if (e & XLB_FLOW_F_ALT)
+				continue;
+			for (int w2 = 0; w2 < XLB_FLOW_WAYS; w2++)
+				twice += fx.dp->flows[alt].ent[w2] &&
+					 (fx.dp->flows[alt].ent[w2] & XLB_FENT_WHO) ==
+						 (who | XLB_FLOW_F_ALT);
+		}
+	return twice;
+}
+
 /* The entry word of flow i in bucket idx (0: none there). */
 static __u64 word_in(__u32 idx, __u32 i)
 {
@@ -201,7 +227,9 @@ static __u64 word_in(__u32 idx, __u32 i)
 	for (int w = 0; w < XLB_FLOW_WAYS; w++) {
 		__u64 e = fx.dp->flows[idx].ent[w];
 
-		if (e && xlb_fent_sig(e) == sig)
+		/* Its signature and its place: a flow of the same signature whose home is idx
+		 * has an entry there too (test_one_signature_two_flows). */
+		if (e && (e & XLB_FENT_WHO) == xlb_fent_who(sig, idx != b))
 			return e;
 	}
 	return 0;
@@ -353,6 +381,7 @@ static void test_one_backend_two_cpus_second_bucket(void)
 	ASSERT_TRUE(in_alt > 100, "many in their second bucket");
 	ASSERT_EQ(split, 0, "one backend per flow, the one in its entry");
 	ASSERT_EQ(ovf_wrong(), 0, "every ovf exact");
+	ASSERT_EQ(flows_twice(), 0, "no flow has two entries");
 	fx_teardown(&fx);
 out:
 	fx = saved;
@@ -886,6 +915,166 @@ out:
 	fx = saved;
 }
 
+/*
+ * An entry in its second bucket evicted by a flow of another home: the count goes from the
+ * evicted entry's home (its bucket and word name it), not the new flow's. f's home is full of
+ * established entries, so f goes to its second bucket B as an unpromoted entry; then g, whose
+ * home is B, takes f's slot there (its own second bucket is full), and so does h, whose second
+ * bucket is B and whose home is neither (after f is put back).
+ */
+static void test_alt_victim_of_other_home(void)
+{
+	struct xlb_dp_opts o = {.flow_entries = 256, .lb_mac = FX_LB_MAC};
+	struct fx saved = fx;
+	__u32 f = 1000, home, b, g = 0, h = 0;
+	__u64 ev0;
+
+	if (!ASSERT_OK(fx_setup(&fx, &o), "small table"))
+		goto out;
+	home = home_of(f);
+	b = alt_of(f);
+	ASSERT_OK(fill_bucket(home, 30000000), "f's home full of established live entries");
+	ASSERT_TRUE(send_flow(0, f, TCP_SYN) != 0, "f forwarded");
+	ASSERT_TRUE(word_in(b, f) & XLB_FLOW_F_ALT, "f in its second bucket");
+	ASSERT_OK(fill_bucket(b, 40000000), "the rest of B established");
+	for (__u32 i = 50000000; i < 60000000 && !g; i++)
+		if (home_of(i) == b && alt_of(i) != home)
+			g = i;
+	for (__u32 i = 60000000; i < 70000000 && !h; i++)
+		if (alt_of(i) == b && home_of(i) != home && home_of(i) != alt_of(g))
+			h = i;
+	if (!ASSERT_TRUE(g && h, "flows of B's home and of another home with B second"))
+		goto done;
+	ASSERT_OK(fill_bucket(alt_of(g), 70000000), "g's second bucket full");
+	ASSERT_EQ(fx.dp->flows[home].ovf, 1, "f counted in its home");
+	ev0 = counter(XLB_C_FLOW_EVICTED);
+	ASSERT_TRUE(send_flow(0, g, TCP_SYN) != 0, "g forwarded");
+	ASSERT_TRUE(has_flow(g) && !has_flow(f), "g took f's slot in its own home");
+	ASSERT_TRUE(word_in(b, g) && !(word_in(b, g) & XLB_FLOW_F_ALT), "g at home");
+	ASSERT_EQ(counter(XLB_C_FLOW_EVICTED) - ev0, 1, "flow_evicted");
+	ASSERT_EQ(fx.dp->flows[home].ovf, 0, "f's home counts none");
+	ASSERT_EQ(fx.dp->flows[b].ovf, 0, "B counts none");
+	ASSERT_EQ(ovf_wrong(), 0, "every ovf exact after g");
+	/* f again, beside g (promoted now, so that only f is unpromoted there): a filler of B
+	 * goes to make room, f's home is still full. */
+	send_flow(0, g, TCP_ACK);
+	for (int w = 0; w < XLB_FLOW_WAYS; w++)
+		if (fx.dp->flows[b].ent[w] != word_in(b, g)) {
+			ASSERT_OK(xlb_dp_flow_del(fx.dp, &fx.dp->flow_keys[b * XLB_FLOW_WAYS + w]),
+				  "a filler of B deleted");
+			break;
+		}
+	ASSERT_TRUE(send_flow(0, f, TCP_SYN) != 0, "f again");
+	ASSERT_TRUE(word_in(b, f) & XLB_FLOW_F_ALT, "f in its second bucket again");
+	ASSERT_OK(fill_bucket(home_of(h), 80000000), "h's home full");
+	ev0 = counter(XLB_C_FLOW_EVICTED);
+	ASSERT_TRUE(send_flow(0, h, TCP_SYN) != 0, "h forwarded");
+	ASSERT_TRUE(has_flow(h) && !has_flow(f), "h took f's slot, in its second bucket too");
+	ASSERT_TRUE(word_in(b, h) & XLB_FLOW_F_ALT, "h in its second bucket");
+	ASSERT_EQ(counter(XLB_C_FLOW_EVICTED) - ev0, 1, "flow_evicted");
+	ASSERT_EQ(fx.dp->flows[home].ovf, 0, "f's home counts none");
+	ASSERT_EQ(fx.dp->flows[home_of(h)].ovf, 1, "h's home counts h");
+	ASSERT_EQ(ovf_wrong(), 0, "every ovf exact after h");
+done:
+	fx_teardown(&fx);
+out:
+	fx = saved;
+}
+
+/*
+ * Two flows with one signature where each one's home is the other's second bucket: their
+ * entries can share a bucket, one marked ALT, and every reader tells them apart by that flag
+ * (a signature match alone would give one flow the other's entry, whichever way comes first).
+ * Found by sorting the signatures of a few million keys (a pair like this turns up about once
+ * in 2^38 pairs of keys with a 64-bucket table).
+ */
+static int cmp_u64(const void *a, const void *b)
+{
+	__u64 x = *(const __u64 *)a, y = *(const __u64 *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static int sig_twins(__u32 n, __u32 *pa, __u32 *pb)
+{
+	__u64 *v = calloc(n, sizeof(*v));
+	int found = 0;
+
+	if (!v)
+		return 0;
+	for (__u32 i = 0; i < n; i++) {
+		struct xlb_flow_key k;
+		__u32 b, sig;
+
+		flow_key(0, i, &k);
+		xlb_dp_flow_place(fx.dp, &k, &b, &sig);
+		v[i] = (__u64)sig << 32 | i;
+	}
+	qsort(v, n, sizeof(*v), cmp_u64);
+	for (__u32 i = 0; i + 1 < n && !found; i++)
+		for (__u32 j = i + 1; j < n && v[j] >> 32 == v[i] >> 32 && !found; j++)
+			if (alt_of((__u32)v[i]) == home_of((__u32)v[j])) {
+				*pa = (__u32)v[i];
+				*pb = (__u32)v[j];
+				found = 1;
+			}
+	free(v);
+	return found;
+}
+
+static void test_one_signature_two_flows(void)
+{
+	struct xlb_dp_opts o = {.flow_entries = 256, .lb_mac = FX_LB_MAC};
+	struct fx saved = fx;
+	__u32 a = 0, b = 0, ha, hb, bea, beb;
+
+	if (!ASSERT_OK(fx_setup(&fx, &o), "small table"))
+		goto out;
+	if (!ASSERT_TRUE(sig_twins(3000000, &a, &b), "two keys, one signature, crossed buckets"))
+		goto done;
+	ha = home_of(a);
+	hb = home_of(b);
+	bea = fx.vip[0].be[0];
+	beb = fx.vip[0].be[1];
+	/* Both orders of the two entries in b's home: a's (ALT) first, then b's first. */
+	for (int order = 0; order < 2; order++) {
+		struct xlb_flow_key ka, kb;
+		struct xlb_flow fa, fb;
+
+		flow_key(0, a, &ka);
+		flow_key(0, b, &kb);
+		ASSERT_OK(fill_bucket(ha, 30000000), "a's home full of established live entries");
+		if (order)
+			ASSERT_OK(put_flow(b, beb, XLB_FLOW_F_EST, 1), "b at home");
+		ASSERT_OK(put_flow(a, bea, XLB_FLOW_F_EST, 1), "a in its second bucket");
+		if (!order)
+			ASSERT_OK(put_flow(b, beb, XLB_FLOW_F_EST, 1), "b at home");
+		ASSERT_TRUE(word_in(hb, a) && word_in(ha, b) == 0, "both entries in b's home");
+		ASSERT_OK(xlb_dp_flow_get(fx.dp, &ka, &fa), "userspace finds a");
+		ASSERT_OK(xlb_dp_flow_get(fx.dp, &kb, &fb), "userspace finds b");
+		ASSERT_EQ(fa.backend_id, bea, "a's own entry (userspace)");
+		ASSERT_EQ(fb.backend_id, beb, "b's own entry (userspace)");
+		ASSERT_EQ(send_flow(0, a, TCP_ACK), bea, "a's packets to a's entry");
+		ASSERT_EQ(send_flow(0, b, TCP_ACK), beb, "b's packets to b's entry");
+		send_flow(0, a, TCP_FIN | TCP_ACK);
+		ASSERT_OK(xlb_dp_flow_get(fx.dp, &ka, &fa), "a still there");
+		ASSERT_OK(xlb_dp_flow_get(fx.dp, &kb, &fb), "b still there");
+		ASSERT_TRUE((fa.flags & XLB_FLOW_F_CLOSED) && !(fb.flags & XLB_FLOW_F_CLOSED),
+			    "a's FIN closes a's entry only");
+		ASSERT_OK(xlb_dp_flow_del(fx.dp, &kb), "b deleted");
+		ASSERT_OK(xlb_dp_flow_get(fx.dp, &ka, &fa), "a still there after b's delete");
+		ASSERT_TRUE(xlb_dp_flow_get(fx.dp, &kb, &fb) == -ENOENT, "b gone");
+		ASSERT_EQ(fx.dp->flows[ha].ovf, 1, "a's home counts a");
+		ASSERT_OK(xlb_dp_flow_del(fx.dp, &ka), "a deleted");
+		ASSERT_EQ(ovf_wrong(), 0, "every ovf exact");
+		fx_flush_flows(&fx);
+	}
+done:
+	fx_teardown(&fx);
+out:
+	fx = saved;
+}
+
 /* Promotion: a SYN makes an unpromoted entry, a SYN retry leaves it so, the next other packet
  * promotes it; a UDP flow's second packet does. */
 static void test_promotion(void)
@@ -1022,6 +1211,8 @@ int main(void)
 	RUN_TEST(test_walk_keys_are_entries);
 	RUN_TEST(test_put_losing_its_way_keeps_ovf);
 	RUN_TEST(test_put_racing_delete_keeps_ovf);
+	RUN_TEST(test_alt_victim_of_other_home);
+	RUN_TEST(test_one_signature_two_flows);
 	fx_teardown(&fx);
 	return xt_finish();
 }
