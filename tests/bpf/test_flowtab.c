@@ -1075,6 +1075,72 @@ out:
 	fx = saved;
 }
 
+/* Flow i's packet through an explain instance: what it did (the return: its action). */
+static __u32 explain_flow(struct xlb_dp *ex, __u32 i, __u8 tcp_flags, struct xlb_explain *t)
+{
+	__u8 frame[PKT_BUF_SIZE], out[PKT_BUF_SIZE];
+	__u32 out_len = sizeof(out), act = ~0U;
+	struct pkt_spec s;
+	int len;
+
+	vip_flow_spec(0, i, &s);
+	s.tcp_flags = tcp_flags;
+	len = pkt_build(&s, frame, sizeof(frame));
+	memset(t, 0, sizeof(*t));
+	if (len <= 0 || xlb_dp_explain(ex, frame, len, out, &out_len, &act, t))
+		return ~0U;
+	return act;
+}
+
+/*
+ * An explain instance (same maps, its own copy of the table's mask and seed) reads a flow's
+ * entry where the live program does, in its second bucket included, and a new flow whose home
+ * is full is not put in its second bucket by it (nor counted in ovf).
+ */
+static void test_explain_reads_second_bucket(void)
+{
+	struct xlb_dp_opts o = {.flow_entries = 256, .lb_mac = FX_LB_MAC};
+	struct fx saved = fx;
+	struct xlb_dp *ex = NULL;
+	struct xlb_explain t;
+	__u32 f = 1000, g = 0, home, bef;
+	__u64 w0;
+
+	if (!ASSERT_OK(fx_setup(&fx, &o), "small table"))
+		goto out;
+	if (!ASSERT_OK(xlb_dp_load_explain(fx.dp, &ex), "explain instance"))
+		goto done;
+	home = home_of(f);
+	bef = fx.vip[0].be[1];
+	ASSERT_OK(fill_bucket(home, 30000000), "home full of established live entries");
+	ASSERT_OK(put_flow(f, bef, XLB_FLOW_F_EST, 1), "f in its second bucket");
+	w0 = word_in(alt_of(f), f);
+	ASSERT_TRUE(w0 & XLB_FLOW_F_ALT, "f's entry marked ALT");
+	ASSERT_EQ(explain_flow(ex, f, TCP_ACK, &t), XDP_TX, "forwarded");
+	ASSERT_EQ(t.flow_backend, bef, "explain reads f's entry");
+	ASSERT_EQ(t.backend, bef, "and sends it where the entry says");
+	ASSERT_TRUE(t.counters & (1ULL << XLB_C_FLOW_HIT), "path: flow hit");
+	ASSERT_EQ(send_flow(0, f, TCP_ACK), bef, "as the live program does");
+	for (__u32 i = 2000; i < 10000000 && !g; i++)
+		if (home_of(i) == home && alt_of(i) != alt_of(f))
+			g = i;
+	if (!ASSERT_TRUE(g != 0, "a new flow of the same home"))
+		goto done;
+	ASSERT_EQ(explain_flow(ex, g, TCP_SYN, &t), XDP_TX, "a new flow forwarded");
+	ASSERT_EQ(t.flow_backend, 0, "no entry for g");
+	ASSERT_TRUE(!(t.counters & (1ULL << XLB_C_FLOW_INSERT)), "path: nothing inserted");
+	ASSERT_TRUE(!has_flow(g), "g not stored");
+	ASSERT_EQ(fx.dp->flows[home].ovf, 1, "the home counts f alone");
+	ASSERT_EQ(word_in(alt_of(f), f), w0, "f's entry untouched");
+	ASSERT_EQ(ovf_wrong(), 0, "every ovf exact");
+done:
+	if (ex)
+		xlb_dp_destroy(ex);
+	fx_teardown(&fx);
+out:
+	fx = saved;
+}
+
 /* Promotion: a SYN makes an unpromoted entry, a SYN retry leaves it so, the next other packet
  * promotes it; a UDP flow's second packet does. */
 static void test_promotion(void)
@@ -1213,6 +1279,7 @@ int main(void)
 	RUN_TEST(test_put_racing_delete_keeps_ovf);
 	RUN_TEST(test_alt_victim_of_other_home);
 	RUN_TEST(test_one_signature_two_flows);
+	RUN_TEST(test_explain_reads_second_bucket);
 	fx_teardown(&fx);
 	return xt_finish();
 }
