@@ -1141,6 +1141,83 @@ out:
 	fx = saved;
 }
 
+/*
+ * Every writer at once on a small table: CPU 0's packets insert, promote, close and evict
+ * (entries of both buckets, of every home) while CPU 1 puts flows the data plane never sees,
+ * deletes them again and deletes closed entries with walks. Afterwards every ovf is exact and
+ * no flow has two entries (userspace's own flows are never sent, so its put, which takes no
+ * guard, never races an insert of the same flow: docs/datapath.md).
+ */
+static void *mixed_traffic_loop(void *arg)
+{
+	__u32 *sent = arg;
+
+	pin_to_cpu(0);
+	for (__u32 i = 0; !flood_stop; i++) {
+		__u32 fl = 3000000 + i % 4096;
+
+		send_flow(0, fl, TCP_SYN);
+		if (i % 2)
+			send_flow(0, fl, TCP_ACK);
+		if (i % 3 == 0)
+			send_flow(0, 3000000 + (i + 2048) % 4096, TCP_FIN | TCP_ACK);
+		*sent = i + 1;
+	}
+	return NULL;
+}
+
+static int closed_entry(const struct xlb_flow_key *k, const struct xlb_flow *f, void *arg)
+{
+	(void)k;
+	(void)arg;
+	return f->flags & XLB_FLOW_F_CLOSED;
+}
+
+static void test_every_writer_keeps_ovf(void)
+{
+	struct xlb_dp_opts o = {.flow_entries = 256, .lb_mac = FX_LB_MAC};
+	struct fx saved = fx;
+	__u32 sent = 0, puts = 0, dels = 0;
+	size_t walked = 0;
+	cpu_set_t was;
+	pthread_t t;
+
+	pthread_getaffinity_np(pthread_self(), sizeof(was), &was);
+	if (sysconf(_SC_NPROCESSORS_ONLN) < 2) {
+		xt_skip("needs two CPUs");
+		return;
+	}
+	if (!ASSERT_OK(fx_setup(&fx, &o), "small table"))
+		goto out;
+	flood_stop = 0;
+	pthread_create(&t, NULL, mixed_traffic_loop, &sent);
+	pin_to_cpu(1);
+	for (__u32 i = 0; i < 300000; i++) {
+		struct xlb_flow_key k;
+		size_t gone = 0;
+
+		puts += put_flow(8000000 + i % 512, fx.vip[0].be[0], XLB_FLOW_F_EST, 0) == 0;
+		flow_key(0, 8000000 + (i + 256) % 512, &k);
+		dels += xlb_dp_flow_del(fx.dp, &k) == 0;
+		if (i % 64 == 0) {
+			xlb_dp_delete_flows(fx.dp, closed_entry, NULL, &gone);
+			walked += gone;
+		}
+	}
+	flood_stop = 1;
+	pthread_join(t, NULL);
+	printf("    %u rounds of packets; userspace: %u puts, %u deletes, %zu closed entries "
+	       "deleted by walks\n",
+	       sent, puts, dels, walked);
+	ASSERT_TRUE(sent > 1000 && puts > 1000 && walked > 0, "every writer wrote");
+	ASSERT_EQ(ovf_wrong(), 0, "every ovf exact");
+	ASSERT_EQ(flows_twice(), 0, "no flow has two entries");
+	fx_teardown(&fx);
+out:
+	pthread_setaffinity_np(pthread_self(), sizeof(was), &was);
+	fx = saved;
+}
+
 /* Promotion: a SYN makes an unpromoted entry, a SYN retry leaves it so, the next other packet
  * promotes it; a UDP flow's second packet does. */
 static void test_promotion(void)
@@ -1280,6 +1357,7 @@ int main(void)
 	RUN_TEST(test_alt_victim_of_other_home);
 	RUN_TEST(test_one_signature_two_flows);
 	RUN_TEST(test_explain_reads_second_bucket);
+	RUN_TEST(test_every_writer_keeps_ovf);
 	fx_teardown(&fx);
 	return xt_finish();
 }
