@@ -1218,6 +1218,63 @@ out:
 	fx = saved;
 }
 
+/*
+ * A walk gives an entry in its second bucket its own key (its home follows from its bucket and
+ * ALT flag), so xlbd's purge of a removed VIP's flows deletes it too: given no key, the purge
+ * would keep it, and the home would read its second line, for as long as it lived.
+ */
+struct walk_keys {
+	struct xlb_flow_key want;
+	__u32 given, unknown, found;
+};
+
+static int note_key(const struct xlb_flow_key *k, const struct xlb_flow *f, void *arg)
+{
+	struct walk_keys *w = arg;
+
+	(void)f;
+	if (!k) {
+		w->unknown++;
+		return 0;
+	}
+	w->given++;
+	w->found += !memcmp(k, &w->want, sizeof(*k));
+	return 0;
+}
+
+static void test_walk_gives_second_bucket_keys(void)
+{
+	struct xlb_dp_opts o = {.flow_entries = 256, .lb_mac = FX_LB_MAC};
+	struct fx saved = fx;
+	static struct xlbd d;
+	struct walk_keys w = {0};
+	__u32 f = 1000, home, n = 0;
+
+	if (!ASSERT_OK(fx_setup(&fx, &o), "small table"))
+		goto out;
+	home = home_of(f);
+	ASSERT_OK(fill_bucket(home, 30000000), "home full of established live entries");
+	ASSERT_TRUE(send_flow(0, f, TCP_SYN) != 0, "f forwarded");
+	ASSERT_TRUE(word_in(alt_of(f), f) & XLB_FLOW_F_ALT, "f in its second bucket");
+	flow_key(0, f, &w.want);
+	xlb_dp_for_each_flow(fx.dp, note_key, &w);
+	ASSERT_EQ(w.given, XLB_FLOW_WAYS + 1, "every entry given with a key");
+	ASSERT_EQ(w.unknown, 0, "none without");
+	ASSERT_EQ(w.found, 1, "f's own key given");
+	/* No VIP configured: every entry is a removed VIP's. */
+	memset(&d, 0, sizeof(d));
+	d.dp = fx.dp;
+	xlbd_purge_stale_flows(&d);
+	for (__u32 bi = 0; bi < fx.dp->flow_buckets; bi++)
+		for (int way = 0; way < XLB_FLOW_WAYS; way++)
+			n += fx.dp->flows[bi].ent[way] != 0;
+	ASSERT_EQ(n, 0, "the purge deleted every entry, f's included");
+	ASSERT_EQ(fx.dp->flows[home].ovf, 0, "the home counts none");
+	fx_teardown(&fx);
+out:
+	fx = saved;
+}
+
 /* Promotion: a SYN makes an unpromoted entry, a SYN retry leaves it so, the next other packet
  * promotes it; a UDP flow's second packet does. */
 static void test_promotion(void)
@@ -1358,6 +1415,7 @@ int main(void)
 	RUN_TEST(test_one_signature_two_flows);
 	RUN_TEST(test_explain_reads_second_bucket);
 	RUN_TEST(test_every_writer_keeps_ovf);
+	RUN_TEST(test_walk_gives_second_bucket_keys);
 	fx_teardown(&fx);
 	return xt_finish();
 }
