@@ -148,17 +148,21 @@ static __always_inline void flow_touch(const int ex, struct flow_ref *r, __u32 t
 }
 
 /* The flow's connection ended (first FIN or RST): the CPU whose swap marks it closed takes
- * back its +1, if it had one; two CPUs closing one flow subtract once. */
-__noinline int xlb_flow_close(__u32 idx, __u32 slot, __u32 sig, __u64 cur)
+ * back its +1, if it had one; two CPUs closing one flow subtract once. cur: the entry as the
+ * lookup read it; a word found in its place later is still the flow's only if it matches
+ * signature and ALT flag alike (with the signature alone, it may be the entry of the flow of
+ * the same signature whose home is this bucket). */
+__noinline int xlb_flow_close(__u32 idx, __u32 slot, __u64 cur)
 {
 	struct xlb_flow_bucket *b = flow_bucket(idx);
+	__u64 who = cur & XLB_FENT_WHO;
 
 	if (!b || slot >= XLB_FLOW_WAYS)
 		return 0;
 	for (int i = 0; i < 3; i++) {
 		__u64 nw = (cur | XLB_FLOW_F_CLOSED) & ~(__u64)XLB_FLOW_F_COUNTED, old;
 
-		if (!cur || xlb_fent_sig(cur) != sig || (cur & XLB_FLOW_F_CLOSED))
+		if (!cur || (cur & XLB_FENT_WHO) != who || (cur & XLB_FLOW_F_CLOSED))
 			return 0;
 		old = __sync_val_compare_and_swap(&b->ent[slot], cur, nw);
 		if (old == cur) {
@@ -174,7 +178,7 @@ __noinline int xlb_flow_close(__u32 idx, __u32 slot, __u32 sig, __u64 cur)
 static __always_inline void flow_close(const int ex, struct flow_ref *r)
 {
 	if (!ex)
-		xlb_flow_close(r->idx, r->slot, r->sig, r->ent);
+		xlb_flow_close(r->idx, r->slot, r->ent);
 }
 
 /* Re-steer in place: the entry word old becomes nw (and the slot's tick is tick) if it is still

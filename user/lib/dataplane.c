@@ -853,7 +853,7 @@ int xlb_dp_flow_put(struct xlb_dp *dp, const struct xlb_flow_key *k, const struc
 	struct xlb_flow_bucket *b, *home;
 	__u64 e = 0, nw;
 	__u32 sig, flags = f->flags & ~XLB_FLOW_F_ALT;
-	int w, alt = 0;
+	int w, alt = 0, counted = 0;
 
 	if (!dp->flows)
 		return -ENOTSUP;
@@ -864,7 +864,7 @@ int xlb_dp_flow_put(struct xlb_dp *dp, const struct xlb_flow_key *k, const struc
 	w = flow_slot(dp, k, &b, &e, &sig);
 	home = &dp->flows[(__u32)xlb_flowtab_hash(k, dp->flow_seed) & (dp->flow_buckets - 1)];
 	if (w >= 0) {
-		alt = b != home;
+		alt = !!(e & XLB_FLOW_F_ALT); /* it stays where it is, counted as it is */
 	} else if ((w = flow_free_way(home)) >= 0) {
 		b = home;
 	} else {
@@ -875,13 +875,16 @@ int xlb_dp_flow_put(struct xlb_dp *dp, const struct xlb_flow_key *k, const struc
 		alt = 1;
 		/* Counted before the entry is visible, as the data plane does. */
 		__atomic_fetch_add(&home->ovf, 1, __ATOMIC_SEQ_CST);
+		counted = 1;
 	}
 	nw = xlb_fent(sig, f->backend_id, f->vip_id, flags | (alt ? XLB_FLOW_F_ALT : 0));
 	__atomic_store_n(&b->seen[w], xlb_flow_tick(f->last_seen_ns), __ATOMIC_RELAXED);
 	dp->flow_keys[(size_t)(b - dp->flows) * XLB_FLOW_WAYS + w] = *k;
 	if (!__atomic_compare_exchange_n(&b->ent[w], &e, nw, 0, __ATOMIC_SEQ_CST,
 					 __ATOMIC_SEQ_CST)) {
-		if (alt && !e)
+		/* Only this put's own count goes back: e is now the word that won (another
+		 * writer's entry, or 0 when a delete took the entry found, with its count). */
+		if (counted)
 			__atomic_fetch_sub(&home->ovf, 1, __ATOMIC_SEQ_CST);
 		return -EAGAIN; /* the data plane changed the slot meanwhile */
 	}

@@ -130,8 +130,10 @@ int xlb_dp_delete_flows(struct xlb_dp *dp,
 
 /*
  * One flow's entry by its 5-tuple: read (-ENOENT: none), written (its slot, or a free one;
- * -ENOSPC: both of its buckets are full; last_seen_ns as given; XLB_FLOW_F_UDP from the key),
- * deleted.
+ * -ENOSPC: both of its buckets are full; -EAGAIN: another writer changed the slot first, and
+ * no entry was stored or counted; last_seen_ns as given; XLB_FLOW_F_UDP from the key), deleted.
+ * A put does not take the insert guard (docs/datapath.md, "The flow table"): racing the data
+ * plane's insert of the same flow, it can leave the flow two entries.
  * For tests, benchmarks and repairs: the data plane makes its own entries.
  */
 int xlb_dp_flow_get(struct xlb_dp *dp, const struct xlb_flow_key *k, struct xlb_flow *out);
