@@ -112,7 +112,8 @@ case_install_remove_purge() {
 # The packaged xlbd serves; a newer package goes in under it; xlbd restarts on the new binary.
 case_upgrade_hitless() {
 	local bad total=24
-	dpkg -i "$DEBS"/xlb_0.1.0_*.deb >"$IT_TMP/dpkg.log" 2>&1 || die_case "dpkg -i 0.1.0 failed"
+	dpkg -i "$DEBS"/xlb_0.1.0_*.deb >"$IT_TMP/dpkg.log" 2>&1 ||
+		die_case "dpkg -i 0.1.0 failed: $(tail -n 5 "$IT_TMP/dpkg.log" | tr '\n' '|')"
 	INSTALLED_BY_US=1
 	XLBD=/usr/sbin/xlbd
 	XLBCTL=/usr/sbin/xlbctl
@@ -121,7 +122,8 @@ case_upgrade_hitless() {
 	setup_vip "$VIP4:80/tcp" 4 1 2 3
 	long_start "$VIP4" $total up
 	deb 0.1.1 || die_case "make deb 0.1.1 failed"
-	dpkg -i "$DEBS"/xlb_0.1.1_*.deb >>"$IT_TMP/dpkg.log" 2>&1 || die_case "dpkg -i 0.1.1 failed"
+	dpkg -i "$DEBS"/xlb_0.1.1_*.deb >>"$IT_TMP/dpkg.log" 2>&1 ||
+		die_case "dpkg -i 0.1.1 failed: $(tail -n 5 "$IT_TMP/dpkg.log" | tr '\n' '|')"
 	[ "$(dpkg-query -W -f='${Version}' xlb)" = 0.1.1 ] || die_case "not upgraded"
 	# What the postinst has systemd do: try-restart, that is SIGTERM and a new start.
 	xlbd_stop || die_case "xlbd did not stop"
