@@ -113,6 +113,8 @@ cleanup() {
 	ip netns del "$LB_NS" 2>/dev/null
 	ip netns del "$BE_NS" 2>/dev/null
 	[ -d "/sys/fs/bpf/xlb/$NAME" ] && rm -rf "/sys/fs/bpf/xlb/$NAME"
+	# xlbd leaves its instance lock file (docs/xlbd.md); the interface name was ours alone.
+	rm -f "/run/xlb/$NAME.lock"
 	cp "$TMP/xlbd.log" "$OUT/ctl_live.xlbd.log" 2>/dev/null
 	rm -rf "$TMP"
 }
