@@ -48,6 +48,9 @@ fi
 
 cleanup() {
 	local rc=$?
+	# Every step runs whatever the one before returned (errexit would end the trap at the first
+	# failure and leave the topology behind).
+	set +e
 	# xlbd first (it runs the packaged binary), then the package.
 	xlbd_detach
 	xlbd_stop
