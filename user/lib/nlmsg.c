@@ -1,4 +1,4 @@
-/* nlmsg.c - rtnetlink attribute building and a bounded receive (nlmsg.h). */
+/* nlmsg.c - rtnetlink socket opening, attribute building and a bounded receive (nlmsg.h). */
 #include "nlmsg.h"
 
 #include <errno.h>
@@ -6,6 +6,23 @@
 #include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
+
+int xlb_nl_socket(unsigned int groups)
+{
+	struct sockaddr_nl sa = {.nl_family = AF_NETLINK, .nl_groups = groups};
+	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+
+	if (fd < 0)
+		return -errno;
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa))) {
+		int e = -errno;
+
+		close(fd);
+		return e;
+	}
+	return fd;
+}
 
 void xlb_nl_add_attr(struct nlmsghdr *h, unsigned short type, const void *data, size_t len)
 {

@@ -1,10 +1,14 @@
-/* nlmsg.h - the two rtnetlink pieces xlbd's route publisher and xlb-backend both need. */
+/* nlmsg.h - the rtnetlink pieces xlbd (routes, neighbours, links) and xlb-backend share. */
 #ifndef XLB_NLMSG_H
 #define XLB_NLMSG_H
 
 #include <linux/netlink.h>
 #include <stddef.h>
 #include <sys/types.h>
+
+/* A NETLINK_ROUTE socket (close-on-exec) bound to the multicast groups (RTMGRP_*, 0 for none):
+ * its fd, or -errno (nothing left open). */
+int xlb_nl_socket(unsigned int groups);
 
 /* Appends attribute type with len bytes of data after h's message (the caller's buffer holds
  * it: NLMSG_ALIGN(h->nlmsg_len) + RTA_SPACE(len) bytes). */

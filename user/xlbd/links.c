@@ -52,22 +52,6 @@ int xlbd_link_parse(const struct nlmsghdr *h, struct xlbd_link_msg *out)
 	return 0;
 }
 
-static int nl_socket(unsigned int groups)
-{
-	struct sockaddr_nl sa = {.nl_family = AF_NETLINK, .nl_groups = groups};
-	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
-
-	if (fd < 0)
-		return -errno;
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa))) {
-		int e = -errno;
-
-		close(fd);
-		return e;
-	}
-	return fd;
-}
-
 static int find_in(const struct xlbd_links *l, __u32 ifindex)
 {
 	for (int i = 0; i < l->n_in; i++)
@@ -172,7 +156,7 @@ static int dump_links(struct xlbd_links *l, struct xlbd_link_msg *present, int m
 		      .nlmsg_seq = ++l->seq},
 		.ifi = {.ifi_family = AF_UNSPEC},
 	};
-	int fd = nl_socket(0), n = 0, err = 0;
+	int fd = xlb_nl_socket(0), n = 0, err = 0;
 	bool done = false, intr = false;
 
 	if (fd < 0)
@@ -332,7 +316,7 @@ int xlbd_links_open(struct xlbd_links *l, struct event_base *base, struct xlb_dp
 
 	l->dp = dp;
 	/* The monitor first: a link that comes during the dump is then in one or the other. */
-	l->mon = nl_socket(RTMGRP_LINK);
+	l->mon = xlb_nl_socket(RTMGRP_LINK);
 	if (l->mon < 0)
 		return l->mon;
 	l->ev = event_new(base, l->mon, EV_READ | EV_PERSIST, on_readable, l);

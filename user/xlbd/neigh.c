@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "neigh.h"
+#include "nlmsg.h"
 
 struct xlbd_neigh {
 	int mon;     /* subscribed to neighbour changes */
@@ -60,29 +61,13 @@ static int parse_neigh(struct nlmsghdr *h, struct neigh_entry *e)
 	return 0;
 }
 
-static int nl_socket(unsigned int groups)
-{
-	struct sockaddr_nl sa = {.nl_family = AF_NETLINK, .nl_groups = groups};
-	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
-
-	if (fd < 0)
-		return -errno;
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa))) {
-		int e = -errno;
-
-		close(fd);
-		return e;
-	}
-	return fd;
-}
-
 int xlbd_neigh_open(struct xlbd_neigh **out, int ifindex, xlbd_neigh_cb cb, void *arg)
 {
 	struct xlbd_neigh *n = calloc(1, sizeof(*n));
 
 	if (!n)
 		return -ENOMEM;
-	n->mon = nl_socket(RTMGRP_NEIGH);
+	n->mon = xlb_nl_socket(RTMGRP_NEIGH);
 	if (n->mon < 0) {
 		int e = n->mon;
 
@@ -170,7 +155,7 @@ int xlbd_neigh_dump(struct xlbd_neigh *n, __u8 family, xlbd_neigh_cb cb, void *a
 		.nd = {.ndm_family = family == XLB_AF_INET ? AF_INET : AF_INET6},
 	};
 	char buf[32768];
-	int fd = nl_socket(0), err = 0, done = 0;
+	int fd = xlb_nl_socket(0), err = 0, done = 0;
 
 	if (fd < 0)
 		return fd;
