@@ -217,7 +217,8 @@ struct caller {
 /*
  * A change that turns tunnel checks on (a VIP has them in next, not in cur) while xlbd may not
  * open raw sockets is refused: every one of them would fail and take its backend down
- * (docs/xlbd.md, "The tunnel check"). One raw socket is opened per such change, not per change.
+ * (docs/xlbd.md, "The tunnel check"). The raw socket that finds out is opened only for a
+ * change that turns one on, once for all its VIPs; other changes open none.
  */
 static int tunnel_permitted(struct xlbd_config *cur, const struct xlbd_config *next, char *err,
 			    size_t errlen)

@@ -539,8 +539,8 @@ int main(int argc, char **argv)
 	}
 	if (d.dp->reused)
 		xlbd_macs_seed(&d.macs, d.dp);
-	/* Backends in the state file served before this start: their circuits begin closed, so
-	 * a restart moves no flow. */
+	/* A state file with tunnel checks, and no CAP_NET_RAW: loaded, with one warning (commands
+	 * refuse to turn them on; docs/xlbd.md, "The tunnel check"). */
 	for (size_t i = 0; i < d.cfg.nvips; i++) {
 		char vs[XLB_ADDRSTRLEN];
 
@@ -552,6 +552,8 @@ int main(int argc, char **argv)
 			"vip=%s", vs);
 		break;
 	}
+	/* Backends in the state file served before this start: their circuits begin closed, so
+	 * a restart moves no flow. */
 	xlbd_health_sync(&d.health, NULL, true);
 	xlbd_macs_learn(&d.macs);
 	err = xlbd_apply(&d, NULL, true);
