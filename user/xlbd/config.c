@@ -321,6 +321,21 @@ static int check_str(json_t *j, const char *name, char *out, char *err, size_t e
 	return 0;
 }
 
+/* An on/off setting: a JSON boolean. */
+static int check_bool(json_t *j, const char *name, bool *out, char *err, size_t errlen)
+{
+	json_t *v = json_object_get(j, name);
+
+	if (!v)
+		return 0;
+	if (!json_is_boolean(v)) {
+		snprintf(err, errlen, "check %s must be true or false", name);
+		return -EINVAL;
+	}
+	*out = json_is_true(v);
+	return 0;
+}
+
 /* A numeric setting, in the range names.c gives it. */
 static int check_num(json_t *j, const char *name, __u32 *out, char *err, size_t errlen)
 {
@@ -400,22 +415,10 @@ int xlbd_check_from_json(json_t *j, struct xlbd_check *c, char *err, size_t errl
 	e = e ?: check_str(j, "path", n.path, err, errlen);
 	e = e ?: check_str(j, "host", n.host, err, errlen);
 	e = e ?: check_str(j, "payload", n.payload, err, errlen);
+	e = e ?: check_bool(j, "outlier", &n.outlier, err, errlen);
+	e = e ?: check_bool(j, "tunnel", &n.tunnel, err, errlen);
 	if (e)
 		return e;
-	v = json_object_get(j, "outlier");
-	if (v && !json_is_boolean(v)) {
-		snprintf(err, errlen, "check outlier must be true or false");
-		return -EINVAL;
-	}
-	if (v)
-		n.outlier = json_is_true(v);
-	v = json_object_get(j, "tunnel");
-	if (v && !json_is_boolean(v)) {
-		snprintf(err, errlen, "check tunnel must be true or false");
-		return -EINVAL;
-	}
-	if (v)
-		n.tunnel = json_is_true(v);
 	/* The tunnel part goes with a check of the service: alone, it would say nothing of it. */
 	if (n.tunnel && n.kind == XLB_CHECK_NONE) {
 		snprintf(err, errlen,
