@@ -414,6 +414,16 @@ it_init() {
 	fi
 }
 
+# it_use_routed NLOCAL (after it_init): it_setup builds scripts/topo_routed.sh's topology, with
+# NLOCAL more backends on segment A, and xlb-backend from the build directory on the routed
+# ones (XLB_BACKEND, exported); the test is skipped when it is not built.
+it_use_routed() {
+	TOPO_SH=$IT_ROOT/scripts/topo_routed.sh
+	XLB_BACKEND=$(dirname "$XLBD")/xlb-backend
+	export XLB_BACKEND XLB_TOPO_LOCAL=$1
+	[ -x "$XLB_BACKEND" ] || IT_SETUP_SKIP=${IT_SETUP_SKIP:-"$XLB_BACKEND not built"}
+}
+
 # it_setup NBACKENDS: topology and a running xlbd. A failure is recorded, not fatal: every
 # case then reports it, so the test still prints its lines.
 it_setup() {

@@ -14,10 +14,7 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
 it_init "$@"
-TOPO_SH=$IT_ROOT/scripts/topo_routed.sh
-XLB_BACKEND=$(dirname "$XLBD")/xlb-backend
-export XLB_BACKEND XLB_TOPO_LOCAL=2
-[ -x "$XLB_BACKEND" ] || IT_SETUP_SKIP=${IT_SETUP_SKIP:-"$XLB_BACKEND not built"}
+it_use_routed 2
 it_setup 3
 
 MB10=10000000

@@ -15,10 +15,7 @@ source "$(dirname "$0")/lib.sh"
 SCHED_FWD=${SCHED_FWD:-dsr-l2}
 it_init "$@"
 if [ "$SCHED_FWD" = ipip ]; then
-	TOPO_SH=$IT_ROOT/scripts/topo_routed.sh
-	XLB_BACKEND=$(dirname "$XLBD")/xlb-backend
-	export XLB_BACKEND XLB_TOPO_LOCAL=0
-	[ -x "$XLB_BACKEND" ] || IT_SETUP_SKIP=${IT_SETUP_SKIP:-"$XLB_BACKEND not built"}
+	it_use_routed 0
 fi
 it_setup 3
 

@@ -17,10 +17,7 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
 it_init "$@"
-TOPO_SH=$IT_ROOT/scripts/topo_routed.sh
-XLB_BACKEND=$(dirname "$XLBD")/xlb-backend
-export XLB_BACKEND XLB_TOPO_LOCAL=0
-[ -x "$XLB_BACKEND" ] || IT_SETUP_SKIP=${IT_SETUP_SKIP:-"$XLB_BACKEND not built"}
+it_use_routed 0
 command -v bpftool >/dev/null || IT_SETUP_SKIP=${IT_SETUP_SKIP:-"no bpftool"}
 it_setup 1
 
