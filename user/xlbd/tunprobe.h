@@ -59,11 +59,13 @@ struct xlbd_tunprobe;
 /* Whether this process may open the raw sockets a tunnel check needs (CAP_NET_RAW). */
 bool xlbd_tunprobe_permitted(void);
 
-/* Called once per probe, from the event loop. Same meaning as probe.h's xlbd_probe_cb. */
+/* Called once per probe, from the event loop. Same meaning as probe.h's xlbd_probe_cb; local
+ * is 0 from tunprobe.c (an error of our side comes as xlbd_tunprobe_start's return). */
 typedef void (*xlbd_tunprobe_cb)(void *arg, bool ok, const char *err, int local);
 
 /* Starts a tunnel check; 0 or -errno (then cb is not called). It has no timer: the probe it is
- * part of (probe.c) times both and cancels it. The probe frees itself after cb. */
+ * part of (probe.c) times both and cancels it. The probe frees itself before it calls cb: cb
+ * must not cancel it. */
 int xlbd_tunprobe_start(struct event_base *base, const struct xlbd_tunprobe_spec *spec,
 			xlbd_tunprobe_cb cb, void *arg, struct xlbd_tunprobe **out);
 /* Stops a probe in flight without calling cb. */
