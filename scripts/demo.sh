@@ -241,10 +241,7 @@ fail() {
 
 # A command of backend I's xlb-backend, with the state directories topo_routed.sh gave it.
 backend_agent() {
-	local i=$1
-	shift
-	XLB_BACKEND_RUN_DIR=$TOPO_DIR/be$i/run XLB_BACKEND_PIN_DIR=/sys/fs/bpf/xlb-backend-$NAME-be$i \
-		nsenter --net="/run/netns/${BE_NS[$i]}" -- "$XLB_BACKEND" "$@"
+	"$TOPO_SH" agent "$NAME" "$@"
 }
 
 echo "== topology (scripts/topo_routed.sh up $NAME $NROUTED $NLOCAL)"

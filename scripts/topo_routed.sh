@@ -30,6 +30,8 @@
 #        topo_routed.sh down NAME              stop its servers, delete its namespaces and pins
 #        topo_routed.sh env NAME               print shell variables describing it (for eval)
 #        topo_routed.sh nginx NAME I stop|start  stop or start backend I's nginx (a failed backend)
+#        topo_routed.sh agent NAME I ARGS...   run backend I's xlb-backend with ARGS, in its
+#                                           namespace, with its run directory and pins
 # NAME: 1-8 lower-case letters or digits. State lives in $XLB_TOPO_DIR/NAME (default
 # /tmp/xlb-topo/NAME). XLB_BACKEND: the xlb-backend binary (default build/xlb-backend);
 # XLB_TOPO_LOCAL: NLOCAL when not given (tests/integration/lib.sh passes NBACKENDS only).
@@ -255,6 +257,7 @@ main() {
 	up) [ $# -eq 3 ] || [ $# -eq 4 ] || usage ;;
 	down | env) [ $# -eq 2 ] || usage ;;
 	nginx) [ $# -eq 4 ] || usage ;;
+	agent) [ $# -ge 3 ] || usage ;;
 	*) usage ;;
 	esac
 	name=$2
@@ -271,6 +274,14 @@ main() {
 	nginx)
 		[ ! -f "$dir/nrouted" ] || nrouted=$(cat "$dir/nrouted")
 		do_nginx "$3" "$4"
+		;;
+	agent)
+		[ -f "$dir/env" ] || die "no topology $name"
+		if ! [[ $3 =~ ^[0-9]+$ ]] || [ ! -d "$dir/be$3/run" ]; then
+			die "no backend $3 in topology $name"
+		fi
+		shift 2
+		backend_agent "$@"
 		;;
 	esac
 }

@@ -22,10 +22,7 @@ CHECK=(check tcp interval 200ms timeout 100ms rise 2 fall 2 slow-start 0)
 
 # xlb-backend in backend I's namespace, with the state and pin directories topo_routed.sh gave it.
 be_agent() {
-	local i=$1
-	shift
-	XLB_BACKEND_RUN_DIR=$TOPO_DIR/be$i/run XLB_BACKEND_PIN_DIR=/sys/fs/bpf/xlb-backend-$TOPO_NAME-be$i \
-		in_ns "${BE_NS[$i]}" "$XLB_BACKEND" "$@"
+	"$TOPO_SH" agent "$TOPO_NAME" "$@"
 }
 
 # tunnel_vip VIP ADDR...: VIP with fwd ipip, the plain check and the given backends, all up.
