@@ -293,9 +293,8 @@ int xlbd_links_read(struct xlbd_links *l)
 	l->resyncs++;
 	err = sync_links(l, false);
 	if (err)
-		pr_err("link monitor overflowed and the dump failed: XDP_REDIRECT interfaces may "
-		       "be "
-		       "out of date",
+		pr_err("link monitor overflowed and the dump failed: XDP_REDIRECT interfaces "
+		       "may be out of date",
 		       "resyncs=%llu err=\"%s\"", (unsigned long long)l->resyncs, strerror(-err));
 	else
 		pr_warn("link monitor overflowed: XDP_REDIRECT interfaces resynchronised with a "
