@@ -249,8 +249,44 @@ case_full_map_logged_once() {
 	in_ns "$LB_NS" ip -force -batch "$IT_TMP/full.del" 2>/dev/null || true
 }
 
+overflows_above() { [ "$(grep -c "link monitor overflowed" "$IT_TMP/xlbd.log" || true)" -gt "$1" ]; }
+
+# A resynchronisation in a namespace of more links than one dump buffer held (1,024): a link in
+# the devmap that comes late in the dump (a high ifindex) stays in it.
+case_many_links_resync() {
+	local pid rc n0 n1 x=xm0 nlinks=1100 i
+	in_ns "$LB_NS" ip link add "$x" index 200000 type veth peer name ym0 netns "$RT_NS"
+	in_ns "$LB_NS" ip link set "$x" up
+	wait_for 10 tx_port_in 200000 || die_case "ifindex 200000 not in xlb_tx_ports"
+	pid=$(xlbd_pid)
+	n0=$(grep -c "link monitor overflowed" "$IT_TMP/xlbd.log" || true)
+	for i in $(seq "$nlinks"); do
+		echo "link add xk$i type veth peer name yk$i netns $RT_NS"
+	done >"$IT_TMP/many.add"
+	# xlbd stopped while they come: its monitor overflows, and it resynchronises from a dump.
+	kill -STOP "$pid"
+	set +e
+	in_ns "$LB_NS" ip -batch "$IT_TMP/many.add"
+	rc=$?
+	set -e
+	kill -CONT "$pid"
+	[ "$rc" -eq 0 ] || die_case "making $nlinks links failed"
+	wait_for 20 overflows_above "$n0" || true
+	xlbctl_ok vip show # xlbd has read what came before this answer
+	n1=$(grep -c "link monitor overflowed" "$IT_TMP/xlbd.log" || true)
+	note "overflows logged: $n0 -> $n1; links in the namespace: $(in_ns "$LB_NS" ip -o link show | wc -l)"
+	[ "$n1" -gt "$n0" ] || die_case "the link monitor did not overflow: the case tests nothing"
+	tx_port_in 200000 || die_case "ifindex 200000 left xlb_tx_ports at the resynchronisation"
+	for i in $(seq "$nlinks"); do
+		echo "link del xk$i"
+	done >"$IT_TMP/many.del"
+	in_ns "$LB_NS" ip -force -batch "$IT_TMP/many.del" 2>/dev/null || true
+	in_ns "$LB_NS" ip link del "$x"
+}
+
 run_case new_link_redirects case_new_link_redirects
 run_case deleted_link_leaves case_deleted_link_leaves
 run_case overflow_resyncs case_overflow_resyncs
 run_case full_map_logged_once case_full_map_logged_once
+run_case many_links_resync case_many_links_resync
 it_finish

@@ -142,9 +142,10 @@ static void link_gone(struct xlbd_links *l, __u32 ifindex)
 	retry_refused(l);
 }
 
-/* Every link of the namespace into present (up to max): how many, or -errno (-EAGAIN: the dump
- * was interrupted by a change, NLM_F_DUMP_INTR). */
-static int dump_links(struct xlbd_links *l, struct xlbd_link_msg *present, int max)
+/* Every link of the namespace into *present (grown as needed; *cap: its size): how many, or
+ * -errno (-EAGAIN: the dump was interrupted by a change, NLM_F_DUMP_INTR). All of them: a link
+ * left out would look gone to the caller, and its entry would be removed. */
+static int dump_links(struct xlbd_links *l, struct xlbd_link_msg **present, int *cap)
 {
 	struct {
 		struct nlmsghdr h;
@@ -191,7 +192,18 @@ static int dump_links(struct xlbd_links *l, struct xlbd_link_msg *present, int m
 				err = e->error ? e->error : -EIO;
 				goto out;
 			}
-			if (n < max && !xlbd_link_parse(h, &present[n]) && !present[n].deleted)
+			if (n == *cap) {
+				struct xlbd_link_msg *more =
+					realloc(*present, 2 * (size_t)*cap * sizeof(**present));
+
+				if (!more) {
+					err = -ENOMEM;
+					goto out;
+				}
+				*present = more;
+				*cap *= 2;
+			}
+			if (!xlbd_link_parse(h, &(*present)[n]) && !(*present)[n].deleted)
 				n++;
 		}
 	}
@@ -206,19 +218,16 @@ out:
 
 static int sync_links(struct xlbd_links *l, bool quiet)
 {
-	/* More links than the map holds are refused anyway; the dump keeps a margin of them so
-	 * that a refusal is logged. */
-	enum { MAX_PRESENT = 4 * XLB_MAX_TX_PORTS };
-	struct xlbd_link_msg *present = calloc(MAX_PRESENT, sizeof(*present));
+	int cap = 4 * XLB_MAX_TX_PORTS, n, nkeys, i, j;
+	struct xlbd_link_msg *present = calloc(cap, sizeof(*present));
 	__u32 keys[XLB_MAX_TX_PORTS];
-	int n, nkeys, i, j;
 
 	if (!present)
 		return -ENOMEM;
 	/* An interrupted dump is taken again (a few times: links that change without end
 	 * leave the map as it is, and the events that follow still come). */
 	for (i = 0; i < 3; i++) {
-		n = dump_links(l, present, MAX_PRESENT);
+		n = dump_links(l, &present, &cap);
 		if (n != -EAGAIN)
 			break;
 	}
