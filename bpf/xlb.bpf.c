@@ -102,11 +102,12 @@ static __always_inline int track_tcp(const int ex, struct flow_ref *r, __u8 tcp_
  * The packet goes to be: the backend's traffic (a VIP's is the sum of its backends'), then the
  * VIP's forwarding mode. The mode is read from xlb_vip_fwd by VIP id for every packet, flow-table
  * hits included (they never look the VIP up), so `vip set fwd` moves established flows to the
- * new mode on the backends they have.
+ * new mode on the backends they have. now: the packet's one clock reading (ipip's next-hop cache
+ * ages by it).
  */
 static __always_inline int forward(const int ex, struct xdp_md *ctx, const struct xlb_flow_key *k,
 				   __u32 vip_id, const struct xlb_backend *be, __u32 be_id,
-				   int new_flow, int syn_retry)
+				   int new_flow, int syn_retry, __u64 now)
 {
 	__u64 bytes = (void *)(long)ctx->data_end - (void *)(long)ctx->data;
 	__u32 *fwd = bpf_map_lookup_elem(&xlb_vip_fwd, &vip_id);
@@ -114,7 +115,7 @@ static __always_inline int forward(const int ex, struct xdp_md *ctx, const struc
 	count_traffic(ex, be_id, bytes, new_flow, syn_retry);
 	explain_note_backend(ex, be_id);
 	if (fwd && *fwd == XLB_FWD_IPIP)
-		return forward_ipip(ex, ctx, k, be, be_id);
+		return forward_ipip(ex, ctx, k, be, be_id, now);
 	return forward_dsr_l2(ex, ctx, be);
 }
 
@@ -170,9 +171,9 @@ static __always_inline int schedule_flow(const int ex, struct xdp_md *ctx, struc
 
 		count(ex, XLB_C_FLOW_INSERT_LOST);
 		if (won != be_id && backend_usable_new(won, vip_id, 1, &c2))
-			return forward(ex, ctx, &p->key, vip_id, &c2.be, won, 0, 0);
+			return forward(ex, ctx, &p->key, vip_id, &c2.be, won, 0, 0, now);
 	}
-	return forward(ex, ctx, &p->key, vip_id, &c.be, be_id, st == FLOW_STORED, 0);
+	return forward(ex, ctx, &p->key, vip_id, &c.be, be_id, st == FLOW_STORED, 0, now);
 }
 
 /*
@@ -214,7 +215,8 @@ static __always_inline int relay_icmp_error(const int ex, struct xdp_md *ctx, st
 	if (c->be.vip_id != vip_id || (c->be.state != XLB_BE_UP && c->be.state != XLB_BE_DRAINING))
 		return -1;
 	count(ex, XLB_C_ICMP_RELAYED);
-	return forward(ex, ctx, k, vip_id, &c->be, be_id, 0, 0);
+	/* An ICMP error comes before the packet's clock is read (xlb_run): its own reading. */
+	return forward(ex, ctx, k, vip_id, &c->be, be_id, 0, 0, bpf_ktime_get_coarse_ns());
 }
 
 /* Can the destination be a VIP address at all? One inlined array read (xlb_vip_filter). */
@@ -300,7 +302,7 @@ static __always_inline int xlb_run(const int ex, struct xdp_md *ctx)
 
 			if (p.key.proto == IPPROTO_TCP)
 				syn_retry = track_tcp(ex, &r, p.tcp_flags);
-			return forward(ex, ctx, &p.key, vip_id, &c.be, be_id, 0, syn_retry);
+			return forward(ex, ctx, &p.key, vip_id, &c.be, be_id, 0, syn_retry, now);
 		}
 	}
 

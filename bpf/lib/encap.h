@@ -258,7 +258,7 @@ static __always_inline int encap_send(const int ex, struct xdp_md *ctx, __u32 if
  */
 static __always_inline int forward_ipip(const int ex, struct xdp_md *ctx,
 					const struct xlb_flow_key *k, const struct xlb_backend *be,
-					__u32 be_id)
+					__u32 be_id, __u64 now)
 {
 	struct bpf_fib_lookup *fib;
 	const struct xlb_encap_src *cfg;
@@ -269,7 +269,6 @@ static __always_inline int forward_ipip(const int ex, struct xdp_md *ctx,
 	__u32 zero = 0, flags = 0, hlen, tot_len;
 	void *data, *data_end;
 	int rc, cfg_src;
-	__u64 now;
 
 	if (encap_inner(ctx, k->family, &in))
 		return drop(ex, XLB_C_MAP_ERROR);
@@ -297,7 +296,6 @@ static __always_inline int forward_ipip(const int ex, struct xdp_md *ctx,
 		return drop(ex, XLB_C_MAP_ERROR);
 	__builtin_memcpy(ours, data, sizeof(ours));
 
-	now = bpf_ktime_get_coarse_ns();
 	nh = nexthop_cached(ctx, be_id, be, tot_len, cfg_src, now);
 	if (nh) {
 		__u32 ifindex = nh->ifindex;
