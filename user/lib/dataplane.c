@@ -789,6 +789,7 @@ static int flow_scan(const struct xlb_flow_bucket *b, __u64 who, __u64 *ent)
 static int flow_slot(struct xlb_dp *dp, const struct xlb_flow_key *k, struct xlb_flow_bucket **bp,
 		     __u64 *ent, __u32 *sig)
 {
+	struct xlb_flow_bucket *alt;
 	__u32 home;
 	int w;
 
@@ -797,10 +798,10 @@ static int flow_slot(struct xlb_dp *dp, const struct xlb_flow_key *k, struct xlb
 	w = flow_scan(*bp, xlb_fent_who(*sig, 0), ent);
 	if (w >= 0 || !__atomic_load_n(&(*bp)->ovf, __ATOMIC_ACQUIRE))
 		return w;
-	w = flow_scan(&dp->flows[xlb_flow_alt(home, *sig, dp->flow_buckets - 1)],
-		      xlb_fent_who(*sig, 1), ent);
+	alt = &dp->flows[xlb_flow_alt(home, *sig, dp->flow_buckets - 1)];
+	w = flow_scan(alt, xlb_fent_who(*sig, 1), ent);
 	if (w >= 0)
-		*bp = &dp->flows[xlb_flow_alt(home, *sig, dp->flow_buckets - 1)];
+		*bp = alt;
 	return w;
 }
 
@@ -862,12 +863,11 @@ int xlb_dp_flow_put(struct xlb_dp *dp, const struct xlb_flow_key *k, const struc
 	if (k->proto == IPPROTO_UDP)
 		flags |= XLB_FLOW_F_UDP;
 	w = flow_slot(dp, k, &b, &e, &sig);
-	home = &dp->flows[(__u32)xlb_flowtab_hash(k, dp->flow_seed) & (dp->flow_buckets - 1)];
+	home = b; /* what flow_slot gives when the flow has no entry */
 	if (w >= 0) {
 		alt = !!(e & XLB_FLOW_F_ALT); /* it stays where it is, counted as it is */
-	} else if ((w = flow_free_way(home)) >= 0) {
-		b = home;
-	} else {
+	} else if ((w = flow_free_way(home)) < 0) {
+		/* The home bucket is full: a free way of the second one. */
 		b = &dp->flows[xlb_flow_alt((__u32)(home - dp->flows), sig, dp->flow_buckets - 1)];
 		w = flow_free_way(b);
 		if (w < 0)
