@@ -1,4 +1,4 @@
-/* nlmsg.c - rtnetlink socket opening, attribute building and a bounded receive (nlmsg.h). */
+/* nlmsg.c - rtnetlink socket opening, attribute building, a bounded receive and a dump (nlmsg.h). */
 #include "nlmsg.h"
 
 #include <errno.h>
@@ -47,5 +47,42 @@ ssize_t xlb_nl_recv(int fd, void *buf, size_t len, int wait_ms)
 			return n;
 		if (errno != EINTR)
 			return -errno;
+	}
+}
+
+int xlb_nl_dump(int fd, const struct nlmsghdr *req, void *buf, size_t len, int wait_ms,
+		int (*fn)(const struct nlmsghdr *h, void *arg), void *arg)
+{
+	int intr = 0;
+
+	if (send(fd, req, req->nlmsg_len, 0) < 0)
+		return -errno;
+	for (;;) {
+		ssize_t n = xlb_nl_recv(fd, buf, len, wait_ms);
+
+		if (n < 0)
+			return (int)n;
+		if (n == 0)
+			return -EIO;
+		for (struct nlmsghdr *h = buf; NLMSG_OK(h, n); h = NLMSG_NEXT(h, n)) {
+			int e = 0;
+
+			if (h->nlmsg_seq != req->nlmsg_seq)
+				continue;
+			if (h->nlmsg_flags & NLM_F_DUMP_INTR)
+				intr = 1;
+			if (h->nlmsg_type == NLMSG_DONE) {
+				if (h->nlmsg_len >= NLMSG_LENGTH(sizeof(e)))
+					memcpy(&e, NLMSG_DATA(h), sizeof(e));
+				return e ? e : intr ? -EAGAIN : 0;
+			}
+			if (h->nlmsg_type == NLMSG_ERROR) {
+				e = ((const struct nlmsgerr *)NLMSG_DATA(h))->error;
+				return e ? e : -EIO;
+			}
+			e = fn(h, arg);
+			if (e < 0)
+				return e;
+		}
 	}
 }

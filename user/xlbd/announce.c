@@ -12,10 +12,6 @@
 #include "nlmsg.h"
 #include "xlbd.h"
 
-/* Every route message is answered within milliseconds; a kernel that does not answer in this
- * time is not waited for longer (the loop also times health checks). */
-#define NL_WAIT_MS 1000
-
 static int nl_family(__u8 family)
 {
 	return family == XLB_AF_INET ? AF_INET : AF_INET6;
@@ -32,7 +28,7 @@ static int nl_ack(struct xlbd_announce *a, __u32 seq)
 	char buf[8192] __attribute__((aligned(NLMSG_ALIGNTO)));
 
 	for (;;) {
-		ssize_t n = xlb_nl_recv(a->nl, buf, sizeof(buf), NL_WAIT_MS);
+		ssize_t n = xlb_nl_recv(a->nl, buf, sizeof(buf), XLB_NL_WAIT_MS);
 		struct nlmsghdr *h;
 
 		if (n < 0)
@@ -140,9 +136,9 @@ static struct xlbd_announce_addr *find_or_add(struct xlbd_announce *a, const str
 /* One route of a dump: ours (table, protocol, a host route) is marked present; at start (adopt)
  * it goes into the list as announced, afterwards only known addresses are marked (another xlbd
  * may publish in the same table: its routes are not ours to take). */
-static void dumped_route(struct xlbd_announce *a, struct nlmsghdr *h, bool adopt)
+static void dumped_route(struct xlbd_announce *a, const struct nlmsghdr *h, bool adopt)
 {
-	struct rtmsg *r = NLMSG_DATA(h);
+	const struct rtmsg *r = NLMSG_DATA(h);
 	int len = h->nlmsg_len - NLMSG_LENGTH(sizeof(*r));
 	__u32 table = r->rtm_table;
 	struct xlb_addr addr = {0};
@@ -177,10 +173,25 @@ static void dumped_route(struct xlbd_announce *a, struct nlmsghdr *h, bool adopt
 	}
 }
 
+struct route_dump {
+	struct xlbd_announce *a;
+	bool adopt;
+};
+
+static int route_dumped(const struct nlmsghdr *h, void *arg)
+{
+	const struct route_dump *rd = arg;
+
+	if (h->nlmsg_type == RTM_NEWROUTE)
+		dumped_route(rd->a, h, rd->adopt);
+	return 0;
+}
+
 /* Reads our routes of one family in the table (adopt: at start, those a previous xlbd left).
- * 0 or -errno. */
+ * 0 or -errno. An interrupted dump (NLM_F_DUMP_INTR) is taken as it is. */
 static int dump(struct xlbd_announce *a, int family, bool adopt)
 {
+	struct route_dump rd = {.a = a, .adopt = adopt};
 	struct {
 		struct nlmsghdr h;
 		struct rtmsg r;
@@ -188,6 +199,7 @@ static int dump(struct xlbd_announce *a, int family, bool adopt)
 	} req = {0};
 	char buf[32768] __attribute__((aligned(NLMSG_ALIGNTO)));
 	__u32 table = a->table;
+	int e;
 
 	req.h.nlmsg_len = NLMSG_LENGTH(sizeof(req.r));
 	req.h.nlmsg_type = RTM_GETROUTE;
@@ -198,32 +210,9 @@ static int dump(struct xlbd_announce *a, int family, bool adopt)
 	 * not a node's full routing table; without it, dumped_route filters the same way. */
 	req.r.rtm_protocol = XLBD_RTPROT;
 	xlb_nl_add_attr(&req.h, RTA_TABLE, &table, sizeof(table));
-	if (send(a->nl, &req, req.h.nlmsg_len, 0) < 0)
-		return -errno;
-	for (;;) {
-		ssize_t n = xlb_nl_recv(a->nl, buf, sizeof(buf), NL_WAIT_MS);
-		struct nlmsghdr *h;
-
-		if (n < 0)
-			return (int)n;
-		for (h = (struct nlmsghdr *)buf; NLMSG_OK(h, n); h = NLMSG_NEXT(h, n)) {
-			if (h->nlmsg_seq != req.h.nlmsg_seq)
-				continue;
-			/* A dump's error comes in its NLMSG_DONE. No table yet (nothing was ever
-			 * added to it since boot): nothing of ours in it. */
-			if (h->nlmsg_type == NLMSG_DONE) {
-				int e = 0;
-
-				if (h->nlmsg_len >= NLMSG_LENGTH(sizeof(e)))
-					memcpy(&e, NLMSG_DATA(h), sizeof(e));
-				return e == -ENOENT ? 0 : e;
-			}
-			if (h->nlmsg_type == NLMSG_ERROR)
-				return ((struct nlmsgerr *)NLMSG_DATA(h))->error;
-			if (h->nlmsg_type == RTM_NEWROUTE)
-				dumped_route(a, h, adopt);
-		}
-	}
+	e = xlb_nl_dump(a->nl, &req.h, buf, sizeof(buf), XLB_NL_WAIT_MS, route_dumped, &rd);
+	/* No table yet (nothing was ever added to it since boot): nothing of ours in it. */
+	return e == -ENOENT || e == -EAGAIN ? 0 : e;
 }
 
 static void on_sync(evutil_socket_t fd, short what, void *arg)
@@ -235,14 +224,11 @@ static void on_sync(evutil_socket_t fd, short what, void *arg)
 int xlbd_announce_open(struct xlbd *d)
 {
 	struct xlbd_announce *a = &d->announce;
-	struct sockaddr_nl sa = {.nl_family = AF_NETLINK};
 	int e;
 
-	a->nl = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	a->nl = xlb_nl_socket(0);
 	if (a->nl < 0)
-		return -errno;
-	if (bind(a->nl, (struct sockaddr *)&sa, sizeof(sa)))
-		return -errno;
+		return a->nl;
 	/* Linux 4.20+: dump requests are filtered by the kernel. Older kernels refuse the option
 	 * and dump everything, which the reader filters: best effort. */
 	setsockopt(a->nl, SOL_NETLINK, NETLINK_GET_STRICT_CHK, &(int){1}, sizeof(int));

@@ -12,10 +12,6 @@
 #include "log.h"
 #include "nlmsg.h"
 
-/* A dump is answered within milliseconds; a kernel that does not answer in this time is not
- * waited for longer (the loop also times health checks). */
-#define NL_WAIT_MS 1000
-
 /* One datagram of link messages: the kernel sizes dump datagrams up to 32 KB, and a link
  * message with all its statistics takes a few KB. Static: one loop, no reentry. */
 static char nl_buf[65536] __attribute__((aligned(NLMSG_ALIGNTO)));
@@ -142,10 +138,34 @@ static void link_gone(struct xlbd_links *l, __u32 ifindex)
 	retry_refused(l);
 }
 
-/* Every link of the namespace into *present (grown as needed; *cap: its size): how many, or
- * -errno (-EAGAIN: the dump was interrupted by a change, NLM_F_DUMP_INTR). All of them: a link
- * left out would look gone to the caller, and its entry would be removed. */
-static int dump_links(struct xlbd_links *l, struct xlbd_link_msg **present, int *cap)
+/* What a dump of the links gathers: every link, in a buffer grown as needed. */
+struct link_dump {
+	struct xlbd_link_msg *present;
+	int n, cap;
+};
+
+static int dumped_link(const struct nlmsghdr *h, void *arg)
+{
+	struct link_dump *d = arg;
+
+	if (d->n == d->cap) {
+		struct xlbd_link_msg *more =
+			realloc(d->present, 2 * (size_t)d->cap * sizeof(*more));
+
+		if (!more)
+			return -ENOMEM;
+		d->present = more;
+		d->cap *= 2;
+	}
+	if (!xlbd_link_parse(h, &d->present[d->n]) && !d->present[d->n].deleted)
+		d->n++;
+	return 0;
+}
+
+/* Every link of the namespace into d (d->n: how many): 0 or -errno (-EAGAIN: the dump was
+ * interrupted by a change, NLM_F_DUMP_INTR). All of them: a link left out would look gone to
+ * the caller, and its entry would be removed. */
+static int dump_links(struct xlbd_links *l, struct link_dump *d)
 {
 	struct {
 		struct nlmsghdr h;
@@ -157,83 +177,38 @@ static int dump_links(struct xlbd_links *l, struct xlbd_link_msg **present, int 
 		      .nlmsg_seq = ++l->seq},
 		.ifi = {.ifi_family = AF_UNSPEC},
 	};
-	int fd = xlb_nl_socket(0), n = 0, err = 0;
-	bool done = false, intr = false;
+	int fd = xlb_nl_socket(0), err;
 
 	if (fd < 0)
 		return fd;
-	if (send(fd, &req, req.h.nlmsg_len, 0) < 0) {
-		err = -errno;
-		goto out;
-	}
-	while (!done) {
-		ssize_t len = xlb_nl_recv(fd, nl_buf, sizeof(nl_buf), NL_WAIT_MS);
-
-		if (len < 0) {
-			err = (int)len;
-			goto out;
-		}
-		if (len == 0)
-			break;
-		for (struct nlmsghdr *h = (void *)nl_buf; NLMSG_OK(h, len);
-		     h = NLMSG_NEXT(h, len)) {
-			if (h->nlmsg_seq != req.h.nlmsg_seq)
-				continue;
-			/* The links changed during the dump: it may have missed one. */
-			if (h->nlmsg_flags & NLM_F_DUMP_INTR)
-				intr = true;
-			if (h->nlmsg_type == NLMSG_DONE) {
-				done = true;
-				break;
-			}
-			if (h->nlmsg_type == NLMSG_ERROR) {
-				const struct nlmsgerr *e = NLMSG_DATA(h);
-
-				err = e->error ? e->error : -EIO;
-				goto out;
-			}
-			if (n == *cap) {
-				struct xlbd_link_msg *more =
-					realloc(*present, 2 * (size_t)*cap * sizeof(**present));
-
-				if (!more) {
-					err = -ENOMEM;
-					goto out;
-				}
-				*present = more;
-				*cap *= 2;
-			}
-			if (!xlbd_link_parse(h, &(*present)[n]) && !(*present)[n].deleted)
-				n++;
-		}
-	}
-	if (!done)
-		err = -EIO;
-	else if (intr)
-		err = -EAGAIN;
-out:
+	d->n = 0;
+	err = xlb_nl_dump(fd, &req.h, nl_buf, sizeof(nl_buf), XLB_NL_WAIT_MS, dumped_link, d);
 	close(fd);
-	return err ? err : n;
+	return err;
 }
 
 static int sync_links(struct xlbd_links *l, bool quiet)
 {
-	int cap = 4 * XLB_MAX_TX_PORTS, n, nkeys, i, j;
-	struct xlbd_link_msg *present = calloc(cap, sizeof(*present));
+	struct link_dump d = {.cap = 4 * XLB_MAX_TX_PORTS};
+	struct xlbd_link_msg *present;
 	__u32 keys[XLB_MAX_TX_PORTS];
+	int err, n, nkeys, i, j;
 
-	if (!present)
+	d.present = calloc(d.cap, sizeof(*d.present));
+	if (!d.present)
 		return -ENOMEM;
 	/* An interrupted dump is taken again (a few times: links that change without end
 	 * leave the map as it is, and the events that follow still come). */
 	for (i = 0; i < 3; i++) {
-		n = dump_links(l, &present, &cap);
-		if (n != -EAGAIN)
+		err = dump_links(l, &d);
+		if (err != -EAGAIN)
 			break;
 	}
-	if (n < 0) {
+	present = d.present;
+	n = d.n;
+	if (err) {
 		free(present);
-		return n;
+		return err;
 	}
 	/* What is gone: out of xlbd's list and of the map. */
 	for (i = 0; i < l->n_in;) {

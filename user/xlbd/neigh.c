@@ -35,9 +35,9 @@ struct neigh_entry {
 	int deleted;
 };
 
-static int parse_neigh(struct nlmsghdr *h, struct neigh_entry *e)
+static int parse_neigh(const struct nlmsghdr *h, struct neigh_entry *e)
 {
-	struct ndmsg *nd = NLMSG_DATA(h);
+	const struct ndmsg *nd = NLMSG_DATA(h);
 	int len = h->nlmsg_len - NLMSG_LENGTH(sizeof(*nd));
 	struct rtattr *rta;
 
@@ -142,6 +142,24 @@ int xlbd_neigh_read(struct xlbd_neigh *n)
 	return 1;
 }
 
+struct neigh_dump {
+	const struct xlbd_neigh *n;
+	__u8 family;
+	xlbd_neigh_cb cb;
+	void *arg;
+};
+
+static int neigh_dumped(const struct nlmsghdr *h, void *arg)
+{
+	const struct neigh_dump *d = arg;
+	struct neigh_entry e;
+
+	if (h->nlmsg_type == RTM_NEWNEIGH && !parse_neigh(h, &e) && e.ifindex == d->n->ifindex &&
+	    e.family == d->family)
+		report(&e, d->cb, d->arg);
+	return 0;
+}
+
 int xlbd_neigh_dump(struct xlbd_neigh *n, __u8 family, xlbd_neigh_cb cb, void *arg)
 {
 	struct {
@@ -154,36 +172,16 @@ int xlbd_neigh_dump(struct xlbd_neigh *n, __u8 family, xlbd_neigh_cb cb, void *a
 		      .nlmsg_seq = ++n->seq},
 		.nd = {.ndm_family = family == XLB_AF_INET ? AF_INET : AF_INET6},
 	};
-	char buf[32768];
-	int fd = xlb_nl_socket(0), err = 0, done = 0;
+	struct neigh_dump d = {.n = n, .family = family, .cb = cb, .arg = arg};
+	char buf[32768] __attribute__((aligned(NLMSG_ALIGNTO)));
+	int fd = xlb_nl_socket(0), err;
 
 	if (fd < 0)
 		return fd;
-	if (send(fd, &req, req.h.nlmsg_len, 0) < 0) {
-		err = -errno;
-		goto out;
-	}
-	while (!done) {
-		ssize_t len = recv(fd, buf, sizeof(buf), 0);
-
-		if (len <= 0)
-			break;
-		for (struct nlmsghdr *h = (void *)buf; NLMSG_OK(h, len); h = NLMSG_NEXT(h, len)) {
-			struct neigh_entry e;
-
-			if (h->nlmsg_type == NLMSG_DONE || h->nlmsg_type == NLMSG_ERROR) {
-				done = 1;
-				break;
-			}
-			if (h->nlmsg_type != RTM_NEWNEIGH || parse_neigh(h, &e) ||
-			    e.ifindex != n->ifindex || e.family != family)
-				continue;
-			report(&e, cb, arg);
-		}
-	}
-out:
+	err = xlb_nl_dump(fd, &req.h, buf, sizeof(buf), XLB_NL_WAIT_MS, neigh_dumped, &d);
 	close(fd);
-	return err;
+	/* An interrupted dump is taken as it is: the monitor brings what changed meanwhile. */
+	return err == -EAGAIN ? 0 : err;
 }
 
 void xlbd_neigh_solicit(const struct xlb_addr *addr, __u8 family)
