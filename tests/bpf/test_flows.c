@@ -1047,6 +1047,35 @@ static void test_pick_read_once(void)
 }
 
 /*
+ * A daemon of its own over instance other: d's configuration is other's VIPs and backends
+ * (weight 1, maglev), their MACs known, as xlbd would hold them before its first apply.
+ */
+static void xlbd_over(struct fx *other, struct xlbd *d, struct xlbd_vip vips[FX_NVIPS],
+		      struct xlbd_backend bes[FX_NVIPS][3])
+{
+	memset(d, 0, sizeof(*d));
+	memset(vips, 0, FX_NVIPS * sizeof(*vips));
+	memset(bes, 0, FX_NVIPS * sizeof(*bes));
+	d->dp = other->dp;
+	d->view = (struct xlbd_view){.macs = &d->macs, .health = &d->health};
+	for (int v = 0; v < FX_NVIPS; v++) {
+		vips[v] = (struct xlbd_vip){
+			.key = other->vip[v].key, .id = other->vip[v].id, .be = bes[v], .nbe = 3};
+		for (int j = 0; j < 3; j++) {
+			struct xlb_backend e;
+			__u32 id = other->vip[v].be[j];
+
+			xlb_dp_get_backend(other->dp, id, &e);
+			bes[v][j] = (struct xlbd_backend){
+				.addr = e.addr, .family = e.family, .id = id, .weight = 1};
+			memcpy(d->macs.mac[id], e.mac, 6);
+			d->macs.known[id] = true;
+		}
+	}
+	d->cfg = (struct xlbd_config){.hash_seed = FX_SEED, .vips = vips, .nvips = FX_NVIPS};
+}
+
+/*
  * xlbd's removal of a backend (apply.c) keeps its MAC in the entry it leaves behind (down, vip 0):
  * a table swapped out in the same apply may still be in a packet's hands, and that packet must
  * never find a zero MAC under an id it can name. A daemon of its own over a second instance.
@@ -1063,26 +1092,7 @@ static void test_removed_backend_keeps_mac(void)
 
 	if (!ASSERT_OK(fx_setup(&other, NULL), "second instance"))
 		return;
-	memset(&d, 0, sizeof(d));
-	memset(vips, 0, sizeof(vips));
-	memset(bes, 0, sizeof(bes));
-	d.dp = other.dp;
-	d.view = (struct xlbd_view){.macs = &d.macs, .health = &d.health};
-	for (int v = 0; v < FX_NVIPS; v++) {
-		vips[v] = (struct xlbd_vip){
-			.key = other.vip[v].key, .id = other.vip[v].id, .be = bes[v], .nbe = 3};
-		for (int j = 0; j < 3; j++) {
-			struct xlb_backend e;
-
-			id = other.vip[v].be[j];
-			xlb_dp_get_backend(other.dp, id, &e);
-			bes[v][j] = (struct xlbd_backend){
-				.addr = e.addr, .family = e.family, .id = id, .weight = 1};
-			memcpy(d.macs.mac[id], e.mac, 6);
-			d.macs.known[id] = true;
-		}
-	}
-	d.cfg = (struct xlbd_config){.hash_seed = FX_SEED, .vips = vips, .nvips = FX_NVIPS};
+	xlbd_over(&other, &d, vips, bes);
 	id = bes[0][0].id;
 	if (!ASSERT_OK(xlbd_apply(&d, NULL, false), "apply") ||
 	    !ASSERT_OK(xlb_dp_get_backend(other.dp, id, &before), "entry before") ||
@@ -1122,27 +1132,8 @@ static void test_apply_drain_keeps_ring(void)
 
 	if (!ASSERT_OK(fx_setup(&other, NULL), "second instance"))
 		return;
-	memset(&d, 0, sizeof(d));
-	memset(vips, 0, sizeof(vips));
-	memset(bes, 0, sizeof(bes));
-	d.dp = other.dp;
-	d.view = (struct xlbd_view){.macs = &d.macs, .health = &d.health};
-	for (int v = 0; v < FX_NVIPS; v++) {
-		vips[v] = (struct xlbd_vip){
-			.key = other.vip[v].key, .id = other.vip[v].id, .be = bes[v], .nbe = 3};
-		for (int j = 0; j < 3; j++) {
-			struct xlb_backend e;
-			__u32 id = other.vip[v].be[j];
-
-			xlb_dp_get_backend(other.dp, id, &e);
-			bes[v][j] = (struct xlbd_backend){
-				.addr = e.addr, .family = e.family, .id = id, .weight = 1};
-			memcpy(d.macs.mac[id], e.mac, 6);
-			d.macs.known[id] = true;
-		}
-	}
+	xlbd_over(&other, &d, vips, bes);
 	vips[2].sched = XLB_SCHED_RR;
-	d.cfg = (struct xlbd_config){.hash_seed = FX_SEED, .vips = vips, .nvips = FX_NVIPS};
 	if (!ASSERT_OK(xlbd_apply(&d, NULL, false), "apply"))
 		goto out;
 	for (__u32 i = 0; i < NFLOWS; i++)
