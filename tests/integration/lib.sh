@@ -105,6 +105,12 @@ run_case() {
 	return 0
 }
 
+# it_before_cleanup: what a test tears down of its own (daemons, namespaces, packages) before
+# the harness's cleanup (xlbd, topology, files), at exit. It runs without errexit, every step
+# whatever the one before returned. Here: nothing. A test with more defines its own after
+# sourcing this file.
+it_before_cleanup() { :; }
+
 # it_after_failure NAME: puts things back after case NAME failed, so that the next cases do not
 # fail for its reason. Here: a case that leaves the harness's xlbd dead gets it restarted. A test
 # with other daemons (or none) defines its own after sourcing this file.
@@ -451,6 +457,7 @@ it_cleanup() {
 	if [ -z "$IT_DONE" ] && [ $rc -ne 0 ]; then
 		it_fail "$IT_NAME" "test script stopped early with status $rc"
 	fi
+	it_before_cleanup
 	it_kill_pids "$IT_TMP/case.pids"
 	xlbd_detach
 	xlbd_stop

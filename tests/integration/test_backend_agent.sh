@@ -31,13 +31,12 @@ VIP4=198.51.100.77 VIP6=2001:db8:77::1
 export XLB_BACKEND_RUN_DIR=$IT_TMP/run XLB_BACKEND_PIN_DIR=/sys/fs/bpf/xlb-backend-it-$ID
 TEST_PIDS=$IT_TMP/test.pids
 
-teardown() {
+it_before_cleanup() {
 	it_kill_pids "$TEST_PIDS"
 	ip netns del "$CL" 2>/dev/null
 	ip netns del "$BE" 2>/dev/null
 	rm -rf "$XLB_BACKEND_PIN_DIR"
 }
-trap 'rc=$?; teardown; (exit $rc); it_cleanup' EXIT
 
 in_be() { in_ns "$BE" "$@"; }
 in_cl() { in_ns "$CL" "$@"; }

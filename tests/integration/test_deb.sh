@@ -46,20 +46,13 @@ if [ -z "$IT_SETUP_SKIP" ]; then
 	deb 0.1.0 || IT_SETUP_FAIL="make deb failed: $(tail -n 3 "$IT_TMP/deb.0.1.0.log" | tr '\n' '|')"
 fi
 
-cleanup() {
-	local rc=$?
-	# Every step runs whatever the one before returned (errexit would end the trap at the first
-	# failure and leave the topology behind).
-	set +e
+it_before_cleanup() {
 	# xlbd first (it runs the packaged binary), then the package.
 	xlbd_detach
 	xlbd_stop
 	[ -z "$INSTALLED_BY_US" ] || dpkg --purge xlb >/dev/null 2>&1
 	[ -n "$USER_BEFORE" ] || ! getent passwd xlb >/dev/null || userdel xlb
-	(exit $rc)
-	it_cleanup
 }
-trap cleanup EXIT
 
 # ---- cases -----------------------------------------------------------------------------------
 

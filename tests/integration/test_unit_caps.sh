@@ -49,18 +49,15 @@ if [ -z "$IT_SETUP_SKIP" ]; then
 	disown "$HOLDER" 2>/dev/null || true
 	wait_for 10 test -e "$IT_TMP/holder.ready" || IT_SETUP_FAIL="the mount namespace did not come up"
 fi
-cleanup() {
-	local rc=$?
-	# xlbd detaches first (it_cleanup); the namespace lives on while xlbd is in it.
+it_before_cleanup() {
+	# The mount namespace's holder may go before xlbd detaches (it_cleanup): the namespace
+	# lives on while xlbd is in it.
 	[ -z "$HOLDER" ] || kill "$HOLDER" 2>/dev/null
 	[ ! -e "$IT_TMP/notify.pid" ] || kill "$(cat "$IT_TMP/notify.pid")" 2>/dev/null
 	[ ! -e "$IT_TMP/try.netns" ] || while read -r ns; do
 		ip netns del "$ns" 2>/dev/null
 	done <"$IT_TMP/try.netns"
-	(exit $rc)
-	it_cleanup
 }
-trap cleanup EXIT
 
 # xlbd as the unit starts it: ExecStartPre as root, then the user and the capabilities
 # ($XLBD_CAPS, default the unit's), NOTIFY_SOCKET pointing at our listener.
