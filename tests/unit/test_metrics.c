@@ -147,6 +147,28 @@ static void test_route_lines(void)
 	free(t);
 }
 
+/* A data-plane counter's sample (name and labels) in the text format. */
+static const struct {
+	const char *sample;
+	int counter;
+} counter_lines[] = {
+	{"xlb_xdp_actions_total{action=\"tx\"}", XLB_C_ACT_TX},
+	{"xlb_xdp_actions_total{action=\"aborted\"}", XLB_C_ACT_ABORTED},
+	{"xlb_drops_total{reason=\"no_backend\"}", XLB_C_DROP_NO_BACKEND},
+	{"xlb_drops_total{reason=\"fragment\"}", XLB_C_DROP_FRAGMENT},
+	{"xlb_passes_total{reason=\"not_vip\"}", XLB_C_PASS_NOT_VIP},
+	{"xlb_flow_table_hits_total", XLB_C_FLOW_HIT},
+	{"xlb_flow_table_insert_failures_total", XLB_C_FLOW_INSERT_FAIL},
+	{"xlb_failover_total{kind=\"walk\"}", XLB_C_FAILOVER_WALK},
+	{"xlb_flow_table_evictions_total", XLB_C_FLOW_EVICTED},
+	{"xlb_flow_table_insert_races_total", XLB_C_FLOW_INSERT_LOST},
+	{"xlb_drain_kept_total", XLB_C_DRAIN_KEPT},
+	{"xlb_encapsulated_total{kind=\"ipv4_in_ipv6\"}", XLB_C_ENCAP_4IN6},
+	{"xlb_pmtu_answers_total", XLB_C_PMTU_SENT},
+	{"xlb_icmp_relayed_total", XLB_C_ICMP_RELAYED},
+	{"xlb_map_errors_total", XLB_C_MAP_ERROR},
+};
+
 static void test_format_exact_lines(void)
 {
 	struct xlbd_metrics_snap s;
@@ -175,47 +197,15 @@ static void test_format_exact_lines(void)
 	ASSERT_LINE(t,
 		    "xlb_backend_new_flows_total{vip=\"10.0.0.10:80/tcp\",backend=\"10.0.1.2\"} 2");
 
-	/* Data-plane counters: families by prefix, label = the rest of the name. */
-	snprintf(line, sizeof(line), "xlb_xdp_actions_total{action=\"tx\"} %d", 100 + XLB_C_ACT_TX);
-	ASSERT_LINE(t, line);
-	snprintf(line, sizeof(line), "xlb_xdp_actions_total{action=\"aborted\"} %d",
-		 100 + XLB_C_ACT_ABORTED);
-	ASSERT_LINE(t, line);
-	snprintf(line, sizeof(line), "xlb_drops_total{reason=\"no_backend\"} %d",
-		 100 + XLB_C_DROP_NO_BACKEND);
-	ASSERT_LINE(t, line);
-	snprintf(line, sizeof(line), "xlb_drops_total{reason=\"fragment\"} %d",
-		 100 + XLB_C_DROP_FRAGMENT);
-	ASSERT_LINE(t, line);
-	snprintf(line, sizeof(line), "xlb_passes_total{reason=\"not_vip\"} %d",
-		 100 + XLB_C_PASS_NOT_VIP);
-	ASSERT_LINE(t, line);
-	snprintf(line, sizeof(line), "xlb_flow_table_hits_total %d", 100 + XLB_C_FLOW_HIT);
-	ASSERT_LINE(t, line);
-	snprintf(line, sizeof(line), "xlb_flow_table_insert_failures_total %d",
-		 100 + XLB_C_FLOW_INSERT_FAIL);
-	ASSERT_LINE(t, line);
-	snprintf(line, sizeof(line), "xlb_failover_total{kind=\"walk\"} %d",
-		 100 + XLB_C_FAILOVER_WALK);
-	ASSERT_LINE(t, line);
-	snprintf(line, sizeof(line), "xlb_flow_table_evictions_total %d", 100 + XLB_C_FLOW_EVICTED);
-	ASSERT_LINE(t, line);
-	snprintf(line, sizeof(line), "xlb_flow_table_insert_races_total %d",
-		 100 + XLB_C_FLOW_INSERT_LOST);
-	ASSERT_LINE(t, line);
-	snprintf(line, sizeof(line), "xlb_drain_kept_total %d", 100 + XLB_C_DRAIN_KEPT);
-	ASSERT_LINE(t, line);
-	snprintf(line, sizeof(line), "xlb_encapsulated_total{kind=\"ipv4_in_ipv6\"} %d",
-		 100 + XLB_C_ENCAP_4IN6);
-	ASSERT_LINE(t, line);
-	snprintf(line, sizeof(line), "xlb_pmtu_answers_total %d", 100 + XLB_C_PMTU_SENT);
-	ASSERT_LINE(t, line);
-	snprintf(line, sizeof(line), "xlb_icmp_relayed_total %d", 100 + XLB_C_ICMP_RELAYED);
-	ASSERT_LINE(t, line);
+	/* Data-plane counters: families by prefix, label = the rest of the name; counter c's value
+	 * is 100 + c (fake_snapshot). */
+	for (size_t i = 0; i < sizeof(counter_lines) / sizeof(counter_lines[0]); i++) {
+		snprintf(line, sizeof(line), "%s %d", counter_lines[i].sample,
+			 100 + counter_lines[i].counter);
+		ASSERT_LINE(t, line);
+	}
 	ASSERT_TRUE(!strstr(t, "xlb_datapath_events_total{"),
 		    "every counter of today has a family of its own");
-	snprintf(line, sizeof(line), "xlb_map_errors_total %d", 100 + XLB_C_MAP_ERROR);
-	ASSERT_LINE(t, line);
 	ASSERT_LINE(t, "xlb_flow_table_entries 5");
 	ASSERT_LINE(t, "xlb_flow_table_capacity 262144");
 
